@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# pvlockinfo top-level Makefile.  Everything is built under $(O) (default
+# build/); slow artefacts (QEMU) are cached in $(CACHE_DIR) by configure's
+# choice.  "make V=1" shows the commands.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+# config.mk is (re)made by ./configure, which also installs what is missing.
+include config.mk
+config.mk: configure
+	./configure
+
+O ?= build
+B := $(abspath $(O))
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
+
+# ---- host tools -------------------------------------------------------------
+HOST_TEST_TOOLS := $(B)/tests/bpfmap-pin
+
+$(B)/tests/bpfmap-pin: tests/helpers/bpfmap-pin.c tests/helpers/pattern.h tests/helpers/parse.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBBPF_LIBS)
+
+# ---- guest tools: static, the image has no libc -----------------------------
+GUEST_TOOLS := $(B)/guest/tools/pvli-bar
+
+$(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h tests/helpers/parse.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
+
+# ---- guest module, built out of tree ---------------------------------------
+# Kbuild writes its output next to the sources, so build a tree of symlinks.
+MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.h) guest/module/Kbuild
+MODULE := $(B)/guest/module/pvlockinfo.ko
+
+$(MODULE): $(MODULE_SRCS) $(wildcard include/*.h) config.mk
+	$(call msg,KBUILD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)for f in $(MODULE_SRCS); do ln -sf $(abspath $$f) $(@D)/; done
+	$(Q)$(MAKE) -s -C $(KDIR) M=$(@D) PVLI_SRC=$(abspath .) modules \
+		$(if $(filter 1,$(V)),V=1,) >$(@D)/build.log 2>&1 || \
+		{ cat $(@D)/build.log; exit 1; }
+	$(Q)! grep -E 'warning:' $(@D)/build.log || { echo "module build has warnings"; exit 1; }
+
+# ---- guest image ------------------------------------------------------------
+INITRAMFS := $(B)/guest/initramfs.cpio.gz
+
+$(INITRAMFS): guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(GUEST_TOOLS)
+	$(call msg,CPIO,$@)
+	$(Q)guest/initramfs/mkinitramfs.sh --out=$@ --kernel-release=$(KERNEL_RELEASE) \
+		--module=$(MODULE) $(addprefix --tool=,$(GUEST_TOOLS))
+
+# ---- patched QEMU (cached outside the tree, keyed on tarball + patches) -------
+QEMU_STAMP := $(B)/qemu-path
+
+$(QEMU_STAMP): FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)qemu-patches/build-qemu.sh --cache=$(CACHE_DIR) >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# ---- what pvlock-qemu reads to find the image -------------------------------
+VM_ENV := $(B)/vm.env
+
+$(VM_ENV): $(QEMU_STAMP) config.mk
+	$(call msg,GEN,$@)
+	$(Q){ echo "PVLI_QEMU=$$(cat $(QEMU_STAMP))"; \
+	      echo "PVLI_KERNEL=$(VMLINUZ)"; \
+	      echo "PVLI_INITRAMFS=$(INITRAMFS)"; \
+	      echo "PVLI_ACCEL_DEFAULT=$(ACCEL)"; \
+	      echo "PVLI_FIRMWARE_DIRS='$(QEMU_FIRMWARE_DIRS)'"; } >$@
+
+# ---- unit tests (cmocka) ----------------------------------------------------
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+
+$(B)/tests/unit/%: tests/unit/%.c $(wildcard tests/helpers/*.h include/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -lcmocka
+
+# ---- top-level targets --------------------------------------------------------
+all: $(HOST_TEST_TOOLS) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS)
+
+qemu: $(QEMU_STAMP)
+
+image: $(INITRAMFS)
+
+module: $(MODULE)
+
+check: all
+	tests/run.sh --build=$(B) --suite=check
+
+check-unit: $(UNIT_TESTS)
+	tests/run.sh --build=$(B) --suite=unit
+
+check-long: all
+	tests/run.sh --build=$(B) --suite=long
+
+clean:
+	rm -rf $(B)
+
+distclean: clean
+	rm -f config.mk config.log
+
+help:
+	@echo "Targets:"
+	@echo "  all         host tools, guest module and image, patched QEMU (default)"
+	@echo "  check       unit and VM integration tests (under 30 minutes cold)"
+	@echo "  check-unit  unit tests only"
+	@echo "  check-long  torture and soak tests"
+	@echo "  qemu        build (or find in the cache) the patched QEMU"
+	@echo "  image       guest initramfs"
+	@echo "  module      pvlockinfo.ko"
+	@echo "  clean       remove $(O)/; distclean also config.mk"
+	@echo "Variables: V=1 (verbose), O=DIR (build dir), CC, CFLAGS, EXTRA_CFLAGS"
+
+.PHONY: all qemu image module check check-unit check-long clean distclean help FORCE
+.DEFAULT_GOAL := all

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# pvlockinfo test runner.
+#
+# Unit tests are the cmocka binaries in BUILD/tests/unit; VM tests are the
+# scripts in tests/vm whose header says "# suite: check" (or "long") and
+# "# timeout: SECONDS".  Exit codes follow liburing: 0 pass, 1 fail, 77 skip
+# (the test's last output line says why).  After every VM test the guest
+# console logs it left in its log directory (*.console) are scanned for
+# kernel BUG/WARNING/Oops/lockup/stall reports, which fail the test.
+
+set -u -o pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+build=$src/build
+suite=check
+only=
+
+usage() {
+	cat <<EOF
+Usage: tests/run.sh [--build=DIR] [--suite=unit|check|long] [--only=NAME] [--list]
+
+  --build=DIR    build directory [$build]
+  --suite=S      unit: cmocka tests only; check: unit + VM tests (make check);
+                 long: the torture and soak tests (make check-long) [$suite]
+  --only=NAME    run only the tests whose name contains NAME
+  --list         list the tests of the suite and exit
+
+Logs go to BUILD/test-logs/NAME/.  The summary line reads
+"N passed, N failed, N skipped".
+EOF
+}
+
+list=no
+for opt do
+	case "$opt" in
+	--build=*) build=${opt#*=} ;;
+	--suite=*) suite=${opt#*=} ;;
+	--only=*) only=${opt#*=} ;;
+	--list) list=yes ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run.sh: unknown option '$opt'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+case "$suite" in unit|check|long) ;; *) echo "run.sh: bad suite '$suite'" >&2; exit 2 ;; esac
+
+header() { sed -n "s/^# $2: *//p" "$1" | head -n1; }
+
+tests=()
+if [ "$suite" != long ]; then
+	for t in "$build"/tests/unit/test_*; do
+		[ -x "$t" ] && tests+=("$t")
+	done
+fi
+if [ "$suite" != unit ]; then
+	for t in "$here"/vm/*.sh; do
+		[ "$(header "$t" suite)" = "$suite" ] && tests+=("$t")
+	done
+fi
+
+# Kernel reports that fail a test wherever they appear in a guest console.
+KERNEL_BAD='(BUG:|WARNING:|Oops|general protection fault|soft lockup|hard LOCKUP|rcu_sched self-detected stall|rcu: INFO:|hung_task|Call Trace:|UBSAN:|KASAN:)'
+
+passed=0 failed=0 skipped=0
+failures=()
+logs=$build/test-logs
+mkdir -p "$logs"
+total_start=$SECONDS
+
+for t in "${tests[@]}"; do
+	name=$(basename "$t" .sh)
+	[ -n "$only" ] && [[ "$name" != *"$only"* ]] && continue
+	if [ $list = yes ]; then echo "$name"; continue; fi
+
+	tlog=$logs/$name
+	rm -rf "$tlog"
+	mkdir -p "$tlog"
+	limit=$(header "$t" timeout)
+	: "${limit:=120}"
+	printf '%-32s ' "$name"
+	start=$SECONDS
+	PVLI_SRC=$src PVLI_BUILD=$build PVLI_LOGDIR=$tlog \
+		timeout --kill-after=15 "$limit" "$t" >"$tlog/output.log" 2>&1 </dev/null
+	rc=$?
+	secs=$((SECONDS - start))
+
+	bad=
+	if compgen -G "$tlog/*.console" >/dev/null; then
+		bad=$(tr -d '\r' <<<"$(cat "$tlog"/*.console)" | grep -E -m5 "$KERNEL_BAD")
+	fi
+	if [ $rc -eq 0 ] && [ -n "$bad" ]; then
+		echo "guest kernel reported a problem:" >>"$tlog/output.log"
+		echo "$bad" >>"$tlog/output.log"
+		rc=1
+	fi
+
+	case $rc in
+	0) passed=$((passed + 1)); echo "PASS (${secs}s)" ;;
+	77) skipped=$((skipped + 1)); echo "SKIP: $(tail -n1 "$tlog/output.log")" ;;
+	*)
+		failed=$((failed + 1)); failures+=("$name")
+		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+			echo "FAIL: timed out after ${limit}s"
+		else
+			echo "FAIL (exit $rc, ${secs}s)"
+		fi
+		echo "  --- last lines of $tlog/output.log ---"
+		tail -n 30 "$tlog/output.log" | sed 's/^/  /'
+		;;
+	esac
+done
+[ $list = yes ] && exit 0
+
+echo
+echo "suite '$suite' took $((SECONDS - total_start)) s"
+[ $failed -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
