@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# suite: check
+# timeout: 180
+#
+# A guest that panics, hangs or never boots makes pvlock-qemu fail with
+# its own exit code and the console tail, and leaves nothing behind.
+. "$(dirname "$0")/lib.sh"
+
+# The panic is deliberate: keep its console out of the runner's scan.
+err=$("$WRAPPER" -q --name "t-panic-$$" --run 'echo c >/proc/sysrq-trigger' 2>&1 >/dev/null)
+expect_eq "exit status after a guest panic" "$?" 125
+grep -q 'error: the guest kernel panicked: Kernel panic - not syncing: sysrq triggered crash' <<<"$err" ||
+	fail "no panic message: $err"
+grep -q 'last lines of the guest console' <<<"$err" || fail "no console tail: $err"
+
+err=$(vm hang --timeout 5 --run 'sleep 1000' 2>&1 >/dev/null)
+expect_eq "exit status after --timeout" "$?" 124
+grep -q "did not finish within 5 s" <<<"$err" || fail "no timeout message: $err"
+
+# A kernel that is not a kernel: QEMU fails before the guest runs.
+bogus=$(mktemp)
+echo "not a kernel" >"$bogus"
+err=$("$WRAPPER" -q --name "t-bogus-$$" --kernel "$bogus" --run true 2>&1 >/dev/null)
+rc=$?
+rm -f "$bogus"
+expect_eq "exit status with a bogus kernel" "$rc" 125
+grep -q "QEMU exited with status 1" <<<"$err" || fail "no QEMU error: $err"
+
+err=$("$WRAPPER" --smp 0 --run true 2>&1)
+expect_eq "exit status for --smp 0" "$?" 2
+grep -q -- "--smp '0'" <<<"$err" || fail "no usage error: $err"
+
+err=$("$WRAPPER" --host-cpus 99 --run true 2>&1)
+expect_eq "exit status for --host-cpus 99" "$?" 2
+
+for n in panic hang bogus; do
+	[ ! -e "/run/pvlockinfo/t-$n-$$" ] || fail "run directory of t-$n left behind"
+done
+if pgrep -f "name t-[a-z0-9]*-$$," >/dev/null; then
+	fail "QEMU processes left behind: $(pgrep -af "name t-[a-z0-9]*-$$,")"
+fi
+note "nothing left behind"
