@@ -12,11 +12,14 @@
 #include <linux/init.h>
 #include <linux/module.h>
 
+#include "pvli_abi.h"
+
 #define PVLI_VERSION "0.1"
 
 static int __init pvli_init(void)
 {
-	pr_info("version %s loaded\n", PVLI_VERSION);
+	pr_info("version %s loaded (page ABI %u.%u)\n", PVLI_VERSION,
+		PVLI_ABI_MAJOR, PVLI_ABI_MINOR);
 	return 0;
 }
 
