@@ -6,6 +6,7 @@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
+.SECONDARY:
 
 # config.mk is (re)made by ./configure, which also installs what is missing.
 include config.mk
@@ -35,6 +36,39 @@ $(B)/tests/bpfmap-pin: tests/helpers/bpfmap-pin.c tests/helpers/pattern.h tests/
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBBPF_LIBS)
+
+# ---- host BPF: CO-RE against the running host kernel's BTF -------------------
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 \
+	-I$(B)/bpf -Ibpf -Iinclude -I/usr/include/$(shell gcc -dumpmachine)
+
+$(B)/bpf/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "host kernel has no BTF (/sys/kernel/btf/vmlinux)"; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
+
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/bpf/vmlinux.h $(wildcard bpf/*.h) include/pvli_abi.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< >$@
+
+# ---- host daemon and CLI ------------------------------------------------------
+HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl
+HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -I$(B)/bpf
+
+$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_vm.c host/qmp.c host/pvlockd.h host/qmp.h \
+		$(B)/bpf/host_sched.skel.h include/pvli_abi.h bpf/host_sched.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(LIBBPF_LIBS) -luring
+
+$(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 # ---- guest tools: static, the image has no libc -----------------------------
 GUEST_TOOLS := $(B)/guest/tools/pvli-bar
@@ -94,7 +128,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(wildcard tests/helpers/*.h include/*.h)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -lcmocka
 
 # ---- top-level targets --------------------------------------------------------
-all: $(HOST_TEST_TOOLS) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS)
+all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS)
 
 qemu: $(QEMU_STAMP)
 

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * host_sched: publish every vCPU thread's scheduling state into its VM's
+ * shared page, at the instant the host scheduler changes it.
+ *
+ * pvlockd registers vCPU threads (vcpus: tid -> {vm slot, vCPU}) and puts
+ * each VM's page map into the pages map-in-map.  The page maps are
+ * BPF_F_MMAPABLE arrays that QEMU maps into the guest (memory-backend-bpf),
+ * so the stores below are what the guest reads: no copy, no daemon in the
+ * data path.  Layout and field meanings: include/pvli_abi.h.
+ *
+ * Transitions written, per vCPU thread:
+ *   sched_switch, prev is the vCPU:  RUNNING -> PREEMPTED (still runnable)
+ *                                    RUNNING -> IDLE      (blocked: halt)
+ *   sched_wakeup:                    IDLE    -> PREEMPTED (runnable, waiting)
+ *   sched_switch, next is the vCPU:  *       -> RUNNING   (+ fresh quota)
+ *   sched_process_exit:              *       -> UNKNOWN
+ *
+ * All writes to one vCPU's record happen under the runqueue lock of the
+ * CPU that owns its thread (switch and wakeup both hold it), so each
+ * record has a single writer at a time, as its seqlock requires.
+ */
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "pvli_abi.h"
+#include "host_sched.h"
+#include "core_fixes.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define READ_ONCE(x)		(*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
+
+/* scale_load(1024) on 64-bit: the weight at which vruntime is real time. */
+#define NICE_0_LOAD	(1ULL << 20)
+/* Deepest task-group nesting walked for the quota. */
+#define MAX_GROUP_DEPTH	8
+
+struct page_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	__uint(max_entries, PVLI_PAGE_ELEMS_MIN);
+	__type(key, __u32);
+	__type(value, struct pvli_vcpu);	/* element 0 is the header */
+} page_template SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, PVLI_MAX_VMS);
+	__type(key, __u32);
+	__array(values, struct page_inner);
+} pages SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PVLI_MAX_VCPU_THREADS);
+	__type(key, __u32);
+	__type(value, struct pvli_vcpu_ref);
+} vcpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PVLI_MAX_VMS * PVLI_MAX_VCPUS_PER_VM);
+	__type(key, __u32);
+	__type(value, struct pvli_vcpu_counters);
+} counters SEC(".maps");
+
+static __always_inline void *page_elem(__u32 slot, __u32 idx)
+{
+	void *page = bpf_map_lookup_elem(&pages, &slot);
+
+	return page ? bpf_map_lookup_elem(page, &idx) : NULL;
+}
+
+static __always_inline struct pvli_vcpu_counters *vcpu_counters(const struct pvli_vcpu_ref *ref)
+{
+	__u32 key;
+
+	if (ref->vcpu >= PVLI_MAX_VCPUS_PER_VM || ref->vm_slot >= PVLI_MAX_VMS)
+		return NULL;
+	key = ref->vm_slot * PVLI_MAX_VCPUS_PER_VM + ref->vcpu;
+	return bpf_map_lookup_elem(&counters, &key);
+}
+
+/*
+ * Seqlock writer side.  BPF atomics are full barriers on x86 (lock-prefixed),
+ * which orders the field stores after the odd seq (pairs with the reader's
+ * smp_rmb() after reading seq) and before the even one (pairs with the
+ * reader's smp_rmb() before re-reading seq).
+ */
+static __always_inline void seq_begin(struct pvli_vcpu_host *h)
+{
+	__sync_fetch_and_add(&h->seq, 1);
+}
+
+static __always_inline void seq_end(struct pvli_vcpu_host *h)
+{
+	__sync_fetch_and_add(&h->seq, 1);
+}
+
+static __always_inline void heartbeat(__u32 slot, __u64 now)
+{
+	struct pvli_page_hdr *hdr = page_elem(slot, 0);
+
+	if (hdr)
+		WRITE_ONCE(hdr->heartbeat_ns, now);
+}
+
+/* Real ns an entity may still run before its EEVDF deadline. */
+static __always_inline __u64 slice_left_ns(struct sched_entity *se)
+{
+	__s64 vleft = (__s64)(BPF_CORE_READ(se, deadline) - BPF_CORE_READ(se, vruntime));
+	__u64 weight = BPF_CORE_READ(se, load.weight);
+
+	if (vleft <= 0)
+		return 0;
+	/* vruntime advances by delta * NICE_0_LOAD / weight. */
+	return (__u64)vleft * weight / NICE_0_LOAD;
+}
+
+/*
+ * Run time @p has before the host takes its CPU away: the smallest of the
+ * EEVDF slice left at every level where it competes with a sibling, and
+ * the CFS bandwidth runtime left (local pool + group's global pool) at
+ * every capped level.  PVLI_QUOTA_UNKNOWN when nothing bounds it.
+ */
+static __always_inline __u64 run_quota_ns(struct task_struct *p)
+{
+	struct sched_entity *se = &p->se;
+	__u64 quota = PVLI_QUOTA_UNKNOWN;
+
+	for (int i = 0; i < MAX_GROUP_DEPTH && se; i++) {
+		struct cfs_rq *cfs_rq = BPF_CORE_READ(se, cfs_rq);
+
+		if (!cfs_rq)
+			break;
+		if (cfs_rq_nr_queued(cfs_rq) > 1) {
+			__u64 left = slice_left_ns(se);
+
+			if (left < quota)
+				quota = left;
+		}
+		if (bpf_core_field_exists(cfs_rq->runtime_enabled) &&
+		    BPF_CORE_READ(cfs_rq, runtime_enabled)) {
+			__s64 rem = BPF_CORE_READ(cfs_rq, runtime_remaining) +
+				    (__s64)BPF_CORE_READ(cfs_rq, tg, cfs_bandwidth.runtime);
+
+			if (rem < 0)
+				rem = 0;
+			if ((__u64)rem < quota)
+				quota = rem;
+		}
+		se = BPF_CORE_READ(se, parent);
+	}
+	return quota;
+}
+
+static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
+					    bool runnable, __u64 now)
+{
+	struct pvli_vcpu_counters *c = vcpu_counters(ref);
+	struct pvli_vcpu *rec = page_elem(ref->vm_slot, ref->vcpu + 1);
+	struct pvli_vcpu_host *h;
+	__u32 depth;
+	__u64 wait;
+
+	if (!rec) {
+		if (c)
+			__sync_fetch_and_add(&c->missing_page, 1);
+		return;
+	}
+	h = &rec->host;
+	/* Untrusted guest half: plain bounded loads, used only as booleans. */
+	depth = READ_ONCE(rec->guest.hold_depth);
+	wait = READ_ONCE(rec->guest.wait_lock);
+
+	seq_begin(h);
+	if (h->state == PVLI_STATE_RUNNING && now > h->last_switch_ns)
+		h->run_ns += now - h->last_switch_ns;
+	h->state = runnable ? PVLI_STATE_PREEMPTED : PVLI_STATE_IDLE;
+	h->last_switch_ns = now;
+	h->quota_ns = 0;
+	if (runnable) {
+		h->preempt_count++;
+		if (depth)
+			h->lhp_count++;
+		else if (wait)
+			h->lwp_count++;
+	}
+	seq_end(h);
+	heartbeat(ref->vm_slot, now);
+
+	if (c) {
+		__sync_fetch_and_add(&c->switch_out, 1);
+		if (runnable) {
+			__sync_fetch_and_add(&c->preempted, 1);
+			if (depth)
+				__sync_fetch_and_add(&c->lhp, 1);
+			else if (wait)
+				__sync_fetch_and_add(&c->lwp, 1);
+		}
+	}
+}
+
+static __always_inline void vcpu_switch_in(const struct pvli_vcpu_ref *ref,
+					   struct task_struct *p, __u64 now)
+{
+	struct pvli_vcpu *rec = page_elem(ref->vm_slot, ref->vcpu + 1);
+	struct pvli_vcpu_host *h;
+	__u64 quota = run_quota_ns(p);
+
+	if (!rec)
+		return;
+	h = &rec->host;
+	seq_begin(h);
+	if (h->state == PVLI_STATE_PREEMPTED && now > h->last_switch_ns)
+		h->steal_ns += now - h->last_switch_ns;
+	h->state = PVLI_STATE_RUNNING;
+	h->last_switch_ns = now;
+	h->quota_ns = quota;
+	h->pcpu = bpf_get_smp_processor_id();
+	seq_end(h);
+	heartbeat(ref->vm_slot, now);
+}
+
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next,
+				     unsigned int prev_state)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct pvli_vcpu_ref *ref;
+	__u32 tid;
+
+	tid = BPF_CORE_READ(prev, pid);
+	ref = bpf_map_lookup_elem(&vcpus, &tid);
+	if (ref)	/* TASK_RUNNING (0): switched out while runnable */
+		vcpu_switch_out(ref, prev_state == 0, now);
+
+	tid = BPF_CORE_READ(next, pid);
+	ref = bpf_map_lookup_elem(&vcpus, &tid);
+	if (ref)
+		vcpu_switch_in(ref, next, now);
+	return 0;
+}
+
+static __always_inline int on_wakeup(struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct pvli_vcpu_ref *ref = bpf_map_lookup_elem(&vcpus, &tid);
+	struct pvli_vcpu_counters *c;
+	struct pvli_vcpu *rec;
+	__u64 now;
+
+	if (!ref)
+		return 0;
+	rec = page_elem(ref->vm_slot, ref->vcpu + 1);
+	if (!rec || rec->host.state != PVLI_STATE_IDLE)
+		return 0;
+	now = bpf_ktime_get_ns();
+	seq_begin(&rec->host);
+	rec->host.state = PVLI_STATE_PREEMPTED;	/* runnable, waiting for a CPU */
+	rec->host.last_switch_ns = now;
+	seq_end(&rec->host);
+	heartbeat(ref->vm_slot, now);
+	c = vcpu_counters(ref);
+	if (c)
+		__sync_fetch_and_add(&c->wakeups, 1);
+	return 0;
+}
+
+static __always_inline int on_exit(struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct pvli_vcpu_ref *ref = bpf_map_lookup_elem(&vcpus, &tid);
+	struct pvli_vcpu *rec;
+
+	if (!ref)
+		return 0;
+	rec = page_elem(ref->vm_slot, ref->vcpu + 1);
+	if (rec) {
+		seq_begin(&rec->host);
+		rec->host.state = PVLI_STATE_UNKNOWN;
+		rec->host.last_switch_ns = bpf_ktime_get_ns();
+		seq_end(&rec->host);
+	}
+	bpf_map_delete_elem(&vcpus, &tid);
+	return 0;
+}
+
+/* tp_btf first; pvlockd falls back to raw_tp where BTF tracepoints are missing. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(pvli_switch_btf, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	return on_switch(prev, next, prev_state);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(pvli_switch_raw, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	return on_switch(prev, next, prev_state);
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(pvli_wakeup_btf, struct task_struct *p)
+{
+	return on_wakeup(p);
+}
+
+SEC("raw_tp/sched_wakeup")
+int BPF_PROG(pvli_wakeup_raw, struct task_struct *p)
+{
+	return on_wakeup(p);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pvli_exit_btf, struct task_struct *p)
+{
+	return on_exit(p);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(pvli_exit_raw, struct task_struct *p)
+{
+	return on_exit(p);
+}

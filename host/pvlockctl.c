@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pvlockctl: talk to pvlockd.
+ *
+ * A thin client of pvlockd's control socket: it sends one request and
+ * prints the reply.  pvlock-qemu uses it to register and attach VMs.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "pvlockd.h"
+
+static struct {
+	const char *socket;
+	bool json;
+	char request[512];
+} env = {
+	.socket = PVLOCKD_SOCKET,
+};
+
+const char *argp_program_version = "pvlockctl 0.1";
+static const char doc[] =
+"pvlockctl: control and inspect pvlockd.\n"
+"\n"
+"COMMANDS:\n"
+"    status                       VMs, vCPUs, their state and counters\n"
+"    register NAME NVCPUS ACCEL   create and pin a page for a VM (tcg|kvm);\n"
+"                                 prints the pin path and its size\n"
+"    attach NAME QMP-SOCKET       learn the VM's vCPU threads over QMP\n"
+"    unregister NAME              remove a VM's page and registrations\n"
+"\n"
+"EXAMPLES:\n"
+"    pvlockctl status             # table\n"
+"    pvlockctl status --json      # one JSON object\n";
+
+static const struct argp_option opts[] = {
+	{ "socket", 's', "PATH", 0, "pvlockd's socket (default " PVLOCKD_SOCKET ")", 0 },
+	{ "json", 'j', NULL, 0, "JSON output (status)", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	size_t len;
+
+	switch (key) {
+	case 's':
+		env.socket = arg;
+		break;
+	case 'j':
+		env.json = true;
+		break;
+	case ARGP_KEY_ARG:
+		len = strlen(env.request);
+		if (len + strlen(arg) + 2 >= sizeof(env.request) || strchr(arg, '\n') ||
+		    strchr(arg, ' '))
+			argp_error(state, "bad argument '%s'", arg);
+		snprintf(env.request + len, sizeof(env.request) - len, "%s%s",
+			 len ? " " : "", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!env.request[0])
+			argp_usage(state);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char buf[4096];
+	bool error = false, first = true;
+	ssize_t n;
+	int fd, err;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return err;
+	if (env.json && !strcmp(env.request, "status"))
+		strcat(env.request, " json");
+	strcat(env.request, "\n");
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", env.socket);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		fprintf(stderr, "pvlockctl: cannot reach pvlockd at %s: %s%s\n", env.socket,
+			strerror(errno), errno == ENOENT || errno == ECONNREFUSED ?
+			" (is pvlockd running? start it with 'pvlockd' or 'systemctl start pvlockd')" :
+			errno == EACCES ? " (run as root)" : "");
+		return 1;
+	}
+	if (write(fd, env.request, strlen(env.request)) < 0) {
+		fprintf(stderr, "pvlockctl: cannot send the request: %s\n", strerror(errno));
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (first && n >= 6 && !strncmp(buf, "error ", 6)) {
+			error = true;
+			fprintf(stderr, "pvlockctl: ");
+			fwrite(buf + 6, 1, n - 6, stderr);
+		} else {
+			fwrite(buf, 1, n, error ? stderr : stdout);
+		}
+		first = false;
+	}
+	close(fd);
+	if (first) {
+		fprintf(stderr, "pvlockctl: pvlockd closed the connection without a reply\n");
+		return 1;
+	}
+	return error ? 1 : 0;
+}

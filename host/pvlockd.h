@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* pvlockd internals shared by its files. */
+#ifndef __PVLOCKD_H
+#define __PVLOCKD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pvli_abi.h"
+#include "../bpf/host_sched.h"
+
+#define PVLOCKD_RUN_DIR		"/run/pvlockinfo"
+#define PVLOCKD_SOCKET		PVLOCKD_RUN_DIR "/pvlockd.sock"
+#define PVLOCKD_PIN_ROOT	"/sys/fs/bpf/pvlockinfo"
+#define PVLOCKD_NAME_MAX	64
+
+enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+extern enum log_level pvlockd_log_level;
+void pvlockd_log(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define log_err(...)	pvlockd_log(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)	pvlockd_log(LOG_WARN, __VA_ARGS__)
+#define log_info(...)	pvlockd_log(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	pvlockd_log(LOG_DEBUG, __VA_ARGS__)
+
+/* One registered VM. */
+struct pvlockd_vm {
+	bool used;
+	char name[PVLOCKD_NAME_MAX + 1];
+	uint32_t slot;			/* index in the pages map */
+	uint32_t nr_vcpus;
+	uint32_t accel;			/* enum pvli_accel */
+	int page_fd;			/* the VM's page map */
+	void *page;			/* pvlockd's own mapping of it */
+	size_t page_bytes;
+	int qmp_fd;			/* -1 until attached; hangs up when QEMU exits */
+	char qmp_path[108];
+	uint32_t tids[PVLI_MAX_VCPUS_PER_VM];
+};
+
+/* BPF maps pvlockd drives (fds from the skeleton or the pins). */
+struct pvlockd_maps {
+	int pages;
+	int vcpus;
+	int counters;
+};
+
+/* pvlockd_vm.c */
+int vm_page_create(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
+		   uint32_t generation, char *err, size_t errlen);
+int vm_attach_tids(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
+		   const uint32_t *tids, int n, char *err, size_t errlen);
+void vm_teardown(struct pvlockd_vm *vm, const struct pvlockd_maps *maps);
+int vm_save_meta(const struct pvlockd_vm *vm);
+int vm_load_meta(const char *name, struct pvlockd_vm *vm);
+int vm_adopt_page(struct pvlockd_vm *vm, uint32_t generation);
+void vm_clock_update(struct pvlockd_vm *vm);
+void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
+	       bool json, bool first);
+const char *accel_name(uint32_t accel);
+int accel_parse(const char *s, uint32_t *accel);
+
+#endif /* __PVLOCKD_H */

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pvlockd: one VM's page and registration.
+ *
+ * A VM's page is an mmapable array map, created here, pinned at
+ * PIN_ROOT/vms/NAME/page for QEMU's memory-backend-bpf, and put into slot
+ * SLOT of the pages map-in-map so that the BPF program writes into it.
+ * Its vCPU threads go into the vcpus map.  What a restarted pvlockd needs
+ * to re-adopt the VM is kept in RUN_DIR/vms/NAME.meta.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "pvlockd.h"
+
+#define PAGE_ELEM_SIZE	sizeof(struct pvli_vcpu)
+
+static void seterr(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+const char *accel_name(uint32_t accel)
+{
+	return accel == PVLI_ACCEL_KVM ? "kvm" : accel == PVLI_ACCEL_TCG ? "tcg" : "unknown";
+}
+
+int accel_parse(const char *s, uint32_t *accel)
+{
+	if (!strcmp(s, "tcg"))
+		*accel = PVLI_ACCEL_TCG;
+	else if (!strcmp(s, "kvm"))
+		*accel = PVLI_ACCEL_KVM;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static void pin_path(char *buf, size_t len, const char *name, const char *leaf)
+{
+	snprintf(buf, len, PVLOCKD_PIN_ROOT "/vms/%s%s%s", name, leaf ? "/" : "", leaf ? leaf : "");
+}
+
+static void meta_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, PVLOCKD_RUN_DIR "/vms/%s.meta", name);
+}
+
+/* ---- clock: host TSC -> CLOCK_MONOTONIC ------------------------------------ */
+
+/*
+ * Under TCG the guest's RDTSC returns the host TSC, so publishing the
+ * host's TSC -> CLOCK_MONOTONIC line lets the guest project quotas onto
+ * its own TSC.  The slope is measured from pvlockd's start, so it gets
+ * more exact the longer pvlockd runs; the base point is refreshed on
+ * every update.
+ */
+static struct {
+	uint64_t tsc0, ns0;
+} clk;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* A (tsc, ns) pair read as close together as the two clocks allow. */
+static void clock_pair(uint64_t *tsc, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = mono_ns(), t = __builtin_ia32_rdtsc(), b = mono_ns();
+
+		if (b - a < best) {
+			best = b - a;
+			*tsc = t;
+			*ns = a + (b - a) / 2;
+		}
+	}
+}
+
+static uint64_t clock_mult(uint64_t tsc, uint64_t ns)
+{
+	if (!clk.tsc0) {
+		clock_pair(&clk.tsc0, &clk.ns0);
+		usleep(20000);
+		clock_pair(&tsc, &ns);
+	}
+	if (tsc <= clk.tsc0)
+		return 0;
+	return (uint64_t)(((unsigned __int128)(ns - clk.ns0) << 32) / (tsc - clk.tsc0));
+}
+
+void vm_clock_update(struct pvlockd_vm *vm)
+{
+	struct pvli_page_hdr *h = vm->page;
+	uint64_t tsc, ns, mult;
+
+	if (!h)
+		return;
+	clock_pair(&tsc, &ns);
+	/* KVM offsets and scales the guest TSC; pvlockd does not know how yet. */
+	mult = vm->accel == PVLI_ACCEL_TCG ? clock_mult(tsc, ns) : 0;
+	__atomic_fetch_add(&h->clock_seq, 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	h->clock_shift = 32;
+	h->clock_mult = mult;
+	h->clock_base_tsc = tsc;
+	h->clock_base_ns = ns;
+	__atomic_fetch_add(&h->clock_seq, 1, __ATOMIC_RELEASE);
+}
+
+/* ---- page ----------------------------------------------------------------- */
+
+static uint32_t page_elems(uint32_t nr_vcpus)
+{
+	uint32_t n = PVLI_PAGE_ELEMS_MIN;
+
+	/* A power of two: ivshmem BARs must be. */
+	while (n < nr_vcpus + 1)
+		n *= 2;
+	return n;
+}
+
+static void header_init(struct pvlockd_vm *vm, uint32_t generation)
+{
+	struct pvli_page_hdr *h = vm->page;
+
+	memset(vm->page, 0, vm->page_bytes);
+	h->abi_major = PVLI_ABI_MAJOR;
+	h->abi_minor = PVLI_ABI_MINOR;
+	h->hdr_size = PVLI_HDR_SIZE;
+	h->page_size = vm->page_bytes;
+	h->nr_vcpus = vm->nr_vcpus;
+	h->vcpu_stride = PVLI_VCPU_STRIDE;
+	h->accel = vm->accel;
+	h->generation = generation;
+	vm_clock_update(vm);
+	/* Magic last: a guest never validates a half-written header. */
+	__atomic_store_n(&h->magic, PVLI_PAGE_MAGIC, __ATOMIC_RELEASE);
+}
+
+static int map_page(struct pvlockd_vm *vm)
+{
+	vm->page = mmap(NULL, vm->page_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+			vm->page_fd, 0);
+	if (vm->page == MAP_FAILED) {
+		vm->page = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+int vm_page_create(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
+		   uint32_t generation, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	uint32_t elems = page_elems(vm->nr_vcpus);
+	char path[256];
+	int r;
+
+	vm->page_bytes = (size_t)elems * PAGE_ELEM_SIZE;
+	vm->page_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pvli_page", 4,
+				     PAGE_ELEM_SIZE, elems, &opts);
+	if (vm->page_fd < 0) {
+		r = -errno;
+		seterr(err, errlen, "cannot create the page map: %s", strerror(-r));
+		return r;
+	}
+	r = map_page(vm);
+	if (r) {
+		seterr(err, errlen, "cannot mmap the page map: %s", strerror(-r));
+		goto err_close;
+	}
+	header_init(vm, generation);
+
+	pin_path(path, sizeof(path), vm->name, NULL);
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		r = -errno;
+		seterr(err, errlen, "cannot create %s: %s", path, strerror(-r));
+		goto err_unmap;
+	}
+	pin_path(path, sizeof(path), vm->name, "page");
+	if (bpf_obj_pin(vm->page_fd, path)) {
+		r = -errno;
+		seterr(err, errlen, "cannot pin the page at %s: %s", path, strerror(-r));
+		goto err_rmdir;
+	}
+	if (bpf_map_update_elem(maps->pages, &vm->slot, &vm->page_fd, BPF_ANY)) {
+		r = -errno;
+		seterr(err, errlen, "cannot install the page in slot %u: %s", vm->slot,
+		       strerror(-r));
+		goto err_unpin;
+	}
+	return 0;
+
+err_unpin:
+	unlink(path);
+err_rmdir:
+	pin_path(path, sizeof(path), vm->name, NULL);
+	rmdir(path);
+err_unmap:
+	munmap(vm->page, vm->page_bytes);
+	vm->page = NULL;
+err_close:
+	close(vm->page_fd);
+	vm->page_fd = -1;
+	return r;
+}
+
+int vm_attach_tids(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
+		   const uint32_t *tids, int n, char *err, size_t errlen)
+{
+	struct pvli_vcpu *rec = (struct pvli_vcpu *)((char *)vm->page + PVLI_HDR_SIZE);
+
+	if ((uint32_t)n != vm->nr_vcpus) {
+		seterr(err, errlen, "QEMU reports %d vCPUs, the VM was registered with %u",
+		       n, vm->nr_vcpus);
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		struct pvli_vcpu_ref ref = { .vm_slot = vm->slot, .vcpu = i };
+
+		/* Until its first switch the state is unknown, not "running". */
+		rec[i].host.state = PVLI_STATE_UNKNOWN;
+		if (bpf_map_update_elem(maps->vcpus, &tids[i], &ref, BPF_NOEXIST)) {
+			int r = -errno;
+
+			seterr(err, errlen, "cannot register vCPU %d thread %u: %s", i,
+			       tids[i], r == -EEXIST ? "already registered" : strerror(-r));
+			for (int j = 0; j < i; j++)
+				bpf_map_delete_elem(maps->vcpus, &tids[j]);
+			return r;
+		}
+		vm->tids[i] = tids[i];
+	}
+	return 0;
+}
+
+void vm_teardown(struct pvlockd_vm *vm, const struct pvlockd_maps *maps)
+{
+	struct pvli_page_hdr *h = vm->page;
+	char path[256];
+
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (vm->tids[i])
+			bpf_map_delete_elem(maps->vcpus, &vm->tids[i]);
+	bpf_map_delete_elem(maps->pages, &vm->slot);
+	if (h)	/* a guest still reading sees the page go away */
+		__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
+	pin_path(path, sizeof(path), vm->name, "page");
+	unlink(path);
+	pin_path(path, sizeof(path), vm->name, NULL);
+	rmdir(path);
+	meta_path(path, sizeof(path), vm->name);
+	unlink(path);
+	if (vm->page)
+		munmap(vm->page, vm->page_bytes);
+	if (vm->page_fd >= 0)
+		close(vm->page_fd);
+	if (vm->qmp_fd >= 0)
+		close(vm->qmp_fd);
+	memset(vm, 0, sizeof(*vm));
+	vm->page_fd = vm->qmp_fd = -1;
+}
+
+/* ---- persistence across pvlockd restarts --------------------------------------- */
+
+int vm_save_meta(const struct pvlockd_vm *vm)
+{
+	char path[256], tmp[272];
+	FILE *f;
+
+	mkdir(PVLOCKD_RUN_DIR "/vms", 0755);
+	meta_path(path, sizeof(path), vm->name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "slot %u\nvcpus %u\naccel %u\nqmp %s\ntids", vm->slot, vm->nr_vcpus,
+		vm->accel, vm->qmp_path[0] ? vm->qmp_path : "-");
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		fprintf(f, " %u", vm->tids[i]);
+	fprintf(f, "\n");
+	if (fclose(f) || rename(tmp, path))
+		return -errno;
+	return 0;
+}
+
+int vm_load_meta(const char *name, struct pvlockd_vm *vm)
+{
+	char path[256];
+	FILE *f;
+	int ok;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->page_fd = vm->qmp_fd = -1;
+	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	meta_path(path, sizeof(path), name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "slot %u\nvcpus %u\naccel %u\nqmp %107s\ntids", &vm->slot,
+		    &vm->nr_vcpus, &vm->accel, vm->qmp_path) == 4 &&
+	     vm->slot < PVLI_MAX_VMS && vm->nr_vcpus >= 1 &&
+	     vm->nr_vcpus <= PVLI_MAX_VCPUS_PER_VM;
+	for (uint32_t i = 0; ok && i < vm->nr_vcpus; i++)
+		if (fscanf(f, " %u", &vm->tids[i]) != 1)
+			vm->tids[i] = 0;	/* registered, never attached */
+	fclose(f);
+	if (!strcmp(vm->qmp_path, "-"))
+		vm->qmp_path[0] = '\0';
+	return ok ? 0 : -EINVAL;
+}
+
+int vm_adopt_page(struct pvlockd_vm *vm, uint32_t generation)
+{
+	struct pvli_page_hdr *h;
+	char path[256];
+	int r;
+
+	pin_path(path, sizeof(path), vm->name, "page");
+	vm->page_fd = bpf_obj_get(path);
+	if (vm->page_fd < 0)
+		return -errno;
+	vm->page_bytes = (size_t)page_elems(vm->nr_vcpus) * PAGE_ELEM_SIZE;
+	r = map_page(vm);
+	if (r)
+		return r;
+	h = vm->page;
+	if (h->magic != PVLI_PAGE_MAGIC || h->nr_vcpus != vm->nr_vcpus)
+		return -EINVAL;
+	/* The BPF side never stopped; only tell the guest the daemon changed. */
+	h->generation = generation;
+	vm_clock_update(vm);
+	return 0;
+}
+
+/* ---- status ------------------------------------------------------------------ */
+
+static const char *state_name(uint32_t s)
+{
+	static const char *names[] = { "unknown", "running", "preempted", "idle" };
+
+	return s <= PVLI_STATE_MAX ? names[s] : "bad";
+}
+
+/* A consistent copy of a host record (it changes under our feet). */
+static void read_host(const struct pvli_vcpu_host *src, struct pvli_vcpu_host *dst)
+{
+	uint32_t seq;
+
+	for (int tries = 0; tries < 1000; tries++) {
+		seq = __atomic_load_n(&src->seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			continue;
+		memcpy(dst, (const void *)src, sizeof(*dst));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&src->seq, __ATOMIC_RELAXED) == seq)
+			return;
+	}
+	memcpy(dst, (const void *)src, sizeof(*dst));
+}
+
+void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
+	       bool json, bool first)
+{
+	const struct pvli_vcpu *rec = (const void *)((const char *)vm->page + PVLI_HDR_SIZE);
+	const struct pvli_page_hdr *h = vm->page;
+	char pin[256];
+
+	pin_path(pin, sizeof(pin), vm->name, "page");
+	if (json)
+		fprintf(out, "%s{\"name\":\"%s\",\"slot\":%u,\"accel\":\"%s\",\"pin\":\"%s\","
+			"\"attached\":%s,\"heartbeat_ns\":%llu,\"vcpus\":[",
+			first ? "" : ",", vm->name, vm->slot, accel_name(vm->accel), pin,
+			vm->qmp_fd >= 0 ? "true" : "false",
+			(unsigned long long)(h ? h->heartbeat_ns : 0));
+	else
+		fprintf(out, "VM %s (slot %u, %s, %u vCPUs, %s)\n  page %s\n"
+			"  %-4s %-8s %-10s %10s %10s %12s %12s %6s %6s %12s %4s\n",
+			vm->name, vm->slot, accel_name(vm->accel), vm->nr_vcpus,
+			vm->qmp_fd >= 0 ? "attached" : "not attached", pin,
+			"vCPU", "TID", "STATE", "SWITCHES", "PREEMPTS", "STEAL_MS",
+			"RUN_MS", "LHP", "LWP", "QUOTA_US", "PCPU");
+	for (uint32_t i = 0; h && i < vm->nr_vcpus; i++) {
+		struct pvli_vcpu_counters c = {};
+		struct pvli_vcpu_host r;
+		uint32_t key = vm->slot * PVLI_MAX_VCPUS_PER_VM + i;
+
+		read_host(&rec[i].host, &r);
+		bpf_map_lookup_elem(maps->counters, &key, &c);
+		if (json)
+			fprintf(out, "%s{\"vcpu\":%u,\"tid\":%u,\"state\":\"%s\",\"seq\":%u,"
+				"\"switch_out\":%llu,\"preempted\":%llu,\"wakeups\":%llu,"
+				"\"page_preempt_count\":%u,\"steal_ns\":%llu,\"run_ns\":%llu,"
+				"\"lhp\":%llu,\"lwp\":%llu,\"quota_ns\":%lld,\"pcpu\":%u}",
+				i ? "," : "", i, vm->tids[i], state_name(r.state), r.seq,
+				(unsigned long long)c.switch_out, (unsigned long long)c.preempted,
+				(unsigned long long)c.wakeups, r.preempt_count,
+				(unsigned long long)r.steal_ns, (unsigned long long)r.run_ns,
+				(unsigned long long)c.lhp, (unsigned long long)c.lwp,
+				r.quota_ns == PVLI_QUOTA_UNKNOWN ? -1LL : (long long)r.quota_ns,
+				r.pcpu);
+		else
+			fprintf(out, "  %-4u %-8u %-10s %10llu %10llu %12.1f %12.1f %6llu %6llu %12s %4u\n",
+				i, vm->tids[i], state_name(r.state),
+				(unsigned long long)c.switch_out, (unsigned long long)c.preempted,
+				r.steal_ns / 1e6, r.run_ns / 1e6, (unsigned long long)c.lhp,
+				(unsigned long long)c.lwp,
+				r.quota_ns == PVLI_QUOTA_UNKNOWN ? "-" :
+				(snprintf(pin, sizeof(pin), "%.1f", r.quota_ns / 1e3), pin),
+				r.pcpu);
+	}
+	if (json)
+		fprintf(out, "]}");
+}
