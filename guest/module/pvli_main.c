@@ -2,9 +2,9 @@
 /*
  * pvlockinfo: guest side of the vCPU preemption channel.
  *
- * This is the module's entry point.  It currently only announces itself;
- * the ivshmem driver for the shared page, the lock core and the lock
- * benchmark harness are added to this module as separate files.
+ * Entry point: the ivshmem driver for the shared page (pvli_page.c), its
+ * debugfs view (pvli_debugfs.c) and the channel self-test
+ * (pvli_selftest.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -12,12 +12,22 @@
 #include <linux/init.h>
 #include <linux/module.h>
 
-#include "pvli_abi.h"
+#include "pvlockinfo.h"
 
 #define PVLI_VERSION "0.1"
 
 static int __init pvli_init(void)
 {
+	int ret;
+
+	pvli_debugfs_init();
+	pvli_selftest_init();
+	ret = pvli_page_init();
+	if (ret) {
+		pvli_debugfs_exit();
+		pvli_selftest_exit();
+		return ret;
+	}
 	pr_info("version %s loaded (page ABI %u.%u)\n", PVLI_VERSION,
 		PVLI_ABI_MAJOR, PVLI_ABI_MINOR);
 	return 0;
@@ -25,6 +35,9 @@ static int __init pvli_init(void)
 
 static void __exit pvli_exit(void)
 {
+	pvli_page_exit();
+	pvli_debugfs_exit();
+	pvli_selftest_exit();
 	pr_info("unloaded\n");
 }
 

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pvlockinfo: the shared page, as a PCI driver for the ivshmem device.
+ *
+ * QEMU maps the VM's page (a host BPF array map) as BAR2 of an
+ * ivshmem-plain device, 1af4:1110.  The driver validates the header once
+ * at probe and refuses anything it cannot trust, with the reason in dmesg.
+ * After that a watchdog keeps checking, every PVLI_WATCH_MS:
+ *   - the magic (pvlockd clears it when the VM is torn down),
+ *   - the heartbeat (the host BPF program bumps it on every event; if it
+ *     stands still for PVLI_STALE_NS the host side is gone),
+ *   - the generation (a new pvlockd took the page over: logged).
+ * Queries go through pvli_live, which is NULL whenever the page is not
+ * both valid and fresh, so every caller falls back to "unknown".
+ *
+ * Clock: pvlockd publishes the host's TSC -> CLOCK_MONOTONIC line.  Under
+ * TCG the guest TSC runs at the host TSC's rate but from a different
+ * origin (QEMU subtracts the host TSC at VM start), so the line is off by
+ * a constant.  The driver learns it: whenever a vCPU reads its own record
+ * while running, the host switched it in at last_switch_ns, before this
+ * read, so  host_now >= last_switch_ns  and
+ *   clock_fix >= last_switch_ns - line(tsc).
+ * clock_fix is the largest such bound seen; its error is the shortest
+ * delay between a switch-in and a read of the own record (measured by the
+ * quota bench).  A new generation (new pvlockd) keeps it: the TSC origin
+ * belongs to QEMU, not to pvlockd.
+ *
+ * Lifetime: pvli_live is RCU-protected; remove() clears it and waits for
+ * readers before the mapping goes away.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/rcupdate.h>
+#include <linux/workqueue.h>
+#include <asm/msr.h>
+
+#include "pvlockinfo.h"
+
+#define PVLI_WATCH_MS	100
+#define PVLI_SNAPSHOT_TRIES	64
+
+struct pvli_page {
+	struct pci_dev *pdev;
+	struct pvli_page_hdr *hdr;
+	struct pvli_vcpu *rec;
+	u64 len;
+	u32 nr_vcpus;
+	u32 generation;
+	u64 last_heartbeat;
+	u64 last_change;	/* guest ktime_get_ns() when the heartbeat moved */
+	bool live;		/* as last published to pvli_live */
+	atomic64_t clock_fix;	/* ns to add to the header's TSC line; see above */
+	bool clock_fixed;	/* at least one sample taken */
+	const char *why;	/* why not live, for the status file */
+	struct delayed_work watch;
+};
+
+static struct pvli_page *pvli_bound;		/* set while a device is bound */
+static struct pvli_page __rcu *pvli_live;	/* bound, valid and fresh */
+
+bool pvli_available(void)
+{
+	return rcu_access_pointer(pvli_live) != NULL;
+}
+EXPORT_SYMBOL_GPL(pvli_available);
+
+/* The header's TSC line at this instant, without the fix; 0 if unknown. */
+static u64 raw_host_now_ns(struct pvli_page *p)
+{
+	struct pvli_page_hdr snap;
+
+	for (int tries = 0; tries < PVLI_SNAPSHOT_TRIES; tries++) {
+		u32 seq = READ_ONCE(p->hdr->clock_seq);
+
+		if (seq & 1)
+			continue;
+		smp_rmb();	/* pairs with pvlockd's release after the odd seq */
+		snap.clock_shift = READ_ONCE(p->hdr->clock_shift);
+		snap.clock_mult = READ_ONCE(p->hdr->clock_mult);
+		snap.clock_base_tsc = READ_ONCE(p->hdr->clock_base_tsc);
+		snap.clock_base_ns = READ_ONCE(p->hdr->clock_base_ns);
+		smp_rmb();	/* pairs with pvlockd's release before the even seq */
+		if (READ_ONCE(p->hdr->clock_seq) == seq)
+			return pvli_tsc_to_host_ns(&snap, rdtsc_ordered());
+	}
+	return 0;
+}
+
+/*
+ * Tighten clock_fix from this CPU's own record, which must have been read
+ * (@own) just before, with preemption off, while RUNNING.
+ */
+static void clock_sample(struct pvli_page *p, const struct pvli_vcpu_host *own)
+{
+	u64 line = raw_host_now_ns(p);
+	s64 bound, cur;
+
+	if (!line || own->state != PVLI_STATE_RUNNING)
+		return;
+	bound = (s64)(own->last_switch_ns - line);
+	cur = atomic64_read(&p->clock_fix);
+	while ((!READ_ONCE(p->clock_fixed) || bound > cur) &&
+	       !atomic64_try_cmpxchg(&p->clock_fix, &cur, bound))
+		;
+	WRITE_ONCE(p->clock_fixed, true);
+}
+
+/* Copy a host record; retries while the single host writer is mid-update. */
+static int read_host(const struct pvli_vcpu_host *src, struct pvli_vcpu_host *dst)
+{
+	for (int tries = 0; tries < PVLI_SNAPSHOT_TRIES; tries++) {
+		u32 seq = READ_ONCE(src->seq);
+
+		if (seq & 1) {
+			cpu_relax();
+			continue;
+		}
+		smp_rmb();	/* pairs with the atomic after the writer's odd seq */
+		dst->state = READ_ONCE(src->state);
+		dst->last_switch_ns = READ_ONCE(src->last_switch_ns);
+		dst->quota_ns = READ_ONCE(src->quota_ns);
+		dst->steal_ns = READ_ONCE(src->steal_ns);
+		dst->run_ns = READ_ONCE(src->run_ns);
+		dst->preempt_count = READ_ONCE(src->preempt_count);
+		dst->pcpu = READ_ONCE(src->pcpu);
+		dst->lhp_count = READ_ONCE(src->lhp_count);
+		dst->lwp_count = READ_ONCE(src->lwp_count);
+		smp_rmb();	/* pairs with the atomic before the writer's even seq */
+		if (READ_ONCE(src->seq) == seq) {
+			dst->seq = seq;
+			if (dst->state > PVLI_STATE_MAX)
+				dst->state = PVLI_STATE_UNKNOWN;	/* garbage */
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+/**
+ * pvli_vcpu_snapshot - consistent copy of the host half of a vCPU record
+ * @cpu: guest CPU (= vCPU index)
+ * @out: where to copy it
+ *
+ * Return: 0; -ENODEV without a live page or for a CPU the page does not
+ * cover; -EAGAIN if the host kept rewriting the record.
+ */
+int pvli_vcpu_snapshot(int cpu, struct pvli_vcpu_host *out)
+{
+	struct pvli_page *p;
+	int ret = -ENODEV;
+
+	rcu_read_lock();
+	p = rcu_dereference(pvli_live);
+	if (p && cpu >= 0 && cpu < p->nr_vcpus) {
+		ret = read_host(&p->rec[cpu].host, out);
+		/* Our own record, read while we run: a clock sample for free. */
+		if (!ret && !preemptible() && cpu == smp_processor_id())
+			clock_sample(p, out);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pvli_vcpu_snapshot);
+
+enum pvli_vcpu_state pvli_vcpu_state(int cpu)
+{
+	struct pvli_vcpu_host h;
+
+	return pvli_vcpu_snapshot(cpu, &h) ? PVLI_STATE_UNKNOWN : h.state;
+}
+EXPORT_SYMBOL_GPL(pvli_vcpu_state);
+
+bool pvli_vcpu_preempted(int cpu)
+{
+	return pvli_vcpu_state(cpu) == PVLI_STATE_PREEMPTED;
+}
+EXPORT_SYMBOL_GPL(pvli_vcpu_preempted);
+
+/**
+ * pvli_host_now_ns - the host's CLOCK_MONOTONIC now, from this vCPU's TSC
+ *
+ * Uses the TSC line pvlockd publishes in the header (refreshed every
+ * second), corrected by the origin fix the driver learns (see the top of
+ * this file).  Return: host ns, or 0 when unknown.
+ */
+u64 pvli_host_now_ns(void)
+{
+	struct pvli_page *p;
+	u64 now = 0;
+
+	rcu_read_lock();
+	p = rcu_dereference(pvli_live);
+	if (p && READ_ONCE(p->clock_fixed)) {
+		now = raw_host_now_ns(p);
+		if (now)
+			now += atomic64_read(&p->clock_fix);
+	}
+	rcu_read_unlock();
+	return now;
+}
+EXPORT_SYMBOL_GPL(pvli_host_now_ns);
+
+/**
+ * pvli_vcpu_quota_ns - run time @cpu has left before the host preempts it
+ * @cpu: guest CPU
+ *
+ * Return: ns from now; 0 if the vCPU is not running; PVLI_QUOTA_UNKNOWN
+ * without a live page, without a clock, or when the host cannot bound it.
+ */
+u64 pvli_vcpu_quota_ns(int cpu)
+{
+	struct pvli_vcpu_host h;
+	u64 now;
+
+	if (pvli_vcpu_snapshot(cpu, &h))
+		return PVLI_QUOTA_UNKNOWN;
+	now = pvli_host_now_ns();
+	if (!now)
+		return PVLI_QUOTA_UNKNOWN;
+	return pvli_quota_left_ns(&h, now);
+}
+EXPORT_SYMBOL_GPL(pvli_vcpu_quota_ns);
+
+/* The guest half of this CPU's record, or NULL.  Caller has preemption off. */
+static struct pvli_vcpu_guest *own_guest_half(void)
+{
+	struct pvli_page *p = rcu_dereference_sched(pvli_live);
+	int cpu = smp_processor_id();
+
+	return p && cpu < p->nr_vcpus ? &p->rec[cpu].guest : NULL;
+}
+
+/**
+ * pvli_publish_hold - record that this vCPU took (+1) or released (-1) a lock
+ * @delta: +1 or -1
+ *
+ * The host reads hold_depth when it preempts this vCPU: nonzero counts as
+ * lock-holder preemption.  Call with preemption disabled, as lock code is.
+ */
+void pvli_publish_hold(int delta)
+{
+	struct pvli_vcpu_guest *g = own_guest_half();
+
+	if (g) {
+		WRITE_ONCE(g->hold_depth, READ_ONCE(g->hold_depth) + delta);
+		if (delta > 0)
+			WRITE_ONCE(g->lock_acquired, READ_ONCE(g->lock_acquired) + 1);
+	}
+}
+EXPORT_SYMBOL_GPL(pvli_publish_hold);
+
+/**
+ * pvli_publish_wait - record that this vCPU waits for @lock_id (0: done)
+ * @lock_id: an opaque, nonzero id of the lock; never a pointer the host uses
+ */
+void pvli_publish_wait(u64 lock_id)
+{
+	struct pvli_vcpu_guest *g = own_guest_half();
+
+	if (g) {
+		WRITE_ONCE(g->wait_since_ns, lock_id ? ktime_get_mono_fast_ns() : 0);
+		WRITE_ONCE(g->wait_lock, lock_id);
+	}
+}
+EXPORT_SYMBOL_GPL(pvli_publish_wait);
+
+/* ---- watchdog ----------------------------------------------------------------- */
+
+static void set_live(struct pvli_page *p, bool live, const char *why)
+{
+	if (p->live == live)
+		return;
+	p->live = live;
+	p->why = why;
+	if (live) {
+		rcu_assign_pointer(pvli_live, p);
+		dev_info(&p->pdev->dev, "host channel live\n");
+	} else {
+		RCU_INIT_POINTER(pvli_live, NULL);
+		dev_warn(&p->pdev->dev, "host channel lost: %s; queries answer \"unknown\"\n",
+			 why);
+	}
+}
+
+static void pvli_watch(struct work_struct *work)
+{
+	struct pvli_page *p = container_of(work, struct pvli_page, watch.work);
+	u64 now = ktime_get_ns(), hb = READ_ONCE(p->hdr->heartbeat_ns);
+	u32 gen = READ_ONCE(p->hdr->generation);
+
+	if (READ_ONCE(p->hdr->magic) != PVLI_PAGE_MAGIC) {
+		set_live(p, false, "the host tore the page down (magic cleared)");
+	} else {
+		if (gen != p->generation) {
+			dev_info(&p->pdev->dev, "host daemon changed (generation %u -> %u)\n",
+				 p->generation, gen);
+			p->generation = gen;
+		}
+		if (hb != p->last_heartbeat) {
+			p->last_heartbeat = hb;
+			p->last_change = now;
+		}
+		if (p->live) {
+			struct pvli_vcpu_host own;
+
+			/* Freshly woken to run this work: a tight clock sample. */
+			preempt_disable();
+			pvli_vcpu_snapshot(smp_processor_id(), &own);
+			preempt_enable();
+		}
+		if (now - p->last_change > PVLI_STALE_NS)
+			set_live(p, false, "stale: the host heartbeat stopped");
+		else
+			set_live(p, true, NULL);
+	}
+	schedule_delayed_work(&p->watch, msecs_to_jiffies(PVLI_WATCH_MS));
+}
+
+int pvli_page_status(char *buf, size_t len)
+{
+	struct pvli_page *p = pvli_bound;
+
+	if (!p)
+		return scnprintf(buf, len, "available: no (no ivshmem device bound)\n");
+	return scnprintf(buf, len,
+			 "available: %s%s%s\ndevice: %s\nabi: %u.%u\nvcpus: %u\nbytes: %llu\n"
+			 "accel: %s\ngeneration: %u\nheartbeat_age_ms: %llu\n"
+			 "clock_mult: %llu\nclock_shift: %u\nclock_fix_ns: %lld%s\nhost_now_ns: %llu\n",
+			 p->live ? "yes" : "no", p->live ? "" : " - ", p->live ? "" : p->why,
+			 pci_name(p->pdev), p->hdr->abi_major, p->hdr->abi_minor, p->nr_vcpus,
+			 p->len,
+			 p->hdr->accel == PVLI_ACCEL_KVM ? "kvm" :
+			 p->hdr->accel == PVLI_ACCEL_TCG ? "tcg" : "unknown",
+			 p->generation, (ktime_get_ns() - p->last_change) / NSEC_PER_MSEC,
+			 READ_ONCE(p->hdr->clock_mult), READ_ONCE(p->hdr->clock_shift),
+			 (long long)atomic64_read(&p->clock_fix),
+			 READ_ONCE(p->clock_fixed) ? "" : " (no sample yet)", pvli_host_now_ns());
+}
+
+/* ---- PCI driver --------------------------------------------------------------- */
+
+static int pvli_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct pvli_page_hdr snap;
+	enum pvli_page_error e;
+	struct pvli_page *p;
+	resource_size_t start, len;
+	void *base;
+	int ret;
+
+	if (pvli_bound) {
+		dev_err(&pdev->dev, "a shared page is already bound (%s); ignoring this one\n",
+			pci_name(pvli_bound->pdev));
+		return -EBUSY;
+	}
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	start = pci_resource_start(pdev, 2);
+	len = pci_resource_len(pdev, 2);
+	if (!start || len < sizeof(struct pvli_page_hdr)) {
+		dev_err(&pdev->dev, "refusing shared page: BAR2 is missing or too small (%pa bytes)\n",
+			&len);
+		return -ENODEV;
+	}
+	/* The BAR is host RAM: map it cacheable, as the host maps it. */
+	base = devm_memremap(&pdev->dev, start, len, MEMREMAP_WB);
+	if (IS_ERR(base))
+		return PTR_ERR(base);
+
+	memcpy(&snap, base, sizeof(snap));
+	e = pvli_page_check(&snap, len, num_possible_cpus());
+	if (e) {
+		dev_err(&pdev->dev,
+			"refusing shared page: %s (magic %#llx, ABI %u.%u, header %u, stride %u, %u vCPUs for %u possible CPUs, size %u of %llu mapped)\n",
+			pvli_page_strerror(e), snap.magic, snap.abi_major, snap.abi_minor,
+			snap.hdr_size, snap.vcpu_stride, snap.nr_vcpus, num_possible_cpus(),
+			snap.page_size, (u64)len);
+		return -EINVAL;
+	}
+
+	p = devm_kzalloc(&pdev->dev, sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	p->pdev = pdev;
+	p->hdr = base;
+	p->rec = base + snap.hdr_size;
+	p->len = len;
+	p->nr_vcpus = snap.nr_vcpus;
+	p->generation = snap.generation;
+	p->last_heartbeat = snap.heartbeat_ns;
+	p->last_change = ktime_get_ns();
+	p->why = "not checked yet";
+	INIT_DELAYED_WORK(&p->watch, pvli_watch);
+	pci_set_drvdata(pdev, p);
+	pvli_bound = p;
+	dev_info(&pdev->dev, "shared page ABI %u.%u, %u vCPUs, %llu bytes, generation %u\n",
+		 snap.abi_major, snap.abi_minor, snap.nr_vcpus, (u64)len, snap.generation);
+	pvli_watch(&p->watch.work);
+	return 0;
+}
+
+static void pvli_remove(struct pci_dev *pdev)
+{
+	struct pvli_page *p = pci_get_drvdata(pdev);
+
+	cancel_delayed_work_sync(&p->watch);
+	RCU_INIT_POINTER(pvli_live, NULL);
+	/* Readers run under rcu_read_lock or with preemption off. */
+	synchronize_rcu();
+	pvli_bound = NULL;
+}
+
+static const struct pci_device_id pvli_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },	/* ivshmem */
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, pvli_ids);
+
+static struct pci_driver pvli_driver = {
+	.name = "pvlockinfo",
+	.id_table = pvli_ids,
+	.probe = pvli_probe,
+	.remove = pvli_remove,
+};
+
+int pvli_page_init(void)
+{
+	return pci_register_driver(&pvli_driver);
+}
+
+void pvli_page_exit(void)
+{
+	pci_unregister_driver(&pvli_driver);
+}

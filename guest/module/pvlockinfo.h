@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pvlockinfo guest API: what the host says about this VM's vCPUs.
+ *
+ * Every query answers "unknown" (PVLI_STATE_UNKNOWN, false,
+ * PVLI_QUOTA_UNKNOWN, -ENODEV) when there is no page, when the page is
+ * garbage, and when it is stale (the host stopped writing it), so callers
+ * fall back to plain behaviour.  Linux CPU numbers are taken to be QEMU
+ * vCPU indexes (true for x86 with QEMU's default topology).
+ */
+#ifndef __PVLOCKINFO_H
+#define __PVLOCKINFO_H
+
+#include <linux/types.h>
+#include "pvli_abi.h"
+
+bool pvli_available(void);
+enum pvli_vcpu_state pvli_vcpu_state(int cpu);
+bool pvli_vcpu_preempted(int cpu);
+u64 pvli_vcpu_quota_ns(int cpu);
+int pvli_vcpu_snapshot(int cpu, struct pvli_vcpu_host *out);
+u64 pvli_host_now_ns(void);
+
+/* Publish this vCPU's lock state (the guest half of its record). */
+void pvli_publish_hold(int delta);
+void pvli_publish_wait(u64 lock_id);
+
+/* module-internal */
+int pvli_page_init(void);
+void pvli_page_exit(void);
+int pvli_debugfs_init(void);
+void pvli_debugfs_exit(void);
+struct dentry;
+extern struct dentry *pvli_debugfs_root;
+int pvli_page_status(char *buf, size_t len);
+int pvli_selftest_init(void);
+void pvli_selftest_exit(void);
+
+#endif /* __PVLOCKINFO_H */
