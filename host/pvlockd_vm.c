@@ -205,6 +205,13 @@ int vm_page_create(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 		seterr(err, errlen, "cannot pin the page at %s: %s", path, strerror(-r));
 		goto err_rmdir;
 	}
+	/* The slot's counters may hold a previous VM's counts. */
+	for (uint32_t i = 0; i < PVLI_MAX_VCPUS_PER_VM; i++) {
+		struct pvli_vcpu_counters zero = {};
+		uint32_t key = vm->slot * PVLI_MAX_VCPUS_PER_VM + i;
+
+		bpf_map_update_elem(maps->counters, &key, &zero, BPF_ANY);
+	}
 	if (bpf_map_update_elem(maps->pages, &vm->slot, &vm->page_fd, BPF_ANY)) {
 		r = -errno;
 		seterr(err, errlen, "cannot install the page in slot %u: %s", vm->slot,

@@ -28,6 +28,7 @@
 struct own_result {
 	u64 reads;
 	u64 violations;		/* own record not RUNNING while running */
+	u64 seen[PVLI_STATE_MAX + 1];	/* violations by the state seen */
 	u64 failed;		/* snapshots that did not succeed */
 	u64 changes;		/* reads where seq moved since the previous one */
 	u32 preempt_count;	/* page counter at the end */
@@ -63,8 +64,10 @@ static int own_thread(void *arg)
 		if (pvli_vcpu_snapshot(cpu, &h)) {
 			r->failed++;
 		} else {
-			if (h.state != PVLI_STATE_RUNNING)
+			if (h.state != PVLI_STATE_RUNNING) {
 				r->violations++;
+				r->seen[h.state]++;
+			}
 			if (i && h.seq != prev_seq)
 				r->changes++;
 			prev_seq = h.seq;
@@ -139,16 +142,19 @@ static int own_show(struct seq_file *m, void *v)
 		seq_puts(m, "no run yet: echo READS > selftest_own\n");
 		goto out;
 	}
-	seq_printf(m, "%-4s %12s %10s %8s %10s %10s %10s %8s\n", "cpu", "reads", "violations",
-		   "failed", "changes", "preempts", "seq", "Mread/s");
+	seq_printf(m, "%-4s %12s %10s %8s %10s %10s %10s %8s %s\n", "cpu", "reads",
+		   "violations", "failed", "changes", "preempts", "seq", "Mread/s",
+		   "seen(unknown/preempted/idle)");
 	for_each_possible_cpu(cpu) {
 		struct own_result *r = &last_res[cpu];
 
 		if (!r->reads)
 			continue;
-		seq_printf(m, "%-4d %12llu %10llu %8llu %10llu %10u %10u %8llu\n", cpu, r->reads,
-			   r->violations, r->failed, r->changes, r->preempt_count, r->seq,
-			   r->ns ? r->reads * 1000 / r->ns : 0);
+		seq_printf(m, "%-4d %12llu %10llu %8llu %10llu %10u %10u %8llu %llu/%llu/%llu\n",
+			   cpu, r->reads, r->violations, r->failed, r->changes, r->preempt_count,
+			   r->seq, r->ns ? r->reads * 1000 / r->ns : 0,
+			   r->seen[PVLI_STATE_UNKNOWN], r->seen[PVLI_STATE_PREEMPTED],
+			   r->seen[PVLI_STATE_IDLE]);
 	}
 out:
 	mutex_unlock(&selftest_lock);

@@ -43,9 +43,60 @@ mount_bpffs() {
 	fi
 }
 
+# Cleanups run at exit, last registered first.
+CLEANUPS=()
+at_exit() { CLEANUPS=("$1" "${CLEANUPS[@]}"); }
+run_cleanups() { local c; for c in "${CLEANUPS[@]}"; do eval "$c"; done; }
+trap run_cleanups EXIT
+
 # A private pin directory, removed when the test exits.
 pin_dir() {
 	PIN_DIR=/sys/fs/bpf/pvli-test-$$
 	mkdir -p "$PIN_DIR" || fail "cannot create $PIN_DIR"
-	trap 'rm -rf "$PIN_DIR"' EXIT
+	at_exit 'rm -rf "$PIN_DIR"'
+}
+
+PVLOCKD=$PVLI_BUILD/host/pvlockd
+PVLOCKCTL=$PVLI_BUILD/host/pvlockctl
+
+# Use the running pvlockd, or start one for this test; one started here is
+# stopped and its pins removed at exit.
+start_pvlockd() {
+	mount_bpffs
+	if "$PVLOCKCTL" status >/dev/null 2>&1; then
+		note "using the pvlockd already running"
+		return
+	fi
+	"$PVLOCKD" >>"$PVLI_LOGDIR/pvlockd.log" 2>&1 &
+	PVLOCKD_PID=$!
+	at_exit 'stop_pvlockd; "$PVLOCKD" --teardown >>"$PVLI_LOGDIR/pvlockd.log" 2>&1'
+	for _ in $(seq 100); do
+		"$PVLOCKCTL" status >/dev/null 2>&1 && return
+		kill -0 "$PVLOCKD_PID" 2>/dev/null || fail "pvlockd died: $(cat "$PVLI_LOGDIR/pvlockd.log")"
+		sleep 0.1
+	done
+	fail "pvlockd did not come up: $(cat "$PVLI_LOGDIR/pvlockd.log")"
+}
+
+stop_pvlockd() {
+	[ -n "${PVLOCKD_PID:-}" ] || return 0
+	kill -TERM "$PVLOCKD_PID" 2>/dev/null
+	wait "$PVLOCKD_PID" 2>/dev/null
+	PVLOCKD_PID=
+}
+
+# qmp VM-NAME COMMAND-JSON: one QMP command to a running VM; prints the reply.
+qmp() {
+	printf '%s\n' '{"execute":"qmp_capabilities"}' "$2" |
+		socat -t 2 - "UNIX-CONNECT:/run/pvlockinfo/$1/qmp.sock" | grep '"return"' | tail -n1
+}
+
+# wait_for FILE PATTERN SECONDS: until a line of FILE matches.
+wait_for() {
+	local i
+	for i in $(seq $(($3 * 10))); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }
