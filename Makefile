@@ -32,7 +32,7 @@ LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 # ---- host tools -------------------------------------------------------------
 HOST_TEST_TOOLS := $(B)/tests/bpfmap-pin
 
-$(B)/tests/bpfmap-pin: tests/helpers/bpfmap-pin.c tests/helpers/pattern.h tests/helpers/parse.h
+$(B)/tests/bpfmap-pin: tests/helpers/bpfmap-pin.c tests/helpers/pattern.h tests/helpers/parse.h include/pvli_abi.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBBPF_LIBS)

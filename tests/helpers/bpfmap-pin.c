@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
+#include "../../include/pvli_abi.h"
 #include "parse.h"
 #include "pattern.h"
 
@@ -36,6 +37,9 @@ static void usage(FILE *f)
 		"  fill PIN SEED [OFF LEN] write pattern SEED into the map's memory\n"
 		"  check PIN SEED [OFF LEN] exit 0 if the map's memory holds pattern SEED\n"
 		"  wait PIN SEED OFF LEN MS poll until it does, for at most MS ms\n"
+		"  header PIN NVCPUS [magic=N] [major=N] [stride=N] [page_size=N]\n"
+		"                          write a pvlockinfo page header (defaults:\n"
+		"                          valid for the map) with the given fields\n"
 		"  rm PIN                  unpin\n");
 }
 
@@ -198,6 +202,59 @@ static int cmd_pattern(const char *cmd, const char *pin, int argc, char **argv)
 	return 0;
 }
 
+/* A header as pvlockd writes it, with any field overridden. */
+static int cmd_header(const char *pin, int argc, char **argv)
+{
+	struct pvli_page_hdr *h;
+	volatile uint8_t *mem;
+	uint64_t v, nr;
+	size_t size;
+
+	if (argc < 1 || !parse_u64(argv[0], &nr)) {
+		fprintf(stderr, "bpfmap-pin: header needs NVCPUS\n");
+		return 2;
+	}
+	mem = map_pin(pin, &size);
+	if (!mem)
+		return 1;
+	if (size < sizeof(*h)) {
+		fprintf(stderr, "bpfmap-pin: %s is too small for a header\n", pin);
+		return 1;
+	}
+	h = (struct pvli_page_hdr *)mem;
+	memset(h, 0, sizeof(*h));
+	h->magic = PVLI_PAGE_MAGIC;
+	h->abi_major = PVLI_ABI_MAJOR;
+	h->abi_minor = PVLI_ABI_MINOR;
+	h->hdr_size = PVLI_HDR_SIZE;
+	h->vcpu_stride = PVLI_VCPU_STRIDE;
+	h->nr_vcpus = nr;
+	h->page_size = size;
+	h->accel = PVLI_ACCEL_TCG;
+	for (int i = 1; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!eq || !parse_u64(eq + 1, &v)) {
+			fprintf(stderr, "bpfmap-pin: bad field '%s'\n", argv[i]);
+			return 2;
+		}
+		*eq = '\0';
+		if (!strcmp(argv[i], "magic"))
+			h->magic = v;
+		else if (!strcmp(argv[i], "major"))
+			h->abi_major = v;
+		else if (!strcmp(argv[i], "stride"))
+			h->vcpu_stride = v;
+		else if (!strcmp(argv[i], "page_size"))
+			h->page_size = v;
+		else {
+			fprintf(stderr, "bpfmap-pin: unknown field '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd, *pin;
@@ -218,6 +275,8 @@ int main(int argc, char **argv)
 		return cmd_prog(pin);
 	if (!strcmp(cmd, "fill") || !strcmp(cmd, "check") || !strcmp(cmd, "wait"))
 		return cmd_pattern(cmd, pin, argc - 3, argv + 3);
+	if (!strcmp(cmd, "header"))
+		return cmd_header(pin, argc - 3, argv + 3);
 	if (!strcmp(cmd, "rm") && argc == 3)
 		return unlink(pin) ? die("cannot unpin", pin) : 0;
 	usage(stderr);
