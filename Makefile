@@ -38,7 +38,7 @@ $(B)/tests/bpfmap-pin: tests/helpers/bpfmap-pin.c tests/helpers/pattern.h tests/
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBBPF_LIBS)
 
 # ---- host BPF: CO-RE against the running host kernel's BTF -------------------
-BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 \
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	-I$(B)/bpf -Ibpf -Iinclude -I/usr/include/$(shell gcc -dumpmachine)
 
 $(B)/bpf/vmlinux.h:

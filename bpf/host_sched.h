@@ -33,11 +33,17 @@ struct pvli_vcpu_ref {
 #define PVLI_MAX_VCPUS_PER_VM	64
 struct pvli_vcpu_counters {
 	__u64 switch_out;	/* every switch-out (preempted or blocked) */
+	__u64 switch_in;	/* every switch-in */
 	__u64 preempted;	/* switch-outs while runnable */
 	__u64 wakeups;		/* blocked -> runnable */
 	__u64 lhp;		/* preemptions while the guest held a lock */
 	__u64 lwp;		/* preemptions while the guest waited for one */
 	__u64 missing_page;	/* events for a vCPU whose page was gone */
+	__u64 racing_writers;	/* a writer found another one inside */
+	__u64 dropped;		/* updates given up after spinning (should be 0) */
+	__u64 out_not_running;	/* switch-out while the record said not running */
+	__u64 in_running;	/* switch-in while the record said running */
+	__u64 repaired;		/* running without a reported switch-in: fixed */
 };
 
 #endif /* __PVLI_HOST_SCHED_H */

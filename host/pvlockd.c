@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <liburing.h>
 #include <linux/magic.h>
@@ -173,11 +174,25 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
+/* Does the running kernel have the bare tracepoint sched_exit_tp (6.18+)? */
+static bool have_sched_exit_tp(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, "btf_trace_sched_exit_tp", BTF_KIND_TYPEDEF) >= 0;
+	btf__free(vmlinux);
+	return found;
+}
+
 static int bpf_setup(struct host_sched_bpf **out)
 {
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	bool exit_tp = btf && have_sched_exit_tp();
 	struct host_sched_bpf *skel;
-	struct prog_link links[3];
+	struct prog_link links[4];
 	char path[256];
 	int err;
 
@@ -197,8 +212,23 @@ static int bpf_setup(struct host_sched_bpf **out)
 				       skel->progs.pvli_wakeup_raw };
 	links[2] = (struct prog_link){ "sched_process_exit", skel->progs.pvli_exit_btf,
 				       skel->progs.pvli_exit_raw };
+	/*
+	 * The repair of switch-ins the kernel does not report (see
+	 * host_sched.bpf.c): at the end of every __schedule() where the
+	 * kernel has that tracepoint, else at every runtime update.
+	 */
+	if (exit_tp)
+		links[3] = (struct prog_link){ "sched_exit_tp", skel->progs.pvli_sched_exit_btf,
+					       skel->progs.pvli_sched_exit_raw };
+	else
+		links[3] = (struct prog_link){ "sched_stat_runtime", skel->progs.pvli_runtime_btf,
+					       skel->progs.pvli_runtime_raw };
+	bpf_program__set_autoload(skel->progs.pvli_sched_exit_btf, false);
+	bpf_program__set_autoload(skel->progs.pvli_sched_exit_raw, false);
+	bpf_program__set_autoload(skel->progs.pvli_runtime_btf, false);
+	bpf_program__set_autoload(skel->progs.pvli_runtime_raw, false);
 	/* tp_btf needs kernel BTF; raw_tp works without it. */
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		bpf_program__set_autoload(links[i].btf, btf);
 		bpf_program__set_autoload(links[i].raw, !btf);
 	}
@@ -214,7 +244,7 @@ static int bpf_setup(struct host_sched_bpf **out)
 		goto cleanup;
 	}
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		struct bpf_program *prog = btf ? links[i].btf : links[i].raw;
 		struct bpf_link *link;
 

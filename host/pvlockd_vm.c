@@ -418,16 +418,23 @@ void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps
 		bpf_map_lookup_elem(maps->counters, &key, &c);
 		if (json)
 			fprintf(out, "%s{\"vcpu\":%u,\"tid\":%u,\"state\":\"%s\",\"seq\":%u,"
-				"\"switch_out\":%llu,\"preempted\":%llu,\"wakeups\":%llu,"
+				"\"switch_out\":%llu,\"switch_in\":%llu,\"preempted\":%llu,\"wakeups\":%llu,"
 				"\"page_preempt_count\":%u,\"steal_ns\":%llu,\"run_ns\":%llu,"
-				"\"lhp\":%llu,\"lwp\":%llu,\"quota_ns\":%lld,\"pcpu\":%u}",
+				"\"lhp\":%llu,\"lwp\":%llu,\"quota_ns\":%lld,\"pcpu\":%u,"
+				"\"racing_writers\":%llu,\"dropped\":%llu,\"missing_page\":%llu,"
+				"\"out_not_running\":%llu,\"in_running\":%llu,\"repaired\":%llu}",
 				i ? "," : "", i, vm->tids[i], state_name(r.state), r.seq,
-				(unsigned long long)c.switch_out, (unsigned long long)c.preempted,
+				(unsigned long long)c.switch_out, (unsigned long long)c.switch_in,
+				(unsigned long long)c.preempted,
 				(unsigned long long)c.wakeups, r.preempt_count,
 				(unsigned long long)r.steal_ns, (unsigned long long)r.run_ns,
 				(unsigned long long)c.lhp, (unsigned long long)c.lwp,
 				r.quota_ns == PVLI_QUOTA_UNKNOWN ? -1LL : (long long)r.quota_ns,
-				r.pcpu);
+				r.pcpu, (unsigned long long)c.racing_writers,
+				(unsigned long long)c.dropped, (unsigned long long)c.missing_page,
+				(unsigned long long)c.out_not_running,
+				(unsigned long long)c.in_running,
+				(unsigned long long)c.repaired);
 		else
 			fprintf(out, "  %-4u %-8u %-10s %10llu %10llu %12.1f %12.1f %6llu %6llu %12s %4u\n",
 				i, vm->tids[i], state_name(r.state),

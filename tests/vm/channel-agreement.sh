@@ -58,14 +58,16 @@ for cpu in 0 1 2 3; do
 	page=$(jq .page_preempt_count <<<"$v")
 	bpf=$(jq .preempted <<<"$v")
 	seq=$(jq .seq <<<"$v")
-	events=$(jq '2 * .switch_out + .wakeups' <<<"$v")
+	events=$(jq '.switch_out + .switch_in + .wakeups + .repaired' <<<"$v")
 	[ "$state" = idle ] || fail "vCPU $cpu is '$state' in a paused VM, want idle"
 	[ "$page" = "$bpf" ] || fail "vCPU $cpu: page says $page preemptions, BPF counted $bpf"
 	[ $((seq % 2)) = 0 ] || fail "vCPU $cpu: seq $seq is odd in a paused VM"
 	diff=$((seq / 2 - events))
 	[ ${diff#-} -le 1 ] || fail "vCPU $cpu: $((seq / 2)) record writes, BPF counted $events events"
 	[ "$bpf" -gt 100 ] || fail "vCPU $cpu: only $bpf preemptions on a 4x oversubscribed pCPU"
-	note "vCPU $cpu: $bpf preemptions in page and BPF map, $((seq / 2)) record writes for $events events"
+	dropped=$(jq .dropped <<<"$v")
+	[ "$dropped" = 0 ] || fail "vCPU $cpu: $dropped updates dropped by the seqlock writers"
+	note "vCPU $cpu: $bpf preemptions in page and BPF map, $((seq / 2)) record writes for $events events ($(jq .repaired <<<"$v") repaired switch-ins)"
 done
 
 wait $vm_pid || fail "the guest run failed: $(tail -n 20 "$out")"

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# suite: check
+# timeout: 180
+#
+# Two VMs with the channel at once: each guest sees its own vCPUs only;
+# killing one QEMU removes its page and registrations and leaves the
+# other's channel live.
+. "$(dirname "$0")/lib.sh"
+
+start_pvlockd
+a=t-twoa-$$
+b=t-twob-$$
+
+guest='modprobe pvlockinfo || exit 1
+grep -E "^(available|vcpus)" /sys/kernel/debug/pvlockinfo/status
+echo READY
+i=0
+while [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep "^available" /sys/kernel/debug/pvlockinfo/status
+grep -c running /sys/kernel/debug/pvlockinfo/vcpus'
+
+"$WRAPPER" -q --name "$a" --smp 2 --channel on --console-log "$PVLI_LOGDIR/a.console" \
+	--run 'modprobe pvlockinfo; echo READY; sleep 100' >"$PVLI_LOGDIR/a.out" 2>&1 &
+pid_a=$!
+"$WRAPPER" -q --name "$b" --smp 3 --channel on --console-log "$PVLI_LOGDIR/b.console" \
+	--run "$guest" >"$PVLI_LOGDIR/b.out" 2>&1 &
+pid_b=$!
+wait_for "$PVLI_LOGDIR/a.out" READY 60 && wait_for "$PVLI_LOGDIR/b.out" READY 60 ||
+	fail "guests did not come up: $(cat "$PVLI_LOGDIR"/?.out)"
+
+status=$("$PVLOCKCTL" status --json)
+for vm in "$a:2" "$b:3"; do
+	n=$(jq --arg n "${vm%:*}" '[.vms[] | select(.name == $n)][0].vcpus | length' <<<"$status")
+	expect_eq "vCPUs pvlockd tracks for ${vm%:*}" "$n" "${vm#*:}"
+done
+grep -q "^vcpus: 3" "$PVLI_LOGDIR/b.out" || fail "guest b does not see a 3-vCPU page: $(cat "$PVLI_LOGDIR/b.out")"
+pin_a=$(jq -r --arg n "$a" '.vms[] | select(.name == $n) | .pin' <<<"$status")
+tids_a=$(jq -r --arg n "$a" '.vms[] | select(.name == $n) | .vcpus[].tid' <<<"$status")
+
+# Kill VM a's QEMU the hard way.
+kill -KILL "$(cat "/run/pvlockinfo/$a/qemu.pid")"
+for _ in $(seq 50); do [ -e "$pin_a" ] || break; sleep 0.1; done
+[ ! -e "$pin_a" ] || fail "pvlockd left the dead VM's page pinned at $pin_a"
+"$PVLOCKCTL" status | grep -q "$a" && fail "pvlockd still lists the dead VM"
+for t in $tids_a; do
+	bpftool map lookup pinned /sys/fs/bpf/pvlockinfo/maps/vcpus key $(printf '%d %d %d %d' \
+		$((t & 255)) $((t >> 8 & 255)) $((t >> 16 & 255)) $((t >> 24 & 255))) >/dev/null 2>&1 &&
+		fail "vCPU thread $t of the dead VM is still registered"
+done
+note "dead VM's page, pin and vCPU threads removed"
+wait $pid_a
+
+wait $pid_b || fail "guest b failed: $(cat "$PVLI_LOGDIR/b.out")"
+out=$(cat "$PVLI_LOGDIR/b.out")
+[ "$(grep -c '^available: yes' <<<"$out")" = 2 ] ||
+	fail "guest b lost its channel when VM a died: $out"
+note "guest b's channel stayed live"
