@@ -246,6 +246,20 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
 	}
 }
 
+/*
+ * The page record of @p if it is a registered vCPU thread whose page
+ * exists (@refp gets its registration), else NULL.
+ */
+static __always_inline struct pvli_vcpu *task_record(struct task_struct *p,
+						     struct pvli_vcpu_ref **refp)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct pvli_vcpu_ref *ref = bpf_map_lookup_elem(&vcpus, &tid);
+
+	*refp = ref;
+	return ref ? page_elem(ref->vm_slot, ref->vcpu + 1) : NULL;
+}
+
 /* Make @h say RUNNING on this CPU from @now.  Caller holds the seqlock. */
 static __always_inline void write_running(struct pvli_vcpu_host *h, struct task_struct *p,
 					  __u64 now)
@@ -289,16 +303,12 @@ static __always_inline void vcpu_switch_in(const struct pvli_vcpu_ref *ref,
 static __always_inline int repair_running(void)
 {
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
-	__u32 tid = BPF_CORE_READ(cur, pid);
-	struct pvli_vcpu_ref *ref = bpf_map_lookup_elem(&vcpus, &tid);
 	struct pvli_vcpu_counters *c;
-	struct pvli_vcpu *rec;
+	struct pvli_vcpu_ref *ref;
+	struct pvli_vcpu *rec = task_record(cur, &ref);
 	bool fixed = false;
 	__u64 now;
 
-	if (!ref)
-		return 0;
-	rec = page_elem(ref->vm_slot, ref->vcpu + 1);
 	/* Unlocked peek: nearly always already RUNNING. */
 	if (!rec || READ_ONCE(rec->host.state) == PVLI_STATE_RUNNING)
 		return 0;
@@ -340,16 +350,12 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 
 static __always_inline int on_wakeup(struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
-	struct pvli_vcpu_ref *ref = bpf_map_lookup_elem(&vcpus, &tid);
 	struct pvli_vcpu_counters *c;
-	struct pvli_vcpu *rec;
+	struct pvli_vcpu_ref *ref;
+	struct pvli_vcpu *rec = task_record(p, &ref);
 	bool woke = false;
 	__u64 now;
 
-	if (!ref)
-		return 0;
-	rec = page_elem(ref->vm_slot, ref->vcpu + 1);
 	/* Unlocked peek: most wakeups find the vCPU not idle and stop here. */
 	if (!rec || READ_ONCE(rec->host.state) != PVLI_STATE_IDLE)
 		return 0;
@@ -374,18 +380,18 @@ static __always_inline int on_wakeup(struct task_struct *p)
 
 static __always_inline int on_exit(struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
-	struct pvli_vcpu_ref *ref = bpf_map_lookup_elem(&vcpus, &tid);
-	struct pvli_vcpu *rec;
+	struct pvli_vcpu_ref *ref;
+	struct pvli_vcpu *rec = task_record(p, &ref);
+	__u32 tid;
 
 	if (!ref)
 		return 0;
-	rec = page_elem(ref->vm_slot, ref->vcpu + 1);
 	if (rec && seq_begin(&rec->host, vcpu_counters(ref))) {
 		rec->host.state = PVLI_STATE_UNKNOWN;
 		rec->host.last_switch_ns = bpf_ktime_get_ns();
 		seq_end(&rec->host);
 	}
+	tid = BPF_CORE_READ(p, pid);
 	bpf_map_delete_elem(&vcpus, &tid);
 	return 0;
 }
