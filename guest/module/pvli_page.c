@@ -34,6 +34,7 @@
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 #include <asm/msr.h>
@@ -91,16 +92,29 @@ static u64 raw_host_now_ns(struct pvli_page *p)
 }
 
 /*
+ * seq of the own record this CPU last sampled.  Only the first read after
+ * a switch-in can tighten the bound (later reads of the same
+ * last_switch_ns see a larger line(tsc), hence a looser bound), so a read
+ * of an unchanged record skips the TSC and header reads.
+ */
+static DEFINE_PER_CPU(u32, clock_sampled_seq);
+
+/*
  * Tighten clock_fix from this CPU's own record, which must have been read
  * (@own) just before, with preemption off, while RUNNING.
  */
 static void clock_sample(struct pvli_page *p, const struct pvli_vcpu_host *own)
 {
-	u64 line = raw_host_now_ns(p);
 	s64 bound, cur;
+	u64 line;
 
-	if (!line || own->state != PVLI_STATE_RUNNING)
+	if (own->state != PVLI_STATE_RUNNING ||
+	    (READ_ONCE(p->clock_fixed) && __this_cpu_read(clock_sampled_seq) == own->seq))
 		return;
+	line = raw_host_now_ns(p);
+	if (!line)
+		return;
+	__this_cpu_write(clock_sampled_seq, own->seq);
 	bound = (s64)(own->last_switch_ns - line);
 	cur = atomic64_read(&p->clock_fix);
 	while ((!READ_ONCE(p->clock_fixed) || bound > cur) &&
