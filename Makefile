@@ -59,7 +59,7 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl
 HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -I$(B)/bpf
 
-$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_vm.c host/qmp.c host/pvlockd.h host/qmp.h \
+$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_vm.c host/qmp.c host/pvlockd.h host/qmp.h host/errbuf.h \
 		$(B)/bpf/host_sched.skel.h include/pvli_abi.h bpf/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

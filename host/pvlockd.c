@@ -609,6 +609,7 @@ static void adopt_vms(void)
 		if (vm.qmp_path[0]) {
 			fd = qmp_connect(vm.qmp_path, err, sizeof(err));
 			if (fd < 0) {
+				log_info("VM %s: %s", name, err);
 				vm.used = true;
 				vms[vm.slot] = vm;
 				vm_remove(&vms[vm.slot], "QEMU is gone");

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +20,10 @@
 
 #include <bpf/bpf.h>
 
+#include "errbuf.h"
 #include "pvlockd.h"
 
 #define PAGE_ELEM_SIZE	sizeof(struct pvli_vcpu)
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 const char *accel_name(uint32_t accel)
 {
@@ -412,10 +403,13 @@ void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps
 	for (uint32_t i = 0; h && i < vm->nr_vcpus; i++) {
 		struct pvli_vcpu_counters c = {};
 		struct pvli_vcpu_host r;
+		char quota[24] = "-";
 		uint32_t key = vm->slot * PVLI_MAX_VCPUS_PER_VM + i;
 
 		read_host(&rec[i].host, &r);
 		bpf_map_lookup_elem(maps->counters, &key, &c);
+		if (!json && r.quota_ns != PVLI_QUOTA_UNKNOWN)
+			snprintf(quota, sizeof(quota), "%.1f", r.quota_ns / 1e3);
 		if (json)
 			fprintf(out, "%s{\"vcpu\":%u,\"tid\":%u,\"state\":\"%s\",\"seq\":%u,"
 				"\"switch_out\":%llu,\"switch_in\":%llu,\"preempted\":%llu,\"wakeups\":%llu,"
@@ -441,9 +435,7 @@ void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps
 				(unsigned long long)c.switch_out, (unsigned long long)c.preempted,
 				r.steal_ns / 1e6, r.run_ns / 1e6, (unsigned long long)c.lhp,
 				(unsigned long long)c.lwp,
-				r.quota_ns == PVLI_QUOTA_UNKNOWN ? "-" :
-				(snprintf(pin, sizeof(pin), "%.1f", r.quota_ns / 1e3), pin),
-				r.pcpu);
+				quota, r.pcpu);
 	}
 	if (json)
 		fprintf(out, "]}");

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,19 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "qmp.h"
 
 #define QMP_TIMEOUT_MS	5000
 #define QMP_LINE_MAX	65536
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Read one line (up to '\n') within the timeout.  Reads a byte at a time:
