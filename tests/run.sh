@@ -88,7 +88,7 @@ for t in "${tests[@]}"; do
 
 	bad=
 	if compgen -G "$tlog/*.console" >/dev/null; then
-		bad=$(tr -d '\r' <<<"$(cat "$tlog"/*.console)" | grep -E -m5 "$KERNEL_BAD")
+		bad=$(cat "$tlog"/*.console | tr -d '\r' | grep -E -m5 "$KERNEL_BAD")
 	fi
 	if [ $rc -eq 0 ] && [ -n "$bad" ]; then
 		echo "guest kernel reported a problem:" >>"$tlog/output.log"
