@@ -25,9 +25,10 @@ grep -q "^available: yes" /sys/kernel/debug/pvlockinfo/status ||
 echo 2500000 >/sys/kernel/debug/pvlockinfo/selftest_own || exit 1
 cat /sys/kernel/debug/pvlockinfo/selftest_own
 echo SELFTEST-DONE
-sleep 6
+sleep 30	# the host pauses, reads and resumes the VM in this window
 cat /sys/kernel/debug/pvlockinfo/vcpus' >"$out" 2>&1 &
 vm_pid=$!
+at_exit 'kill $vm_pid 2>/dev/null; wait $vm_pid 2>/dev/null'
 
 wait_for "$out" SELFTEST-DONE 150 || { kill $vm_pid; fail "guest self-test did not finish: $(cat "$out")"; }
 cat "$out"

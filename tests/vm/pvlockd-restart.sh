@@ -20,10 +20,12 @@ out=$PVLI_LOGDIR/guest.out
 "$WRAPPER" -q --name "$name" --smp 2 --channel on --console-log "$PVLI_LOGDIR/restart.console" \
 	--run 'modprobe pvlockinfo || exit 1
 echo READING
+sleep 1	# let the line reach the host before the readers take every vCPU
 echo 100000000 >/sys/kernel/debug/pvlockinfo/selftest_own
 cat /sys/kernel/debug/pvlockinfo/selftest_own
 dmesg | grep -E "host (daemon changed|channel lost)"' >"$out" 2>&1 &
 vm=$!
+at_exit 'kill $vm 2>/dev/null; wait $vm 2>/dev/null'
 wait_for "$out" READING 60 || fail "guest did not start reading: $(cat "$out")"
 sleep 1
 gen_before=$("$PVLOCKCTL" status --json | jq .generation)

@@ -12,13 +12,17 @@ start_pvlockd
 a=t-twoa-$$
 b=t-twob-$$
 
+# Guest b reports its channel every 0.5 s for 40 s: long enough for the
+# host to boot a, check both and kill a, however slowly TCG boots here.
 guest='modprobe pvlockinfo || exit 1
 grep -E "^(available|vcpus)" /sys/kernel/debug/pvlockinfo/status
 echo READY
 i=0
-while [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-grep "^available" /sys/kernel/debug/pvlockinfo/status
-grep -c running /sys/kernel/debug/pvlockinfo/vcpus'
+while [ $i -lt 80 ]; do
+	grep "^available" /sys/kernel/debug/pvlockinfo/status
+	sleep 0.5
+	i=$((i + 1))
+done'
 
 "$WRAPPER" -q --name "$a" --smp 2 --channel on --console-log "$PVLI_LOGDIR/a.console" \
 	--run 'modprobe pvlockinfo; echo READY; sleep 100' >"$PVLI_LOGDIR/a.out" 2>&1 &
@@ -26,6 +30,7 @@ pid_a=$!
 "$WRAPPER" -q --name "$b" --smp 3 --channel on --console-log "$PVLI_LOGDIR/b.console" \
 	--run "$guest" >"$PVLI_LOGDIR/b.out" 2>&1 &
 pid_b=$!
+at_exit 'kill $pid_a $pid_b 2>/dev/null; wait $pid_a $pid_b 2>/dev/null'
 wait_for "$PVLI_LOGDIR/a.out" READY 60 && wait_for "$PVLI_LOGDIR/b.out" READY 60 ||
 	fail "guests did not come up: $(cat "$PVLI_LOGDIR"/?.out)"
 
@@ -39,6 +44,7 @@ pin_a=$(jq -r --arg n "$a" '.vms[] | select(.name == $n) | .pin' <<<"$status")
 tids_a=$(jq -r --arg n "$a" '.vms[] | select(.name == $n) | .vcpus[].tid' <<<"$status")
 
 # Kill VM a's QEMU the hard way.
+before_kill=$(grep -c '^available' "$PVLI_LOGDIR/b.out")
 kill -KILL "$(cat "/run/pvlockinfo/$a/qemu.pid")"
 for _ in $(seq 50); do [ -e "$pin_a" ] || break; sleep 0.1; done
 [ ! -e "$pin_a" ] || fail "pvlockd left the dead VM's page pinned at $pin_a"
@@ -53,6 +59,8 @@ wait $pid_a
 
 wait $pid_b || fail "guest b failed: $(cat "$PVLI_LOGDIR/b.out")"
 out=$(cat "$PVLI_LOGDIR/b.out")
-[ "$(grep -c '^available: yes' <<<"$out")" = 2 ] ||
-	fail "guest b lost its channel when VM a died: $out"
-note "guest b's channel stayed live"
+after=$(grep '^available' <<<"$out" | tail -n +$((before_kill + 1)))
+[ "$(grep -c '^available: yes' <<<"$after")" -ge 2 ] ||
+	fail "guest b reported its channel fewer than twice after VM a died: $out"
+grep -q '^available: no' <<<"$out" && fail "guest b lost its channel: $out"
+note "guest b's channel stayed live: $(grep -c . <<<"$after") reports after VM a died, all 'available: yes'"
