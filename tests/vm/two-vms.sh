@@ -12,8 +12,11 @@ start_pvlockd
 a=t-twoa-$$
 b=t-twob-$$
 
-# Guest b reports its channel every 0.5 s for 40 s: long enough for the
-# host to boot a, check both and kill a, however slowly TCG boots here.
+# Both guests keep printing: a line followed by silence can sit in the
+# guest's second UART until the next write (seen under TCG), so a
+# single READY is not a reliable signal.  Guest b reports its channel
+# every 0.5 s for 40 s: long enough for the host to boot a, check both
+# and kill a, however slowly TCG boots here.
 guest='modprobe pvlockinfo || exit 1
 grep -E "^(available|vcpus)" /sys/kernel/debug/pvlockinfo/status
 echo READY
@@ -25,7 +28,8 @@ while [ $i -lt 80 ]; do
 done'
 
 "$WRAPPER" -q --name "$a" --smp 2 --channel on --console-log "$PVLI_LOGDIR/a.console" \
-	--run 'modprobe pvlockinfo; echo READY; sleep 100' >"$PVLI_LOGDIR/a.out" 2>&1 &
+	--run 'modprobe pvlockinfo; i=0; while [ $i -lt 200 ]; do echo READY; sleep 0.5; i=$((i + 1)); done' \
+	>"$PVLI_LOGDIR/a.out" 2>&1 &
 pid_a=$!
 "$WRAPPER" -q --name "$b" --smp 3 --channel on --console-log "$PVLI_LOGDIR/b.console" \
 	--run "$guest" >"$PVLI_LOGDIR/b.out" 2>&1 &
