@@ -71,16 +71,29 @@ $(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd.h
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 # ---- guest tools: static, the image has no libc -----------------------------
-GUEST_TOOLS := $(B)/guest/tools/pvli-bar
+GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench
 
 $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h tests/helpers/parse.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
 
+# ---- lock core, user-space build (the module builds the same files) ----------
+# Policy hooks share one signature and not every hook needs every argument.
+LOCK_CORE := shfl_lock shfl_policy mcs_lock
+LOCK_OBJS := $(patsubst %,$(B)/lock/%.o,$(LOCK_CORE) shim_user)
+LOCK_CFLAGS := $(ALL_CFLAGS) -Wno-unused-parameter -Iguest/lock
+
+$(B)/lock/%.o: guest/lock/%.c $(wildcard guest/lock/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LOCK_CFLAGS) -c -o $@ $<
+
 # ---- guest module, built out of tree ---------------------------------------
 # Kbuild writes its output next to the sources, so build a tree of symlinks.
-MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.h) guest/module/Kbuild
+MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.h) guest/module/Kbuild \
+	$(patsubst %,guest/lock/%.c,$(LOCK_CORE) shim_kernel) \
+	$(filter-out guest/lock/shim_user.h,$(wildcard guest/lock/*.h))
 MODULE := $(B)/guest/module/pvlockinfo.ko
 
 $(MODULE): $(MODULE_SRCS) $(wildcard include/*.h) config.mk
@@ -122,10 +135,10 @@ $(VM_ENV): $(QEMU_STAMP) config.mk
 # ---- unit tests (cmocka) ----------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
-$(B)/tests/unit/%: tests/unit/%.c $(wildcard tests/helpers/*.h include/*.h)
+$(B)/tests/unit/%: tests/unit/%.c $(wildcard tests/helpers/*.h include/*.h guest/lock/*.h) $(LOCK_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) -Iguest/lock -o $@ $< $(LOCK_OBJS) -lcmocka -lpthread
 
 # ---- top-level targets --------------------------------------------------------
 all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS)

@@ -3,8 +3,9 @@
  * pvlockinfo: guest side of the vCPU preemption channel.
  *
  * Entry point: the ivshmem driver for the shared page (pvli_page.c), its
- * debugfs view (pvli_debugfs.c) and the channel self-test
- * (pvli_selftest.c).
+ * debugfs view (pvli_debugfs.c), the channel self-test (pvli_selftest.c),
+ * the channel-aware locks (pvli_lock.c over the core in guest/lock) and
+ * their benchmark harness (pvli_bench.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -13,6 +14,7 @@
 #include <linux/module.h>
 
 #include "pvlockinfo.h"
+#include "shfl_lock.h"
 
 #define PVLI_VERSION "0.1"
 
@@ -20,23 +22,33 @@ static int __init pvli_init(void)
 {
 	int ret;
 
+	shfl_shim_init();
 	pvli_debugfs_init();
 	pvli_selftest_init();
+	ret = pvli_bench_init();
+	if (ret)
+		goto undo_debugfs;
 	ret = pvli_page_init();
-	if (ret) {
-		pvli_debugfs_exit();
-		pvli_selftest_exit();
-		return ret;
-	}
+	if (ret)
+		goto undo_bench;
 	pr_info("version %s loaded (page ABI %u.%u)\n", PVLI_VERSION,
 		PVLI_ABI_MAJOR, PVLI_ABI_MINOR);
 	return 0;
+
+undo_bench:
+	pvli_bench_exit();
+undo_debugfs:
+	pvli_debugfs_exit();
+	pvli_selftest_exit();
+	return ret;
 }
 
 static void __exit pvli_exit(void)
 {
 	pvli_page_exit();
+	/* debugfs first: removal waits for a bench run in progress. */
 	pvli_debugfs_exit();
+	pvli_bench_exit();
 	pvli_selftest_exit();
 	pr_info("unloaded\n");
 }

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The lock core (shfl_lock.c, mcs_lock.c) is built twice: into
+ * pvlockinfo.ko and into a user-space library for the tests.  This header
+ * picks the half of the shim that matches; both halves provide the same
+ * small vocabulary:
+ *
+ *   READ_ONCE, WRITE_ONCE, smp_load_acquire, smp_store_release, smp_mb,
+ *   cmpxchg_acquire, cmpxchg_release, cmpxchg_relaxed, xchg (full),
+ *   cpu_relax, WARN_ON_ONCE, BUILD_BUG_ON, u8..u64,
+ *   shfl_cpu()                   the caller's (v)CPU, stable while locking
+ *   shfl_cpu_node(cpu)           its NUMA node
+ *   shfl_halt(cpu, ptr, mask, v) halt this vCPU while (*ptr & mask) == v,
+ *                                until a kick; may return spuriously
+ *   shfl_kick(cpu)               wake @cpu from shfl_halt()
+ *   shfl_halted_on(cpu)          lvalue: the word @cpu halts on, or NULL
+ *   shfl_channel_ok()            the host's page is live
+ *   shfl_vcpu_preempted(cpu)     host says @cpu is runnable but not running
+ *   shfl_vcpu_quota_ns(cpu)      run time @cpu has left (~0 = unknown)
+ *   shfl_now_ns()                a monotonic clock
+ *   shfl_stat_inc(field)         per-CPU event counters (struct shfl_stats)
+ *   shfl_preempt_disable/enable  spinlock semantics around lock/unlock
+ *   shfl_publish_wait(lock)      tell the host this vCPU waits (NULL: done)
+ */
+#ifndef __SHFL_SHIM_H
+#define __SHFL_SHIM_H
+
+#ifdef __KERNEL__
+#include "shim_kernel.h"
+#else
+#include "shim_user.h"
+#endif
+
+#endif /* __SHFL_SHIM_H */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Kernel half of the lock-core shim: see shfl_shim.h. */
+#ifndef __SHFL_SHIM_KERNEL_H
+#define __SHFL_SHIM_KERNEL_H
+
+#include <linux/atomic.h>
+#include <linux/build_bug.h>
+#include <linux/bug.h>
+#include <linux/compiler.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/sched/clock.h>
+#include <linux/topology.h>
+#include <linux/smp.h>
+#include <linux/types.h>
+
+#include "pvlockinfo.h"
+
+#define shfl_cpu()			smp_processor_id()
+#define shfl_cpu_node(cpu)		cpu_to_node(cpu)
+#define shfl_now_ns()			local_clock()
+#define shfl_channel_ok()		pvli_available()
+#define shfl_vcpu_preempted(cpu)	pvli_vcpu_preempted(cpu)
+#define shfl_vcpu_quota_ns(cpu)		pvli_vcpu_quota_ns(cpu)
+#define shfl_publish_wait(lock)		pvli_publish_wait((u64)(unsigned long)(lock))
+#define shfl_preempt_disable()		preempt_disable()
+#define shfl_preempt_enable()		preempt_enable()
+
+DECLARE_PER_CPU(u32 *, shfl_halted_on_pcpu);
+#define shfl_halted_on(cpu)		(per_cpu(shfl_halted_on_pcpu, (cpu)))
+
+void shfl_halt(int cpu, u32 *ptr, u32 mask, u32 val);
+void shfl_kick(int cpu);
+int shfl_shim_init(void);
+
+struct shfl_stats;
+DECLARE_PER_CPU(struct shfl_stats, shfl_stats_pcpu);
+#define shfl_stat_inc(field)		this_cpu_inc(shfl_stats_pcpu.field)
+
+#endif /* __SHFL_SHIM_KERNEL_H */

@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Lock benchmark and torture harness: /sys/kernel/debug/pvlockinfo/bench
+ *
+ * Write a run's parameters, e.g.
+ *   echo "policy=shfl-pv threads=4 cs_ns=2000 ncs_ns=2000 duration_ms=5000" > bench
+ * The write returns when the run is over; read the file for its result,
+ * one JSON object per policy (several policies, comma-separated, run at
+ * the same time, each on its own locks with its own threads).
+ *
+ * Each thread is a kthread bound to a CPU (thread i to CPU i mod the
+ * online CPUs) that loops: pick a lock, take it (the time this takes is
+ * the acquire latency), inside check that nobody else is (an owner
+ * field) and update a counter non-atomically, spin for the critical
+ * section, release, spin for the non-critical section.  Spinning is a
+ * loop calibrated against local_clock() at the start of each run, not
+ * udelay().  torture=1 draws each section length at random up to the
+ * given one.  A broken lock ("broken": takes nothing) proves that the
+ * checks catch a violation.
+ *
+ * Lock types follow locktorture: one ops table per type.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": bench: " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/math64.h>
+#include <linux/mutex.h>
+#include <linux/prandom.h>
+#include <linux/sched/clock.h>
+#include <linux/seq_buf.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "pvli_lock.h"
+#include "pvlockinfo.h"
+
+#define BENCH_MAX_POLICIES	8
+#define BENCH_MAX_LOCKS		64
+#define BENCH_MAX_THREADS	256
+#define BENCH_RESULT_SIZE	(64 * 1024)
+/* Hang watchdog: threads that have not stopped this long after the end. */
+#define BENCH_HANG_MS		30000
+
+/* ---- latency histogram: log-linear, 32 buckets per power of two (<= 3%) --- */
+#define HIST_SUB_BITS	5
+#define HIST_SUB	(1 << HIST_SUB_BITS)
+#define HIST_BUCKETS	(64 * HIST_SUB)
+
+static unsigned int hist_bucket(u64 v)
+{
+	unsigned int e;
+
+	if (v < HIST_SUB)
+		return v;
+	e = fls64(v) - 1 - HIST_SUB_BITS;	/* v >> e is in [HIST_SUB, 2*HIST_SUB) */
+	return (e + 1) * HIST_SUB + ((v >> e) - HIST_SUB);
+}
+
+/* The largest value a bucket holds (so percentiles never understate). */
+static u64 hist_value(unsigned int b)
+{
+	unsigned int e;
+
+	if (b < HIST_SUB)
+		return b;
+	e = b / HIST_SUB - 1;
+	return (((u64)(b % HIST_SUB) + HIST_SUB + 1) << e) - 1;
+}
+
+/* ---- lock types ------------------------------------------------------------ */
+
+struct bench_lock {
+	union {
+		spinlock_t native;
+		struct mcs_lock mcs;
+		struct pvli_lock pv;
+	};
+	/* Checked and written only inside the critical section. */
+	int owner ____cacheline_aligned;
+	u64 counter;
+};
+
+struct lock_ops {
+	const char *name;
+	void (*init)(struct bench_lock *bl, const struct shfl_policy *pol);
+	void (*lock)(struct bench_lock *bl, struct mcs_node *node);
+	void (*unlock)(struct bench_lock *bl, struct mcs_node *node);
+};
+
+static void native_init(struct bench_lock *bl, const struct shfl_policy *pol)
+{
+	spin_lock_init(&bl->native);
+}
+
+static void native_lock(struct bench_lock *bl, struct mcs_node *node)
+{
+	/* Publish a wait only when there is one, like the other locks. */
+	if (!spin_trylock(&bl->native)) {
+		pvli_publish_wait((u64)(unsigned long)bl);
+		spin_lock(&bl->native);
+		pvli_publish_wait(0);
+	}
+	pvli_publish_hold(1);
+}
+
+static void native_unlock(struct bench_lock *bl, struct mcs_node *node)
+{
+	pvli_publish_hold(-1);
+	spin_unlock(&bl->native);
+}
+
+static void mcs_init(struct bench_lock *bl, const struct shfl_policy *pol)
+{
+	mcs_lock_init(&bl->mcs);
+}
+
+static void mcs_lock_op(struct bench_lock *bl, struct mcs_node *node)
+{
+	mcs_lock(&bl->mcs, node);
+	pvli_publish_hold(1);
+}
+
+static void mcs_unlock_op(struct bench_lock *bl, struct mcs_node *node)
+{
+	pvli_publish_hold(-1);
+	mcs_unlock(&bl->mcs, node);
+}
+
+static void shfl_init_op(struct bench_lock *bl, const struct shfl_policy *pol)
+{
+	shfl_lock_init(&bl->pv.shfl, pol);
+}
+
+static void shfl_lock_op(struct bench_lock *bl, struct mcs_node *node)
+{
+	pvli_lock(&bl->pv);
+}
+
+static void shfl_unlock_op(struct bench_lock *bl, struct mcs_node *node)
+{
+	pvli_unlock(&bl->pv);
+}
+
+static void broken_init(struct bench_lock *bl, const struct shfl_policy *pol) { }
+
+/* Excludes no one: the checks must see it. */
+static void broken_lock(struct bench_lock *bl, struct mcs_node *node)
+{
+	preempt_disable();
+}
+
+static void broken_unlock(struct bench_lock *bl, struct mcs_node *node)
+{
+	preempt_enable();
+}
+
+static const struct lock_ops native_ops = { "native", native_init, native_lock, native_unlock };
+static const struct lock_ops mcs_ops = { "mcs", mcs_init, mcs_lock_op, mcs_unlock_op };
+static const struct lock_ops shfl_ops = { "shfl-core", shfl_init_op, shfl_lock_op, shfl_unlock_op };
+static const struct lock_ops broken_ops = { "broken", broken_init, broken_lock, broken_unlock };
+
+/* ---- a run ------------------------------------------------------------------ */
+
+struct bench_params {
+	unsigned int threads;		/* per policy */
+	unsigned int cs_ns, ncs_ns;
+	unsigned int duration_ms;
+	unsigned int locks;		/* per policy */
+	bool torture;
+};
+
+struct bench_policy;
+struct bench_run;
+
+struct bench_thread {
+	struct bench_run *run;
+	struct bench_policy *bp;
+	struct task_struct *task;
+	unsigned int id, cpu;
+	u64 count;
+	u64 violations;
+	u64 max_wait;
+	u32 hist[HIST_BUCKETS];
+};
+
+struct bench_policy {
+	const char *name;
+	const struct lock_ops *ops;
+	const struct shfl_policy *pol;
+	struct bench_lock *locks;
+	struct bench_thread **threads;
+	struct shfl_stats stats_before, stats_after;
+};
+
+struct bench_run {
+	struct bench_params p;
+	struct bench_policy pol[BENCH_MAX_POLICIES];
+	unsigned int npol;
+	u64 ns_per_kiter;		/* calibration: ns per 1000 loop iterations */
+	u64 cs_iters, ncs_iters;
+	atomic_t ready, running;
+	bool go, stop;
+	u64 start_ns, end_ns;
+	struct completion done;
+};
+
+static noinline void spin_iters(u64 iters)
+{
+	for (u64 i = 0; i < iters; i++)
+		barrier();
+}
+
+/* ns per 1000 iterations: best of 5, on this CPU. */
+static u64 calibrate(void)
+{
+	u64 best = U64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		u64 t0 = local_clock(), d;
+
+		spin_iters(200000);
+		d = local_clock() - t0;
+		best = min(best, d);
+	}
+	return max_t(u64, div_u64(best, 200), 1);
+}
+
+static u64 ns_to_iters(struct bench_run *run, u64 ns)
+{
+	return div64_u64(ns * 1000, run->ns_per_kiter);
+}
+
+static int bench_thread_fn(void *arg)
+{
+	struct bench_thread *t = arg;
+	struct bench_policy *bp = t->bp;
+	struct bench_run *run = t->run;
+	u32 seed = t->id * 2654435761U + 1;
+	struct mcs_node node;
+
+	atomic_inc(&run->ready);
+	while (!READ_ONCE(run->go) && !kthread_should_stop())
+		cond_resched();
+
+	while (!READ_ONCE(run->stop) && !kthread_should_stop()) {
+		struct bench_lock *bl = &bp->locks[run->p.locks > 1 ? seed % run->p.locks : 0];
+		u64 cs = run->cs_iters, ncs = run->ncs_iters, t0, wait;
+
+		seed = next_pseudo_random32(seed);
+		if (run->p.torture) {
+			cs = cs ? seed % (cs + 1) : 0;
+			ncs = ncs ? (seed >> 7) % (ncs + 1) : 0;
+		}
+		t0 = local_clock();
+		bp->ops->lock(bl, &node);
+		wait = local_clock() - t0;
+
+		if (READ_ONCE(bl->owner) != -1)
+			t->violations++;
+		WRITE_ONCE(bl->owner, t->id);
+		bl->counter++;
+		spin_iters(cs);
+		if (READ_ONCE(bl->owner) != t->id)
+			t->violations++;
+		WRITE_ONCE(bl->owner, -1);
+		bp->ops->unlock(bl, &node);
+
+		t->count++;
+		t->hist[hist_bucket(wait)]++;
+		if (wait > t->max_wait)
+			t->max_wait = wait;
+		spin_iters(ncs);
+		cond_resched();
+	}
+	if (atomic_dec_and_test(&run->running))
+		complete(&run->done);
+	/* Stay until kthread_stop() so the task outlives our last access. */
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ / 10);
+	return 0;
+}
+
+static void sum_stats(struct shfl_stats *out)
+{
+	int cpu;
+
+	memset(out, 0, sizeof(*out));
+	for_each_possible_cpu(cpu) {
+		const struct shfl_stats *s = per_cpu_ptr(&shfl_stats_pcpu, cpu);
+
+		out->acquired += s->acquired;
+		out->stolen += s->stolen;
+		out->queued += s->queued;
+		out->halts += s->halts;
+		out->kicks += s->kicks;
+		out->shuffles += s->shuffles;
+		out->shuffle_walks += s->shuffle_walks;
+		out->holder_preempted += s->holder_preempted;
+		out->yields += s->yields;
+	}
+}
+
+/* Sum of the host's LHP and LWP counts over all vCPUs, if the page is live. */
+static bool host_counts(u64 *lhp, u64 *lwp)
+{
+	struct pvli_vcpu_host h;
+	int cpu;
+
+	*lhp = *lwp = 0;
+	if (!pvli_available())
+		return false;
+	for_each_possible_cpu(cpu) {
+		if (pvli_vcpu_snapshot(cpu, &h))
+			return false;
+		*lhp += h.lhp_count;
+		*lwp += h.lwp_count;
+	}
+	return true;
+}
+
+/* ---- parameters -------------------------------------------------------------- */
+
+static int parse_uint(const char *val, unsigned int max, unsigned int *out)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int add_policy(struct bench_run *run, const char *name)
+{
+	struct bench_policy *bp;
+
+	if (run->npol == BENCH_MAX_POLICIES)
+		return -E2BIG;
+	bp = &run->pol[run->npol];
+	bp->name = name;
+	if (!strcmp(name, "native")) {
+		bp->ops = &native_ops;
+	} else if (!strcmp(name, "mcs")) {
+		bp->ops = &mcs_ops;
+	} else if (!strcmp(name, "broken")) {
+		bp->ops = &broken_ops;
+	} else {
+		bp->pol = pvli_lock_policy(name);
+		if (!bp->pol)
+			return -ENOENT;
+		bp->ops = &shfl_ops;
+	}
+	run->npol++;
+	return 0;
+}
+
+static char last_error[160];
+
+static int parse_params(struct bench_run *run, char *buf)
+{
+	char *tok, *key, *val, *name;
+	int ret;
+
+	run->p = (struct bench_params){
+		.threads = num_online_cpus(), .cs_ns = 1000, .ncs_ns = 1000,
+		.duration_ms = 5000, .locks = 1,
+	};
+	while ((tok = strsep(&buf, " \t\n")) != NULL) {
+		if (!*tok)
+			continue;
+		key = strsep(&tok, "=");
+		val = tok;
+		if (!val) {
+			snprintf(last_error, sizeof(last_error), "'%s' is not key=value", key);
+			return -EINVAL;
+		}
+		if (!strcmp(key, "policy")) {
+			while ((name = strsep(&val, ",")) != NULL) {
+				ret = add_policy(run, name);
+				if (ret) {
+					snprintf(last_error, sizeof(last_error),
+						 ret == -ENOENT ? "unknown policy '%s' (native, mcs, shfl, pvspin, shfl-pv, shfl-quota, broken)"
+								: "too many policies at '%s'", name);
+					return ret == -ENOENT ? -EINVAL : ret;
+				}
+			}
+			continue;
+		}
+		if (!strcmp(key, "threads"))
+			ret = parse_uint(val, BENCH_MAX_THREADS, &run->p.threads);
+		else if (!strcmp(key, "cs_ns"))
+			ret = parse_uint(val, 100000000, &run->p.cs_ns);
+		else if (!strcmp(key, "ncs_ns"))
+			ret = parse_uint(val, 100000000, &run->p.ncs_ns);
+		else if (!strcmp(key, "duration_ms"))
+			ret = parse_uint(val, 3600000, &run->p.duration_ms);
+		else if (!strcmp(key, "locks"))
+			ret = parse_uint(val, BENCH_MAX_LOCKS, &run->p.locks);
+		else if (!strcmp(key, "torture")) {
+			unsigned int b;
+
+			ret = parse_uint(val, 1, &b);
+			run->p.torture = b;
+		} else {
+			snprintf(last_error, sizeof(last_error),
+				 "unknown key '%s' (policy, threads, cs_ns, ncs_ns, duration_ms, locks, torture)",
+				 key);
+			return -EINVAL;
+		}
+		if (ret) {
+			snprintf(last_error, sizeof(last_error), "bad value '%s' for %s", val, key);
+			return ret;
+		}
+	}
+	if (!run->npol) {
+		snprintf(last_error, sizeof(last_error), "no policy= given");
+		return -EINVAL;
+	}
+	if (!run->p.threads || !run->p.locks || !run->p.duration_ms) {
+		snprintf(last_error, sizeof(last_error), "threads, locks and duration_ms must be > 0");
+		return -EINVAL;
+	}
+	if (run->p.threads * run->npol > BENCH_MAX_THREADS) {
+		snprintf(last_error, sizeof(last_error), "at most %d threads in all",
+			 BENCH_MAX_THREADS);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* ---- result ------------------------------------------------------------------ */
+
+static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench_policy *bp,
+			  bool lhp_ok, u64 lhp, u64 lwp)
+{
+	static u32 hist[HIST_BUCKETS];	/* under bench_mutex */
+	u64 total = 0, sumsq = 0, maxw = 0, viol = 0, seen = 0, elapsed;
+	u64 pct[3] = { 0 }, pct_rank[3];
+	const u64 pct_per_mille[3] = { 500, 990, 999 };
+	unsigned int i, n = run->p.threads;
+	u64 fair;
+	int k = 0;
+
+	memset(hist, 0, sizeof(hist));
+	for (i = 0; i < n; i++) {
+		struct bench_thread *t = bp->threads[i];
+
+		total += t->count;
+		sumsq += t->count * t->count;
+		maxw = max(maxw, t->max_wait);
+		viol += t->violations;
+		for (int b = 0; b < HIST_BUCKETS; b++)
+			hist[b] += t->hist[b];
+	}
+	/* Percentiles: the smallest bucket whose cumulative count reaches the rank. */
+	for (i = 0; i < 3; i++)
+		pct_rank[i] = max_t(u64, div_u64(total * pct_per_mille[i] + 999, 1000), 1);
+	for (int b = 0; b < HIST_BUCKETS && k < 3; b++) {
+		seen += hist[b];
+		while (k < 3 && seen >= pct_rank[k])
+			pct[k++] = min(hist_value(b), maxw);
+	}
+	/* Jain's index (sum x)^2 / (n sum x^2), in 1/10000. */
+	fair = sumsq ? div64_u64(total * total * 10000 / n, sumsq) : 0;
+	elapsed = max_t(u64, run->end_ns - run->start_ns, 1);
+
+	seq_buf_printf(s, "{\"policy\":\"%s\",\"vcpus\":%u,\"threads\":%u,\"cs_ns\":%u,"
+		       "\"ncs_ns\":%u,\"duration_ms\":%u,\"locks\":%u,\"torture\":%s,"
+		       "\"channel\":%s,\"ns_per_kiter\":%llu,\"elapsed_ns\":%llu,"
+		       "\"acquisitions\":%llu,\"ops_per_s\":%llu,\"per_thread\":[",
+		       bp->name, num_online_cpus(), n, run->p.cs_ns, run->p.ncs_ns,
+		       run->p.duration_ms, run->p.locks, run->p.torture ? "true" : "false",
+		       pvli_available() ? "true" : "false", run->ns_per_kiter, elapsed,
+		       total, div64_u64(total * NSEC_PER_SEC, elapsed));
+	for (i = 0; i < n; i++)
+		seq_buf_printf(s, "%s%llu", i ? "," : "", bp->threads[i]->count);
+	seq_buf_printf(s, "],\"fairness\":%llu.%04llu,\"lat_ns\":{\"p50\":%llu,\"p99\":%llu,"
+		       "\"p999\":%llu,\"max\":%llu},\"violations\":%llu,",
+		       fair / 10000, fair % 10000, pct[0], pct[1], pct[2], maxw, viol);
+	/*
+	 * Core events are counted per CPU for all policies together: exact
+	 * for a run of one policy, the sum when several run at once.
+	 */
+#define D(f) (bp->stats_after.f - bp->stats_before.f)
+	seq_buf_printf(s, "\"halts\":%llu,\"kicks\":%llu,\"shuffles\":%llu,\"yields\":%llu,"
+		       "\"holder_preempted\":%llu,\"stolen\":%llu,\"queued\":%llu,",
+		       D(halts), D(kicks), D(shuffles), D(yields), D(holder_preempted),
+		       D(stolen), D(queued));
+#undef D
+	if (lhp_ok)
+		seq_buf_printf(s, "\"host_lhp\":%llu,\"host_lwp\":%llu}\n", lhp, lwp);
+	else
+		seq_buf_printf(s, "\"host_lhp\":null,\"host_lwp\":null}\n");
+}
+
+/* ---- running it ------------------------------------------------------------- */
+
+static DEFINE_MUTEX(bench_mutex);
+static char *result;		/* last result, under bench_mutex */
+
+static void free_run(struct bench_run *run, bool threads_gone)
+{
+	for (unsigned int p = 0; p < run->npol; p++) {
+		struct bench_policy *bp = &run->pol[p];
+
+		if (bp->threads && threads_gone)
+			for (unsigned int i = 0; i < run->p.threads; i++)
+				vfree(bp->threads[i]);
+		kfree(bp->threads);
+		kfree(bp->locks);
+	}
+	kfree(run);
+}
+
+static int bench_run(char *params)
+{
+	struct bench_run *run = kzalloc(sizeof(*run), GFP_KERNEL);
+	unsigned int ncpus = num_online_cpus(), created = 0;
+	u64 lhp0 = 0, lwp0 = 0, lhp1, lwp1;
+	bool lhp_ok;
+	struct seq_buf s;
+	int ret = 0;
+
+	if (!run)
+		return -ENOMEM;
+	init_completion(&run->done);
+	last_error[0] = '\0';
+	ret = parse_params(run, params);
+	if (ret)
+		goto out_free;
+
+	for (unsigned int p = 0; p < run->npol; p++) {
+		struct bench_policy *bp = &run->pol[p];
+
+		bp->locks = kcalloc(run->p.locks, sizeof(*bp->locks), GFP_KERNEL);
+		bp->threads = kcalloc(run->p.threads, sizeof(*bp->threads), GFP_KERNEL);
+		if (!bp->locks || !bp->threads) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		for (unsigned int l = 0; l < run->p.locks; l++) {
+			bp->ops->init(&bp->locks[l], bp->pol);
+			bp->locks[l].owner = -1;
+		}
+	}
+
+	run->ns_per_kiter = calibrate();
+	run->cs_iters = ns_to_iters(run, run->p.cs_ns);
+	run->ncs_iters = ns_to_iters(run, run->p.ncs_ns);
+
+	cpus_read_lock();
+	for (unsigned int p = 0; p < run->npol; p++) {
+		struct bench_policy *bp = &run->pol[p];
+
+		for (unsigned int i = 0; i < run->p.threads; i++) {
+			struct bench_thread *t = vzalloc(sizeof(*t));
+
+			if (!t) {
+				ret = -ENOMEM;
+				break;
+			}
+			t->run = run;
+			t->bp = bp;
+			t->id = p * run->p.threads + i;
+			t->cpu = cpumask_nth(i % ncpus, cpu_online_mask);
+			t->task = kthread_create_on_cpu(bench_thread_fn, t, t->cpu, "pvlb/%u");
+			if (IS_ERR(t->task)) {
+				ret = PTR_ERR(t->task);
+				vfree(t);
+				break;
+			}
+			bp->threads[i] = t;
+			created++;
+		}
+		if (ret)
+			break;
+	}
+	cpus_read_unlock();
+	if (ret) {
+		snprintf(last_error, sizeof(last_error), "could not start threads (%d)", ret);
+		for (unsigned int p = 0; p < run->npol; p++)
+			for (unsigned int i = 0; i < run->p.threads; i++)
+				if (run->pol[p].threads[i])
+					kthread_stop(run->pol[p].threads[i]->task);
+		free_run(run, true);
+		return ret;
+	}
+
+	atomic_set(&run->running, created);
+	for (unsigned int p = 0; p < run->npol; p++)
+		for (unsigned int i = 0; i < run->p.threads; i++)
+			wake_up_process(run->pol[p].threads[i]->task);
+	while (atomic_read(&run->ready) < created)
+		msleep(1);
+
+	pr_info("run: %u policies x %u threads, %u ms\n", run->npol, run->p.threads,
+		run->p.duration_ms);
+	for (unsigned int p = 0; p < run->npol; p++)
+		sum_stats(&run->pol[p].stats_before);
+	lhp_ok = host_counts(&lhp0, &lwp0);
+	run->start_ns = local_clock();
+	WRITE_ONCE(run->go, true);
+	msleep(run->p.duration_ms);
+	WRITE_ONCE(run->stop, true);
+	if (!wait_for_completion_timeout(&run->done, msecs_to_jiffies(BENCH_HANG_MS))) {
+		/* A waiter that never gets the lock: the lock is broken.  Say
+		 * so and leave the threads (and their memory) be. */
+		pr_err("%d threads still waiting %d ms after the run ended: lock hang\n",
+		       atomic_read(&run->running), BENCH_HANG_MS);
+		snprintf(last_error, sizeof(last_error),
+			 "HANG: %d threads never got the lock back", atomic_read(&run->running));
+		return -EDEADLK;
+	}
+	run->end_ns = local_clock();
+	lhp_ok = host_counts(&lhp1, &lwp1) && lhp_ok;
+	for (unsigned int p = 0; p < run->npol; p++)
+		sum_stats(&run->pol[p].stats_after);
+
+	seq_buf_init(&s, result, BENCH_RESULT_SIZE);
+	for (unsigned int p = 0; p < run->npol; p++) {
+		for (unsigned int i = 0; i < run->p.threads; i++)
+			kthread_stop(run->pol[p].threads[i]->task);
+		report_policy(&s, run, &run->pol[p], lhp_ok, lhp1 - lhp0, lwp1 - lwp0);
+	}
+	if (seq_buf_has_overflowed(&s))
+		ret = -EOVERFLOW;
+	free_run(run, true);
+	return ret;
+
+out_free:
+	free_run(run, false);
+	return ret;
+}
+
+static ssize_t bench_write(struct file *file, const char __user *ubuf, size_t len,
+			   loff_t *ppos)
+{
+	char *buf;
+	int ret;
+
+	if (len >= PAGE_SIZE)
+		return -E2BIG;
+	buf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	mutex_lock(&bench_mutex);
+	result[0] = '\0';
+	ret = bench_run(buf);
+	if (ret && !last_error[0])
+		snprintf(last_error, sizeof(last_error), "run failed (%d)", ret);
+	if (ret) {
+		pr_err("%s\n", last_error);
+		snprintf(result, BENCH_RESULT_SIZE, "{\"error\":\"%s\"}\n", last_error);
+	}
+	mutex_unlock(&bench_mutex);
+	kfree(buf);
+	return ret ? ret : len;
+}
+
+static ssize_t bench_read(struct file *file, char __user *ubuf, size_t len, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&bench_mutex);
+	ret = simple_read_from_buffer(ubuf, len, ppos, result, strlen(result));
+	mutex_unlock(&bench_mutex);
+	return ret;
+}
+
+static const struct file_operations bench_fops = {
+	.owner = THIS_MODULE,
+	.read = bench_read,
+	.write = bench_write,
+	.llseek = default_llseek,
+};
+
+int pvli_bench_init(void)
+{
+	result = kzalloc(BENCH_RESULT_SIZE, GFP_KERNEL);
+	if (!result)
+		return -ENOMEM;
+	debugfs_create_file("bench", 0600, pvli_debugfs_root, NULL, &bench_fops);
+	return 0;
+}
+
+void pvli_bench_exit(void)
+{
+	kfree(result);
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pvlockinfo lock API, exported to other modules.
+ *
+ * A struct pvli_lock is a spinlock with spinlock_t's rules (preemption is
+ * disabled while it is held or waited for; it must not be taken from
+ * interrupt context or with interrupts disabled, where a halted waiter
+ * could not be kicked) whose waiting follows a policy:
+ *
+ *   "shfl"        ShflLock: MCS queue with a shuffler, no host information
+ *   "shfl-pv"     waiters of running vCPUs go first; waiters halt while the
+ *                 holder's vCPU is preempted (the default)
+ *   "shfl-quota"  shfl-pv, and a vCPU about to run out of run quota lets
+ *                 others take the lock first
+ *   "pvspin"      Linux pv qspinlock behaviour: spin, then halt; kick
+ *
+ * Every acquisition and release is also published in this vCPU's record
+ * of the host page (hold depth; what it waits for), so the host can tell
+ * lock-holder from lock-waiter preemption.
+ */
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/string.h>
+
+#include "pvli_lock.h"
+
+static const struct shfl_policy *const policies[] = {
+	&shfl_policy_shfl,
+	&shfl_policy_shfl_pv,
+	&shfl_policy_shfl_quota,
+	&shfl_policy_pvspin,
+};
+
+/* The policy called @name, or NULL. */
+const struct shfl_policy *pvli_lock_policy(const char *name)
+{
+	for (int i = 0; i < ARRAY_SIZE(policies); i++)
+		if (!strcmp(policies[i]->name, name))
+			return policies[i];
+	return NULL;
+}
+
+/**
+ * pvli_lock_init - initialise a lock
+ * @lock: the lock
+ * @policy: "shfl", "shfl-pv", "shfl-quota" or "pvspin"; NULL for "shfl-pv"
+ *
+ * Return: 0, or -EINVAL for an unknown policy.
+ */
+int pvli_lock_init(struct pvli_lock *lock, const char *policy)
+{
+	const struct shfl_policy *pol = pvli_lock_policy(policy ?: "shfl-pv");
+
+	if (!pol)
+		return -EINVAL;
+	shfl_lock_init(&lock->shfl, pol);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pvli_lock_init);
+
+/**
+ * pvli_lock - acquire a lock, waiting as its policy says
+ * @lock: the lock
+ *
+ * Disables preemption until pvli_unlock().  Sleeps never; may halt the
+ * vCPU (interrupts stay on) while the holder's vCPU is preempted.
+ */
+void pvli_lock(struct pvli_lock *lock)
+{
+	shfl_lock(&lock->shfl);
+	pvli_publish_hold(1);
+}
+EXPORT_SYMBOL_GPL(pvli_lock);
+
+/**
+ * pvli_trylock - acquire a lock if it is free and nobody queues for it
+ * @lock: the lock
+ *
+ * Return: true if acquired (then preemption is disabled).
+ */
+bool pvli_trylock(struct pvli_lock *lock)
+{
+	if (!shfl_trylock(&lock->shfl))
+		return false;
+	pvli_publish_hold(1);
+	return true;
+}
+EXPORT_SYMBOL_GPL(pvli_trylock);
+
+/**
+ * pvli_unlock - release a lock taken with pvli_lock() or pvli_trylock()
+ * @lock: the lock
+ *
+ * Kicks a waiter that halted waiting for it; enables preemption.
+ */
+void pvli_unlock(struct pvli_lock *lock)
+{
+	pvli_publish_hold(-1);
+	shfl_unlock(&lock->shfl);
+}
+EXPORT_SYMBOL_GPL(pvli_unlock);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pvlockinfo locks for other modules: channel-aware spinlocks.  See
+ * pvli_lock.c for the API and guest/lock/shfl_lock.c for the algorithm.
+ */
+#ifndef __PVLI_LOCK_H
+#define __PVLI_LOCK_H
+
+#include "shfl_lock.h"
+
+struct pvli_lock {
+	struct shfl_lock shfl;
+};
+
+int pvli_lock_init(struct pvli_lock *lock, const char *policy);
+void pvli_lock(struct pvli_lock *lock);
+bool pvli_trylock(struct pvli_lock *lock);
+void pvli_unlock(struct pvli_lock *lock);
+const struct shfl_policy *pvli_lock_policy(const char *name);
+
+#endif /* __PVLI_LOCK_H */

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Scripted multi-thread scenarios of the lock core (user-space build):
+ * each arranges a queue and a host page step by step and checks who gets
+ * the lock next, so a policy's promise is tested as behaviour, with the
+ * plain policy as the control that must not show it.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "shfl_lock.h"
+
+#define MAXT 8
+
+static struct shfl_lock lock;
+static int order[MAXT];
+static int norder;
+static volatile int release_now[MAXT];
+static struct shfl_stats stats[MAXT];
+static struct shfl_stats *live_stats[MAXT];	/* each waiter's, while it runs */
+
+struct waiter {
+	pthread_t tid;
+	int cpu;
+};
+
+static void *waiter_main(void *p)
+{
+	struct waiter *w = p;
+
+	shfl_sim_set_cpu(w->cpu);
+	memset(&shfl_stats_thread, 0, sizeof(shfl_stats_thread));
+	__atomic_store_n(&live_stats[w->cpu], &shfl_stats_thread, __ATOMIC_SEQ_CST);
+	shfl_lock(&lock);
+	order[__atomic_fetch_add(&norder, 1, __ATOMIC_SEQ_CST)] = w->cpu;
+	while (!READ_ONCE(release_now[w->cpu]))
+		cpu_relax();
+	shfl_unlock(&lock);
+	stats[w->cpu] = shfl_stats_thread;
+	return NULL;
+}
+
+static void start(struct waiter *w, int cpu)
+{
+	w->cpu = cpu;
+	assert_int_equal(pthread_create(&w->tid, NULL, waiter_main, w), 0);
+}
+
+static void ms(int n)
+{
+	struct timespec ts = { .tv_sec = n / 1000, .tv_nsec = (n % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait up to @limit_ms for the lock to have been taken @n times. */
+static bool wait_acquired(int n, int limit_ms)
+{
+	for (int i = 0; i < limit_ms; i++) {
+		if (__atomic_load_n(&norder, __ATOMIC_SEQ_CST) >= n)
+			return true;
+		ms(1);
+	}
+	return false;
+}
+
+/* Wait until the queue's tail is the node of @cpu. */
+static void wait_queued(int cpu)
+{
+	for (int i = 0; i < 5000; i++) {
+		struct shfl_node *t = READ_ONCE(lock.tail);
+
+		if (t && READ_ONCE(t->cpu) == cpu)
+			return;
+		ms(1);
+	}
+	fail_msg("cpu %d never queued", cpu);
+}
+
+static void reset(const struct shfl_policy *pol)
+{
+	shfl_sim_reset();
+	shfl_lock_init(&lock, pol);
+	norder = 0;
+	memset(order, -1, sizeof(order));
+	memset((void *)release_now, 0, sizeof(release_now));
+	memset(stats, 0, sizeof(stats));
+	memset(live_stats, 0, sizeof(live_stats));
+}
+
+/*
+ * Holder 7.  Queue: 0 (head, shuffler), 1, 2, 3 (tail).  1's vCPU is
+ * preempted.  Returns whether 2 got the lock while 1 was still preempted.
+ */
+static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, bool channel)
+{
+	struct waiter w[4];
+	bool passed;
+
+	reset(pol);
+	shfl_sim.channel_ok = channel;
+	shfl_sim_set_cpu(7);
+	shfl_lock(&lock);
+	for (int i = 0; i < 4; i++) {
+		start(&w[i], i);
+		wait_queued(i);
+		if (i == 1)
+			shfl_sim_preempt(1, true);
+	}
+	/* Where the policy reorders, let the head's shuffler do it first. */
+	for (int i = 0; i < 5000 && pol->prefer != shfl_policy_shfl.prefer && channel &&
+			!READ_ONCE(live_stats[0]->shuffles); i++)
+		ms(1);
+	release_now[0] = release_now[2] = release_now[3] = 1;
+	shfl_unlock(&lock);		/* 0 takes it and hands over */
+	/* 0, then 2 if 1 was moved back; FIFO stops at 1. */
+	passed = wait_acquired(2, 500) && order[1] == 2;
+	shfl_sim_preempt(1, false);
+	release_now[1] = 1;
+	for (int i = 0; i < 4; i++)
+		pthread_join(w[i].tid, NULL);
+	assert_int_equal(norder, 4);
+	shfl_sim_set_cpu(0);
+	return passed;
+}
+
+static void shfl_pv_hands_over_past_a_preempted_waiter(void **state)
+{
+	(void)state;
+	assert_true(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, true));
+	assert_true(stats[0].shuffles >= 1);
+	/* Control: plain shfl is FIFO here, 2 waits for 1 ... */
+	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl, true));
+	/* ... and so is shfl-pv without a page. */
+	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, false));
+	assert_int_equal(stats[0].shuffles, 0);
+}
+
+/*
+ * Holder 7 is preempted.  Waiters 0 (head) and 1 must halt rather than
+ * spin, and both must be woken when 7 resumes and lets go.
+ */
+static void shfl_pv_waiters_halt_behind_a_preempted_holder(void **state)
+{
+	struct waiter w[2];
+
+	(void)state;
+	reset(&shfl_policy_shfl_pv);
+	shfl_sim_set_cpu(7);
+	shfl_lock(&lock);
+	shfl_sim.preempted[7] = 1;	/* the page says so; this thread goes on */
+	start(&w[0], 0);
+	wait_queued(0);
+	start(&w[1], 1);
+	wait_queued(1);
+	/* Both halted: the head on the word (SLOW), 1 on its node. */
+	for (int i = 0; i < 5000 && !(READ_ONCE(shfl_sim.halted_on[0]) &&
+				      READ_ONCE(shfl_sim.halted_on[1])); i++)
+		ms(1);
+	assert_ptr_equal(shfl_sim.halted_on[0], &lock.word);
+	assert_non_null(shfl_sim.halted_on[1]);
+	assert_true(lock.word & SHFL_SLOW);
+	shfl_sim.preempted[7] = 0;
+	release_now[0] = release_now[1] = 1;
+	shfl_unlock(&lock);
+	pthread_join(w[0].tid, NULL);
+	pthread_join(w[1].tid, NULL);
+	assert_int_equal(norder, 2);
+	assert_int_equal(order[0], 0);
+	assert_int_equal(order[1], 1);
+	assert_true(stats[0].halts >= 1 && stats[1].halts >= 1);
+	assert_true(stats[0].kicks >= 1);	/* 0 kicked 1 at hand-over */
+	shfl_sim_set_cpu(0);
+}
+
+/*
+ * shfl-quota: the head (0) has less quota than the lock is usually held
+ * for, so it lets its successor (1) take the lock first.
+ */
+static void shfl_quota_head_with_short_quota_goes_second(void **state)
+{
+	struct waiter w[3];
+
+	(void)state;
+	reset(&shfl_policy_shfl_quota);
+	lock.hold_ns = 50000;
+	shfl_sim_set_cpu(7);
+	shfl_lock(&lock);
+	for (int i = 0; i < 3; i++) {
+		start(&w[i], i);
+		wait_queued(i);
+	}
+	/* 0's quota runs short: it requeues behind 2. */
+	shfl_sim.quota_ns[0] = 1000;
+	wait_queued(0);
+	release_now[0] = release_now[1] = release_now[2] = 1;
+	shfl_unlock(&lock);
+	for (int i = 0; i < 3; i++)
+		pthread_join(w[i].tid, NULL);
+	assert_int_equal(order[0], 1);
+	assert_true(stats[0].yields >= 1);
+	shfl_sim_set_cpu(0);
+}
+
+/*
+ * pvspin: a waiter behind a halted predecessor halts early; a halted
+ * successor is not woken at hand-over but by the unlock (lazy kick).
+ */
+static void pvspin_lazy_kick(void **state)
+{
+	struct waiter w[2];
+
+	(void)state;
+	reset(&shfl_policy_pvspin);
+	shfl_sim_set_cpu(7);
+	shfl_lock(&lock);
+	start(&w[0], 0);
+	wait_queued(0);
+	start(&w[1], 1);
+	wait_queued(1);
+	/* The head spins SHFL_SPIN_THRESHOLD times, then both halt. */
+	for (int i = 0; i < 5000 && !(READ_ONCE(shfl_sim.halted_on[0]) &&
+				      READ_ONCE(shfl_sim.halted_on[1])); i++)
+		ms(1);
+	assert_non_null(shfl_sim.halted_on[0]);
+	assert_non_null(shfl_sim.halted_on[1]);
+	shfl_unlock(&lock);		/* kicks 0; 0 takes it, 1 stays halted */
+	assert_true(wait_acquired(1, 5000));
+	/* 0 holds; 1 is the head now but still halted, and SLOW is set for it. */
+	for (int i = 0; i < 5000 && !(READ_ONCE(lock.word) & SHFL_SLOW); i++)
+		ms(1);
+	assert_true(lock.word & SHFL_SLOW);
+	assert_int_equal(lock.kick_cpu, 1);
+	assert_non_null(shfl_sim.halted_on[1]);	/* not woken at hand-over */
+	assert_int_equal(norder, 1);
+	release_now[0] = release_now[1] = 1;
+	pthread_join(w[0].tid, NULL);	/* 0's unlock kicks 1 */
+	pthread_join(w[1].tid, NULL);
+	assert_int_equal(norder, 2);
+	shfl_sim_set_cpu(0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(shfl_pv_hands_over_past_a_preempted_waiter),
+		cmocka_unit_test(shfl_pv_waiters_halt_behind_a_preempted_holder),
+		cmocka_unit_test(shfl_quota_head_with_short_quota_goes_second),
+		cmocka_unit_test(pvspin_lazy_kick),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
