@@ -278,6 +278,11 @@ static void pass_head(struct shfl_lock *lock, struct shfl_node *node,
 	/* The shuffler token must outlive us: it goes with the queue head. */
 	if (READ_ONCE(node->shuffler))
 		WRITE_ONCE(next->shuffler, 1);
+	/*
+	 * Name the new head here, not when it notices: it may be preempted
+	 * before it does, and that is when waiters need to know who it is.
+	 */
+	WRITE_ONCE(lock->head_cpu, cpu);
 
 	/*
 	 * pvspin: a halted successor is left halted and becomes the vCPU the
@@ -340,8 +345,8 @@ static void shfl_lock_slowpath(struct shfl_lock *lock)
 			wait_in_queue(lock, &node);
 		} else {
 			word_update(lock, 0, SHFL_NO_STEAL);
+			WRITE_ONCE(lock->head_cpu, node.cpu);
 		}
-		WRITE_ONCE(lock->head_cpu, node.cpu);
 		if (wait_for_word(lock, &node))
 			break;
 		/* Give the head to our successor and queue again at the tail. */
@@ -349,7 +354,7 @@ static void shfl_lock_slowpath(struct shfl_lock *lock)
 		shfl_stat_inc(yields);
 		pass_head(lock, &node, READ_ONCE(node.next));
 	}
-	/* Before the hand-over: the next head writes its own CPU. */
+	/* No head until the hand-over names the next one (or the queue empties). */
 	WRITE_ONCE(lock->head_cpu, SHFL_NO_CPU);
 	note_acquired(lock);
 	shfl_publish_wait(NULL);
