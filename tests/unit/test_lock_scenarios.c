@@ -95,6 +95,19 @@ static void reset(const struct shfl_policy *pol)
 	memset(live_stats, 0, sizeof(live_stats));
 }
 
+/* Queue waiters 0 (the head) and 1 behind the lock we hold, then wait
+ * (up to 5 s) until both have halted. */
+static void queue_two_until_halted(struct waiter w[2])
+{
+	start(&w[0], 0);
+	wait_queued(0);
+	start(&w[1], 1);
+	wait_queued(1);
+	for (int i = 0; i < 5000 && !(READ_ONCE(shfl_sim.halted_on[0]) &&
+				      READ_ONCE(shfl_sim.halted_on[1])); i++)
+		ms(1);
+}
+
 /*
  * Holder 7.  Queue: 0 (head, shuffler), 1, 2, 3 (tail).  1's vCPU is
  * preempted.  Returns whether 2 got the lock while 1 was still preempted.
@@ -156,14 +169,8 @@ static void shfl_pv_waiters_halt_behind_a_preempted_holder(void **state)
 	shfl_sim_set_cpu(7);
 	shfl_lock(&lock);
 	shfl_sim.preempted[7] = 1;	/* the page says so; this thread goes on */
-	start(&w[0], 0);
-	wait_queued(0);
-	start(&w[1], 1);
-	wait_queued(1);
+	queue_two_until_halted(w);
 	/* Both halted: the head on the word (SLOW), 1 on its node. */
-	for (int i = 0; i < 5000 && !(READ_ONCE(shfl_sim.halted_on[0]) &&
-				      READ_ONCE(shfl_sim.halted_on[1])); i++)
-		ms(1);
 	assert_ptr_equal(shfl_sim.halted_on[0], &lock.word);
 	assert_non_null(shfl_sim.halted_on[1]);
 	assert_true(lock.word & SHFL_SLOW);
@@ -221,14 +228,8 @@ static void pvspin_lazy_kick(void **state)
 	reset(&shfl_policy_pvspin);
 	shfl_sim_set_cpu(7);
 	shfl_lock(&lock);
-	start(&w[0], 0);
-	wait_queued(0);
-	start(&w[1], 1);
-	wait_queued(1);
 	/* The head spins SHFL_SPIN_THRESHOLD times, then both halt. */
-	for (int i = 0; i < 5000 && !(READ_ONCE(shfl_sim.halted_on[0]) &&
-				      READ_ONCE(shfl_sim.halted_on[1])); i++)
-		ms(1);
+	queue_two_until_halted(w);
 	assert_non_null(shfl_sim.halted_on[0]);
 	assert_non_null(shfl_sim.halted_on[1]);
 	shfl_unlock(&lock);		/* kicks 0; 0 takes it, 1 stays halted */
