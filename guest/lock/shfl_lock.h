@@ -96,6 +96,20 @@ struct shfl_stats {
 	u64 yields;		/* queue heads that let others go first */
 };
 
+/* @sum += @s, field by field. */
+static inline void shfl_stats_add(struct shfl_stats *sum, const struct shfl_stats *s)
+{
+	sum->acquired += s->acquired;
+	sum->stolen += s->stolen;
+	sum->queued += s->queued;
+	sum->halts += s->halts;
+	sum->kicks += s->kicks;
+	sum->shuffles += s->shuffles;
+	sum->shuffle_walks += s->shuffle_walks;
+	sum->holder_preempted += s->holder_preempted;
+	sum->yields += s->yields;
+}
+
 /* Bounds that make "no starvation" a number, not a hope. */
 #define SHFL_MAX_BYPASS		8	/* a waiter is overtaken at most this often */
 #define SHFL_MAX_YIELDS		2	/* a waiter requeues at most this often */

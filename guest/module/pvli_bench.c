@@ -195,7 +195,6 @@ struct bench_policy {
 	const struct shfl_policy *pol;
 	struct bench_lock *locks;
 	struct bench_thread **threads;
-	struct shfl_stats stats_before, stats_after;
 };
 
 struct bench_run {
@@ -207,6 +206,8 @@ struct bench_run {
 	atomic_t ready, running;
 	bool go, stop;
 	u64 start_ns, end_ns;
+	/* Core events are per CPU for all locks: one sum before, one after. */
+	struct shfl_stats stats_before, stats_after;
 	struct completion done;
 };
 
@@ -291,19 +292,8 @@ static void sum_stats(struct shfl_stats *out)
 	int cpu;
 
 	memset(out, 0, sizeof(*out));
-	for_each_possible_cpu(cpu) {
-		const struct shfl_stats *s = per_cpu_ptr(&shfl_stats_pcpu, cpu);
-
-		out->acquired += s->acquired;
-		out->stolen += s->stolen;
-		out->queued += s->queued;
-		out->halts += s->halts;
-		out->kicks += s->kicks;
-		out->shuffles += s->shuffles;
-		out->shuffle_walks += s->shuffle_walks;
-		out->holder_preempted += s->holder_preempted;
-		out->yields += s->yields;
-	}
+	for_each_possible_cpu(cpu)
+		shfl_stats_add(out, per_cpu_ptr(&shfl_stats_pcpu, cpu));
 }
 
 /* Sum of the host's LHP and LWP counts over all vCPUs, if the page is live. */
@@ -487,7 +477,7 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 	 * Core events are counted per CPU for all policies together: exact
 	 * for a run of one policy, the sum when several run at once.
 	 */
-#define D(f) (bp->stats_after.f - bp->stats_before.f)
+#define D(f) (run->stats_after.f - run->stats_before.f)
 	seq_buf_printf(s, "\"halts\":%llu,\"kicks\":%llu,\"shuffles\":%llu,\"yields\":%llu,"
 		       "\"holder_preempted\":%llu,\"stolen\":%llu,\"queued\":%llu,",
 		       D(halts), D(kicks), D(shuffles), D(yields), D(holder_preempted),
@@ -601,8 +591,7 @@ static int bench_run(char *params)
 
 	pr_info("run: %u policies x %u threads, %u ms\n", run->npol, run->p.threads,
 		run->p.duration_ms);
-	for (unsigned int p = 0; p < run->npol; p++)
-		sum_stats(&run->pol[p].stats_before);
+	sum_stats(&run->stats_before);
 	lhp_ok = host_counts(&lhp0, &lwp0);
 	run->start_ns = local_clock();
 	WRITE_ONCE(run->go, true);
@@ -619,8 +608,7 @@ static int bench_run(char *params)
 	}
 	run->end_ns = local_clock();
 	lhp_ok = host_counts(&lhp1, &lwp1) && lhp_ok;
-	for (unsigned int p = 0; p < run->npol; p++)
-		sum_stats(&run->pol[p].stats_after);
+	sum_stats(&run->stats_after);
 
 	seq_buf_init(&s, result, BENCH_RESULT_SIZE);
 	for (unsigned int p = 0; p < run->npol; p++) {

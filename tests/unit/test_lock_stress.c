@@ -198,21 +198,6 @@ static void stress(struct run *r)
 		      (unsigned long long)r->shared);
 }
 
-static struct shfl_stats total(const struct run *r)
-{
-	struct shfl_stats t = { 0 };
-
-	for (int i = 0; i < WORKERS; i++) {
-		t.acquired += r->stats[i].acquired;
-		t.halts += r->stats[i].halts;
-		t.kicks += r->stats[i].kicks;
-		t.shuffles += r->stats[i].shuffles;
-		t.yields += r->stats[i].yields;
-		t.holder_preempted += r->stats[i].holder_preempted;
-	}
-	return t;
-}
-
 static void check_correct(const struct run *r)
 {
 	u64 sum = 0;
@@ -236,83 +221,75 @@ static struct run *new_run(enum kind kind, const struct shfl_policy *pol)
 	return r;
 }
 
-static void stress_shfl(void **state)
+/*
+ * Stress one correct lock (@pol, or MCS when NULL), check it and print
+ * its event totals.  Returns the totals.
+ */
+static struct shfl_stats stress_correct(enum kind kind, const struct shfl_policy *pol)
 {
-	struct run *r = new_run(K_SHFL, &shfl_policy_shfl);
+	struct run *r = new_run(kind, pol);
+	struct shfl_stats t = { 0 };
 
-	(void)state;
 	stress(r);
 	check_correct(r);
-	/* No host information used: never halts, never moves anyone. */
-	assert_int_equal(total(r).halts, 0);
-	assert_int_equal(total(r).shuffles, 0);
+	for (int i = 0; i < WORKERS; i++)
+		shfl_stats_add(&t, &r->stats[i]);
+	print_message("  halts %llu kicks %llu shuffles %llu yields %llu holder-preempted %llu"
+		      " hold estimate %llu ns\n",
+		      (unsigned long long)t.halts, (unsigned long long)t.kicks,
+		      (unsigned long long)t.shuffles, (unsigned long long)t.yields,
+		      (unsigned long long)t.holder_preempted,
+		      (unsigned long long)r->shfl.hold_ns);
 	free(r);
+	return t;
+}
+
+static void stress_shfl(void **state)
+{
+	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_shfl);
+
+	(void)state;
+	/* No host information used: never halts, never moves anyone. */
+	assert_int_equal(t.halts, 0);
+	assert_int_equal(t.shuffles, 0);
 }
 
 static void stress_shfl_pv(void **state)
 {
-	struct run *r = new_run(K_SHFL, &shfl_policy_shfl_pv);
-	struct shfl_stats t;
+	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_shfl_pv);
 
 	(void)state;
-	stress(r);
-	check_correct(r);
-	t = total(r);
-	print_message("  halts %llu kicks %llu shuffles %llu holder-preempted %llu\n",
-		      (unsigned long long)t.halts, (unsigned long long)t.kicks,
-		      (unsigned long long)t.shuffles, (unsigned long long)t.holder_preempted);
 	/* Preempted holders and waiters happened: both pv paths ran. */
 	assert_true(t.holder_preempted > 0);
 	assert_true(t.halts > 0);
 	assert_true(t.kicks > 0);
 	assert_true(t.shuffles > 0);
-	free(r);
 }
 
 static void stress_shfl_quota(void **state)
 {
-	struct run *r = new_run(K_SHFL, &shfl_policy_shfl_quota);
-	struct shfl_stats t;
+	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_shfl_quota);
 
 	(void)state;
-	stress(r);
-	check_correct(r);
-	t = total(r);
-	print_message("  hold estimate %llu ns\n", (unsigned long long)r->shfl.hold_ns);
-	print_message("  halts %llu kicks %llu shuffles %llu yields %llu\n",
-		      (unsigned long long)t.halts, (unsigned long long)t.kicks,
-		      (unsigned long long)t.shuffles, (unsigned long long)t.yields);
 	/* Yields need a short-quota head at the right moment: see
 	 * test_lock_scenarios for the scripted case. */
 	assert_true(t.halts > 0);
-	free(r);
 }
 
 static void stress_pvspin(void **state)
 {
-	struct run *r = new_run(K_SHFL, &shfl_policy_pvspin);
-	struct shfl_stats t;
+	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_pvspin);
 
 	(void)state;
-	stress(r);
-	check_correct(r);
-	t = total(r);
-	print_message("  halts %llu kicks %llu\n",
-		      (unsigned long long)t.halts, (unsigned long long)t.kicks);
 	assert_true(t.halts > 0);
 	assert_true(t.kicks > 0);
 	assert_int_equal(t.shuffles, 0);
-	free(r);
 }
 
 static void stress_mcs(void **state)
 {
-	struct run *r = new_run(K_MCS, NULL);
-
 	(void)state;
-	stress(r);
-	check_correct(r);
-	free(r);
+	stress_correct(K_MCS, NULL);
 }
 
 /* The checks must be able to fail: a "lock" that excludes no one. */
