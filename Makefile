@@ -30,7 +30,12 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
 # ---- host tools -------------------------------------------------------------
-HOST_TEST_TOOLS := $(B)/tests/bpfmap-pin
+HOST_TEST_TOOLS := $(B)/tests/bpfmap-pin $(B)/tests/cpuhog
+
+$(B)/tests/cpuhog: tests/helpers/cpuhog.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 $(B)/tests/bpfmap-pin: tests/helpers/bpfmap-pin.c tests/helpers/pattern.h tests/helpers/parse.h include/pvli_abi.h
 	$(call msg,CC,$@)
@@ -56,14 +61,20 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< >$@
 
 # ---- host daemon and CLI ------------------------------------------------------
-HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl
+HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat
 HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -I$(B)/bpf
 
-$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_vm.c host/qmp.c host/pvlockd.h host/qmp.h host/errbuf.h \
+$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_vm.c host/vm_meta.c host/qmp.c host/pvlockd.h host/qmp.h host/errbuf.h \
 		$(B)/bpf/host_sched.skel.h include/pvli_abi.h bpf/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(LIBBPF_LIBS) -luring
+
+$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/pvlockd.h bpf/pvlockstat.h \
+		$(B)/bpf/pvlockstat.skel.h include/pvli_abi.h bpf/host_sched.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -Ibpf -o $@ $(filter %.c,$^) $(LIBBPF_LIBS)
 
 $(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd.h
 	$(call msg,CC,$@)

@@ -52,12 +52,15 @@ int vm_page_create(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 int vm_attach_tids(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 		   const uint32_t *tids, int n, char *err, size_t errlen);
 void vm_teardown(struct pvlockd_vm *vm, const struct pvlockd_maps *maps);
-int vm_save_meta(const struct pvlockd_vm *vm);
-int vm_load_meta(const char *name, struct pvlockd_vm *vm);
 int vm_adopt_page(struct pvlockd_vm *vm, uint32_t generation);
 void vm_clock_update(struct pvlockd_vm *vm);
 void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 	       bool json, bool first);
+
+/* vm_meta.c */
+void vm_meta_path(char *buf, size_t len, const char *name);
+int vm_save_meta(const struct pvlockd_vm *vm);
+int vm_load_meta(const char *name, struct pvlockd_vm *vm);
 const char *accel_name(uint32_t accel);
 int accel_parse(const char *s, uint32_t *accel);
 

@@ -25,30 +25,9 @@
 
 #define PAGE_ELEM_SIZE	sizeof(struct pvli_vcpu)
 
-const char *accel_name(uint32_t accel)
-{
-	return accel == PVLI_ACCEL_KVM ? "kvm" : accel == PVLI_ACCEL_TCG ? "tcg" : "unknown";
-}
-
-int accel_parse(const char *s, uint32_t *accel)
-{
-	if (!strcmp(s, "tcg"))
-		*accel = PVLI_ACCEL_TCG;
-	else if (!strcmp(s, "kvm"))
-		*accel = PVLI_ACCEL_KVM;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static void pin_path(char *buf, size_t len, const char *name, const char *leaf)
 {
 	snprintf(buf, len, PVLOCKD_PIN_ROOT "/vms/%s%s%s", name, leaf ? "/" : "", leaf ? leaf : "");
-}
-
-static void meta_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, PVLOCKD_RUN_DIR "/vms/%s.meta", name);
 }
 
 /* ---- clock: host TSC -> CLOCK_MONOTONIC ------------------------------------ */
@@ -269,7 +248,7 @@ void vm_teardown(struct pvlockd_vm *vm, const struct pvlockd_maps *maps)
 	unlink(path);
 	pin_path(path, sizeof(path), vm->name, NULL);
 	rmdir(path);
-	meta_path(path, sizeof(path), vm->name);
+	vm_meta_path(path, sizeof(path), vm->name);
 	unlink(path);
 	if (vm->page)
 		munmap(vm->page, vm->page_bytes);
@@ -282,53 +261,6 @@ void vm_teardown(struct pvlockd_vm *vm, const struct pvlockd_maps *maps)
 }
 
 /* ---- persistence across pvlockd restarts --------------------------------------- */
-
-int vm_save_meta(const struct pvlockd_vm *vm)
-{
-	char path[256], tmp[272];
-	FILE *f;
-
-	mkdir(PVLOCKD_RUN_DIR "/vms", 0755);
-	meta_path(path, sizeof(path), vm->name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "slot %u\nvcpus %u\naccel %u\nqmp %s\ntids", vm->slot, vm->nr_vcpus,
-		vm->accel, vm->qmp_path[0] ? vm->qmp_path : "-");
-	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
-		fprintf(f, " %u", vm->tids[i]);
-	fprintf(f, "\n");
-	if (fclose(f) || rename(tmp, path))
-		return -errno;
-	return 0;
-}
-
-int vm_load_meta(const char *name, struct pvlockd_vm *vm)
-{
-	char path[256];
-	FILE *f;
-	int ok;
-
-	memset(vm, 0, sizeof(*vm));
-	vm->page_fd = vm->qmp_fd = -1;
-	snprintf(vm->name, sizeof(vm->name), "%s", name);
-	meta_path(path, sizeof(path), name);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "slot %u\nvcpus %u\naccel %u\nqmp %107s\ntids", &vm->slot,
-		    &vm->nr_vcpus, &vm->accel, vm->qmp_path) == 4 &&
-	     vm->slot < PVLI_MAX_VMS && vm->nr_vcpus >= 1 &&
-	     vm->nr_vcpus <= PVLI_MAX_VCPUS_PER_VM;
-	for (uint32_t i = 0; ok && i < vm->nr_vcpus; i++)
-		if (fscanf(f, " %u", &vm->tids[i]) != 1)
-			vm->tids[i] = 0;	/* registered, never attached */
-	fclose(f);
-	if (!strcmp(vm->qmp_path, "-"))
-		vm->qmp_path[0] = '\0';
-	return ok ? 0 : -EINVAL;
-}
 
 int vm_adopt_page(struct pvlockd_vm *vm, uint32_t generation)
 {
@@ -416,7 +348,8 @@ void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps
 				"\"page_preempt_count\":%u,\"steal_ns\":%llu,\"run_ns\":%llu,"
 				"\"lhp\":%llu,\"lwp\":%llu,\"quota_ns\":%lld,\"pcpu\":%u,"
 				"\"racing_writers\":%llu,\"dropped\":%llu,\"missing_page\":%llu,"
-				"\"out_not_running\":%llu,\"in_running\":%llu,\"repaired\":%llu}",
+				"\"out_not_running\":%llu,\"in_running\":%llu,\"repaired\":%llu,"
+				"\"guest_hold_depth\":%u,\"guest_waiting\":%s}",
 				i ? "," : "", i, vm->tids[i], state_name(r.state), r.seq,
 				(unsigned long long)c.switch_out, (unsigned long long)c.switch_in,
 				(unsigned long long)c.preempted,
@@ -428,7 +361,11 @@ void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps
 				(unsigned long long)c.dropped, (unsigned long long)c.missing_page,
 				(unsigned long long)c.out_not_running,
 				(unsigned long long)c.in_running,
-				(unsigned long long)c.repaired);
+				(unsigned long long)c.repaired,
+				/* the guest's half, as it is now: untrusted, shown as is */
+				__atomic_load_n(&rec[i].guest.hold_depth, __ATOMIC_RELAXED),
+				__atomic_load_n(&rec[i].guest.wait_lock, __ATOMIC_RELAXED) ?
+					"true" : "false");
 		else
 			fprintf(out, "  %-4u %-8u %-10s %10llu %10llu %12.1f %12.1f %6llu %6llu %12s %4u\n",
 				i, vm->tids[i], state_name(r.state),

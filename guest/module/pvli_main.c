@@ -25,6 +25,7 @@ static int __init pvli_init(void)
 	shfl_shim_init();
 	pvli_debugfs_init();
 	pvli_selftest_init();
+	pvli_probe_init();
 	ret = pvli_bench_init();
 	if (ret)
 		goto undo_debugfs;
@@ -39,6 +40,7 @@ undo_bench:
 	pvli_bench_exit();
 undo_debugfs:
 	pvli_debugfs_exit();
+	pvli_probe_exit();
 	pvli_selftest_exit();
 	return ret;
 }
@@ -49,6 +51,7 @@ static void __exit pvli_exit(void)
 	/* debugfs first: removal waits for a bench run in progress. */
 	pvli_debugfs_exit();
 	pvli_bench_exit();
+	pvli_probe_exit();
 	pvli_selftest_exit();
 	pr_info("unloaded\n");
 }

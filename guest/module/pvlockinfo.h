@@ -35,6 +35,8 @@ extern struct dentry *pvli_debugfs_root;
 int pvli_page_status(char *buf, size_t len);
 int pvli_selftest_init(void);
 void pvli_selftest_exit(void);
+int pvli_probe_init(void);
+void pvli_probe_exit(void);
 int pvli_bench_init(void);
 void pvli_bench_exit(void);
 

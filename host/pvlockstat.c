@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pvlockstat: per VM and per vCPU, how often the host preempted a vCPU that
+ * held a guest lock (LHP) or waited for one (LWP), how long preempted
+ * holders stayed off-CPU, steal, and the run-queue wait of vCPU threads.
+ *
+ * The BPF half (bpf/pvlockstat.bpf.c) counts into a hash keyed by host
+ * thread id; this half names the threads with the VM records pvlockd keeps
+ * in RUN_DIR/vms/NAME.meta, prints per interval what changed, and forgets
+ * the threads of VMs that went away after printing their last figures.
+ */
+#include <argp.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pvlockd.h"
+#include "pvlockstat.h"
+#include "pvlockstat.skel.h"
+
+static struct {
+	const char *vm;
+	bool json;
+	bool timestamp;
+	bool hist;
+	bool verbose;
+	long interval;		/* seconds; 0: once, at exit */
+	long count;		/* intervals; 0: until interrupted */
+} env;
+
+const char *argp_program_version = "pvlockstat 0.1";
+static const char doc[] =
+"pvlockstat: lock-holder and lock-waiter preemption of vCPUs, per VM.\n"
+"\n"
+"Counts, for every vCPU thread pvlockd has registered: preemptions, those\n"
+"that hit a lock holder (LHP) or a lock waiter (LWP) in the guest (as the\n"
+"guest's half of the shared page said at that instant), the off-CPU time of\n"
+"preempted lock holders, steal (runnable, not running) and run-queue waits.\n"
+"Needs pvlockd running (its pinned maps) and root.\n"
+"\n"
+"USAGE: pvlockstat [-j] [-T] [-H] [--vm NAME] [interval [count]]\n"
+"\n"
+"Without an interval it counts until Ctrl-C and prints totals.  With one it\n"
+"prints what happened in each interval.\n"
+"\n"
+"EXAMPLES:\n"
+"    pvlockstat              # totals at Ctrl-C\n"
+"    pvlockstat 1            # every second\n"
+"    pvlockstat -H 5 1       # one 5 s interval, with histograms\n"
+"    pvlockstat -j --vm web 1   # JSON lines, VM 'web' only\n";
+
+static const struct argp_option opts[] = {
+	{ "vm", 'm', "NAME", 0, "only the VM registered as NAME", 0 },
+	{ "json", 'j', NULL, 0, "one JSON object per interval", 0 },
+	{ "timestamp", 'T', NULL, 0, "print a timestamp before each interval", 0 },
+	{ "hist", 'H', NULL, 0, "log2 histograms per VM (JSON always has them)", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{},
+};
+
+static long parse_count(const char *arg, struct argp_state *state, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v <= 0 || v > INT_MAX)
+		argp_error(state, "invalid %s '%s': want a positive integer", what, arg);
+	return v;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'm':
+		if (!*arg || strlen(arg) > PVLOCKD_NAME_MAX || strchr(arg, '/'))
+			argp_error(state, "invalid VM name '%s'", arg);
+		env.vm = arg;
+		break;
+	case 'j':
+		env.json = true;
+		break;
+	case 'T':
+		env.timestamp = true;
+		break;
+	case 'H':
+		env.hist = true;
+		break;
+	case 'v':
+		env.verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num == 0)
+			env.interval = parse_count(arg, state, "interval");
+		else if (state->arg_num == 1)
+			env.count = parse_count(arg, state, "count");
+		else
+			argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !env.verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* ---- the VMs pvlockd knows ------------------------------------------------ */
+
+struct vm_list {
+	int n;
+	struct pvlockd_vm vm[PVLI_MAX_VMS];
+};
+
+static void load_vms(struct vm_list *l)
+{
+	DIR *d = opendir(PVLOCKD_RUN_DIR "/vms");
+	struct dirent *de;
+
+	l->n = 0;
+	if (!d)
+		return;
+	while ((de = readdir(d)) && l->n < PVLI_MAX_VMS) {
+		size_t len = strlen(de->d_name);
+		char name[PVLOCKD_NAME_MAX + 1];
+
+		if (len < 6 || len - 5 > PVLOCKD_NAME_MAX || strcmp(de->d_name + len - 5, ".meta"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), de->d_name);
+		if (vm_load_meta(name, &l->vm[l->n]) == 0)
+			l->n++;
+	}
+	closedir(d);
+}
+
+/* The VM that registered thread @tid in slot @slot, or NULL (it is gone). */
+static const struct pvlockd_vm *vm_of(const struct vm_list *l, uint32_t tid, uint32_t slot)
+{
+	for (int i = 0; i < l->n; i++) {
+		if (l->vm[i].slot != slot)
+			continue;
+		for (uint32_t c = 0; c < l->vm[i].nr_vcpus; c++)
+			if (l->vm[i].tids[c] == tid)
+				return &l->vm[i];
+	}
+	return NULL;
+}
+
+/* ---- per-thread figures: this interval = now - what was printed last --------- */
+
+struct thread {
+	uint32_t tid;
+	bool gone;			/* its VM went away: print once, then forget */
+	char vm[PVLOCKD_NAME_MAX + 1];
+	struct pvls_vcpu now, last;
+};
+
+static struct thread threads[PVLI_MAX_VCPU_THREADS];
+static int nr_threads;
+
+static struct thread *thread_get(uint32_t tid)
+{
+	for (int i = 0; i < nr_threads; i++)
+		if (threads[i].tid == tid)
+			return &threads[i];
+	if (nr_threads == PVLI_MAX_VCPU_THREADS)
+		return NULL;
+	memset(&threads[nr_threads], 0, sizeof(threads[0]));
+	threads[nr_threads].tid = tid;
+	return &threads[nr_threads++];
+}
+
+static void collect(int stats_fd, const struct vm_list *vms)
+{
+	uint32_t key, next, *prev = NULL;
+	struct pvls_vcpu v;
+
+	while (bpf_map_get_next_key(stats_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(stats_fd, &key, &v))
+			continue;
+		struct thread *t = thread_get(key);
+		const struct pvlockd_vm *vm = vm_of(vms, key, v.vm_slot);
+
+		if (!t)
+			continue;
+		t->now = v;
+		if (vm)
+			snprintf(t->vm, sizeof(t->vm), "%s", vm->name);
+		else if (!t->vm[0])
+			snprintf(t->vm, sizeof(t->vm), "(slot %u)", v.vm_slot);
+		t->gone = !vm;
+	}
+}
+
+/* After printing: gone threads leave the map and the table. */
+static void retire(int stats_fd)
+{
+	int j = 0;
+
+	for (int i = 0; i < nr_threads; i++) {
+		if (threads[i].gone) {
+			bpf_map_delete_elem(stats_fd, &threads[i].tid);
+			continue;
+		}
+		threads[i].last = threads[i].now;
+		threads[j++] = threads[i];
+	}
+	nr_threads = j;
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct thread *x = a, *y = b;
+	int c = strcmp(x->vm, y->vm);
+
+	return c ? c : (int)x->now.vcpu - (int)y->now.vcpu;
+}
+
+/* d = t->now - t->last, counters and histograms. */
+static void delta(const struct thread *t, struct pvls_vcpu *d)
+{
+	const struct pvls_vcpu *n = &t->now, *l = &t->last;
+
+	*d = *n;
+	d->preempted = n->preempted - l->preempted;
+	d->lhp = n->lhp - l->lhp;
+	d->lwp = n->lwp - l->lwp;
+	d->steal_ns = n->steal_ns - l->steal_ns;
+	d->rq_waits = n->rq_waits - l->rq_waits;
+	d->lhp_offcpu_ns = n->lhp_offcpu_ns - l->lhp_offcpu_ns;
+	d->lwp_offcpu_ns = n->lwp_offcpu_ns - l->lwp_offcpu_ns;
+	for (int i = 0; i < PVLS_HIST_SLOTS; i++) {
+		d->lhp_hist[i] = n->lhp_hist[i] - l->lhp_hist[i];
+		d->lwp_hist[i] = n->lwp_hist[i] - l->lwp_hist[i];
+		d->rq_hist[i] = n->rq_hist[i] - l->rq_hist[i];
+	}
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+static void print_hist(const char *title, const uint32_t *h)
+{
+	uint32_t max = 0;
+	int last = -1;
+
+	for (int i = 0; i < PVLS_HIST_SLOTS; i++) {
+		if (h[i])
+			last = i;
+		if (h[i] > max)
+			max = h[i];
+	}
+	if (last < 0)
+		return;
+	printf("    %s\n    %20s : %-8s |%-40s|\n", title, "usecs", "count", "distribution");
+	for (int i = 0; i <= last; i++) {
+		unsigned long lo = i ? 1UL << i : 0, hi = (1UL << (i + 1)) - 1;
+		int stars = max ? (int)((uint64_t)h[i] * 40 / max) : 0;
+		char range[48];
+
+		snprintf(range, sizeof(range), "%lu -> %lu", lo, hi);
+		printf("    %20s : %-8u |%-40.*s|\n", range, h[i], stars,
+		       "****************************************");
+	}
+}
+
+static void print_hist_json(const char *key, const uint32_t *h)
+{
+	int last = -1;
+
+	for (int i = 0; i < PVLS_HIST_SLOTS; i++)
+		if (h[i])
+			last = i;
+	printf(",\"%s\":[", key);
+	for (int i = 0; i <= last; i++)
+		printf("%s%u", i ? "," : "", h[i]);
+	printf("]");
+}
+
+static void now_string(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+/* Sum of the vCPUs of one VM, for its histograms. */
+static void vm_hists(const char *vm, uint32_t *lhp, uint32_t *lwp, uint32_t *rq)
+{
+	struct pvls_vcpu d;
+
+	memset(lhp, 0, sizeof(uint32_t) * PVLS_HIST_SLOTS);
+	memset(lwp, 0, sizeof(uint32_t) * PVLS_HIST_SLOTS);
+	memset(rq, 0, sizeof(uint32_t) * PVLS_HIST_SLOTS);
+	for (int i = 0; i < nr_threads; i++) {
+		if (strcmp(threads[i].vm, vm))
+			continue;
+		delta(&threads[i], &d);
+		for (int s = 0; s < PVLS_HIST_SLOTS; s++) {
+			lhp[s] += d.lhp_hist[s];
+			lwp[s] += d.lwp_hist[s];
+			rq[s] += d.rq_hist[s];
+		}
+	}
+}
+
+static void print_table(double secs)
+{
+	uint32_t lhp[PVLS_HIST_SLOTS], lwp[PVLS_HIST_SLOTS], rq[PVLS_HIST_SLOTS];
+	char ts[16];
+
+	if (env.timestamp) {
+		now_string(ts, sizeof(ts));
+		printf("%s\n", ts);
+	}
+	printf("%-16s %4s %8s %9s %7s %7s %10s %10s %11s %8s\n", "VM", "VCPU", "TID",
+	       "PREEMPT", "LHP", "LWP", "STEAL_MS", "WAIT_AVG", "LHP_OFF_MS", "LHP/s");
+	if (!nr_threads)
+		printf("(no vCPU thread has been scheduled yet; is a VM registered with pvlockd?)\n");
+	for (int i = 0; i < nr_threads; i++) {
+		const struct thread *t = &threads[i];
+		struct pvls_vcpu d;
+
+		delta(t, &d);
+		printf("%-16s %4u %8u %9llu %7llu %7llu %10.1f %8.1fus %11.1f %8.1f%s\n", t->vm,
+		       d.vcpu, t->tid, (unsigned long long)d.preempted, (unsigned long long)d.lhp,
+		       (unsigned long long)d.lwp, d.steal_ns / 1e6,
+		       d.rq_waits ? d.steal_ns / 1e3 / d.rq_waits : 0.0, d.lhp_offcpu_ns / 1e6,
+		       secs > 0 ? d.lhp / secs : 0.0, t->gone ? "  (VM gone)" : "");
+	}
+	if (env.hist) {
+		for (int i = 0; i < nr_threads; i++) {
+			if (i && !strcmp(threads[i].vm, threads[i - 1].vm))
+				continue;
+			vm_hists(threads[i].vm, lhp, lwp, rq);
+			printf("\n  %s:\n", threads[i].vm);
+			print_hist("off-CPU time of preempted lock holders", lhp);
+			print_hist("off-CPU time of preempted lock waiters", lwp);
+			print_hist("run-queue wait of vCPU threads", rq);
+		}
+	}
+	printf("\n");
+}
+
+static void print_json(double secs)
+{
+	uint32_t lhp[PVLS_HIST_SLOTS], lwp[PVLS_HIST_SLOTS], rq[PVLS_HIST_SLOTS];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	printf("{\"time\":%.3f,\"interval_s\":%.3f,\"vms\":[", ts.tv_sec + ts.tv_nsec / 1e9, secs);
+	for (int i = 0; i < nr_threads; i++) {
+		const struct thread *t = &threads[i];
+		bool first = !i || strcmp(t->vm, threads[i - 1].vm);
+		bool last = i + 1 == nr_threads || strcmp(t->vm, threads[i + 1].vm);
+		struct pvls_vcpu d;
+
+		delta(t, &d);
+		if (first)
+			printf("%s{\"name\":\"%s\",\"slot\":%u,\"gone\":%s,\"vcpus\":[", i ? "," : "",
+			       t->vm, d.vm_slot, t->gone ? "true" : "false");
+		else
+			printf(",");
+		printf("{\"vcpu\":%u,\"tid\":%u,\"preempted\":%llu,\"lhp\":%llu,\"lwp\":%llu,"
+		       "\"steal_ns\":%llu,\"rq_waits\":%llu,\"lhp_offcpu_ns\":%llu,"
+		       "\"lwp_offcpu_ns\":%llu",
+		       d.vcpu, t->tid, (unsigned long long)d.preempted, (unsigned long long)d.lhp,
+		       (unsigned long long)d.lwp, (unsigned long long)d.steal_ns,
+		       (unsigned long long)d.rq_waits, (unsigned long long)d.lhp_offcpu_ns,
+		       (unsigned long long)d.lwp_offcpu_ns);
+		print_hist_json("lhp_offcpu_log2_us", d.lhp_hist);
+		print_hist_json("lwp_offcpu_log2_us", d.lwp_hist);
+		print_hist_json("rq_wait_log2_us", d.rq_hist);
+		printf("}");
+		if (last) {
+			vm_hists(t->vm, lhp, lwp, rq);
+			printf("]");
+			print_hist_json("lhp_offcpu_log2_us", lhp);
+			print_hist_json("lwp_offcpu_log2_us", lwp);
+			print_hist_json("rq_wait_log2_us", rq);
+			printf("}");
+		}
+	}
+	printf("]}\n");
+}
+
+/* ---- set-up -------------------------------------------------------------------- */
+
+static int reuse_pin(struct bpf_map *map, const char *path)
+{
+	int fd = bpf_obj_get(path);
+	int err;
+
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			fprintf(stderr, "pvlockstat: %s does not exist: pvlockd is not running "
+				"(start it: pvlockd, or systemctl start pvlockd)\n", path);
+		else
+			fprintf(stderr, "pvlockstat: cannot open pvlockd's map %s: %s\n", path,
+				strerror(-err));
+		return err;
+	}
+	err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	if (err)
+		fprintf(stderr, "pvlockstat: pvlockd's map %s does not match this pvlockstat "
+			"(%s); are both from the same build?\n", path, strerror(-err));
+	return err;
+}
+
+/* pvlockd's slot of VM @name, or -1 with a message. */
+static int vm_slot_of(const char *name)
+{
+	struct pvlockd_vm vm;
+	int err = vm_load_meta(name, &vm);
+
+	if (err) {
+		fprintf(stderr, "pvlockstat: no VM '%s' is registered with pvlockd "
+			"(see pvlockctl status)\n", name);
+		return -1;
+	}
+	return (int)vm.slot;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
+	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	struct pvlockstat_bpf *skel = NULL;
+	struct timespec t0, t1;
+	struct vm_list *vms;
+	long done = 0;
+	int err, slot = -1;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return 2;
+	libbpf_set_print(libbpf_print);
+	if (geteuid() != 0) {
+		fprintf(stderr, "pvlockstat: must run as root (it loads BPF programs and "
+			"opens pvlockd's pinned maps)\n");
+		return 1;
+	}
+	if (!btf) {
+		fprintf(stderr, "pvlockstat: the kernel has no BTF (/sys/kernel/btf/vmlinux); "
+			"pvlockstat needs CONFIG_DEBUG_INFO_BTF=y\n");
+		return 1;
+	}
+	if (env.vm && (slot = vm_slot_of(env.vm)) < 0)
+		return 1;
+	vms = calloc(1, sizeof(*vms));
+	if (!vms)
+		return 1;
+
+	skel = pvlockstat_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "pvlockstat: cannot open the BPF object: %s\n", strerror(errno));
+		err = -errno;
+		goto cleanup;
+	}
+	skel->rodata->targ_vm_slot = slot;
+	bpf_map__set_autocreate(skel->maps.page_template, false);
+	bpf_program__set_autoload(skel->progs.pvls_switch_raw, false);
+	bpf_program__set_autoload(skel->progs.pvls_wakeup_raw, false);
+	err = reuse_pin(skel->maps.vcpus, PVLOCKD_PIN_ROOT "/maps/vcpus");
+	if (!err)
+		err = reuse_pin(skel->maps.pages, PVLOCKD_PIN_ROOT "/maps/pages");
+	if (err)
+		goto cleanup;
+	err = pvlockstat_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "pvlockstat: cannot load the BPF programs: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	err = pvlockstat_bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "pvlockstat: cannot attach to sched_switch/sched_wakeup: %s\n",
+			strerror(-err));
+		goto cleanup;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!env.json)
+		fprintf(stderr, "pvlockstat: counting%s%s; %s\n", env.vm ? " for VM " : "",
+			env.vm ?: "", env.interval ? "every interval" : "Ctrl-C prints the totals");
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!exiting) {
+		double secs;
+
+		if (env.interval)
+			sleep(env.interval);
+		else
+			pause();
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		t0 = t1;
+		load_vms(vms);
+		collect(bpf_map__fd(skel->maps.stats), vms);
+		qsort(threads, nr_threads, sizeof(threads[0]), cmp_thread);
+		if (env.json)
+			print_json(secs);
+		else
+			print_table(secs);
+		fflush(stdout);
+		retire(bpf_map__fd(skel->maps.stats));
+		if (!env.interval || (env.count && ++done >= env.count))
+			break;
+	}
+	err = 0;
+
+cleanup:
+	pvlockstat_bpf__destroy(skel);
+	free(vms);
+	return err ? 1 : 0;
+}

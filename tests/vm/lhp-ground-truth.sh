@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# suite: check
+# timeout: 240
+#
+# Ground truth for the host's view of double scheduling.  A 2-vCPU guest;
+# vCPU 1's thread alone is pinned to host CPU 1, everything else of QEMU
+# to CPU 0.  A SCHED_FIFO hog pinned to CPU 1 then preempts vCPU 1 exactly
+# N times for 50 ms each:
+#
+#  A. vCPU 1 holds a pvlockinfo lock the whole time (probe "hold"):
+#     pvlockstat counts exactly N lock-holder preemptions of >= 8 ms on
+#     vCPU 1 and none at all on vCPU 0; the guest, watching vCPU 1's
+#     record from vCPU 0 (probe "watch"), sees exactly N preempted
+#     intervals of 50 ms +- 2 ms, and vCPU 0 waits >= 16 ms on no run queue
+#     (it is not affected).
+#  B. vCPU 0 holds the lock and vCPU 1 waits for it (spinning): exactly N
+#     lock-waiter preemptions of >= 8 ms on vCPU 1, no LWP on vCPU 0.
+#
+# Other host tasks that run on CPU 1 preempt vCPU 1 too (for microseconds:
+# kworkers, this script): those are real LHPs/LWPs, counted and printed,
+# and the reason the exact count is taken over preemptions of >= 8 ms
+# (the log2 histogram buckets from 8192 us up).
+. "$(dirname "$0")/lib.sh"
+
+[ "$(nproc)" -ge 2 ] || skip "needs 2 host CPUs (one for vCPU 1 alone)"
+start_pvlockd
+PVLOCKSTAT=$PVLI_BUILD/host/pvlockstat
+HOG=$PVLI_BUILD/tests/cpuhog
+N=5
+name=t-lhp-$$
+out=$PVLI_LOGDIR/guest.out
+
+"$WRAPPER" -q --name "$name" --smp 2 --channel on \
+	--console-log "$PVLI_LOGDIR/lhp.console" --run '
+modprobe pvlockinfo || exit 1
+i=0
+until grep -q "^available: yes" /sys/kernel/debug/pvlockinfo/status; do
+	i=$((i + 1)); [ $i -lt 30 ] || { cat /sys/kernel/debug/pvlockinfo/status; exit 1; }
+	sleep 1
+done
+d=/sys/kernel/debug/pvlockinfo
+echo "holder=1 ms=6000" >$d/hold &
+echo "cpu=1 ms=6000 on=0 min_us=8000" >$d/watch || exit 1
+wait $! || exit 1
+echo "== A"; cat $d/hold $d/watch
+echo "holder=0 waiter=1 ms=6000" >$d/hold || exit 1
+echo "== B"; cat $d/hold' >"$out" 2>&1 &
+vm_pid=$!
+at_exit 'kill $vm_pid 2>/dev/null; wait $vm_pid 2>/dev/null'
+
+# Pin: vCPU 1 alone on CPU 1, every other QEMU thread on CPU 0.
+for _ in $(seq 300); do [ -S "/run/pvlockinfo/$name/qmp.sock" ] && break; sleep 0.1; done
+tids=$(printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-cpus-fast"}' |
+	socat -t 2 - "UNIX-CONNECT:/run/pvlockinfo/$name/qmp.sock" |
+	grep '"return": \[' | jq -r '.return[]."thread-id"')
+set -- $tids
+[ $# = 2 ] || fail "query-cpus-fast gave '$tids', want 2 vCPU threads"
+vcpu1=$2
+qpid=$(cat "/run/pvlockinfo/$name/qemu.pid")
+for t in /proc/"$qpid"/task/*; do taskset -pc 0 "${t##*/}" >/dev/null; done
+taskset -pc 1 "$vcpu1" >/dev/null || fail "cannot pin vCPU 1 ($vcpu1) to CPU 1"
+note "vCPU threads $tids; vCPU 1 alone on host CPU 1"
+
+# guest_field VCPU FIELD: the guest half of a record, as pvlockd shows it.
+guest_field() {
+	"$PVLOCKCTL" status --json | jq -r --arg n "$name" \
+		".vms[] | select(.name == \$n) | .vcpus[$1].$2"
+}
+
+# phase LABEL STATFILE: hog CPU 1 N times while pvlockstat counts.
+phase() {
+	"$PVLOCKSTAT" -j --vm "$name" 3 1 >"$2" 2>"$2.err" &
+	local sp=$!
+	sleep 0.5
+	"$HOG" --cpu 1 --burst-ms 50 --gap-ms 250 --count $N --fifo 50 >"$PVLI_LOGDIR/hog-$1.txt" ||
+		fail "cpuhog failed: $(cat "$PVLI_LOGDIR/hog-$1.txt")"
+	wait $sp || fail "pvlockstat failed: $(cat "$2.err")"
+	[ -s "$2" ] || fail "pvlockstat printed nothing: $(cat "$2.err")"
+}
+
+# figure STATFILE VCPU JQ-EXPR: one figure of one vCPU.
+figure() {
+	jq -r ".vms[0].vcpus[] | select(.vcpu == $2) | $3" "$1"
+}
+long='[.[13:][]] | add // 0'	# events of >= 8192 us in a log2 us histogram
+
+# ---- A: lock-holder preemption ------------------------------------------------------
+for _ in $(seq 600); do
+	[ "$(guest_field 1 guest_hold_depth)" = 1 ] 2>/dev/null && break
+	kill -0 $vm_pid 2>/dev/null || fail "the guest ended early: $(cat "$out")"
+	sleep 0.1
+done
+[ "$(guest_field 1 guest_hold_depth)" = 1 ] || fail "vCPU 1 never published a held lock"
+phase A "$PVLI_LOGDIR/stat-A.json"
+cat "$PVLI_LOGDIR/stat-A.json"
+lhp1=$(figure "$PVLI_LOGDIR/stat-A.json" 1 "(.lhp_offcpu_log2_us | $long)")
+expect_eq "vCPU 1 lock-holder preemptions of >= 8 ms" "$lhp1" $N
+note "vCPU 1: $(figure "$PVLI_LOGDIR/stat-A.json" 1 .lhp) LHPs in all (short ones: other host tasks on CPU 1)"
+expect_eq "vCPU 0 lock-holder preemptions" "$(figure "$PVLI_LOGDIR/stat-A.json" 0 .lhp)" 0
+expect_eq "lock-waiter preemptions on either vCPU" \
+	"$(jq '[.vms[0].vcpus[].lwp] | add' "$PVLI_LOGDIR/stat-A.json")" 0
+expect_eq "vCPU 0 run-queue waits of >= 16 ms" \
+	"$(figure "$PVLI_LOGDIR/stat-A.json" 0 '[.rq_wait_log2_us[14:][]] | add // 0')" 0
+
+# ---- B: lock-waiter preemption ------------------------------------------------------
+for _ in $(seq 600); do
+	[ "$(guest_field 1 guest_waiting)" = true ] 2>/dev/null && break
+	kill -0 $vm_pid 2>/dev/null || fail "the guest ended early: $(cat "$out")"
+	sleep 0.1
+done
+[ "$(guest_field 1 guest_waiting)" = true ] || fail "vCPU 1 never published a lock wait"
+phase B "$PVLI_LOGDIR/stat-B.json"
+cat "$PVLI_LOGDIR/stat-B.json"
+lwp1=$(figure "$PVLI_LOGDIR/stat-B.json" 1 "(.lwp_offcpu_log2_us | $long)")
+expect_eq "vCPU 1 lock-waiter preemptions of >= 8 ms" "$lwp1" $N
+expect_eq "vCPU 0 lock-waiter preemptions" "$(figure "$PVLI_LOGDIR/stat-B.json" 0 .lwp)" 0
+expect_eq "vCPU 1 lock-holder preemptions" "$(figure "$PVLI_LOGDIR/stat-B.json" 1 .lhp)" 0
+
+# ---- the guest's own view (phase A's watcher) ---------------------------------------
+wait $vm_pid || fail "the guest run failed: $(tail -n 20 "$out")"
+cat "$out"
+sed -n '/^== A/,/^== B/p' "$out" | grep -q '^holder cpu 1 held' || fail "no hold result in phase A"
+read -r _ wcpu _ reads _ failed _ missed _ short _ nlong < <(grep '^cpu 1 reads' "$out")
+[ "$wcpu" = 1 ] || fail "no watch result: $(cat "$out")"
+expect_eq "50 ms preemptions of vCPU 1 seen by the guest" "$nlong" $N
+while read -r _ us _ m; do
+	[ "$us" -ge 48000 ] && [ "$us" -le 52000 ] ||
+		fail "the guest saw vCPU 1 preempted for $us us, want 50000 +- 2000"
+	note "guest saw vCPU 1 preempted $us us ($m transitions missed inside)"
+done < <(grep '^preempted_us' "$out")
+note "watcher: $reads reads, $failed failed, $short short preemptions, $missed transitions missed"
