@@ -1,110 +1,327 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# bench/vcpu_oversub.sh: the main job of pvlockinfo.
-#
-# Today it does the whole set-up (configure, packages, patched QEMU, guest
-# image), boots an oversubscribed guest with the channel and prints what
-# the guest reads from its page next to what the host sees, then runs the
-# lock policies side by side at 1x and 2x oversubscription
-# (bench/lock_policies.sh) and prints the table.  The noisy-neighbour and
-# capped scenarios, host/guest eBPF figures and plots are not here yet;
-# the script says so rather than printing figures it did not measure.
+# bench/vcpu_oversub.sh: the main job of pvlockinfo.  How much does each
+# lock policy lose to vCPU oversubscription, and how much does the channel
+# win back?  Sets everything up, sweeps scenarios, writes raw results, a
+# CSV, a markdown summary and gnuplot plots (bench/oversub_report.py).
 
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
-smp=4
-host_cpus=0
-configs=1x,2x
-reps=2
-dur=2000
-out=
+prog=vcpu_oversub
+
+scenarios=overcommit,noisy,capped
+policies=native,mcs,shfl,pvspin,shfl-pv,shfl-quota
+reps=2 dur=2000 out= resume=no setup=yes full=no smoke=no
 
 usage() {
 	cat <<EOF
-Usage: bench/vcpu_oversub.sh [OPTION]... [--help]
+Usage: bench/vcpu_oversub.sh [OPTION]...
 
-Sets up pvlockinfo on this machine if needed (./configure installs the
-Debian packages; make builds the patched QEMU, cached, and the guest
-image), starts pvlockd if it is not running, boots an N-vCPU guest pinned
-to LIST host CPUs with the channel, loads it with busy loops, and prints
-what the guest reads from its page next to what the host sees.  Then it
-runs every lock policy (native, mcs, shfl, pvspin, shfl-pv, shfl-quota)
-in the guest harness, interleaved and repeated, per oversubscription
-level, and prints medians, ratios and the targets (bench/lock_policies.sh).
+Sets pvlockinfo up on this machine if needed (./configure installs the
+Debian packages; make builds the patched QEMU, cached, the module and the
+guest image), starts pvlockd if it is not running, then for every scenario
+boots a guest with the channel and runs the in-kernel lock harness for
+every policy, interleaved (A B C .. A B C ..) and repeated, while the host
+tool pvlockstat counts lock-holder/waiter preemptions of the guest's vCPUs.
+Ends with the summary table and the targets.
 
-  --smp N           vCPUs of the channel-view guest [$smp]
-  --host-cpus LIST  host CPUs that guest is pinned to [$host_cpus]
-                    (4 vCPUs on 1 CPU = 4x oversubscription)
-  --configs LIST    lock sweep levels: 1x (2 vCPUs/2 CPUs), 2x (4 vCPUs/
-                    2 CPUs), 4x (4 vCPUs/1 CPU) [$configs]
-  --reps N          repetitions per policy and level [$reps]
-  --duration-ms MS  length of each harness run [$dur]
-  --out DIR         results directory [results/oversub-DATE]
+Scenarios (2 host CPUs; vCPU threads pinned with taskset):
+  overcommit   one VM, more vCPUs than host CPUs: 1x (2 vCPUs on CPUs
+               0-1), 2x (4 vCPUs on CPUs 0-1), 4x (4 vCPUs on CPU 0)
+  noisy        2 vCPUs on CPUs 0-1, sharing them with a second VM whose
+               2 vCPUs run busy loops (the cloud neighbour)
+  capped       2 vCPUs on CPUs 0-1 in a cgroup capped at one CPU's worth
+               (CFS bandwidth 100 ms per 100 ms), where run quota matters
 
-Default run: about 4 minutes after set-up.  Not yet measured here: the
-noisy-neighbour and capped scenarios, host/guest eBPF figures and plots.
+Options:
+  --scenario LIST    scenarios to run [$scenarios]
+  --policies LIST    [$policies]
+  --reps N           repetitions per policy [$reps; --full: 5]
+  --duration-ms MS   length of each harness run [$dur; --full: 3000]
+  --full             the complete sweep: 5 reps of 3 s, and besides the
+                     short critical section (1 us, 1 lock) a long one
+                     (10 us) and four locks
+  --smoke            a seconds-long run for the tests: overcommit 1x only,
+                     native and shfl-pv, 1 rep of 300 ms
+  --out DIR          results directory [results/oversub-DATE-SCENARIOS]
+  --resume           continue the sweep in --out (default: the newest
+                     results/oversub-*): finished parts are kept, the rest
+                     is run
+  --no-setup         do not run configure and make first
+  -h, --help         this help
+
+Outputs in the results directory: results.jsonl (one harness object per
+run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), results.csv,
+summary.md, summary.txt, throughput.png, latency_cdf.png, lhp_rate.png,
+and the guests' consoles (*.console).
+
+The default run takes about 6 minutes after set-up on 2 cores (set-up on
+a fresh machine: about 8 minutes more).  A VM that fails or hangs is
+reported and skipped, keeping everything measured so far; Ctrl-C stops
+the sweep and leaves no QEMU, hog, cgroup or pin behind.
 EOF
 }
 
+die() { echo "$prog: $*" >&2; exit 2; }
+number() { case "$2" in ''|*[!0-9]*) die "$1 wants a number, not '$2'" ;; esac; }
+
+reps_set= dur_set=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--smp) smp=${2:?--smp needs a value}; shift ;;
-	--host-cpus) host_cpus=${2:?--host-cpus needs a value}; shift ;;
-	--configs) configs=${2:?--configs needs a value}; shift ;;
-	--reps) reps=${2:?--reps needs a value}; shift ;;
-	--duration-ms) dur=${2:?--duration-ms needs a value}; shift ;;
+	--scenario|--scenarios) scenarios=${2:?$1 needs a value}; shift ;;
+	--policies) policies=${2:?--policies needs a value}; shift ;;
+	--reps) number "$1" "${2:-}"; reps=$2; reps_set=1; shift ;;
+	--duration-ms) number "$1" "${2:-}"; dur=$2; dur_set=1; shift ;;
 	--out) out=${2:?--out needs a value}; shift ;;
+	--full) full=yes ;;
+	--smoke) smoke=yes ;;
+	--resume) resume=yes ;;
+	--no-setup) setup=no ;;
 	-h|--help) usage; exit 0 ;;
-	*) echo "vcpu_oversub: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	*) die "unknown option '$1' (see --help)" ;;
 	esac
 	shift
 done
+[ "$reps" -ge 1 ] && [ "$dur" -ge 100 ] || die "--reps must be >= 1 and --duration-ms >= 100"
+workloads="short"
+if [ $full = yes ]; then
+	[ -n "$reps_set" ] || reps=5
+	[ -n "$dur_set" ] || dur=3000
+	workloads="short long locks4"
+fi
+cells=
+if [ $smoke = yes ]; then
+	scenarios=overcommit policies=native,shfl-pv reps=1 dur=300
+	cells="overcommit:1x:short"
+fi
+for s in $(tr , ' ' <<<"$scenarios"); do
+	case "$s" in
+	overcommit) lv="1x 2x 4x" ;;
+	noisy) lv="1x" ;;
+	capped) lv="1cpu" ;;
+	*) die "unknown scenario '$s' (overcommit, noisy, capped)" ;;
+	esac
+	[ $smoke = yes ] && continue
+	for l in $lv; do for w in $workloads; do cells="$cells $s:$l:$w"; done; done
+done
+for p in $(tr , ' ' <<<"$policies"); do
+	case "$p" in native|mcs|shfl|pvspin|shfl-pv|shfl-quota) ;;
+	*) die "unknown policy '$p' ($policies)" ;; esac
+done
+
+cd "$src" || exit 1
+if [ -z "$out" ] && [ $resume = yes ]; then
+	out=$(ls -d results/oversub-* 2>/dev/null | tail -n1)
+	[ -n "$out" ] || die "--resume: no results/oversub-* directory to continue"
+fi
+: "${out:=results/oversub-$(date +%Y%m%d-%H%M%S)-$(tr , + <<<"$scenarios")}"
+if [ $resume = no ] && [ -e "$out/results.jsonl" ]; then
+	die "$out already holds results: use --resume to continue it, or another --out"
+fi
+mkdir -p "$out/done" || exit 1
 
 step() { printf '\n==> %s\n' "$*"; }
 
-cd "$src" || exit 1
-step "set-up: configure (installs missing packages) and make (QEMU build is cached)"
-./configure || exit 1
-make -j"$(nproc)" || exit 1
+if [ $setup = yes ]; then
+	step "set-up: configure (installs missing packages) and make (the QEMU build is cached)"
+	./configure || exit 1
+	make -j"$(nproc)" || exit 1
+fi
+for f in build/host/pvlockstat build/host/pvlockctl build/tests/cpuhog build/vm.env; do
+	[ -e "$f" ] || die "$f is missing: run make (or drop --no-setup)"
+done
+
+# ---- cleanup: whatever is running when we stop, we stop ----------------------
+. bench/pvlockd_session.sh
+vm_pid= stat_pid= noise_pid= cgroup= cur_name=
+stop_vm() { # pid name
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	# pvlock-qemu stops its QEMU on TERM; make sure of it.
+	local qp
+	qp=$(cat "/run/pvlockinfo/$2/qemu.pid" 2>/dev/null) && kill -KILL "$qp" 2>/dev/null
+	return 0
+}
+cleanup_cell() {
+	[ -n "$stat_pid" ] && { kill -INT "$stat_pid" 2>/dev/null; wait "$stat_pid" 2>/dev/null; }
+	stop_vm "$vm_pid" "$cur_name"
+	stop_vm "$noise_pid" "oversub-noise-$$"
+	if [ -n "$cgroup" ]; then
+		# a cgroup can only go once its tasks have left
+		for _ in $(seq 50); do rmdir "$cgroup" 2>/dev/null && break; sleep 0.1; done
+	fi
+	stat_pid= vm_pid= noise_pid= cgroup=
+}
+cleanup() {
+	trap - EXIT INT TERM
+	cleanup_cell
+	pvlockd_session_stop
+}
+trap cleanup EXIT
+trap 'echo; echo "$prog: interrupted; results so far are in $out (--resume continues)"; exit 130' INT
+trap 'exit 143' TERM
 
 step "host: pvlockd (the channel's daemon)"
-. bench/pvlockd_session.sh
 pvlockd_session_start || exit 1
-trap pvlockd_session_stop EXIT
 
-step "guest: $smp vCPUs on host CPUs $host_cpus, 4 busy loops; the guest reads its page"
-name=oversub-$$
-host/pvlock-qemu --name "$name" --smp "$smp" --host-cpus "$host_cpus" --channel on --run '
-echo "kernel:        $(uname -r)"
-echo "vCPUs online:  $(nproc)"
-modprobe pvlockinfo || exit 1
-for i in $(seq $(nproc)); do (while :; do :; done) & done
-sleep 3
-echo; echo "the channel as the guest sees it (/sys/kernel/debug/pvlockinfo/status):"
-grep -E "^(available|abi|vcpus|accel|generation|heartbeat)" /sys/kernel/debug/pvlockinfo/status | sed "s/^/  /"
-echo; echo "every vCPU as the guest sees it (/sys/kernel/debug/pvlockinfo/vcpus):"
-sed "s/^/  /" /sys/kernel/debug/pvlockinfo/vcpus
-echo; echo "each vCPU reading its own record 1M times (must always say running):"
-echo 1000000 >/sys/kernel/debug/pvlockinfo/selftest_own
-sed "s/^/  /" /sys/kernel/debug/pvlockinfo/selftest_own
-echo GUEST-DONE
-sleep 2' | tee "${TMPDIR:-/tmp}/$name.out" &
-vm=$!
-for _ in $(seq 600); do grep -q GUEST-DONE "${TMPDIR:-/tmp}/$name.out" 2>/dev/null && break; sleep 0.1; done
-echo; echo "the same VM as the host sees it (pvlockctl status):"
-build/host/pvlockctl status | sed 's/^/  /'
-wait $vm
-rc=$?
-rm -f "${TMPDIR:-/tmp}/$name.out"
-[ $rc -eq 0 ] || { echo "vcpu_oversub: the guest run failed (status $rc)" >&2; exit $rc; }
+# ---- scenario pieces -----------------------------------------------------------
+# cap_cgroup: a CFS bandwidth cap of one CPU; prints the directory.
+cap_cgroup() {
+	local d
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then	# cgroup v2
+		d=/sys/fs/cgroup/pvli-oversub-$$
+		grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control ||
+			echo +cpu >/sys/fs/cgroup/cgroup.subtree_control || return 1
+		mkdir "$d" && echo "100000 100000" >"$d/cpu.max" || return 1
+	else
+		d=/sys/fs/cgroup/cpu/pvli-oversub-$$
+		[ -d /sys/fs/cgroup/cpu ] || { echo "no cpu cgroup controller mounted" >&2; return 1; }
+		mkdir "$d" && echo 100000 >"$d/cpu.cfs_period_us" &&
+			echo 100000 >"$d/cpu.cfs_quota_us" || return 1
+	fi
+	echo "$d"
+}
 
-step "lock policies side by side: $configs, $reps repetitions of ${dur} ms each"
-bench/lock_policies.sh --configs "$configs" --reps "$reps" --duration-ms "$dur" \
-	--out "${out:-results/oversub-$(date +%Y%m%d-%H%M%S)}" || exit 1
+start_noise() {
+	host/pvlock-qemu -q --name "oversub-noise-$$" --smp 2 --host-cpus 0-1 --channel off \
+		--timeout 0 --console-log "$out/noise.console" \
+		--run 'for i in 1 2; do (while :; do :; done) & done; echo NOISE-UP; while :; do sleep 1; echo busy; done' \
+		>"$out/noise.out" 2>&1 &
+	noise_pid=$!
+	for _ in $(seq 1200); do
+		grep -q NOISE-UP "$out/noise.out" 2>/dev/null && return 0
+		kill -0 "$noise_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "$prog: the neighbour VM did not come up: $(tail -n 5 "$out/noise.out")" >&2
+	return 1
+}
 
-step "not measured yet"
-echo "Noisy-neighbour and CFS-capped scenarios, host pvlockstat / guest"
-echo "pvlocktrace figures and plots are later issues; not run here."
+# ---- one cell: a scenario at one level with one workload --------------------------
+policy_list=$(tr , ' ' <<<"$policies")
+npol=$(wc -w <<<"$policy_list")
+ncells=$(wc -w <<<"$cells")
+runs_per_cell=$((npol * reps))
+cell_secs=$((runs_per_cell * (dur + 400) / 1000 + 20))
+k=0 failed=0
+sweep_start=$SECONDS
+
+run_cell() { # scenario level workload
+	local scen=$1 level=$2 wl=$3 smp cpus cs=1000 ncs=1000 locks=1 conf tag rc
+	case "$scen:$level" in
+	overcommit:1x) smp=2 cpus=0-1 ;;
+	overcommit:2x) smp=4 cpus=0-1 ;;
+	overcommit:4x) smp=4 cpus=0 ;;
+	noisy:1x|capped:1cpu) smp=2 cpus=0-1 ;;
+	esac
+	case "$wl" in
+	long) cs=10000 ncs=10000 ;;
+	locks4) locks=4 ;;
+	esac
+	conf=$level
+	[ "$wl" = short ] || conf=$level/$wl
+	tag=${scen}_${conf//\//-}
+	cur_name=oversub-$$-$tag
+
+	if [ "$scen" = noisy ]; then
+		echo "  starting the neighbour VM (2 vCPUs of busy loops on CPUs 0-1)"
+		start_noise || return 1
+	fi
+	if [ "$scen" = capped ]; then
+		cgroup=$(cap_cgroup) || { echo "$prog: cannot set up the CPU cap cgroup" >&2; return 1; }
+		echo "  CFS bandwidth cap: one CPU's worth ($cgroup)"
+	fi
+
+	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on \
+		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" --run "
+		modprobe pvlockinfo || exit 10
+		for i in \$(seq 100); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+		k=0
+		for rep in \$(seq $reps); do
+			for p in $policy_list; do
+				k=\$((k + 1))
+				echo \"run \$k/$runs_per_cell: \$p (rep \$rep)\" >&2
+				pvlock-bench -p \$p -d $dur -c $cs -n $ncs -l $locks |
+					sed 's/^{/{\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",/'
+			done
+		done" >"$out/$tag.out" 2>&1 &
+	vm_pid=$!
+
+	# The VM's QEMU joins the cgroup, and pvlockstat follows the VM, once
+	# pvlockd has registered it.
+	for _ in $(seq 300); do
+		build/host/pvlockctl status --json 2>/dev/null | grep -q "\"$cur_name\"" && break
+		kill -0 "$vm_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -n "$cgroup" ]; then
+		local qp
+		qp=$(cat "/run/pvlockinfo/$cur_name/qemu.pid" 2>/dev/null)
+		if [ -z "$qp" ] || ! echo "$qp" >"$cgroup/cgroup.procs"; then
+			echo "$prog: cannot move QEMU ($qp) into $cgroup" >&2
+			return 1
+		fi
+	fi
+	build/host/pvlockstat -j --vm "$cur_name" 1 >"$out/pvlockstat-$tag.jsonl" \
+		2>"$out/pvlockstat-$tag.err" &
+	stat_pid=$!
+
+	# Progress: the guest's "run k/n" lines, with the time left.
+	local last=
+	while kill -0 "$vm_pid" 2>/dev/null; do
+		local line
+		line=$(grep '^run [0-9]' "$out/$tag.out" 2>/dev/null | tail -n1)
+		if [ -n "$line" ] && [ "$line" != "$last" ]; then
+			last=$line
+			local n total=$((ncells * runs_per_cell)) el left
+			n=$(( (k - 1) * runs_per_cell + $(sed 's|run \([0-9]*\)/.*|\1|' <<<"$line") ))
+			el=$((SECONDS - sweep_start))
+			# from the pace so far; before the first run ends, from the plan
+			left=$(( n > 1 ? el * (total - n + 1) / (n - 1) : (total - n + 1) * (dur + 400) / 1000 ))
+			printf '  [%s %s] %s   (sweep: run %d of %d, about %d:%02d left)\n' \
+				"$scen" "$conf" "$line" "$n" "$total" $((left / 60)) $((left % 60))
+		fi
+		sleep 1
+	done
+	wait "$vm_pid"
+	rc=$?
+	vm_pid=
+	grep '^{' "$out/$tag.out" >>"$out/results.jsonl"
+	cleanup_cell
+	if [ $rc -ne 0 ]; then
+		echo "$prog: the $scen $conf guest failed (exit $rc): $(grep -v '^{' "$out/$tag.out" | tail -n 3 | tr '\n' ' ')" >&2
+		echo "  its results so far are kept; see $out/$tag.out and $out/$tag.console" >&2
+		return 1
+	fi
+	: >"$out/done/$tag"
+}
+
+step "sweep: $ncells part(s) [$(tr ' ' ',' <<<"${cells# }")], $npol policies x $reps reps of $dur ms; results in $out"
+for cell in $cells; do
+	k=$((k + 1))
+	IFS=: read -r scen level wl <<<"$cell"
+	conf=$level; [ "$wl" = short ] || conf=$level/$wl
+	tag=${scen}_${conf//\//-}
+	if [ -e "$out/done/$tag" ]; then
+		echo "  [$k/$ncells] $scen $conf: done in an earlier run, kept"
+		continue
+	fi
+	if [ $resume = yes ] && [ -e "$out/$tag.out" ]; then
+		# a part that did not finish: drop its partial results and run it again
+		grep -v "\"scenario\":\"$scen\",\"config\":\"$conf\"," "$out/results.jsonl" >"$out/results.tmp" 2>/dev/null
+		mv -f "$out/results.tmp" "$out/results.jsonl" 2>/dev/null
+	fi
+	echo "  [$k/$ncells] $scen $conf (workload: $wl)"
+	run_cell "$scen" "$level" "$wl" || failed=$((failed + 1))
+done
+
+step "summary ($out)"
+python3 bench/oversub_report.py "$out" || exit 1
+if [ $failed -gt 0 ]; then
+	echo "$prog: $failed part(s) failed; rerun with --resume --out $out to retry them" >&2
+	exit 1
+fi

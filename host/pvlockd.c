@@ -44,6 +44,7 @@
 #include <liburing.h>
 #include <linux/magic.h>
 
+#include "kernel_probe.h"
 #include "pvlockd.h"
 #include "qmp.h"
 #include "host_sched.skel.h"
@@ -172,19 +173,6 @@ static int ensure_bpffs(void)
 	}
 	log_info("mounted bpffs at /sys/fs/bpf");
 	return 0;
-}
-
-/* Does the running kernel have the bare tracepoint sched_exit_tp (6.18+)? */
-static bool have_sched_exit_tp(void)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!vmlinux)
-		return false;
-	found = btf__find_by_name_kind(vmlinux, "btf_trace_sched_exit_tp", BTF_KIND_TYPEDEF) >= 0;
-	btf__free(vmlinux);
-	return found;
 }
 
 static int bpf_setup(struct host_sched_bpf **out)

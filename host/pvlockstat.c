@@ -23,8 +23,10 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "kernel_probe.h"
 #include "pvlockd.h"
 #include "pvlockstat.h"
 #include "pvlockstat.skel.h"
@@ -491,6 +493,11 @@ int main(int argc, char **argv)
 	bpf_map__set_autocreate(skel->maps.page_template, false);
 	bpf_program__set_autoload(skel->progs.pvls_switch_raw, false);
 	bpf_program__set_autoload(skel->progs.pvls_wakeup_raw, false);
+	/* Unreported switch-ins are caught at the end of __schedule() (6.18+), else at the tick. */
+	if (have_sched_exit_tp())
+		bpf_program__set_autoload(skel->progs.pvls_runtime_btf, false);
+	else
+		bpf_program__set_autoload(skel->progs.pvls_sched_exit_btf, false);
 	err = reuse_pin(skel->maps.vcpus, PVLOCKD_PIN_ROOT "/maps/vcpus");
 	if (!err)
 		err = reuse_pin(skel->maps.pages, PVLOCKD_PIN_ROOT "/maps/pages");
@@ -510,8 +517,8 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (!env.json)
-		fprintf(stderr, "pvlockstat: counting%s%s; %s\n", env.vm ? " for VM " : "",
+	/* On stderr in every mode: scripts wait for it before they measure. */
+	fprintf(stderr, "pvlockstat: counting%s%s; %s\n", env.vm ? " for VM " : "",
 			env.vm ?: "", env.interval ? "every interval" : "Ctrl-C prints the totals");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -484,9 +484,18 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 		       D(stolen), D(queued));
 #undef D
 	if (lhp_ok)
-		seq_buf_printf(s, "\"host_lhp\":%llu,\"host_lwp\":%llu}\n", lhp, lwp);
+		seq_buf_printf(s, "\"host_lhp\":%llu,\"host_lwp\":%llu,", lhp, lwp);
 	else
-		seq_buf_printf(s, "\"host_lhp\":null,\"host_lwp\":null}\n");
+		seq_buf_printf(s, "\"host_lhp\":null,\"host_lwp\":null,");
+	/* The latency distribution: [bucket upper bound ns, count], non-empty only. */
+	seq_buf_printf(s, "\"lat_hist\":[");
+	for (int b = 0, first = 1; b < HIST_BUCKETS; b++) {
+		if (!hist[b])
+			continue;
+		seq_buf_printf(s, "%s[%llu,%u]", first ? "" : ",", hist_value(b), hist[b]);
+		first = 0;
+	}
+	seq_buf_printf(s, "]}\n");
 }
 
 /* ---- running it ------------------------------------------------------------- */

@@ -91,6 +91,11 @@ static int holder_fn(void *arg)
 	pvli_lock(&r->lock);
 	t0 = ktime_get_ns();
 	complete_all(&r->held);
+	/*
+	 * Interrupts stay on: with them off, another vCPU that sends this one
+	 * an IPI (a TLB flush, a kthread's creation) would spin until the
+	 * hold ends.
+	 */
 	while (ktime_get_ns() < r->end_ns)
 		cpu_relax();
 	r->hold_ns = ktime_get_ns() - t0;

@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Report of a bench/vcpu_oversub.sh sweep.
+
+Usage: oversub_report.py OUT-DIR
+
+Reads OUT-DIR/results.jsonl (pvlock-bench objects tagged with "scenario"
+and "config") and OUT-DIR/pvlockstat-*.jsonl (host pvlockstat intervals,
+one file per scenario/config), and writes:
+
+  results.csv     one row per harness run
+  summary.md      the table (medians over repetitions, min-max, throughput
+                  relative to native and to the same policy at 1x, p99
+                  latency, host LHP/LWP per second) and the targets
+  summary.txt     the same as plain text (also printed)
+  throughput.png  throughput vs oversubscription per policy (overcommit)
+  latency_cdf.png acquire latency CDF per policy, one panel per config
+  lhp_rate.png    host-counted lock-holder preemptions per second
+
+Plots need gnuplot; without it the report says so and writes the rest.
+"""
+import csv
+import glob
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+ORDER = ["native", "mcs", "shfl", "pvspin", "shfl-pv", "shfl-quota"]
+LEVELS = ["1x", "2x", "4x"]
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else float("nan")
+
+
+def ratio(a, b):
+    return a / b if b and not math.isnan(b) and not math.isnan(a) else float("nan")
+
+
+def load_runs(path):
+    runs = defaultdict(list)
+    bad = 0
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:
+                bad += 1
+                continue
+            if "error" in r or "policy" not in r:
+                continue
+            runs[(r.get("scenario", "overcommit"), r["config"], r["policy"])].append(r)
+    return runs, bad
+
+
+def load_pvlockstat(out):
+    """Per (scenario, config): LHP/s, LWP/s, holder off-CPU ms/s, steal ms/s."""
+    host = {}
+    for path in glob.glob(os.path.join(out, "pvlockstat-*.jsonl")):
+        key = os.path.basename(path)[len("pvlockstat-"):-len(".jsonl")]
+        scen, _, conf = key.partition("_")
+        secs = lhp = lwp = off = steal = 0.0
+        with open(path) as f:
+            for line in f:
+                try:
+                    iv = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                secs += iv.get("interval_s", 0)
+                for vm in iv.get("vms", []):
+                    if not vm["name"].startswith("oversub-"):
+                        continue  # the noisy neighbour and other VMs
+                    for v in vm["vcpus"]:
+                        lhp += v["lhp"]
+                        lwp += v["lwp"]
+                        off += v["lhp_offcpu_ns"]
+                        steal += v["steal_ns"]
+        if secs > 0:
+            host[scen, conf] = {"lhp_s": lhp / secs, "lwp_s": lwp / secs,
+                                "lhp_off_ms_s": off / 1e6 / secs,
+                                "steal_ms_s": steal / 1e6 / secs}
+    return host
+
+
+def groups(runs):
+    keys = sorted({(s, c) for s, c, _ in runs},
+                  key=lambda k: (k[0] != "overcommit", k[0], len(k[1]), k[1]))
+    return keys
+
+
+def write_csv(out, runs):
+    cols = ["scenario", "config", "policy", "rep", "vcpus", "cs_ns", "ncs_ns", "duration_ms",
+            "locks", "ops_per_s", "fairness", "p50_ns", "p99_ns", "p999_ns", "max_ns",
+            "halts", "kicks", "shuffles", "holder_preempted", "host_lhp", "host_lwp",
+            "violations"]
+    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for (s, c, p), rs in sorted(runs.items()):
+            for i, r in enumerate(rs):
+                lat = r["lat_ns"]
+                w.writerow([s, c, p, i + 1, r["vcpus"], r["cs_ns"], r["ncs_ns"],
+                            r["duration_ms"], r["locks"], r["ops_per_s"], r["fairness"],
+                            lat["p50"], lat["p99"], lat["p999"], lat["max"], r["halts"],
+                            r["kicks"], r["shuffles"], r["holder_preempted"],
+                            r.get("host_lhp"), r.get("host_lwp"), r["violations"]])
+
+
+def table(runs, host):
+    """Rows of the summary and the medians the targets need."""
+    tput, p99, rows = {}, {}, []
+    for s, c, p in runs:
+        rs = runs[s, c, p]
+        tput[s, c, p] = med([r["ops_per_s"] for r in rs])
+        p99[s, c, p] = med([r["lat_ns"]["p99"] for r in rs])
+    for s, c in groups(runs):
+        for p in ORDER:
+            rs = runs.get((s, c, p))
+            if not rs:
+                continue
+            ops = [r["ops_per_s"] for r in rs]
+            secs = [r["elapsed_ns"] / 1e9 for r in rs]
+            lhp = [r["host_lhp"] / t for r, t in zip(rs, secs) if r.get("host_lhp") is not None]
+            lwp = [r["host_lwp"] / t for r, t in zip(rs, secs) if r.get("host_lwp") is not None]
+            rows.append({
+                "scenario": s, "config": c, "policy": p, "n": len(rs),
+                "ops": tput[s, c, p], "min": min(ops), "max": max(ops),
+                "vs_native": ratio(tput[s, c, p], tput.get((s, c, "native"))),
+                "vs_1x": ratio(tput[s, c, p], tput.get(("overcommit", "1x", p))),
+                "p99_us": p99[s, c, p] / 1e3,
+                "fair": med([r["fairness"] for r in rs]),
+                "lhp_s": med(lhp), "lwp_s": med(lwp),
+                "violations": sum(r["violations"] for r in rs),
+            })
+    return rows, tput, p99
+
+
+def targets(tput, p99):
+    def t(s, c, p):
+        return tput.get((s, c, p), float("nan"))
+
+    out = []
+
+    def add(what, got, want, ok):
+        if "nan" in got:  # a policy or configuration it needs was not run
+            return
+        out.append((what, got, want, "reached" if ok else "NOT reached"))
+
+    if ("overcommit", "2x", "shfl-pv") in tput:
+        r = ratio(t("overcommit", "2x", "shfl-pv"), t("overcommit", "2x", "native"))
+        add("2x: shfl-pv / native throughput", f"{r:.2f}x", ">= 3x", r >= 3)
+        r = ratio(t("overcommit", "2x", "shfl-pv"), t("overcommit", "2x", "pvspin"))
+        add("2x: shfl-pv / pvspin throughput", f"{r:.2f}x", ">= 1.3x", r >= 1.3)
+        r = ratio(t("overcommit", "2x", "shfl-pv"), t("overcommit", "1x", "shfl-pv"))
+        add("shfl-pv efficiency, 2x / 1x throughput", f"{r:.2f}", ">= 0.8", r >= 0.8)
+        r = ratio(p99.get(("overcommit", "2x", "shfl-pv"), float("nan")),
+                  p99.get(("overcommit", "2x", "native"), float("nan")))
+        add("2x: shfl-pv p99 / native p99", f"{r:.3f}", "<= 0.1", r <= 0.1)
+    if ("capped", "1cpu", "shfl-quota") in tput:
+        r = ratio(t("capped", "1cpu", "shfl-quota"), t("capped", "1cpu", "shfl-pv"))
+        add("capped: shfl-quota / shfl-pv throughput", f"{r:.2f}x", ">= 1.2x", r >= 1.2)
+    if ("overcommit", "1x", "shfl-pv") in tput:
+        r = ratio(t("overcommit", "1x", "shfl-pv"), t("overcommit", "1x", "shfl"))
+        add("1x: shfl-pv / shfl throughput", f"{r:.3f}", ">= 0.97", r >= 0.97)
+    return out
+
+
+def fmt(x, spec):
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+HEAD = ["scenario", "config", "policy", "ops/s median", "min-max", "vs native", "vs 1x",
+        "p99 us", "fairness", "LHP/s", "LWP/s", "n"]
+
+
+def cells(r):
+    return [r["scenario"], r["config"], r["policy"], fmt(r["ops"], ".0f"),
+            f"{r['min']:.0f}-{r['max']:.0f}", fmt(r["vs_native"], ".2f"), fmt(r["vs_1x"], ".2f"),
+            fmt(r["p99_us"], ".1f"), fmt(r["fair"], ".3f"), fmt(r["lhp_s"], ".1f"),
+            fmt(r["lwp_s"], ".1f"), str(r["n"])]
+
+
+def write_text(rows, tgts, host, bad):
+    widths = [10, 7, 10, 12, 21, 9, 6, 9, 8, 8, 8, 2]
+    lines = ["  ".join(h.rjust(w) if i > 2 else h.ljust(w)
+                       for i, (h, w) in enumerate(zip(HEAD, widths)))]
+    last = None
+    for r in rows:
+        if last and last != (r["scenario"], r["config"]):
+            lines.append("")
+        last = (r["scenario"], r["config"])
+        lines.append("  ".join(c.rjust(w) if i > 2 else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(cells(r), widths))))
+    if host:
+        lines += ["", "host pvlockstat, whole VM run (all policies):"]
+        for (s, c), h in sorted(host.items()):
+            lines.append(f"  {s:10} {c:6} LHP/s {h['lhp_s']:8.1f}  LWP/s {h['lwp_s']:8.1f}"
+                         f"  preempted-holder off-CPU {h['lhp_off_ms_s']:7.1f} ms/s"
+                         f"  steal {h['steal_ms_s']:7.1f} ms/s")
+    lines += ["", "targets:"]
+    for what, got, want, verdict in tgts:
+        lines.append(f"  {what:42} {got:>9}  (target {want}): {verdict}")
+    viol = sum(r["violations"] for r in rows)
+    lines.append("")
+    lines.append(f"mutual-exclusion violations in all runs: {viol}")
+    if bad:
+        lines.append(f"warning: {bad} unparsable result lines were skipped")
+    return "\n".join(lines) + "\n"
+
+
+def write_md(rows, tgts, host):
+    md = ["# vCPU oversubscription sweep", "",
+          "Medians over repetitions; `vs 1x` is the same policy's throughput in the "
+          "overcommit 1x run (2 vCPUs on 2 host CPUs). LHP/LWP per second are the "
+          "host's counts for the vCPUs of the measured VM during each run.", "",
+          "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    md += ["| " + " | ".join(cells(r)) + " |" for r in rows]
+    if host:
+        md += ["", "## Host pvlockstat (whole VM run)", "",
+               "| scenario | config | LHP/s | LWP/s | preempted-holder off-CPU ms/s | steal ms/s |",
+               "|---|---|---|---|---|---|"]
+        for (s, c), h in sorted(host.items()):
+            md.append(f"| {s} | {c} | {h['lhp_s']:.1f} | {h['lwp_s']:.1f} | "
+                      f"{h['lhp_off_ms_s']:.1f} | {h['steal_ms_s']:.1f} |")
+    md += ["", "## Targets", "", "| target | measured | wanted | verdict |", "|---|---|---|---|"]
+    md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tgts]
+    md += ["", "Plots: throughput.png, latency_cdf.png, lhp_rate.png.", ""]
+    return "\n".join(md)
+
+
+def plots(out, runs, rows):
+    if not shutil.which("gnuplot"):
+        return "gnuplot not found: no plots (install gnuplot-nox)"
+    data = os.path.join(out, "plotdata")
+    os.makedirs(data, exist_ok=True)
+    pols = [p for p in ORDER if any(k[2] == p for k in runs)]
+    # throughput vs oversubscription
+    with open(os.path.join(data, "throughput.dat"), "w") as f:
+        f.write("# level " + " ".join(pols) + "\n")
+        for i, lv in enumerate(LEVELS):
+            vals = [statistics.median([r["ops_per_s"] for r in runs[("overcommit", lv, p)]])
+                    if ("overcommit", lv, p) in runs else float("nan") for p in pols]
+            if all(math.isnan(v) for v in vals):
+                continue
+            f.write(f"{i} {lv} " + " ".join("NaN" if math.isnan(v) else f"{v:.0f}"
+                                            for v in vals) + "\n")
+    # latency CDF per config and policy, from the harness histograms
+    cdf_panels = []
+    for s, c in groups(runs):
+        files = []
+        for p in pols:
+            hist = defaultdict(int)
+            for r in runs.get((s, c, p), []):
+                for ns, n in r.get("lat_hist", []):
+                    hist[ns] += n
+            total = sum(hist.values())
+            if not total:
+                continue
+            name = os.path.join(data, f"cdf_{s}_{c}_{p}.dat")
+            seen = 0
+            with open(name, "w") as f:
+                for ns in sorted(hist):
+                    seen += hist[ns]
+                    f.write(f"{max(ns, 1) / 1e3} {seen / total}\n")
+            files.append((p, name))
+        if files:
+            cdf_panels.append((f"{s} {c}", files))
+    # LHP rate per config and policy
+    with open(os.path.join(data, "lhp.dat"), "w") as f:
+        f.write("# config " + " ".join(pols) + "\n")
+        for s, c in groups(runs):
+            by = {r["policy"]: r["lhp_s"] for r in rows if (r["scenario"], r["config"]) == (s, c)}
+            vals = [by.get(p, float("nan")) for p in pols]
+            f.write(f"{s}-{c} " + " ".join("NaN" if math.isnan(v) else f"{v:.2f}"
+                                           for v in vals) + "\n")
+    gp = [f'set terminal pngcairo size 900,560 noenhanced font ",10"',
+          f'set output "{out}/throughput.png"',
+          'set title "lock harness throughput vs vCPU oversubscription (overcommit)"',
+          'set xlabel "vCPUs per host CPU"; set ylabel "acquisitions/s (median)"',
+          'set logscale y; set key outside right; set grid; set xtics ("1x" 0, "2x" 1, "4x" 2)',
+          "plot " + ", ".join(f'"{data}/throughput.dat" using 1:{i + 3} with linespoints '
+                              f'lw 2 title "{p}"' for i, p in enumerate(pols)),
+          "unset logscale; unset xtics; set xtics auto"]
+    if cdf_panels:
+        n = len(cdf_panels)
+        gp += [f'set output "{out}/latency_cdf.png"',
+               f"set terminal pngcairo size 900,{300 * n + 100} noenhanced font \",10\"",
+               f"set multiplot layout {n},1",
+               'set logscale x; set xlabel "acquire latency (us)"; set ylabel "fraction"',
+               "set yrange [0:1.02]; set key outside right"]
+        for title, files in cdf_panels:
+            gp.append(f'set title "acquire latency CDF, {title}"')
+            gp.append("plot " + ", ".join(f'"{fn}" using 1:2 with steps lw 2 title "{p}"'
+                                          for p, fn in files))
+        gp += ["unset multiplot", "unset logscale; set autoscale y"]
+    gp += ['set terminal pngcairo size 900,560 noenhanced font ",10"',
+           f'set output "{out}/lhp_rate.png"',
+           'set title "host-counted lock-holder preemptions per second (median per run)"',
+           'set style data histograms; set style histogram clustered; set style fill solid 0.8',
+           'set ylabel "LHP/s"; set yrange [0:*]; set xlabel ""; set xtics rotate by -30; set key outside right',
+           f'plot "{data}/lhp.dat" using 2:xtic(1) title "{pols[0]}"' +
+           "".join(f', "" using {i + 2} title "{p}"' for i, p in enumerate(pols) if i)]
+    script = os.path.join(data, "plots.gp")
+    with open(script, "w") as f:
+        f.write("\n".join(gp) + "\n")
+    res = subprocess.run(["gnuplot", script], capture_output=True, text=True)
+    if res.returncode:
+        return f"gnuplot failed: {res.stderr.strip()[:400]}"
+    return "plots: " + ", ".join(os.path.join(out, p) for p in
+                                 ("throughput.png", "latency_cdf.png", "lhp_rate.png")
+                                 if os.path.exists(os.path.join(out, p)))
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        sys.exit(0 if len(sys.argv) == 2 else 2)
+    out = sys.argv[1]
+    path = os.path.join(out, "results.jsonl")
+    if not os.path.exists(path):
+        sys.exit(f"oversub_report: {path} does not exist: nothing was measured")
+    runs, bad = load_runs(path)
+    if not runs:
+        sys.exit(f"oversub_report: {path} holds no harness result")
+    host = load_pvlockstat(out)
+    rows, tput, p99 = table(runs, host)
+    tgts = targets(tput, p99)
+    write_csv(out, runs)
+    text = write_text(rows, tgts, host, bad)
+    with open(os.path.join(out, "summary.txt"), "w") as f:
+        f.write(text)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(write_md(rows, tgts, host))
+    print(text, end="")
+    print(plots(out, runs, rows))
+
+
+if __name__ == "__main__":
+    main()

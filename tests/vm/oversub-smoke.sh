@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# suite: check
+# timeout: 240
+#
+# The main job's smoke mode: bench/vcpu_oversub.sh --smoke runs a
+# seconds-long sweep (overcommit 1x, native and shfl-pv, one 300 ms rep);
+# every output file must exist and parse: raw JSON lines with the
+# harness's fields, the CSV, the markdown and text summaries with the
+# targets, the host pvlockstat intervals, and three PNG plots.
+. "$(dirname "$0")/lib.sh"
+
+start_pvlockd
+out=$PVLI_LOGDIR/oversub
+"$PVLI_SRC/bench/vcpu_oversub.sh" --smoke --no-setup --out "$out" ||
+	fail "vcpu_oversub.sh --smoke failed"
+
+n=$(jq -s 'length' "$out/results.jsonl") || fail "results.jsonl does not parse"
+expect_eq "harness results in results.jsonl" "$n" 2
+expect_eq "policies measured" "$(jq -r .policy "$out/results.jsonl" | sort | tr '\n' ' ')" "native shfl-pv "
+jq -e 'select(.scenario == "overcommit" and .config == "1x" and .ops_per_s > 0 and
+	.violations == 0 and (.lat_hist | length) > 0)' "$out/results.jsonl" >/dev/null ||
+	fail "results.jsonl lacks the tags, throughput or latency histogram"
+expect_eq "results.csv rows (header + runs)" "$(wc -l <"$out/results.csv")" 3
+head -n1 "$out/results.csv" | grep -q '^scenario,config,policy,rep,' || fail "results.csv header"
+grep -q '^| overcommit | 1x | shfl-pv |' "$out/summary.md" || fail "summary.md has no shfl-pv row"
+grep -q '^## Targets' "$out/summary.md" || fail "summary.md has no targets"
+grep -q '1x: shfl-pv / shfl throughput\|^targets:' "$out/summary.txt" || fail "summary.txt"
+jq -s -e 'length >= 1 and all(.[]; has("vms"))' "$out/pvlockstat-overcommit_1x.jsonl" >/dev/null ||
+	fail "pvlockstat output missing or unparsable"
+for p in throughput latency_cdf lhp_rate; do
+	[ "$(head -c 8 "$out/$p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+		fail "$p.png is not a PNG"
+done
+note "outputs: $(cd "$out" && ls | tr '\n' ' ')"
