@@ -243,7 +243,15 @@ def plots(out, runs, rows):
     data = os.path.join(out, "plotdata")
     os.makedirs(data, exist_ok=True)
     pols = [p for p in ORDER if any(k[2] == p for k in runs)]
-    # throughput vs oversubscription
+    # throughput vs oversubscription; without overcommit runs, per config
+    have_levels = any(k[0] == "overcommit" for k in runs)
+    with open(os.path.join(data, "tput_bars.dat"), "w") as f:
+        f.write("# config " + " ".join(pols) + "\n")
+        for s, c in groups(runs):
+            by = {r["policy"]: r["ops"] for r in rows if (r["scenario"], r["config"]) == (s, c)}
+            vals = [by.get(p, float("nan")) for p in pols]
+            f.write(f"{s}-{c} " + " ".join("NaN" if math.isnan(v) else f"{v:.0f}"
+                                           for v in vals) + "\n")
     with open(os.path.join(data, "throughput.dat"), "w") as f:
         f.write("# level " + " ".join(pols) + "\n")
         for i, lv in enumerate(LEVELS):
@@ -284,12 +292,18 @@ def plots(out, runs, rows):
                                            for v in vals) + "\n")
     gp = [f'set terminal pngcairo size 900,560 noenhanced font ",10"',
           f'set output "{out}/throughput.png"',
-          'set title "lock harness throughput vs vCPU oversubscription (overcommit)"',
-          'set xlabel "vCPUs per host CPU"; set ylabel "acquisitions/s (median)"',
-          'set logscale y; set key outside right; set grid; set xtics ("1x" 0, "2x" 1, "4x" 2)',
-          "plot " + ", ".join(f'"{data}/throughput.dat" using 1:{i + 3} with linespoints '
-                              f'lw 2 title "{p}"' for i, p in enumerate(pols)),
-          "unset logscale; unset xtics; set xtics auto"]
+          'set logscale y; set key outside right; set grid; set ylabel "acquisitions/s (median)"']
+    if have_levels:
+        gp += ['set title "lock harness throughput vs vCPU oversubscription (overcommit)"',
+               'set xlabel "vCPUs per host CPU"; set xtics ("1x" 0, "2x" 1, "4x" 2)',
+               "plot " + ", ".join(f'"{data}/throughput.dat" using 1:{i + 3} with linespoints '
+                                   f'lw 2 title "{p}"' for i, p in enumerate(pols))]
+    else:
+        gp += ['set title "lock harness throughput per configuration"',
+               'set style data histograms; set style histogram clustered; set style fill solid 0.8',
+               f'plot "{data}/tput_bars.dat" using 2:xtic(1) title "{pols[0]}"' +
+               "".join(f', "" using {i + 2} title "{p}"' for i, p in enumerate(pols) if i)]
+    gp += ["unset logscale; unset xtics; set xtics auto; set style data points"]
     if cdf_panels:
         n = len(cdf_panels)
         gp += [f'set output "{out}/latency_cdf.png"',
