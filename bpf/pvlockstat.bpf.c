@@ -294,6 +294,10 @@ int BPF_PROG(pvls_runtime_btf, struct task_struct *p, __u64 runtime)
 	return repair_switch_in();
 }
 
+/*
+ * tp_btf only: pvlockstat refuses to start without kernel BTF (its CO-RE
+ * reads need it anyway), so raw_tp twins would never be loaded.
+ */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(pvls_switch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
@@ -301,21 +305,8 @@ int BPF_PROG(pvls_switch_btf, bool preempt, struct task_struct *prev,
 	return on_switch(prev, next, prev_state);
 }
 
-SEC("raw_tp/sched_switch")
-int BPF_PROG(pvls_switch_raw, bool preempt, struct task_struct *prev,
-	     struct task_struct *next, unsigned int prev_state)
-{
-	return on_switch(prev, next, prev_state);
-}
-
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(pvls_wakeup_btf, struct task_struct *p)
-{
-	return on_wakeup(p);
-}
-
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(pvls_wakeup_raw, struct task_struct *p)
 {
 	return on_wakeup(p);
 }

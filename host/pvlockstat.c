@@ -491,8 +491,6 @@ int main(int argc, char **argv)
 	}
 	skel->rodata->targ_vm_slot = slot;
 	bpf_map__set_autocreate(skel->maps.page_template, false);
-	bpf_program__set_autoload(skel->progs.pvls_switch_raw, false);
-	bpf_program__set_autoload(skel->progs.pvls_wakeup_raw, false);
 	/* Unreported switch-ins are caught at the end of __schedule() (6.18+), else at the tick. */
 	if (have_sched_exit_tp())
 		bpf_program__set_autoload(skel->progs.pvls_runtime_btf, false);
