@@ -83,6 +83,13 @@ struct hold_run {
 
 static char hold_result[160] = "no run yet\n";
 
+/* One of the run's parties is finished (or never started); the last wakes the writer. */
+static void hold_party_done(struct hold_run *r)
+{
+	if (atomic_dec_and_test(&r->left))
+		complete(&r->done);
+}
+
 static int holder_fn(void *arg)
 {
 	struct hold_run *r = arg;
@@ -100,8 +107,7 @@ static int holder_fn(void *arg)
 		cpu_relax();
 	r->hold_ns = ktime_get_ns() - t0;
 	pvli_unlock(&r->lock);
-	if (atomic_dec_and_test(&r->left))
-		complete(&r->done);
+	hold_party_done(r);
 	return 0;
 }
 
@@ -115,8 +121,7 @@ static int waiter_fn(void *arg)
 	pvli_lock(&r->lock);
 	r->wait_ns = ktime_get_ns() - t0;
 	pvli_unlock(&r->lock);
-	if (atomic_dec_and_test(&r->left))
-		complete(&r->done);
+	hold_party_done(r);
 	return 0;
 }
 
@@ -157,18 +162,20 @@ static ssize_t hold_write(struct file *f, const char __user *ubuf, size_t len, l
 
 	mutex_lock(&hold_lock);
 	ret = start_on(holder_fn, r, v[0], "pvli_holder/%u");
-	if (!ret && v[1] != UINT_MAX) {
+	if (ret)
+		goto out;
+	if (v[1] != UINT_MAX) {
 		ret = start_on(waiter_fn, r, v[1], "pvli_waiter/%u");
 		if (ret)	/* the holder still ends on its own */
-			atomic_dec(&r->left);
+			hold_party_done(r);
 	}
-	if (!ret || atomic_read(&r->left) == 1)
-		wait_for_completion(&r->done);
+	wait_for_completion(&r->done);
 	if (!ret)
 		snprintf(hold_result, sizeof(hold_result),
 			 "holder cpu %u held %llu ms; waiter cpu %d waited %llu ms\n", v[0],
 			 r->hold_ns / NSEC_PER_MSEC, v[1] == UINT_MAX ? -1 : (int)v[1],
 			 r->wait_ns / NSEC_PER_MSEC);
+out:
 	mutex_unlock(&hold_lock);
 	kfree(r);
 	return ret ?: len;
