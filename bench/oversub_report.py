@@ -76,9 +76,8 @@ def load_pvlockstat(out):
                 except json.JSONDecodeError:
                     continue
                 secs += iv.get("interval_s", 0)
+                # vcpu_oversub.sh runs pvlockstat --vm: only the measured VM
                 for vm in iv.get("vms", []):
-                    if not vm["name"].startswith("oversub-"):
-                        continue  # the noisy neighbour and other VMs
                     for v in vm["vcpus"]:
                         lhp += v["lhp"]
                         lwp += v["lwp"]
@@ -115,7 +114,7 @@ def write_csv(out, runs):
                             r.get("host_lhp"), r.get("host_lwp"), r["violations"]])
 
 
-def table(runs, host):
+def table(runs):
     """Rows of the summary and the medians the targets need."""
     tput, p99, rows = {}, {}, []
     for s, c, p in runs:
@@ -237,7 +236,27 @@ def write_md(rows, tgts, host):
     return "\n".join(md)
 
 
-def plots(out, runs, rows):
+def nan_row(vals, spec):
+    return " ".join("NaN" if math.isnan(v) else format(v, spec) for v in vals)
+
+
+def write_bars(path, runs, rows, pols, key, spec):
+    """One line per scenario/config: row[key] of every policy (NaN where not run)."""
+    with open(path, "w") as f:
+        f.write("# config " + " ".join(pols) + "\n")
+        for s, c in groups(runs):
+            by = {r["policy"]: r[key] for r in rows if (r["scenario"], r["config"]) == (s, c)}
+            f.write(f"{s}-{c} " + nan_row([by.get(p, float("nan")) for p in pols], spec) + "\n")
+
+
+def bars_plot(datafile, pols):
+    """gnuplot commands for a clustered bar chart of a write_bars() file."""
+    return ("set style data histograms; set style histogram clustered; set style fill solid 0.8\n"
+            f'plot "{datafile}" using 2:xtic(1) title "{pols[0]}"' +
+            "".join(f', "" using {i + 2} title "{p}"' for i, p in enumerate(pols) if i))
+
+
+def plots(out, runs, rows, tput):
     if not shutil.which("gnuplot"):
         return "gnuplot not found: no plots (install gnuplot-nox)"
     data = os.path.join(out, "plotdata")
@@ -245,22 +264,14 @@ def plots(out, runs, rows):
     pols = [p for p in ORDER if any(k[2] == p for k in runs)]
     # throughput vs oversubscription; without overcommit runs, per config
     have_levels = any(k[0] == "overcommit" for k in runs)
-    with open(os.path.join(data, "tput_bars.dat"), "w") as f:
-        f.write("# config " + " ".join(pols) + "\n")
-        for s, c in groups(runs):
-            by = {r["policy"]: r["ops"] for r in rows if (r["scenario"], r["config"]) == (s, c)}
-            vals = [by.get(p, float("nan")) for p in pols]
-            f.write(f"{s}-{c} " + " ".join("NaN" if math.isnan(v) else f"{v:.0f}"
-                                           for v in vals) + "\n")
+    write_bars(os.path.join(data, "tput_bars.dat"), runs, rows, pols, "ops", ".0f")
     with open(os.path.join(data, "throughput.dat"), "w") as f:
         f.write("# level " + " ".join(pols) + "\n")
         for i, lv in enumerate(LEVELS):
-            vals = [statistics.median([r["ops_per_s"] for r in runs[("overcommit", lv, p)]])
-                    if ("overcommit", lv, p) in runs else float("nan") for p in pols]
+            vals = [tput.get(("overcommit", lv, p), float("nan")) for p in pols]
             if all(math.isnan(v) for v in vals):
                 continue
-            f.write(f"{i} {lv} " + " ".join("NaN" if math.isnan(v) else f"{v:.0f}"
-                                            for v in vals) + "\n")
+            f.write(f"{i} {lv} " + nan_row(vals, ".0f") + "\n")
     # latency CDF per config and policy, from the harness histograms
     cdf_panels = []
     for s, c in groups(runs):
@@ -283,13 +294,7 @@ def plots(out, runs, rows):
         if files:
             cdf_panels.append((f"{s} {c}", files))
     # LHP rate per config and policy
-    with open(os.path.join(data, "lhp.dat"), "w") as f:
-        f.write("# config " + " ".join(pols) + "\n")
-        for s, c in groups(runs):
-            by = {r["policy"]: r["lhp_s"] for r in rows if (r["scenario"], r["config"]) == (s, c)}
-            vals = [by.get(p, float("nan")) for p in pols]
-            f.write(f"{s}-{c} " + " ".join("NaN" if math.isnan(v) else f"{v:.2f}"
-                                           for v in vals) + "\n")
+    write_bars(os.path.join(data, "lhp.dat"), runs, rows, pols, "lhp_s", ".2f")
     gp = [f'set terminal pngcairo size 900,560 noenhanced font ",10"',
           f'set output "{out}/throughput.png"',
           'set logscale y; set key outside right; set grid; set ylabel "acquisitions/s (median)"']
@@ -300,9 +305,7 @@ def plots(out, runs, rows):
                                    f'lw 2 title "{p}"' for i, p in enumerate(pols))]
     else:
         gp += ['set title "lock harness throughput per configuration"',
-               'set style data histograms; set style histogram clustered; set style fill solid 0.8',
-               f'plot "{data}/tput_bars.dat" using 2:xtic(1) title "{pols[0]}"' +
-               "".join(f', "" using {i + 2} title "{p}"' for i, p in enumerate(pols) if i)]
+               bars_plot(f"{data}/tput_bars.dat", pols)]
     gp += ["unset logscale; unset xtics; set xtics auto; set style data points"]
     if cdf_panels:
         n = len(cdf_panels)
@@ -319,10 +322,8 @@ def plots(out, runs, rows):
     gp += ['set terminal pngcairo size 900,560 noenhanced font ",10"',
            f'set output "{out}/lhp_rate.png"',
            'set title "host-counted lock-holder preemptions per second (median per run)"',
-           'set style data histograms; set style histogram clustered; set style fill solid 0.8',
            'set ylabel "LHP/s"; set yrange [0:*]; set xlabel ""; set xtics rotate by -30; set key outside right',
-           f'plot "{data}/lhp.dat" using 2:xtic(1) title "{pols[0]}"' +
-           "".join(f', "" using {i + 2} title "{p}"' for i, p in enumerate(pols) if i)]
+           bars_plot(f"{data}/lhp.dat", pols)]
     script = os.path.join(data, "plots.gp")
     with open(script, "w") as f:
         f.write("\n".join(gp) + "\n")
@@ -346,7 +347,7 @@ def main():
     if not runs:
         sys.exit(f"oversub_report: {path} holds no harness result")
     host = load_pvlockstat(out)
-    rows, tput, p99 = table(runs, host)
+    rows, tput, p99 = table(runs)
     tgts = targets(tput, p99)
     write_csv(out, runs)
     text = write_text(rows, tgts, host, bad)
@@ -355,7 +356,7 @@ def main():
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(write_md(rows, tgts, host))
     print(text, end="")
-    print(plots(out, runs, rows))
+    print(plots(out, runs, rows, tput))
 
 
 if __name__ == "__main__":
