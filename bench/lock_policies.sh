@@ -65,6 +65,7 @@ echo "== build (make; configures and installs what is missing the first time)"
 make -s all || { echo "lock_policies: build failed" >&2; exit 1; }
 
 . bench/pvlockd_session.sh
+. bench/guest_sweep.sh
 pvlockd_session_start || exit 1
 trap pvlockd_session_stop EXIT
 
@@ -80,17 +81,9 @@ for c in $(echo "$configs" | tr , ' '); do
 	secs=$(( nruns * (dur / 1000 + 1) + 15 ))
 	echo "== $c: $smp vCPUs on host CPUs $cpus, $nruns runs of ${dur} ms (about ${secs} s)"
 	host/pvlock-qemu -q --name "locks-$c-$$" --smp "$smp" --host-cpus "$cpus" \
-		--channel on --timeout $(( secs * 3 + 120 )) --console-log "$out/$c.console" --run "
-		modprobe pvlockinfo || exit 10
-		for i in \$(seq 50); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
-		k=0
-		for rep in \$(seq $reps); do
-			for p in $policy_list; do
-				k=\$((k + 1))
-				echo \"run \$k/$nruns: \$p (rep \$rep)\" >&2
-				pvlock-bench -p \$p -d $dur -c $cs -n $ncs | sed 's/^{/{\"config\":\"$c\",/'
-			done
-		done" | tee -a "$out/results.jsonl" | sed -u -n 's/^run /  run /p'
+		--channel on --timeout $(( secs * 3 + 120 )) --console-log "$out/$c.console" \
+		--run "$(guest_sweep_cmd "$reps" "$policy_list" "$dur" "$cs" "$ncs" 1 "\"config\":\"$c\"," 50)" |
+		tee -a "$out/results.jsonl" | sed -u -n 's/^run /  run /p'
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 0 ] || echo "lock_policies: the $c guest failed (exit $rc); keeping what it produced" >&2
 done

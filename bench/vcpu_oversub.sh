@@ -136,6 +136,7 @@ done
 
 # ---- cleanup: whatever is running when we stop, we stop ----------------------
 . bench/pvlockd_session.sh
+. bench/guest_sweep.sh
 vm_pid= stat_pid= noise_pid= cgroup= cur_name=
 stop_vm() { # pid name
 	[ -n "$1" ] || return 0
@@ -210,8 +211,8 @@ cell_secs=$((runs_per_cell * (dur + 400) / 1000 + 20))
 k=0 failed=0
 sweep_start=$SECONDS
 
-run_cell() { # scenario level workload
-	local scen=$1 level=$2 wl=$3 smp cpus cs=1000 ncs=1000 locks=1 conf tag rc
+run_cell() { # scenario level workload config tag
+	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus cs=1000 ncs=1000 locks=1 rc
 	case "$scen:$level" in
 	overcommit:1x) smp=2 cpus=0-1 ;;
 	overcommit:2x) smp=4 cpus=0-1 ;;
@@ -222,9 +223,6 @@ run_cell() { # scenario level workload
 	long) cs=10000 ncs=10000 ;;
 	locks4) locks=4 ;;
 	esac
-	conf=$level
-	[ "$wl" = short ] || conf=$level/$wl
-	tag=${scen}_${conf//\//-}
 	cur_name=oversub-$$-$tag
 
 	if [ "$scen" = noisy ]; then
@@ -237,18 +235,10 @@ run_cell() { # scenario level workload
 	fi
 
 	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on \
-		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" --run "
-		modprobe pvlockinfo || exit 10
-		for i in \$(seq 100); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
-		k=0
-		for rep in \$(seq $reps); do
-			for p in $policy_list; do
-				k=\$((k + 1))
-				echo \"run \$k/$runs_per_cell: \$p (rep \$rep)\" >&2
-				pvlock-bench -p \$p -d $dur -c $cs -n $ncs -l $locks |
-					sed 's/^{/{\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",/'
-			done
-		done" >"$out/$tag.out" 2>&1 &
+		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \
+		--run "$(guest_sweep_cmd "$reps" "$policy_list" "$dur" "$cs" "$ncs" "$locks" \
+			"\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\"," 100)" \
+		>"$out/$tag.out" 2>&1 &
 	vm_pid=$!
 
 	# The VM's QEMU joins the cgroup, and pvlockstat follows the VM, once
@@ -316,7 +306,7 @@ for cell in $cells; do
 		mv -f "$out/results.tmp" "$out/results.jsonl" 2>/dev/null
 	fi
 	echo "  [$k/$ncells] $scen $conf (workload: $wl)"
-	run_cell "$scen" "$level" "$wl" || failed=$((failed + 1))
+	run_cell "$scen" "$level" "$wl" "$conf" "$tag" || failed=$((failed + 1))
 done
 
 step "summary ($out)"

@@ -55,9 +55,7 @@ at_exit 'kill $vm_pid 2>/dev/null; wait $vm_pid 2>/dev/null'
 
 # Pin: vCPU 1 alone on CPU 1, every other QEMU thread on CPU 0.
 for _ in $(seq 300); do [ -S "/run/pvlockinfo/$name/qmp.sock" ] && break; sleep 0.1; done
-tids=$(printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-cpus-fast"}' |
-	socat -t 2 - "UNIX-CONNECT:/run/pvlockinfo/$name/qmp.sock" |
-	grep '"return": \[' | jq -r '.return[]."thread-id"')
+tids=$(qmp "$name" '{"execute":"query-cpus-fast"}' | jq -r '.return[]."thread-id"')
 set -- $tids
 [ $# = 2 ] || fail "query-cpus-fast gave '$tids', want 2 vCPU threads"
 vcpu1=$2

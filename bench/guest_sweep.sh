@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Sourced by the bench scripts: the guest side of a policy sweep.
+#
+# guest_sweep_cmd REPS "POLICIES" DUR_MS CS_NS NCS_NS LOCKS JSON_TAG WAIT_TENTHS
+#   prints the shell command pvlock-qemu --run gives the guest: load
+#   pvlockinfo.ko, wait up to WAIT_TENTHS/10 s for the channel, then REPS
+#   times run every policy once in turn (A B C .. A B C ..: machine drift hits
+#   all policies alike) with pvlock-bench.  Each result line gets JSON_TAG
+#   (e.g. "config":"2x",) inserted after its opening brace; progress goes to
+#   stderr as "run K/N: POLICY (rep R)".
+guest_sweep_cmd() {
+	local reps=$1 policies=$2 dur=$3 cs=$4 ncs=$5 locks=$6 tag=$7 wait=$8
+	local n=$(( $(wc -w <<<"$policies") * reps ))
+	cat <<EOF_GUEST
+modprobe pvlockinfo || exit 10
+for i in \$(seq $wait); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+k=0
+for rep in \$(seq $reps); do
+	for p in $policies; do
+		k=\$((k + 1))
+		echo "run \$k/$n: \$p (rep \$rep)" >&2
+		pvlock-bench -p \$p -d $dur -c $cs -n $ncs -l $locks | sed 's/^{/{$tag/'
+	done
+done
+EOF_GUEST
+}
