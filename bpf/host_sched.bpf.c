@@ -48,38 +48,14 @@
 #include "pvli_abi.h"
 #include "host_sched.h"
 #include "core_fixes.bpf.h"
+#include "pvli_maps.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define READ_ONCE(x)		(*(const volatile typeof(x) *)&(x))
-#define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
 
 /* scale_load(1024) on 64-bit: the weight at which vruntime is real time. */
 #define NICE_0_LOAD	(1ULL << 20)
 /* Deepest task-group nesting walked for the quota. */
 #define MAX_GROUP_DEPTH	8
-
-struct page_inner {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-	__uint(max_entries, PVLI_PAGE_ELEMS_MIN);
-	__type(key, __u32);
-	__type(value, struct pvli_vcpu);	/* element 0 is the header */
-} page_template SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, PVLI_MAX_VMS);
-	__type(key, __u32);
-	__array(values, struct page_inner);
-} pages SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PVLI_MAX_VCPU_THREADS);
-	__type(key, __u32);
-	__type(value, struct pvli_vcpu_ref);
-} vcpus SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -87,13 +63,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pvli_vcpu_counters);
 } counters SEC(".maps");
-
-static __always_inline void *page_elem(__u32 slot, __u32 idx)
-{
-	void *page = bpf_map_lookup_elem(&pages, &slot);
-
-	return page ? bpf_map_lookup_elem(page, &idx) : NULL;
-}
 
 static __always_inline struct pvli_vcpu_counters *vcpu_counters(const struct pvli_vcpu_ref *ref)
 {

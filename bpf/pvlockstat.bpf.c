@@ -39,43 +39,12 @@
 #include "pvli_abi.h"
 #include "host_sched.h"
 #include "pvlockstat.h"
+#include "pvli_maps.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
-
 /* Only count vCPUs of this pvlockd slot; -1: all VMs. */
 const volatile int targ_vm_slot = -1;
-
-/* pvlockd's maps, reused from their pins (same definitions as host_sched). */
-struct page_inner {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-	__uint(max_entries, PVLI_PAGE_ELEMS_MIN);
-	__type(key, __u32);
-	__type(value, struct pvli_vcpu);
-};
-
-/*
- * Never created (pvlockstat sets autocreate off): it exists so that the
- * object's BTF has the full struct pvli_vcpu, which clang would otherwise
- * emit only as a forward declaration behind the map-in-map's pointers.
- */
-struct page_inner page_template SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, PVLI_MAX_VMS);
-	__type(key, __u32);
-	__array(values, struct page_inner);
-} pages SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, PVLI_MAX_VCPU_THREADS);
-	__type(key, __u32);
-	__type(value, struct pvli_vcpu_ref);
-} vcpus SEC(".maps");
 
 /* Ours: per vCPU thread statistics, and the wait in progress. */
 struct {
@@ -153,13 +122,8 @@ static __always_inline void hist_add(__u32 *hist, __u64 ns)
 /* The guest half of vCPU @ref's record, or NULL when its page is gone. */
 static __always_inline struct pvli_vcpu_guest *guest_half(const struct pvli_vcpu_ref *ref)
 {
-	__u32 slot = ref->vm_slot, idx = ref->vcpu + 1;
-	void *page = bpf_map_lookup_elem(&pages, &slot);
-	struct pvli_vcpu *rec;
+	struct pvli_vcpu *rec = page_elem(ref->vm_slot, ref->vcpu + 1);
 
-	if (!page)
-		return NULL;
-	rec = bpf_map_lookup_elem(page, &idx);
 	return rec ? &rec->guest : NULL;
 }
 

@@ -490,6 +490,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	skel->rodata->targ_vm_slot = slot;
+	/* Only a definition here: pvlockd creates the pages (bpf/pvli_maps.bpf.h). */
 	bpf_map__set_autocreate(skel->maps.page_template, false);
 	/* Unreported switch-ins are caught at the end of __schedule() (6.18+), else at the tick. */
 	if (have_sched_exit_tp())
