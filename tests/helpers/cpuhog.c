@@ -6,10 +6,10 @@
  *
  * Pins itself to --cpu, optionally switches to SCHED_FIFO (so it preempts
  * any CFS task there at once, a vCPU thread included), then --count times:
- * busy-loops --burst-ms of CLOCK_MONOTONIC, sleeps --gap-ms.  Prints one
- * line per burst with its start and end (CLOCK_MONOTONIC ns, the clock
- * bpf_ktime_get_ns() reads) so tests can compare them with what the
- * channel reported.  --count 0 runs until killed (a noisy neighbour).
+ * busy-loops --burst-ms of CLOCK_MONOTONIC, sleeps --gap-ms.  Once all
+ * bursts are over it prints one line per burst with its start and end
+ * (CLOCK_MONOTONIC ns, the clock bpf_ktime_get_ns() reads) so tests can
+ * compare them with what the channel reported.  --count 0 runs until killed (a noisy neighbour).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -95,6 +95,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/*
+	 * The report waits until the bursts are over and the hog is back to
+	 * SCHED_OTHER: writing it right after a burst, still at SCHED_FIFO,
+	 * would stretch that burst's preemption by the write.
+	 */
+	unsigned long long (*times)[2] = count ? calloc(count, sizeof(*times)) : NULL;
+
+	if (count && !times) {
+		fprintf(stderr, "cpuhog: out of memory\n");
+		return 1;
+	}
 	for (long i = 0; !count || i < count; i++) {
 		struct timespec ts = { gap / 1000, (gap % 1000) * 1000000L };
 		unsigned long long start = now_ns(), end = start + burst * 1000000ULL, t;
@@ -102,10 +113,18 @@ int main(int argc, char **argv)
 		while ((t = now_ns()) < end)
 			;
 		if (count) {
-			printf("burst %ld start_ns %llu end_ns %llu\n", i, start, t);
-			fflush(stdout);
+			times[i][0] = start;
+			times[i][1] = t;
 		}
 		nanosleep(&ts, NULL);
 	}
+	if (fifo) {
+		struct sched_param sp = { .sched_priority = 0 };
+
+		sched_setscheduler(0, SCHED_OTHER, &sp);
+	}
+	for (long i = 0; i < count; i++)
+		printf("burst %ld start_ns %llu end_ns %llu\n", i, times[i][0], times[i][1]);
+	free(times);
 	return 0;
 }
