@@ -68,10 +68,23 @@ taskset -pc 0 $$ >/dev/null	# this script and its children stay off CPU 1
 renice -n -20 -p "$vcpu1" >/dev/null || fail "cannot renice vCPU 1 ($vcpu1)"
 note "vCPU threads $tids; vCPU 1 alone on host CPU 1"
 
-# guest_field VCPU FIELD: the guest half of a record, as pvlockd shows it.
-guest_field() {
+# guest_state: the guest halves of both records, as pvlockd shows them:
+# "HOLD0 WAITING0 HOLD1 WAITING1", e.g. "0 false 1 false".
+guest_state() {
 	"$PVLOCKCTL" status --json | jq -r --arg n "$name" \
-		".vms[] | select(.name == \$n) | .vcpus[$1].$2"
+		'.vms[] | select(.name == $n) | [.vcpus[] | .guest_hold_depth, .guest_waiting] | join(" ")'
+}
+
+# await_state STATE WHAT: until both records say STATE (the guest's phase).
+await_state() {
+	local s=
+	for _ in $(seq 600); do
+		s=$(guest_state 2>/dev/null)
+		[ "$s" = "$1" ] && return 0
+		kill -0 $vm_pid 2>/dev/null || fail "the guest ended early: $(cat "$out")"
+		sleep 0.1
+	done
+	fail "$2 never showed in the page: want '$1', last saw '$s'"
 }
 
 # phase LABEL STATFILE: hog CPU 1 N times while pvlockstat counts.
@@ -92,12 +105,7 @@ figure() {
 long='[.[15:][]] | add // 0'	# events of >= 32768 us in a log2 us histogram
 
 # ---- A: lock-holder preemption ------------------------------------------------------
-for _ in $(seq 600); do
-	[ "$(guest_field 1 guest_hold_depth)" = 1 ] 2>/dev/null && break
-	kill -0 $vm_pid 2>/dev/null || fail "the guest ended early: $(cat "$out")"
-	sleep 0.1
-done
-[ "$(guest_field 1 guest_hold_depth)" = 1 ] || fail "vCPU 1 never published a held lock"
+await_state "0 false 1 false" "vCPU 1 holding the lock (phase A)"
 phase A "$PVLI_LOGDIR/stat-A.json"
 cat "$PVLI_LOGDIR/stat-A.json"
 lhp1=$(figure "$PVLI_LOGDIR/stat-A.json" 1 "(.lhp_offcpu_log2_us | $long)")
@@ -110,12 +118,7 @@ expect_eq "vCPU 0 run-queue waits of >= 16 ms" \
 	"$(figure "$PVLI_LOGDIR/stat-A.json" 0 '[.rq_wait_log2_us[14:][]] | add // 0')" 0
 
 # ---- B: lock-waiter preemption ------------------------------------------------------
-for _ in $(seq 600); do
-	[ "$(guest_field 1 guest_waiting)" = true ] 2>/dev/null && break
-	kill -0 $vm_pid 2>/dev/null || fail "the guest ended early: $(cat "$out")"
-	sleep 0.1
-done
-[ "$(guest_field 1 guest_waiting)" = true ] || fail "vCPU 1 never published a lock wait"
+await_state "1 false 0 true" "vCPU 0 holding and vCPU 1 waiting (phase B)"
 phase B "$PVLI_LOGDIR/stat-B.json"
 cat "$PVLI_LOGDIR/stat-B.json"
 lwp1=$(figure "$PVLI_LOGDIR/stat-B.json" 1 "(.lwp_offcpu_log2_us | $long)")
