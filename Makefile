@@ -52,7 +52,7 @@ $(B)/bpf/vmlinux.h:
 	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "host kernel has no BTF (/sys/kernel/btf/vmlinux)"; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
-$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/bpf/vmlinux.h $(wildcard bpf/*.h) include/pvli_abi.h
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/bpf/vmlinux.h $(wildcard bpf/*.h) $(wildcard include/*.h)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -82,7 +82,17 @@ $(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd.h
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 # ---- guest tools: static, the image has no libc -----------------------------
-GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench
+GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench $(B)/guest/tools/pvlocktrace
+# libelf.a: see configure (the installed one may need elfutils' libeu).
+LIBBPF_STATIC_LIBS := -l:libbpf.a $(LIBELF_STATIC) -lzstd -lz -pthread
+
+# The guest's BPF is CO-RE too: types from the host's vmlinux.h, relocated
+# against the guest kernel's BTF when pvlocktrace loads it there.
+$(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/pvlocktrace.h include/pvli_trace_ids.h \
+		$(B)/bpf/pvlocktrace.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf -Iinclude -I$(B)/bpf -static -o $@ $< $(LIBBPF_STATIC_LIBS)
 
 $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h tests/helpers/parse.h
 	$(call msg,CC,$@)

@@ -37,6 +37,22 @@ void mcs_lock(struct mcs_lock *lock, struct mcs_node *node)
 	shfl_stat_inc(acquired);
 }
 
+/* tail: NULL -> @node, or fail.  On success as mcs_lock(). */
+bool mcs_trylock(struct mcs_lock *lock, struct mcs_node *node)
+{
+	shfl_preempt_disable();
+	node->next = NULL;
+	node->locked = 0;
+	/* Acquire: pairs with the release in mcs_unlock()'s tail reset. */
+	if (cmpxchg_acquire(&lock->tail, NULL, node) == NULL) {
+		shfl_stat_inc(stolen);
+		shfl_stat_inc(acquired);
+		return true;
+	}
+	shfl_preempt_enable();
+	return false;
+}
+
 void mcs_unlock(struct mcs_lock *lock, struct mcs_node *node)
 {
 	struct mcs_node *next = READ_ONCE(node->next);

@@ -201,6 +201,8 @@ u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head)
 	 * Pairs with the acquire in may_shuffle().
 	 */
 	smp_store_release(&last->shuffler, 1);
+	if (moved)
+		shfl_trace_shuffle(lock, moved);
 	return moved;
 }
 

@@ -126,6 +126,14 @@ void shfl_lock(struct shfl_lock *lock);
 bool shfl_trylock(struct shfl_lock *lock);
 void shfl_unlock(struct shfl_lock *lock);
 
+/* The holder's CPU, or -1: a racy hint, for tracing. */
+static inline int shfl_holder_cpu(const struct shfl_lock *lock)
+{
+	u16 cpu = READ_ONCE(lock->holder_cpu);
+
+	return cpu == SHFL_NO_CPU ? -1 : cpu;
+}
+
 /* Exposed for the unit tests, which script queues and run one pass. */
 u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head);
 
@@ -141,6 +149,7 @@ struct mcs_lock {
 
 void mcs_lock_init(struct mcs_lock *lock);
 void mcs_lock(struct mcs_lock *lock, struct mcs_node *node);
+bool mcs_trylock(struct mcs_lock *lock, struct mcs_node *node);
 void mcs_unlock(struct mcs_lock *lock, struct mcs_node *node);
 
 #endif /* __SHFL_LOCK_H */

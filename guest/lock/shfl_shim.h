@@ -21,6 +21,7 @@
  *   shfl_stat_inc(field)         per-CPU event counters (struct shfl_stats)
  *   shfl_preempt_disable/enable  spinlock semantics around lock/unlock
  *   shfl_publish_wait(lock)      tell the host this vCPU waits (NULL: done)
+ *   shfl_trace_shuffle(lock, n)  a shuffler moved @n waiters (tracepoint)
  */
 #ifndef __SHFL_SHIM_H
 #define __SHFL_SHIM_H

@@ -35,15 +35,18 @@ void shfl_halt(int cpu, u32 *ptr, u32 mask, u32 val)
 		return;
 	}
 	local_irq_disable();
-	if ((READ_ONCE(*ptr) & mask) == val)
+	if ((READ_ONCE(*ptr) & mask) == val) {
+		trace_pvli_halt(cpu);
 		safe_halt();	/* sti; hlt: returns with interrupts on */
-	else
+	} else {
 		local_irq_enable();
+	}
 }
 
 void shfl_kick(int cpu)
 {
 	/* -EBUSY: a kick to @cpu is already in flight, which is as good. */
+	trace_pvli_kick(cpu);
 	smp_call_function_single_async(cpu, per_cpu_ptr(&kick_csd, cpu));
 }
 

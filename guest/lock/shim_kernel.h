@@ -15,6 +15,7 @@
 #include <linux/types.h>
 
 #include "pvlockinfo.h"
+#include "pvli_trace.h"
 
 #define shfl_cpu()			smp_processor_id()
 #define shfl_cpu_node(cpu)		cpu_to_node(cpu)
@@ -23,6 +24,7 @@
 #define shfl_vcpu_preempted(cpu)	pvli_vcpu_preempted(cpu)
 #define shfl_vcpu_quota_ns(cpu)		pvli_vcpu_quota_ns(cpu)
 #define shfl_publish_wait(lock)		pvli_publish_wait((u64)(unsigned long)(lock))
+#define shfl_trace_shuffle(lock, n)	trace_pvli_shuffle((u64)(unsigned long)(lock), (n))
 #define shfl_preempt_disable()		preempt_disable()
 #define shfl_preempt_enable()		preempt_enable()
 

@@ -92,6 +92,7 @@ static inline void cpu_relax(void)
 #define shfl_vcpu_quota_ns(cpu)		(shfl_channel_ok() ? READ_ONCE(shfl_sim.quota_ns[cpu]) : ~0ULL)
 #define shfl_halted_on(cpu)		(shfl_sim.halted_on[cpu])
 #define shfl_publish_wait(lock)		do { (void)(lock); } while (0)
+#define shfl_trace_shuffle(lock, n)	do { (void)(lock); (void)(n); } while (0)
 #define shfl_preempt_disable()		do { } while (0)
 #define shfl_preempt_enable()		do { } while (0)
 

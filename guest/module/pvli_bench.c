@@ -9,8 +9,9 @@
  * the same time, each on its own locks with its own threads).
  *
  * Each thread is a kthread bound to a CPU (thread i to CPU i mod the
- * online CPUs) that loops: pick a lock, take it (the time this takes is
- * the acquire latency), inside check that nobody else is (an owner
+ * online CPUs) that loops: pick a lock, take it (the time until it is
+ * held is the acquire latency; the tracing and publishing that follow are
+ * not in it), inside check that nobody else is (an owner
  * field) and update a counter non-atomically, spin for the critical
  * section, release, spin for the non-critical section.  Spinning is a
  * loop calibrated against local_clock() at the start of each run, not
@@ -38,6 +39,7 @@
 #include <linux/vmalloc.h>
 
 #include "pvli_lock.h"
+#include "pvli_trace_hooks.h"
 #include "pvlockinfo.h"
 
 #define BENCH_MAX_POLICIES	8
@@ -81,6 +83,8 @@ struct bench_lock {
 		struct mcs_lock mcs;
 		struct pvli_lock pv;
 	};
+	int trace_holder;	/* native, mcs: holder's CPU while traced */
+	atomic_t trace_waiters;	/* native, mcs: see pvli_trace_hooks.h */
 	/* Checked and written only inside the critical section. */
 	int owner ____cacheline_aligned;
 	u64 counter;
@@ -89,29 +93,74 @@ struct bench_lock {
 struct lock_ops {
 	const char *name;
 	void (*init)(struct bench_lock *bl, const struct shfl_policy *pol);
-	void (*lock)(struct bench_lock *bl, struct mcs_node *node);
+	/*
+	 * Returns whether it had to wait (its fast path failed); sets
+	 * *@held_ns to local_clock() once the lock is held, before the
+	 * tracing and publishing that follow, so latency is the lock's own.
+	 */
+	bool (*lock)(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns);
 	void (*unlock)(struct bench_lock *bl, struct mcs_node *node);
 };
+
+/*
+ * The baselines record their holder's CPU for the wait tracepoint (the
+ * pvli locks keep it in the lock), only while the tracepoint is on.
+ */
+static bool baseline_wait(struct bench_lock *bl, u32 policy, u64 start)
+{
+	bool counted;
+
+	preempt_disable();
+	counted = pvli_trace_wait(bl, &bl->trace_waiters, policy, READ_ONCE(bl->trace_holder),
+				  start);
+	preempt_enable();
+	return counted;
+}
+
+static void baseline_acquired(struct bench_lock *bl, u32 policy, bool counted)
+{
+	if (pvli_trace_wants_holder())
+		WRITE_ONCE(bl->trace_holder, smp_processor_id());
+	pvli_trace_acquired(bl, &bl->trace_waiters, policy, counted);
+	pvli_publish_hold(1);
+}
+
+static void baseline_release(struct bench_lock *bl, u32 policy)
+{
+	pvli_publish_hold(-1);
+	if (pvli_trace_wants_holder())
+		WRITE_ONCE(bl->trace_holder, PVLI_TP_NO_CPU);
+	pvli_trace_release(bl, &bl->trace_waiters, policy);
+}
 
 static void native_init(struct bench_lock *bl, const struct shfl_policy *pol)
 {
 	spin_lock_init(&bl->native);
 }
 
-static void native_lock(struct bench_lock *bl, struct mcs_node *node)
+static bool native_lock(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns)
 {
+	u64 start = pvli_trace_start();
+	bool waited = false, counted = false;
+
 	/* Publish a wait only when there is one, like the other locks. */
 	if (!spin_trylock(&bl->native)) {
+		counted = baseline_wait(bl, PVLI_TP_NATIVE, start);
 		pvli_publish_wait((u64)(unsigned long)bl);
 		spin_lock(&bl->native);
+		*held_ns = local_clock();
 		pvli_publish_wait(0);
+		waited = true;
+	} else {
+		*held_ns = local_clock();
 	}
-	pvli_publish_hold(1);
+	baseline_acquired(bl, PVLI_TP_NATIVE, counted);
+	return waited;
 }
 
 static void native_unlock(struct bench_lock *bl, struct mcs_node *node)
 {
-	pvli_publish_hold(-1);
+	baseline_release(bl, PVLI_TP_NATIVE);
 	spin_unlock(&bl->native);
 }
 
@@ -120,26 +169,40 @@ static void mcs_init(struct bench_lock *bl, const struct shfl_policy *pol)
 	mcs_lock_init(&bl->mcs);
 }
 
-static void mcs_lock_op(struct bench_lock *bl, struct mcs_node *node)
+static bool mcs_lock_op(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns)
 {
-	mcs_lock(&bl->mcs, node);
-	pvli_publish_hold(1);
+	u64 start = pvli_trace_start();
+	bool waited = false, counted = false;
+
+	if (!mcs_trylock(&bl->mcs, node)) {
+		counted = baseline_wait(bl, PVLI_TP_MCS, start);
+		mcs_lock(&bl->mcs, node);
+		waited = true;
+	}
+	*held_ns = local_clock();
+	baseline_acquired(bl, PVLI_TP_MCS, counted);
+	return waited;
 }
 
 static void mcs_unlock_op(struct bench_lock *bl, struct mcs_node *node)
 {
-	pvli_publish_hold(-1);
+	baseline_release(bl, PVLI_TP_MCS);
 	mcs_unlock(&bl->mcs, node);
 }
 
 static void shfl_init_op(struct bench_lock *bl, const struct shfl_policy *pol)
 {
 	shfl_lock_init(&bl->pv.shfl, pol);
+	atomic_set(&bl->pv.trace_waiters, 0);
 }
 
-static void shfl_lock_op(struct bench_lock *bl, struct mcs_node *node)
+static bool shfl_lock_op(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns)
 {
-	pvli_lock(&bl->pv);
+	bool counted, waited = __pvli_lock_acquire(&bl->pv, &counted);
+
+	*held_ns = local_clock();
+	__pvli_lock_acquired(&bl->pv, counted);
+	return waited;
 }
 
 static void shfl_unlock_op(struct bench_lock *bl, struct mcs_node *node)
@@ -150,9 +213,11 @@ static void shfl_unlock_op(struct bench_lock *bl, struct mcs_node *node)
 static void broken_init(struct bench_lock *bl, const struct shfl_policy *pol) { }
 
 /* Excludes no one: the checks must see it. */
-static void broken_lock(struct bench_lock *bl, struct mcs_node *node)
+static bool broken_lock(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns)
 {
 	preempt_disable();
+	*held_ns = local_clock();
+	return false;
 }
 
 static void broken_unlock(struct bench_lock *bl, struct mcs_node *node)
@@ -186,6 +251,8 @@ struct bench_thread {
 	u64 count;
 	u64 violations;
 	u64 max_wait;
+	u64 wait_ns;			/* sum of all acquire latencies */
+	u64 waits, waits_ns;		/* acquisitions that waited, and their latencies */
 	u32 hist[HIST_BUCKETS];
 };
 
@@ -251,7 +318,8 @@ static int bench_thread_fn(void *arg)
 
 	while (!READ_ONCE(run->stop) && !kthread_should_stop()) {
 		struct bench_lock *bl = &bp->locks[run->p.locks > 1 ? seed % run->p.locks : 0];
-		u64 cs = run->cs_iters, ncs = run->ncs_iters, t0, wait;
+		u64 cs = run->cs_iters, ncs = run->ncs_iters, t0, held, wait;
+		bool waited;
 
 		seed = next_pseudo_random32(seed);
 		if (run->p.torture) {
@@ -259,8 +327,8 @@ static int bench_thread_fn(void *arg)
 			ncs = ncs ? (seed >> 7) % (ncs + 1) : 0;
 		}
 		t0 = local_clock();
-		bp->ops->lock(bl, &node);
-		wait = local_clock() - t0;
+		waited = bp->ops->lock(bl, &node, &held);
+		wait = held - t0;
 
 		if (READ_ONCE(bl->owner) != -1)
 			t->violations++;
@@ -273,6 +341,11 @@ static int bench_thread_fn(void *arg)
 		bp->ops->unlock(bl, &node);
 
 		t->count++;
+		t->wait_ns += wait;
+		if (waited) {
+			t->waits++;
+			t->waits_ns += wait;
+		}
 		t->hist[hist_bucket(wait)]++;
 		if (wait > t->max_wait)
 			t->max_wait = wait;
@@ -431,6 +504,7 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 {
 	static u32 hist[HIST_BUCKETS];	/* under bench_mutex */
 	u64 total = 0, sumsq = 0, maxw = 0, viol = 0, seen = 0, elapsed;
+	u64 wait_ns = 0, waits = 0, waits_ns = 0;
 	u64 pct[3] = { 0 }, pct_rank[3];
 	const u64 pct_per_mille[3] = { 500, 990, 999 };
 	unsigned int i, n = run->p.threads;
@@ -445,6 +519,9 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 		sumsq += t->count * t->count;
 		maxw = max(maxw, t->max_wait);
 		viol += t->violations;
+		wait_ns += t->wait_ns;
+		waits += t->waits;
+		waits_ns += t->waits_ns;
 		for (int b = 0; b < HIST_BUCKETS; b++)
 			hist[b] += t->hist[b];
 	}
@@ -473,6 +550,9 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 	seq_buf_printf(s, "],\"fairness\":%llu.%04llu,\"lat_ns\":{\"p50\":%llu,\"p99\":%llu,"
 		       "\"p999\":%llu,\"max\":%llu},\"violations\":%llu,",
 		       fair / 10000, fair % 10000, pct[0], pct[1], pct[2], maxw, viol);
+	/* waits: the fast path failed; what pvlocktrace sees as a wait. */
+	seq_buf_printf(s, "\"wait_ns\":%llu,\"waits\":%llu,\"waits_ns\":%llu,",
+		       wait_ns, waits, waits_ns);
 	/*
 	 * Core events are counted per CPU for all policies together: exact
 	 * for a run of one policy, the sum when several run at once.
@@ -546,6 +626,8 @@ static int bench_run(char *params)
 		for (unsigned int l = 0; l < run->p.locks; l++) {
 			bp->ops->init(&bp->locks[l], bp->pol);
 			bp->locks[l].owner = -1;
+			bp->locks[l].trace_holder = PVLI_TP_NO_CPU;
+			atomic_set(&bp->locks[l].trace_waiters, 0);
 		}
 	}
 

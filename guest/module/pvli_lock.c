@@ -20,9 +20,11 @@
  */
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/preempt.h>
 #include <linux/string.h>
 
 #include "pvli_lock.h"
+#include "pvli_trace_hooks.h"
 
 static const struct shfl_policy *const policies[] = {
 	&shfl_policy_shfl,
@@ -40,6 +42,20 @@ const struct shfl_policy *pvli_lock_policy(const char *name)
 	return NULL;
 }
 
+/* The tracepoints' number for @pol (include/pvli_trace_ids.h). */
+u32 pvli_lock_trace_policy(const struct shfl_policy *pol)
+{
+	if (pol == &shfl_policy_shfl)
+		return PVLI_TP_SHFL;
+	if (pol == &shfl_policy_shfl_pv)
+		return PVLI_TP_SHFL_PV;
+	if (pol == &shfl_policy_shfl_quota)
+		return PVLI_TP_SHFL_QUOTA;
+	if (pol == &shfl_policy_pvspin)
+		return PVLI_TP_PVSPIN;
+	return PVLI_TP_OTHER;
+}
+
 /**
  * pvli_lock_init - initialise a lock
  * @lock: the lock
@@ -54,9 +70,43 @@ int pvli_lock_init(struct pvli_lock *lock, const char *policy)
 	if (!pol)
 		return -EINVAL;
 	shfl_lock_init(&lock->shfl, pol);
+	atomic_set(&lock->trace_waiters, 0);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pvli_lock_init);
+
+/*
+ * pvli_lock() in two halves, so the harness can time the moment the lock
+ * is held, apart from the accounting after it.  __pvli_lock_acquire()
+ * returns whether it had to wait (the fast path failed); the wait event
+ * fires between the failed fast path and the queue, with preemption off
+ * so that it reads this CPU's own steal clock.  @counted says whether
+ * this waiter was counted for tracing; pass it to __pvli_lock_acquired().
+ */
+bool __pvli_lock_acquire(struct pvli_lock *lock, bool *counted)
+{
+	u64 start = pvli_trace_start();
+	bool waited = false;
+
+	*counted = false;
+	preempt_disable();
+	if (!shfl_trylock(&lock->shfl)) {
+		*counted = pvli_trace_wait(lock, &lock->trace_waiters,
+					   pvli_lock_trace_policy(lock->shfl.policy),
+					   shfl_holder_cpu(&lock->shfl), start);
+		shfl_lock(&lock->shfl);
+		waited = true;
+	}
+	preempt_enable();	/* the lock keeps its own count */
+	return waited;
+}
+
+void __pvli_lock_acquired(struct pvli_lock *lock, bool counted)
+{
+	pvli_trace_acquired(lock, &lock->trace_waiters,
+			    pvli_lock_trace_policy(lock->shfl.policy), counted);
+	pvli_publish_hold(1);
+}
 
 /**
  * pvli_lock - acquire a lock, waiting as its policy says
@@ -67,8 +117,10 @@ EXPORT_SYMBOL_GPL(pvli_lock_init);
  */
 void pvli_lock(struct pvli_lock *lock)
 {
-	shfl_lock(&lock->shfl);
-	pvli_publish_hold(1);
+	bool counted;
+
+	__pvli_lock_acquire(lock, &counted);
+	__pvli_lock_acquired(lock, counted);
 }
 EXPORT_SYMBOL_GPL(pvli_lock);
 
@@ -82,6 +134,8 @@ bool pvli_trylock(struct pvli_lock *lock)
 {
 	if (!shfl_trylock(&lock->shfl))
 		return false;
+	pvli_trace_acquired(lock, &lock->trace_waiters,
+			    pvli_lock_trace_policy(lock->shfl.policy), false);
 	pvli_publish_hold(1);
 	return true;
 }
@@ -96,6 +150,8 @@ EXPORT_SYMBOL_GPL(pvli_trylock);
 void pvli_unlock(struct pvli_lock *lock)
 {
 	pvli_publish_hold(-1);
+	pvli_trace_release(lock, &lock->trace_waiters,
+			   pvli_lock_trace_policy(lock->shfl.policy));
 	shfl_unlock(&lock->shfl);
 }
 EXPORT_SYMBOL_GPL(pvli_unlock);

@@ -6,10 +6,13 @@
 #ifndef __PVLI_LOCK_H
 #define __PVLI_LOCK_H
 
+#include <linux/atomic.h>
+
 #include "shfl_lock.h"
 
 struct pvli_lock {
 	struct shfl_lock shfl;
+	atomic_t trace_waiters;		/* traced waiters (pvli_trace_hooks.h) */
 };
 
 int pvli_lock_init(struct pvli_lock *lock, const char *policy);
@@ -17,5 +20,10 @@ void pvli_lock(struct pvli_lock *lock);
 bool pvli_trylock(struct pvli_lock *lock);
 void pvli_unlock(struct pvli_lock *lock);
 const struct shfl_policy *pvli_lock_policy(const char *name);
+
+/* For the harness and the tracepoints. */
+bool __pvli_lock_acquire(struct pvli_lock *lock, bool *counted);
+void __pvli_lock_acquired(struct pvli_lock *lock, bool counted);
+u32 pvli_lock_trace_policy(const struct shfl_policy *pol);
 
 #endif /* __PVLI_LOCK_H */

@@ -40,6 +40,7 @@
 #include <asm/msr.h>
 
 #include "pvlockinfo.h"
+#include "pvli_trace_ids.h"
 
 #define PVLI_WATCH_MS	100
 #define PVLI_SNAPSHOT_TRIES	64
@@ -238,6 +239,32 @@ u64 pvli_vcpu_quota_ns(int cpu)
 	return pvli_quota_left_ns(&h, now);
 }
 EXPORT_SYMBOL_GPL(pvli_vcpu_quota_ns);
+
+/**
+ * pvli_vcpu_steal_ns - @cpu's steal clock now: ns runnable but not running
+ * @cpu: guest CPU
+ *
+ * The record's steal_ns counts up to its last transition; a vCPU that is
+ * preempted now has been stealing since then too.
+ *
+ * Return: host ns, or PVLI_TP_STEAL_UNKNOWN without a live page, or for a
+ * preempted vCPU without a clock.
+ */
+u64 pvli_vcpu_steal_ns(int cpu)
+{
+	struct pvli_vcpu_host h;
+	u64 now;
+
+	if (pvli_vcpu_snapshot(cpu, &h) || h.state == PVLI_STATE_UNKNOWN)
+		return PVLI_TP_STEAL_UNKNOWN;
+	if (h.state != PVLI_STATE_PREEMPTED)
+		return h.steal_ns;
+	now = pvli_host_now_ns();
+	if (!now)
+		return PVLI_TP_STEAL_UNKNOWN;
+	return h.steal_ns + (now > h.last_switch_ns ? now - h.last_switch_ns : 0);
+}
+EXPORT_SYMBOL_GPL(pvli_vcpu_steal_ns);
 
 /* The guest half of this CPU's record, or NULL.  Caller has preemption off. */
 static struct pvli_vcpu_guest *own_guest_half(void)

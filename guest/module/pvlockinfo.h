@@ -20,6 +20,7 @@ bool pvli_vcpu_preempted(int cpu);
 u64 pvli_vcpu_quota_ns(int cpu);
 int pvli_vcpu_snapshot(int cpu, struct pvli_vcpu_host *out);
 u64 pvli_host_now_ns(void);
+u64 pvli_vcpu_steal_ns(int cpu);
 
 /* Publish this vCPU's lock state (the guest half of its record). */
 void pvli_publish_hold(int delta);

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Check pvlocktrace's figures against the lock harness's own.
+
+Reads a guest's output: the harness's JSON lines ({"policy": ...}) and
+pvlocktrace -j's totals ({"interval_s": ...}).  For every policy:
+  - pvlocktrace saw exactly as many waits as the harness counted
+    (acquisitions whose fast path failed);
+  - its parts (holder running, holder preempted, hand-over, unplaced)
+    add up to its wait time;
+  - its wait time is within --tolerance of the harness's, which times
+    the same waits independently (local_clock() around the lock call);
+  - unplaced time is at most --tolerance of the waits.
+And kicks: the lock core's count equals the kick events seen.
+Exit 0 when all hold, 1 otherwise; prints one line per policy.
+"""
+import argparse
+import json
+import sys
+
+PARTS = ("holder_running_ns", "holder_preempted_ns", "handoff_ns", "unplaced_ns")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tolerance", type=float, default=0.05)
+    ap.add_argument("--min-waits", type=int, default=100,
+                    help="each policy must have waited at least this often")
+    args = ap.parse_args()
+
+    harness, traced = {}, None
+    for line in sys.stdin:
+        line = line.strip()
+        if line.startswith('{"policy"'):
+            d = json.loads(line)
+            harness[d["policy"]] = d
+        elif line.startswith('{"interval_s"'):
+            traced = {p["policy"]: p for p in json.loads(line)["policies"]}
+    if not harness:
+        print("FAIL: no harness results in the input")
+        return 1
+    if traced is None:
+        print("FAIL: no pvlocktrace JSON in the input")
+        return 1
+
+    ok = True
+    kicks_traced = 0
+    for name, t in traced.items():
+        kicks_traced += t["kicks"]
+    for name, h in harness.items():
+        t = traced.get(name)
+        if t is None:
+            print(f"FAIL {name}: pvlocktrace saw nothing of it")
+            ok = False
+            continue
+        parts = sum(t[k] for k in PARTS)
+        ratio = t["wait_ns"] / h["waits_ns"] if h["waits_ns"] else 0.0
+        split = " ".join(f"{k[:-3]}={100.0 * t[k] / max(t['wait_ns'], 1):.1f}%"
+                         for k in PARTS)
+        print(f"{name}: waits harness={h['waits']} traced={t['waits']} "
+              f"wait_ms harness={h['waits_ns'] / 1e6:.2f} traced={t['wait_ns'] / 1e6:.2f} "
+              f"ratio={ratio:.3f} {split} holder_unknown={t['holder_unknown']}")
+        if h["waits"] < args.min_waits:
+            print(f"FAIL {name}: only {h['waits']} waits; the run shows nothing")
+            ok = False
+        if t["waits"] != h["waits"]:
+            print(f"FAIL {name}: pvlocktrace counted {t['waits']} waits, the harness {h['waits']}")
+            ok = False
+        if parts != t["wait_ns"]:
+            print(f"FAIL {name}: parts add up to {parts} ns, not {t['wait_ns']}")
+            ok = False
+        if abs(ratio - 1.0) > args.tolerance:
+            print(f"FAIL {name}: traced wait time is {ratio:.3f} of the harness's "
+                  f"(tolerance {args.tolerance})")
+            ok = False
+        if t["unplaced_ns"] > args.tolerance * t["wait_ns"]:
+            print(f"FAIL {name}: {t['unplaced_ns']} ns of {t['wait_ns']} could not be placed")
+            ok = False
+    kicks = next(iter(harness.values()))["kicks"]
+    print(f"kicks: lock core {kicks}, traced {kicks_traced}")
+    if kicks != kicks_traced:
+        print("FAIL: kick events differ from the lock core's count")
+        ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# suite: check
+# timeout: 240
+#
+# pvlocktrace in the guest: 4 vCPUs on 2 host CPUs (2x), all six policies
+# at once with 20 us critical sections, traced from before the run to
+# after it.  pvlocktrace must count exactly the waits the harness counted,
+# split each policy's wait time into parts that add up, and agree with
+# the harness's own timing of those waits within 5%
+# (tests/helpers/trace-check.py); kick events must equal the lock core's
+# count.  Then the tool's edges: it attaches in under a second, the
+# module cannot be unloaded while it traces and can be afterwards, and
+# without the module it refuses with a clear message unless
+# --kernel-only, which still works.
+. "$(dirname "$0")/lib.sh"
+
+start_pvlockd
+ALL=native,mcs,shfl,pvspin,shfl-pv,shfl-quota
+
+out=$(vm trace --smp 4 --host-cpus 0-1 --channel on --timeout 200 --run "
+	modprobe pvlockinfo || exit 10
+	for i in \$(seq 50); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+	t0=\$(cut -d' ' -f1 /proc/uptime)
+	pvlocktrace -j >/tmp/trace.json 2>/tmp/trace.err &
+	tp=\$!
+	for i in \$(seq 100); do grep -q 'tracing' /tmp/trace.err && break; sleep 0.05; done
+	t1=\$(cut -d' ' -f1 /proc/uptime)
+	echo \"attach-s=\$(echo \$t0 \$t1 | awk '{ printf \"%.2f\", \$2 - \$1 }')\"
+	cat /tmp/trace.err
+	rmmod pvlockinfo 2>/dev/null; echo rmmod-while-tracing=\$?
+	pvlock-bench -p $ALL -t 4 -c 20000 -n 20000 -d 3000; echo bench-rc=\$?
+	kill -INT \$tp; wait \$tp; echo trace-rc=\$?
+	cat /tmp/trace.json
+	rmmod pvlockinfo; echo rmmod-after=\$?
+	pvlocktrace 1 1 2>&1; echo nomod-rc=\$?
+	pvlocktrace --kernel-only 1 1 >/dev/null 2>&1; echo kernel-only-rc=\$?
+") || fail "guest run failed (exit $?): $out"
+echo "$out" | grep -v '"lat_hist"'
+
+echo "$out" | grep -q '^bench-rc=0$' || fail "harness run failed"
+echo "$out" | grep -q '^trace-rc=0$' || fail "pvlocktrace did not end cleanly on SIGINT"
+echo "$out" | python3 "$PVLI_SRC/tests/helpers/trace-check.py" --tolerance 0.05 ||
+	fail "pvlocktrace disagrees with the harness"
+
+attach=$(echo "$out" | sed -n 's/^attach-s=//p')
+[ -n "$attach" ] || fail "pvlocktrace never said it was tracing"
+awk -v a="$attach" 'BEGIN { exit !(a < 1.0) }' || fail "pvlocktrace took ${attach}s to attach (want < 1 s)"
+note "pvlocktrace attached in ${attach}s (guest clock)"
+
+expect_eq "rmmod while pvlocktrace runs (refused)" "$(echo "$out" | sed -n 's/^rmmod-while-tracing=//p')" 1
+expect_eq "rmmod after pvlocktrace ended" "$(echo "$out" | sed -n 's/^rmmod-after=//p')" 0
+expect_eq "pvlocktrace without the module" "$(echo "$out" | sed -n 's/^nomod-rc=//p')" 1
+echo "$out" | grep -q 'pvlockinfo.ko is not loaded' || fail "no clear message without the module"
+expect_eq "pvlocktrace --kernel-only without the module" \
+	"$(echo "$out" | sed -n 's/^kernel-only-rc=//p')" 0
