@@ -1,16 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Sourced by the bench scripts: the guest side of a policy sweep.
 #
-# guest_sweep_cmd REPS "POLICIES" DUR_MS CS_NS NCS_NS LOCKS JSON_TAG WAIT_TENTHS
+# guest_sweep_cmd REPS "POLICIES" DUR_MS CS_NS NCS_NS LOCKS JSON_TAG WAIT_TENTHS [TRACE]
 #   prints the shell command pvlock-qemu --run gives the guest: load
 #   pvlockinfo.ko, wait up to WAIT_TENTHS/10 s for the channel, then REPS
 #   times run every policy once in turn (A B C .. A B C ..: machine drift hits
 #   all policies alike) with pvlock-bench.  Each result line gets JSON_TAG
 #   (e.g. "config":"2x",) inserted after its opening brace; progress goes to
 #   stderr as "run K/N: POLICY (rep R)".
+#   TRACE=1 adds one more pass with pvlocktrace attached, apart from the
+#   measured reps (tracing costs throughput): per policy a "TRACEDRUN {...}"
+#   line (the harness) and a "TRACE {...}" line (pvlocktrace -j's totals,
+#   tagged with "traced_policy").
 guest_sweep_cmd() {
-	local reps=$1 policies=$2 dur=$3 cs=$4 ncs=$5 locks=$6 tag=$7 wait=$8
-	local n=$(( $(wc -w <<<"$policies") * reps ))
+	local reps=$1 policies=$2 dur=$3 cs=$4 ncs=$5 locks=$6 tag=$7 wait=$8 trace=${9:-0}
+	local n=$(( $(wc -w <<<"$policies") * (reps + trace) ))
 	cat <<EOF_GUEST
 modprobe pvlockinfo || exit 10
 for i in \$(seq $wait); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
@@ -21,6 +25,19 @@ for rep in \$(seq $reps); do
 		echo "run \$k/$n: \$p (rep \$rep)" >&2
 		pvlock-bench -p \$p -d $dur -c $cs -n $ncs -l $locks | sed 's/^{/{$tag/'
 	done
+done
+EOF_GUEST
+	[ "$trace" = 1 ] || return 0
+	cat <<EOF_GUEST
+for p in $policies; do
+	k=\$((k + 1))
+	echo "run \$k/$n: \$p (traced by pvlocktrace)" >&2
+	pvlocktrace -j >/tmp/trace.json 2>/tmp/trace.err &
+	tp=\$!
+	for i in \$(seq 100); do grep -q tracing /tmp/trace.err && break; sleep 0.05; done
+	pvlock-bench -p \$p -d $dur -c $cs -n $ncs -l $locks | sed 's/^{/TRACEDRUN {$tag/'
+	kill -INT \$tp; wait \$tp || cat /tmp/trace.err >&2
+	sed 's/^{/TRACE {$tag"traced_policy":"'\$p'",/' /tmp/trace.json
 done
 EOF_GUEST
 }

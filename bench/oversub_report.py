@@ -5,13 +5,16 @@
 Usage: oversub_report.py OUT-DIR
 
 Reads OUT-DIR/results.jsonl (pvlock-bench objects tagged with "scenario"
-and "config") and OUT-DIR/pvlockstat-*.jsonl (host pvlockstat intervals,
-one file per scenario/config), and writes:
+and "config"), OUT-DIR/pvlockstat-*.jsonl (host pvlockstat intervals,
+one file per scenario/config) and, if the sweep had a traced pass,
+OUT-DIR/trace.jsonl and traced_runs.jsonl (guest pvlocktrace totals and
+the harness's figures for the same runs), and writes:
 
   results.csv     one row per harness run
   summary.md      the table (medians over repetitions, min-max, throughput
                   relative to native and to the same policy at 1x, p99
-                  latency, host LHP/LWP per second) and the targets
+                  latency, host LHP/LWP per second), the wait-time split
+                  from pvlocktrace, and the targets
   summary.txt     the same as plain text (also printed)
   throughput.png  throughput vs oversubscription per policy (overcommit)
   latency_cdf.png acquire latency CDF per policy, one panel per config
@@ -88,6 +91,54 @@ def load_pvlockstat(out):
                                 "lhp_off_ms_s": off / 1e6 / secs,
                                 "steal_ms_s": steal / 1e6 / secs}
     return host
+
+
+def load_split(out):
+    """Wait-time split per (scenario, config, policy) from the traced pass."""
+    split = {}
+    harness = {}
+    for name in ("trace.jsonl", "traced_runs.jsonl"):
+        path = os.path.join(out, name)
+        if not os.path.exists(path):
+            return {}
+        with open(path) as f:
+            for line in f:
+                try:
+                    d = json.loads(line)
+                except ValueError:
+                    continue
+                key = (d.get("scenario"), d.get("config"))
+                if name == "traced_runs.jsonl":
+                    harness[key + (d.get("policy"),)] = d
+                    continue
+                pol = d.get("traced_policy")
+                for p in d.get("policies", []):
+                    if p["policy"] == pol:
+                        split[key + (pol,)] = p
+    for key, p in split.items():
+        h = harness.get(key, {})
+        p["harness_waits_ns"] = h.get("waits_ns")
+    return split
+
+
+SPLIT_HEAD = ["scenario", "config", "policy", "waits", "wait ms", "holder run %",
+              "holder preempted %", "hand-over %", "self preempted %", "halts", "kicks",
+              "vs harness"]
+
+
+def split_cells(key, p):
+    w = max(p["wait_ns"], 1)
+    hw = p.get("harness_waits_ns")
+    return [key[0], key[1], key[2], str(p["waits"]), f"{p['wait_ns'] / 1e6:.1f}",
+            f"{100 * p['holder_running_ns'] / w:.1f}",
+            f"{100 * p['holder_preempted_ns'] / w:.1f}",
+            f"{100 * p['handoff_ns'] / w:.1f}",
+            f"{100 * p['waiter_preempted_ns'] / w:.1f}", str(p["halts"]), str(p["kicks"]),
+            f"{p['wait_ns'] / hw:.3f}" if hw else "-"]
+
+
+def split_order(split):
+    return sorted(split, key=lambda k: (k[0], k[1], ORDER.index(k[2]) if k[2] in ORDER else 99))
 
 
 def groups(runs):
@@ -188,7 +239,7 @@ def cells(r):
             fmt(r["lwp_s"], ".1f"), str(r["n"])]
 
 
-def write_text(rows, tgts, host, bad):
+def write_text(rows, tgts, host, bad, split):
     widths = [10, 7, 10, 12, 21, 9, 6, 9, 8, 8, 8, 2]
     lines = ["  ".join(h.rjust(w) if i > 2 else h.ljust(w)
                        for i, (h, w) in enumerate(zip(HEAD, widths)))]
@@ -205,6 +256,14 @@ def write_text(rows, tgts, host, bad):
             lines.append(f"  {s:10} {c:6} LHP/s {h['lhp_s']:8.1f}  LWP/s {h['lwp_s']:8.1f}"
                          f"  preempted-holder off-CPU {h['lhp_off_ms_s']:7.1f} ms/s"
                          f"  steal {h['steal_ms_s']:7.1f} ms/s")
+    if split:
+        lines += ["", "guest pvlocktrace, one traced run per policy: where wait time went"]
+        widths = [10, 7, 10, 6, 9, 12, 18, 11, 16, 6, 6, 10]
+        lines.append("  ".join(h.rjust(w) if i > 2 else h.ljust(w)
+                               for i, (h, w) in enumerate(zip(SPLIT_HEAD, widths))))
+        for key in split_order(split):
+            lines.append("  ".join(c.rjust(w) if i > 2 else c.ljust(w) for i, (c, w) in
+                                   enumerate(zip(split_cells(key, split[key]), widths))))
     lines += ["", "targets:"]
     for what, got, want, verdict in tgts:
         lines.append(f"  {what:42} {got:>9}  (target {want}): {verdict}")
@@ -216,7 +275,7 @@ def write_text(rows, tgts, host, bad):
     return "\n".join(lines) + "\n"
 
 
-def write_md(rows, tgts, host):
+def write_md(rows, tgts, host, split):
     md = ["# vCPU oversubscription sweep", "",
           "Medians over repetitions; `vs 1x` is the same policy's throughput in the "
           "overcommit 1x run (2 vCPUs on 2 host CPUs). LHP/LWP per second are the "
@@ -230,6 +289,17 @@ def write_md(rows, tgts, host):
         for (s, c), h in sorted(host.items()):
             md.append(f"| {s} | {c} | {h['lhp_s']:.1f} | {h['lwp_s']:.1f} | "
                       f"{h['lhp_off_ms_s']:.1f} | {h['steal_ms_s']:.1f} |")
+    if split:
+        md += ["", "## Where wait time went (guest pvlocktrace)", "",
+               "One extra run per policy with pvlocktrace attached (not in the throughput "
+               "figures: tracing costs throughput). Waits are acquisitions whose fast path "
+               "failed; their time splits into holder running, holder's vCPU preempted "
+               "by the host, and hand-over (the lock between holders, typically to a "
+               "waiter whose vCPU is not running). `self preempted` is the waiters' own "
+               "steal during their waits. `vs harness`: pvlocktrace's total wait over "
+               "the harness's own timing of the same waits.", "",
+               "| " + " | ".join(SPLIT_HEAD) + " |", "|" + "---|" * len(SPLIT_HEAD)]
+        md += ["| " + " | ".join(split_cells(k, split[k])) + " |" for k in split_order(split)]
     md += ["", "## Targets", "", "| target | measured | wanted | verdict |", "|---|---|---|---|"]
     md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tgts]
     md += ["", "Plots: throughput.png, latency_cdf.png, lhp_rate.png.", ""]
@@ -347,14 +417,15 @@ def main():
     if not runs:
         sys.exit(f"oversub_report: {path} holds no harness result")
     host = load_pvlockstat(out)
+    split = load_split(out)
     rows, tput, p99 = table(runs)
     tgts = targets(tput, p99)
     write_csv(out, runs)
-    text = write_text(rows, tgts, host, bad)
+    text = write_text(rows, tgts, host, bad, split)
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write(text)
     with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write(write_md(rows, tgts, host))
+        f.write(write_md(rows, tgts, host, split))
     print(text, end="")
     print(plots(out, runs, rows, tput))
 

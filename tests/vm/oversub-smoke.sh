@@ -7,7 +7,8 @@
 # seconds-long sweep (overcommit 1x, native and shfl-pv, one 300 ms rep);
 # every output file must exist and parse: raw JSON lines with the
 # harness's fields, the CSV, the markdown and text summaries with the
-# targets, the host pvlockstat intervals, and three PNG plots.
+# targets, the host pvlockstat intervals, the guest pvlocktrace split of
+# the traced pass, and three PNG plots.
 . "$(dirname "$0")/lib.sh"
 
 start_pvlockd
@@ -28,6 +29,15 @@ grep -q '^## Targets' "$out/summary.md" || fail "summary.md has no targets"
 grep -q '1x: shfl-pv / shfl throughput\|^targets:' "$out/summary.txt" || fail "summary.txt"
 jq -s -e 'length >= 1 and all(.[]; has("vms"))' "$out/pvlockstat-overcommit_1x.jsonl" >/dev/null ||
 	fail "pvlockstat output missing or unparsable"
+# The traced pass: a pvlocktrace total and the harness's figures per policy.
+expect_eq "traced policies in trace.jsonl" \
+	"$(jq -r .traced_policy "$out/trace.jsonl" | sort | tr '\n' ' ')" "native shfl-pv "
+jq -e -s 'length == 2 and all(.[]; .waits_ns >= 0 and .scenario == "overcommit")' \
+	"$out/traced_runs.jsonl" >/dev/null || fail "traced_runs.jsonl missing or unparsable"
+jq -e -s '[.[] | .traced_policy as $p | .policies[] | select(.policy == $p) |
+	.holder_running_ns + .holder_preempted_ns + .handoff_ns + .unplaced_ns == .wait_ns] |
+	length == 2 and all' "$out/trace.jsonl" >/dev/null || fail "trace.jsonl: a split does not add up"
+grep -q '^## Where wait time went' "$out/summary.md" || fail "summary.md has no wait-time split"
 for p in throughput latency_cdf lhp_rate; do
 	[ "$(head -c 8 "$out/$p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
 		fail "$p.png is not a PNG"
