@@ -146,6 +146,7 @@ done
 # ---- cleanup: whatever is running when we stop, we stop ----------------------
 . bench/pvlockd_session.sh
 . bench/guest_sweep.sh
+. bench/cgroup_cap.sh
 vm_pid= stat_pid= noise_pid= cgroup= cur_name=
 stop_vm() { # pid name
 	[ -n "$1" ] || return 0
@@ -160,10 +161,7 @@ cleanup_cell() {
 	[ -n "$stat_pid" ] && { kill -INT "$stat_pid" 2>/dev/null; wait "$stat_pid" 2>/dev/null; }
 	stop_vm "$vm_pid" "$cur_name"
 	stop_vm "$noise_pid" "oversub-noise-$$"
-	if [ -n "$cgroup" ]; then
-		# a cgroup can only go once its tasks have left
-		for _ in $(seq 50); do rmdir "$cgroup" 2>/dev/null && break; sleep 0.1; done
-	fi
+	[ -n "$cgroup" ] && cgroup_uncap "$cgroup"
 	stat_pid= vm_pid= noise_pid= cgroup=
 }
 cleanup() {
@@ -179,23 +177,6 @@ step "host: pvlockd (the channel's daemon)"
 pvlockd_session_start || exit 1
 
 # ---- scenario pieces -----------------------------------------------------------
-# cap_cgroup: a CFS bandwidth cap of one CPU; prints the directory.
-cap_cgroup() {
-	local d
-	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then	# cgroup v2
-		d=/sys/fs/cgroup/pvli-oversub-$$
-		grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control ||
-			echo +cpu >/sys/fs/cgroup/cgroup.subtree_control || return 1
-		mkdir "$d" && echo "100000 100000" >"$d/cpu.max" || return 1
-	else
-		d=/sys/fs/cgroup/cpu/pvli-oversub-$$
-		[ -d /sys/fs/cgroup/cpu ] || { echo "no cpu cgroup controller mounted" >&2; return 1; }
-		mkdir "$d" && echo 100000 >"$d/cpu.cfs_period_us" &&
-			echo 100000 >"$d/cpu.cfs_quota_us" || return 1
-	fi
-	echo "$d"
-}
-
 start_noise() {
 	host/pvlock-qemu -q --name "oversub-noise-$$" --smp 2 --host-cpus 0-1 --channel off \
 		--timeout 0 --console-log "$out/noise.console" \
@@ -239,7 +220,7 @@ run_cell() { # scenario level workload config tag
 		start_noise || return 1
 	fi
 	if [ "$scen" = capped ]; then
-		cgroup=$(cap_cgroup) || { echo "$prog: cannot set up the CPU cap cgroup" >&2; return 1; }
+		cgroup=$(cgroup_cap "pvli-oversub-$$" 100000 100000) || { echo "$prog: cannot set up the CPU cap cgroup" >&2; return 1; }
 		echo "  CFS bandwidth cap: one CPU's worth ($cgroup)"
 	fi
 

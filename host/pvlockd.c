@@ -175,12 +175,15 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
+/* sched_switch, sched_wakeup, sched_process_exit, the repair, the tick. */
+#define NR_LINKS 5
+
 static int bpf_setup(struct host_sched_bpf **out)
 {
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	bool exit_tp = btf && have_sched_exit_tp();
 	struct host_sched_bpf *skel;
-	struct prog_link links[4];
+	struct prog_link links[NR_LINKS];
 	char path[256];
 	int err;
 
@@ -211,12 +214,15 @@ static int bpf_setup(struct host_sched_bpf **out)
 	else
 		links[3] = (struct prog_link){ "sched_stat_runtime", skel->progs.pvli_runtime_btf,
 					       skel->progs.pvli_runtime_raw };
+	/* The host's tick, to which run quotas are rounded (host_sched.bpf.c). */
+	links[4] = (struct prog_link){ "hrtimer_expire_entry", skel->progs.pvli_tick_btf,
+				       skel->progs.pvli_tick_raw };
 	bpf_program__set_autoload(skel->progs.pvli_sched_exit_btf, false);
 	bpf_program__set_autoload(skel->progs.pvli_sched_exit_raw, false);
 	bpf_program__set_autoload(skel->progs.pvli_runtime_btf, false);
 	bpf_program__set_autoload(skel->progs.pvli_runtime_raw, false);
 	/* tp_btf needs kernel BTF; raw_tp works without it. */
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NR_LINKS; i++) {
 		bpf_program__set_autoload(links[i].btf, btf);
 		bpf_program__set_autoload(links[i].raw, !btf);
 	}
@@ -232,7 +238,7 @@ static int bpf_setup(struct host_sched_bpf **out)
 		goto cleanup;
 	}
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < NR_LINKS; i++) {
 		struct bpf_program *prog = btf ? links[i].btf : links[i].raw;
 		struct bpf_link *link;
 

@@ -133,8 +133,10 @@ struct pvli_vcpu_host {
 	__u64 last_switch_ns;	/* host ns of the last state change */
 	/*
 	 * Run time left at last_switch_ns before the host takes the pCPU
-	 * away: min(EEVDF slice left, CFS bandwidth runtime left).  Valid in
-	 * state RUNNING; PVLI_QUOTA_UNKNOWN when it cannot be bounded.
+	 * away: min(EEVDF slice left, CFS bandwidth runtime left), rounded
+	 * up to the host CPU's next scheduler tick at or after that (when
+	 * the host notices; see to_tick() in bpf/host_sched.bpf.c).  Valid
+	 * in state RUNNING; PVLI_QUOTA_UNKNOWN when it cannot be bounded.
 	 */
 	__u64 quota_ns;
 	__u64 steal_ns;		/* total ns runnable but not running */

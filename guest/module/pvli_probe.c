@@ -18,6 +18,14 @@
  *     of at least min_us, so the guest's view of an
  *     injected preemption can be compared with what the host did.
  *
+ *   echo "cpu=1 ms=5000" > /sys/kernel/debug/pvlockinfo/quota
+ *   cat .../quota
+ *     a kthread on vCPU 1 keeps it busy for 5 s and, again and again,
+ *     asks the page how much run quota vCPU 1 has left (the prediction),
+ *     then spins until the host preempts it and measures, with the
+ *     host's clock, how long that took (the truth); it reports the
+ *     absolute error's median and p95 next to the median quota.
+ *
  * The writes block until the probe ends.  The watcher times intervals
  * with the host's own clock (the record's steal counter, see watch_fn()),
  * so its figures do not depend on how the watching vCPU was scheduled.
@@ -29,6 +37,7 @@
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "pvlockinfo.h"
@@ -36,10 +45,12 @@
 
 #define PROBE_MAX_MS		20000	/* under the soft-lockup threshold */
 #define WATCH_MAX_INTERVALS	1024
+#define QUOTA_MAX_SAMPLES	4096
 
 /* One probe of each kind at a time; a hold and a watch may overlap. */
 static DEFINE_MUTEX(hold_lock);
 static DEFINE_MUTEX(watch_lock);
+static DEFINE_MUTEX(quota_lock);
 
 /* key=value parser shared by both files: fills @vals for @keys, in order. */
 static int parse_kv(char *buf, const char *const *keys, unsigned int *vals, int n)
@@ -309,6 +320,180 @@ static int watch_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* ---- quota ------------------------------------------------------------------ */
+
+struct quota_run {
+	u64 end_ns;
+	u64 unknown;		/* no quota known (uncapped and uncontended, no clock) */
+	u64 blocked;		/* the vCPU blocked (not preempted) first: no truth */
+	u64 missed;		/* several switches between two reads: no truth */
+	u32 nr;
+	s64 err_ns[QUOTA_MAX_SAMPLES];	/* predicted - actual */
+	u64 pred_ns[QUOTA_MAX_SAMPLES];
+	u64 actual_ns[QUOTA_MAX_SAMPLES];
+	struct completion done;
+};
+
+static struct quota_run *last_quota;
+
+/*
+ * One sample: the quota the page promises now (host clock), then spin
+ * reading our own record until it changes, which it can only do while we
+ * are off the pCPU.  If exactly one switch-out and switch-in happened and
+ * it was a preemption (preempt_count + 1), the switch-out was at the new
+ * last_switch_ns (the switch-in) minus the wait the host added to steal.
+ * A block (TCG vCPU threads block on QEMU's locks) ends the run quota the
+ * host computed too, but it is not what the prediction is about: skipped.
+ */
+static void quota_sample(struct quota_run *q, int cpu)
+{
+	struct pvli_vcpu_host a, b;
+	u64 now, pred, out;
+
+	if (pvli_vcpu_snapshot(cpu, &a) || a.state != PVLI_STATE_RUNNING)
+		return;
+	now = pvli_host_now_ns();
+	pred = now ? pvli_quota_left_ns(&a, now) : PVLI_QUOTA_UNKNOWN;
+	if (pred == PVLI_QUOTA_UNKNOWN) {
+		q->unknown++;
+		return;
+	}
+	do {
+		cpu_relax();
+		if (pvli_vcpu_snapshot(cpu, &b))
+			return;
+	} while (b.seq == a.seq && ktime_get_ns() < q->end_ns);
+	if (b.seq == a.seq)
+		return;
+	if (b.seq - a.seq != 4 || b.preempt_count != a.preempt_count + 1) {
+		if (b.preempt_count == a.preempt_count)
+			q->blocked++;
+		else
+			q->missed++;
+		return;
+	}
+	out = b.last_switch_ns - (b.steal_ns - a.steal_ns);
+	if (q->nr < QUOTA_MAX_SAMPLES && out >= now) {
+		q->pred_ns[q->nr] = pred;
+		q->actual_ns[q->nr] = out - now;
+		q->err_ns[q->nr++] = (s64)pred - (s64)(out - now);
+	}
+}
+
+static int quota_fn(void *arg)
+{
+	struct quota_run *q = arg;
+	int cpu = smp_processor_id();
+	u32 seed = 1;
+
+	while (ktime_get_ns() < q->end_ns && q->nr < QUOTA_MAX_SAMPLES) {
+		/* Start samples at spread-out points of a slice: 0-2 ms in. */
+		u64 until = ktime_get_ns() + (seed % 2000) * NSEC_PER_USEC;
+
+		seed = seed * 1103515245 + 12345;
+		while (ktime_get_ns() < until)
+			cpu_relax();
+		preempt_disable();
+		quota_sample(q, cpu);
+		preempt_enable();
+		cond_resched();
+	}
+	complete(&q->done);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The value at per-mille @pm of sorted @v[@n]. */
+static u64 pct_of(const u64 *v, u32 n, u32 pm)
+{
+	return n ? v[min_t(u32, n - 1, (u64)n * pm / 1000)] : 0;
+}
+
+static ssize_t quota_write(struct file *f, const char __user *ubuf, size_t len, loff_t *off)
+{
+	static const char *const keys[] = { "cpu", "ms" };
+	unsigned int v[2] = { UINT_MAX, 5000 };
+	struct task_struct *t;
+	struct quota_run *q;
+	char buf[64];
+	int ret;
+
+	ret = copy_params(ubuf, len, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (parse_kv(buf, keys, v, 2) || v[0] >= nr_cpu_ids || !cpu_online(v[0]) ||
+	    !v[1] || v[1] > PROBE_MAX_MS)
+		return -EINVAL;
+	if (!pvli_available())
+		return -ENODEV;
+	q = kvzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return -ENOMEM;
+	q->end_ns = ktime_get_ns() + (u64)v[1] * NSEC_PER_MSEC;
+	init_completion(&q->done);
+
+	mutex_lock(&quota_lock);
+	t = kthread_create_on_cpu(quota_fn, q, v[0], "pvli_quota/%u");
+	if (IS_ERR(t)) {
+		ret = PTR_ERR(t);
+		kvfree(q);
+	} else {
+		wake_up_process(t);
+		wait_for_completion(&q->done);
+		kvfree(last_quota);
+		last_quota = q;
+	}
+	mutex_unlock(&quota_lock);
+	return ret ?: len;
+}
+
+static int quota_show(struct seq_file *m, void *v)
+{
+	struct quota_run *q;
+	u64 *abs_err, *pred, *actual;
+
+	mutex_lock(&quota_lock);
+	q = last_quota;
+	if (!q) {
+		seq_puts(m, "no run yet: echo 'cpu=N ms=M' > quota\n");
+		goto out;
+	}
+	abs_err = kvmalloc_array(3 * (size_t)QUOTA_MAX_SAMPLES, sizeof(u64), GFP_KERNEL);
+	if (!abs_err) {
+		seq_puts(m, "out of memory\n");
+		goto out;
+	}
+	pred = abs_err + QUOTA_MAX_SAMPLES;
+	actual = pred + QUOTA_MAX_SAMPLES;
+	for (u32 i = 0; i < q->nr; i++) {
+		abs_err[i] = q->err_ns[i] < 0 ? -q->err_ns[i] : q->err_ns[i];
+		pred[i] = q->pred_ns[i];
+		actual[i] = q->actual_ns[i];
+	}
+	sort(abs_err, q->nr, sizeof(u64), cmp_u64, NULL);
+	sort(pred, q->nr, sizeof(u64), cmp_u64, NULL);
+	sort(actual, q->nr, sizeof(u64), cmp_u64, NULL);
+	seq_printf(m, "samples %u unknown %llu blocked %llu missed %llu\n", q->nr, q->unknown,
+		   q->blocked, q->missed);
+	seq_printf(m, "abs_err_us p50 %llu p95 %llu\n", pct_of(abs_err, q->nr, 500) / 1000,
+		   pct_of(abs_err, q->nr, 950) / 1000);
+	seq_printf(m, "predicted_us p50 %llu actual_us p50 %llu max %llu\n",
+		   pct_of(pred, q->nr, 500) / 1000, pct_of(actual, q->nr, 500) / 1000,
+		   pct_of(actual, q->nr, 1000) / 1000);
+	for (u32 i = 0; i < q->nr; i++)
+		seq_printf(m, "sample %llu %llu\n", q->pred_ns[i], q->actual_ns[i]);
+	kvfree(abs_err);
+out:
+	mutex_unlock(&quota_lock);
+	return 0;
+}
+
 #define PROBE_FOPS(name)							\
 static int name##_open(struct inode *inode, struct file *file)			\
 {										\
@@ -321,11 +506,13 @@ static const struct file_operations name##_fops = {				\
 
 PROBE_FOPS(hold);
 PROBE_FOPS(watch);
+PROBE_FOPS(quota);
 
 int pvli_probe_init(void)
 {
 	debugfs_create_file("hold", 0600, pvli_debugfs_root, NULL, &hold_fops);
 	debugfs_create_file("watch", 0600, pvli_debugfs_root, NULL, &watch_fops);
+	debugfs_create_file("quota", 0600, pvli_debugfs_root, NULL, &quota_fops);
 	return 0;
 }
 
@@ -333,4 +520,6 @@ void pvli_probe_exit(void)
 {
 	kfree(last_watch);
 	last_watch = NULL;
+	kvfree(last_quota);
+	last_quota = NULL;
 }

@@ -12,7 +12,8 @@
 # count.  Then the tool's edges: it attaches in under a second, the
 # module cannot be unloaded while it traces and can be afterwards, and
 # without the module it refuses with a clear message unless
-# --kernel-only, which still works.
+# --kernel-only, which still works.  The events are ordinary trace events:
+# enabled through tracefs (as perf and trace-cmd do) they record waits.
 . "$(dirname "$0")/lib.sh"
 
 start_pvlockd
@@ -32,6 +33,12 @@ out=$(vm trace --smp 4 --host-cpus 0-1 --channel on --timeout 200 --run "
 	pvlock-bench -p $ALL -t 4 -c 20000 -n 20000 -d 3000; echo bench-rc=\$?
 	kill -INT \$tp; wait \$tp; echo trace-rc=\$?
 	cat /tmp/trace.json
+	ev=/sys/kernel/tracing/events/pvlockinfo
+	echo \"tracefs-events=\$(ls \$ev | grep -c '^pvli_')\"
+	echo 1 >\$ev/pvli_lock_wait/enable
+	pvlock-bench -p mcs -t 4 -d 300 >/dev/null
+	echo 0 >\$ev/pvli_lock_wait/enable
+	echo \"tracefs-waits=\$(grep -c 'pvli_lock_wait: lock=' /sys/kernel/tracing/trace)\"
 	rmmod pvlockinfo; echo rmmod-after=\$?
 	pvlocktrace 1 1 2>&1; echo nomod-rc=\$?
 	pvlocktrace --kernel-only 1 1 >/dev/null 2>&1; echo kernel-only-rc=\$?
@@ -48,6 +55,10 @@ attach=$(echo "$out" | sed -n 's/^attach-s=//p')
 awk -v a="$attach" 'BEGIN { exit !(a < 1.0) }' || fail "pvlocktrace took ${attach}s to attach (want < 1 s)"
 note "pvlocktrace attached in ${attach}s (guest clock)"
 
+expect_eq "pvlockinfo events in tracefs" "$(echo "$out" | sed -n 's/^tracefs-events=//p')" 6
+n=$(echo "$out" | sed -n 's/^tracefs-waits=//p')
+[ "${n:-0}" -gt 0 ] || fail "pvli_lock_wait enabled through tracefs recorded nothing"
+note "pvli_lock_wait through tracefs (as perf/trace-cmd use it): $n events"
 expect_eq "rmmod while pvlocktrace runs (refused)" "$(echo "$out" | sed -n 's/^rmmod-while-tracing=//p')" 1
 expect_eq "rmmod after pvlocktrace ended" "$(echo "$out" | sed -n 's/^rmmod-after=//p')" 0
 expect_eq "pvlocktrace without the module" "$(echo "$out" | sed -n 's/^nomod-rc=//p')" 1
