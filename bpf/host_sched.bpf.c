@@ -52,6 +52,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * Field reads from kernel pointers: tp_btf programs (@btf true) may load
+ * them directly, which is cheaper than bpf_probe_read_kernel(); raw_tp
+ * programs must use BPF_CORE_READ.  @btf is always a constant, so each
+ * program keeps only its own kind of read.
+ */
+#define KREAD(btf, ptr, field)	((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
 /* scale_load(1024) on 64-bit: the weight at which vruntime is real time. */
 #define NICE_0_LOAD	(1ULL << 20)
 /* Deepest task-group nesting walked for the quota. */
@@ -78,6 +86,12 @@ static __always_inline struct pvli_vcpu_counters *vcpu_counters(const struct pvl
 #define SEQ_SPIN_MAX	64
 
 /*
+ * The seqlock also covers the record's counters (struct
+ * pvli_vcpu_counters): every writer of a vCPU's counters holds its record's
+ * seqlock, so they are plain increments; only those counted when the lock
+ * could not be taken (racing_writers, dropped) or without a record
+ * (missing_page) are atomic.
+ *
  * Seqlock writer side, multi-writer safe: enter by CAS of seq from even to
  * odd; leave by incrementing it back to even.  Both are lock-prefixed on
  * x86, hence full barriers: the field stores are ordered after the odd seq
@@ -117,10 +131,10 @@ static __always_inline void heartbeat(__u32 slot, __u64 now)
 }
 
 /* Real ns an entity may still run before its EEVDF deadline. */
-static __always_inline __u64 slice_left_ns(struct sched_entity *se)
+static __always_inline __u64 slice_left_ns(struct sched_entity *se, bool btf)
 {
-	__s64 vleft = (__s64)(BPF_CORE_READ(se, deadline) - BPF_CORE_READ(se, vruntime));
-	__u64 weight = BPF_CORE_READ(se, load.weight);
+	__s64 vleft = (__s64)(KREAD(btf, se, deadline) - KREAD(btf, se, vruntime));
+	__u64 weight = KREAD(btf, se, load.weight);
 
 	if (vleft <= 0)
 		return 0;
@@ -134,33 +148,34 @@ static __always_inline __u64 slice_left_ns(struct sched_entity *se)
  * the CFS bandwidth runtime left (local pool + group's global pool) at
  * every capped level.  PVLI_QUOTA_UNKNOWN when nothing bounds it.
  */
-static __always_inline __u64 run_quota_ns(struct task_struct *p)
+static __always_inline __u64 run_quota_ns(struct task_struct *p, bool btf)
 {
 	struct sched_entity *se = &p->se;
 	__u64 quota = PVLI_QUOTA_UNKNOWN;
 
 	for (int i = 0; i < MAX_GROUP_DEPTH && se; i++) {
-		struct cfs_rq *cfs_rq = BPF_CORE_READ(se, cfs_rq);
+		struct cfs_rq *cfs_rq = KREAD(btf, se, cfs_rq);
 
 		if (!cfs_rq)
 			break;
 		if (cfs_rq_nr_queued(cfs_rq) > 1) {
-			__u64 left = slice_left_ns(se);
+			__u64 left = slice_left_ns(se, btf);
 
 			if (left < quota)
 				quota = left;
 		}
 		if (bpf_core_field_exists(cfs_rq->runtime_enabled) &&
-		    BPF_CORE_READ(cfs_rq, runtime_enabled)) {
-			__s64 rem = BPF_CORE_READ(cfs_rq, runtime_remaining) +
-				    (__s64)BPF_CORE_READ(cfs_rq, tg, cfs_bandwidth.runtime);
+		    KREAD(btf, cfs_rq, runtime_enabled)) {
+			struct task_group *tg = KREAD(btf, cfs_rq, tg);
+			__s64 rem = KREAD(btf, cfs_rq, runtime_remaining) +
+				    (__s64)KREAD(btf, tg, cfs_bandwidth.runtime);
 
 			if (rem < 0)
 				rem = 0;
 			if ((__u64)rem < quota)
 				quota = rem;
 		}
-		se = BPF_CORE_READ(se, parent);
+		se = KREAD(btf, se, parent);
 	}
 	return quota;
 }
@@ -188,9 +203,9 @@ struct {
 	__type(value, __u64);
 } last_tick SEC(".maps");
 
-static __always_inline int on_hrtimer(struct hrtimer *t)
+static __always_inline int on_hrtimer(struct hrtimer *t, bool btf)
 {
-	void *fn = BPF_CORE_READ(t, function);
+	void *fn = KREAD(btf, t, function);
 	__u32 zero = 0;
 	__u64 *at;
 
@@ -198,7 +213,7 @@ static __always_inline int on_hrtimer(struct hrtimer *t)
 		return 0;
 	at = bpf_map_lookup_elem(&last_tick, &zero);
 	if (at)
-		*at = BPF_CORE_READ(t, node.expires);
+		*at = KREAD(btf, t, node.expires);
 	return 0;
 }
 
@@ -242,7 +257,7 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
 	if (!seq_begin(h, c))
 		return;
 	if (c && h->state != PVLI_STATE_RUNNING && h->state != PVLI_STATE_UNKNOWN)
-		__sync_fetch_and_add(&c->out_not_running, 1);
+		c->out_not_running++;
 	if (h->state == PVLI_STATE_RUNNING && now > h->last_switch_ns)
 		h->run_ns += now - h->last_switch_ns;
 	h->state = runnable ? PVLI_STATE_PREEMPTED : PVLI_STATE_IDLE;
@@ -255,19 +270,18 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
 		else if (wait)
 			h->lwp_count++;
 	}
-	seq_end(h);
-	heartbeat(ref->vm_slot, now);
-
 	if (c) {
-		__sync_fetch_and_add(&c->switch_out, 1);
+		c->switch_out++;
 		if (runnable) {
-			__sync_fetch_and_add(&c->preempted, 1);
+			c->preempted++;
 			if (depth)
-				__sync_fetch_and_add(&c->lhp, 1);
+				c->lhp++;
 			else if (wait)
-				__sync_fetch_and_add(&c->lwp, 1);
+				c->lwp++;
 		}
 	}
+	seq_end(h);
+	heartbeat(ref->vm_slot, now);
 }
 
 /*
@@ -275,9 +289,9 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
  * exists (@refp gets its registration), else NULL.
  */
 static __always_inline struct pvli_vcpu *task_record(struct task_struct *p,
-						     struct pvli_vcpu_ref **refp)
+						     struct pvli_vcpu_ref **refp, bool btf)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
+	__u32 tid = KREAD(btf, p, pid);
 	struct pvli_vcpu_ref *ref = bpf_map_lookup_elem(&vcpus, &tid);
 
 	*refp = ref;
@@ -286,25 +300,23 @@ static __always_inline struct pvli_vcpu *task_record(struct task_struct *p,
 
 /* Make @h say RUNNING on this CPU from @now.  Caller holds the seqlock. */
 static __always_inline void write_running(struct pvli_vcpu_host *h, struct task_struct *p,
-					  __u64 now)
+					  __u64 now, bool btf)
 {
 	if (h->state == PVLI_STATE_PREEMPTED && now > h->last_switch_ns)
 		h->steal_ns += now - h->last_switch_ns;
 	h->state = PVLI_STATE_RUNNING;
 	h->last_switch_ns = now;
-	h->quota_ns = to_tick(run_quota_ns(p), now);
+	h->quota_ns = to_tick(run_quota_ns(p, btf), now);
 	h->pcpu = bpf_get_smp_processor_id();
 }
 
 static __always_inline void vcpu_switch_in(const struct pvli_vcpu_ref *ref,
-					   struct task_struct *p, __u64 now)
+					   struct task_struct *p, __u64 now, bool btf)
 {
 	struct pvli_vcpu *rec = page_elem(ref->vm_slot, ref->vcpu + 1);
 	struct pvli_vcpu_counters *c = vcpu_counters(ref);
 	struct pvli_vcpu_host *h;
 
-	if (c)
-		__sync_fetch_and_add(&c->switch_in, 1);
 	if (!rec) {
 		if (c)
 			__sync_fetch_and_add(&c->missing_page, 1);
@@ -313,9 +325,12 @@ static __always_inline void vcpu_switch_in(const struct pvli_vcpu_ref *ref,
 	h = &rec->host;
 	if (!seq_begin(h, c))
 		return;
-	if (c && h->state == PVLI_STATE_RUNNING)
-		__sync_fetch_and_add(&c->in_running, 1);
-	write_running(h, p, now);
+	if (c) {
+		c->switch_in++;
+		if (h->state == PVLI_STATE_RUNNING)
+			c->in_running++;
+	}
+	write_running(h, p, now, btf);
 	seq_end(h);
 	heartbeat(ref->vm_slot, now);
 }
@@ -329,7 +344,8 @@ static __always_inline int repair_running(void)
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
 	struct pvli_vcpu_counters *c;
 	struct pvli_vcpu_ref *ref;
-	struct pvli_vcpu *rec = task_record(cur, &ref);
+	/* bpf_get_current_task() is not a BTF pointer: probe reads. */
+	struct pvli_vcpu *rec = task_record(cur, &ref, false);
 	bool fixed = false;
 	__u64 now;
 
@@ -341,42 +357,41 @@ static __always_inline int repair_running(void)
 	if (!seq_begin(&rec->host, c))
 		return 0;
 	if (rec->host.state != PVLI_STATE_RUNNING) {
-		write_running(&rec->host, cur, now);
+		write_running(&rec->host, cur, now, false);
 		fixed = true;
+		if (c)
+			c->repaired++;
 	}
 	seq_end(&rec->host);
-	if (fixed) {
+	if (fixed)
 		heartbeat(ref->vm_slot, now);
-		if (c)
-			__sync_fetch_and_add(&c->repaired, 1);
-	}
 	return 0;
 }
 
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next,
-				     unsigned int prev_state)
+				     unsigned int prev_state, bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct pvli_vcpu_ref *ref;
 	__u32 tid;
 
-	tid = BPF_CORE_READ(prev, pid);
+	tid = KREAD(btf, prev, pid);
 	ref = bpf_map_lookup_elem(&vcpus, &tid);
 	if (ref)	/* TASK_RUNNING (0): switched out while runnable */
 		vcpu_switch_out(ref, prev_state == 0, now);
 
-	tid = BPF_CORE_READ(next, pid);
+	tid = KREAD(btf, next, pid);
 	ref = bpf_map_lookup_elem(&vcpus, &tid);
 	if (ref)
-		vcpu_switch_in(ref, next, now);
+		vcpu_switch_in(ref, next, now, btf);
 	return 0;
 }
 
-static __always_inline int on_wakeup(struct task_struct *p)
+static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 {
 	struct pvli_vcpu_counters *c;
 	struct pvli_vcpu_ref *ref;
-	struct pvli_vcpu *rec = task_record(p, &ref);
+	struct pvli_vcpu *rec = task_record(p, &ref, btf);
 	bool woke = false;
 	__u64 now;
 
@@ -392,20 +407,19 @@ static __always_inline int on_wakeup(struct task_struct *p)
 		rec->host.state = PVLI_STATE_PREEMPTED;	/* runnable, waiting for a CPU */
 		rec->host.last_switch_ns = now;
 		woke = true;
+		if (c)
+			c->wakeups++;
 	}
 	seq_end(&rec->host);
-	if (!woke)
-		return 0;
-	heartbeat(ref->vm_slot, now);
-	if (c)
-		__sync_fetch_and_add(&c->wakeups, 1);
+	if (woke)
+		heartbeat(ref->vm_slot, now);
 	return 0;
 }
 
 static __always_inline int on_exit(struct task_struct *p)
 {
 	struct pvli_vcpu_ref *ref;
-	struct pvli_vcpu *rec = task_record(p, &ref);
+	struct pvli_vcpu *rec = task_record(p, &ref, false);
 	__u32 tid;
 
 	if (!ref)
@@ -425,38 +439,38 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(pvli_switch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	return on_switch(prev, next, prev_state);
+	return on_switch(prev, next, prev_state, true);
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(pvli_switch_raw, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	return on_switch(prev, next, prev_state);
+	return on_switch(prev, next, prev_state, false);
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(pvli_wakeup_btf, struct task_struct *p)
 {
-	return on_wakeup(p);
+	return on_wakeup(p, true);
 }
 
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(pvli_wakeup_raw, struct task_struct *p)
 {
-	return on_wakeup(p);
+	return on_wakeup(p, false);
 }
 
 SEC("tp_btf/hrtimer_expire_entry")
 int BPF_PROG(pvli_tick_btf, struct hrtimer *t, ktime_t *now)
 {
-	return on_hrtimer(t);
+	return on_hrtimer(t, true);
 }
 
 SEC("raw_tp/hrtimer_expire_entry")
 int BPF_PROG(pvli_tick_raw, struct hrtimer *t, ktime_t *now)
 {
-	return on_hrtimer(t);
+	return on_hrtimer(t, false);
 }
 
 SEC("tp_btf/sched_exit_tp")
