@@ -70,7 +70,7 @@ $(B)/host/pvlockd: host/pvlockd.c host/pvlockd_vm.c host/vm_meta.c host/qmp.c ho
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(LIBBPF_LIBS) -luring
 
-$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/pvlockd.h host/kernel_probe.h bpf/pvlockstat.h \
+$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/pvlockd.h host/kernel_probe.h bpf/pvlockstat.h bpf/tool_helpers.h \
 		$(B)/bpf/pvlockstat.skel.h include/pvli_abi.h bpf/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -88,7 +88,7 @@ LIBBPF_STATIC_LIBS := -l:libbpf.a $(LIBELF_STATIC) -lzstd -lz -pthread
 
 # The guest's BPF is CO-RE too: types from the host's vmlinux.h, relocated
 # against the guest kernel's BTF when pvlocktrace loads it there.
-$(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/pvlocktrace.h include/pvli_trace_ids.h \
+$(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/pvlocktrace.h bpf/tool_helpers.h include/pvli_trace_ids.h \
 		$(B)/bpf/pvlocktrace.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -30,13 +30,13 @@
 #include "pvlockd.h"
 #include "pvlockstat.h"
 #include "pvlockstat.skel.h"
+#include "tool_helpers.h"
 
 static struct {
 	const char *vm;
 	bool json;
 	bool timestamp;
 	bool hist;
-	bool verbose;
 	long interval;		/* seconds; 0: once, at exit */
 	long count;		/* intervals; 0: until interrupted */
 } env;
@@ -71,18 +71,6 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static long parse_count(const char *arg, struct argp_state *state, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v <= 0 || v > INT_MAX)
-		argp_error(state, "invalid %s '%s': want a positive integer", what, arg);
-	return v;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
@@ -101,13 +89,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.hist = true;
 		break;
 	case 'v':
-		env.verbose = true;
+		tool_verbose = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num == 0)
-			env.interval = parse_count(arg, state, "interval");
+			env.interval = tool_parse_count(arg, state, "interval");
 		else if (state->arg_num == 1)
-			env.count = parse_count(arg, state, "count");
+			env.count = tool_parse_count(arg, state, "count");
 		else
 			argp_error(state, "unexpected argument '%s'", arg);
 		break;
@@ -117,20 +105,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static volatile sig_atomic_t exiting;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	exiting = 1;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG && !env.verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
 
 /* ---- the VMs pvlockd knows ------------------------------------------------ */
 
@@ -269,27 +243,12 @@ static void delta(const struct thread *t, struct pvls_vcpu *d)
 
 static void print_hist(const char *title, const uint32_t *h)
 {
-	uint32_t max = 0;
-	int last = -1;
+	__u64 wide[PVLS_HIST_SLOTS];
 
-	for (int i = 0; i < PVLS_HIST_SLOTS; i++) {
-		if (h[i])
-			last = i;
-		if (h[i] > max)
-			max = h[i];
-	}
-	if (last < 0)
-		return;
-	printf("    %s\n    %20s : %-8s |%-40s|\n", title, "usecs", "count", "distribution");
-	for (int i = 0; i <= last; i++) {
-		unsigned long lo = i ? 1UL << i : 0, hi = (1UL << (i + 1)) - 1;
-		int stars = max ? (int)((uint64_t)h[i] * 40 / max) : 0;
-		char range[48];
-
-		snprintf(range, sizeof(range), "%lu -> %lu", lo, hi);
-		printf("    %20s : %-8u |%-40.*s|\n", range, h[i], stars,
-		       "****************************************");
-	}
+	for (int i = 0; i < PVLS_HIST_SLOTS; i++)
+		wide[i] = h[i];
+	printf("    %s\n", title);
+	tool_print_log2_hist(wide, PVLS_HIST_SLOTS, "usecs", "    ");
 }
 
 static void print_hist_json(const char *key, const uint32_t *h)
@@ -305,14 +264,6 @@ static void print_hist_json(const char *key, const uint32_t *h)
 	printf("]");
 }
 
-static void now_string(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
-}
 
 /* Sum of the vCPUs of one VM, for its histograms. */
 static void vm_hists(const char *vm, uint32_t *lhp, uint32_t *lwp, uint32_t *rq)
@@ -340,7 +291,7 @@ static void print_table(double secs)
 	char ts[16];
 
 	if (env.timestamp) {
-		now_string(ts, sizeof(ts));
+		tool_now_string(ts, sizeof(ts));
 		printf("%s\n", ts);
 	}
 	printf("%-16s %4s %8s %9s %7s %7s %10s %10s %11s %8s\n", "VM", "VCPU", "TID",
@@ -466,7 +417,7 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 2;
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(tool_libbpf_print);
 	if (geteuid() != 0) {
 		fprintf(stderr, "pvlockstat: must run as root (it loads BPF programs and "
 			"opens pvlockd's pinned maps)\n");
@@ -514,14 +465,13 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	tool_catch_signals();
 	/* On stderr in every mode: scripts wait for it before they measure. */
 	fprintf(stderr, "pvlockstat: counting%s%s; %s\n", env.vm ? " for VM " : "",
 			env.vm ?: "", env.interval ? "every interval" : "Ctrl-C prints the totals");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!exiting) {
+	while (!tool_exiting) {
 		double secs;
 
 		if (env.interval)

@@ -31,12 +31,12 @@
 
 #include "pvlocktrace.h"
 #include "pvlocktrace.skel.h"
+#include "tool_helpers.h"
 
 static struct {
 	bool json;
 	bool timestamp;
 	bool hist;
-	bool verbose;
 	bool no_kernel;
 	bool no_module;
 	long interval;		/* seconds; 0: once, at exit */
@@ -76,18 +76,6 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static long parse_count(const char *arg, struct argp_state *state, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v <= 0 || v > INT_MAX)
-		argp_error(state, "invalid %s '%s': want a positive integer", what, arg);
-	return v;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
@@ -101,7 +89,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.hist = true;
 		break;
 	case 'v':
-		env.verbose = true;
+		tool_verbose = true;
 		break;
 	case OPT_NO_KERNEL:
 		env.no_kernel = true;
@@ -111,9 +99,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num == 0)
-			env.interval = parse_count(arg, state, "interval");
+			env.interval = tool_parse_count(arg, state, "interval");
 		else if (state->arg_num == 1)
-			env.count = parse_count(arg, state, "count");
+			env.count = tool_parse_count(arg, state, "count");
 		else
 			argp_error(state, "unexpected argument '%s'", arg);
 		break;
@@ -125,21 +113,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-static volatile sig_atomic_t exiting;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	exiting = 1;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG && !env.verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
 }
 
 /* ---- what can be traced here -------------------------------------------- */
@@ -211,31 +184,6 @@ static double pct(__u64 part, __u64 whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static void print_hist(const struct pvlt_stats *s)
-{
-	int last = -1;
-	__u64 max = 0;
-
-	for (int i = 0; i < PVLT_HIST_SLOTS; i++) {
-		if (s->hist[i])
-			last = i;
-		if (s->hist[i] > max)
-			max = s->hist[i];
-	}
-	if (last < 0)
-		return;
-	printf("%24s : %-10s |%-40s|\n", "wait ns", "count", "distribution");
-	for (int i = 0; i <= last; i++) {
-		int stars = max ? (int)(s->hist[i] * 40 / max) : 0;
-		char bar[41];
-
-		memset(bar, '*', stars);
-		bar[stars] = '\0';
-		printf("%11llu -> %-10llu : %-10llu |%-40s|\n", i ? 1ULL << i : 0ULL,
-		       (1ULL << (i + 1)) - 1, (unsigned long long)s->hist[i], bar);
-	}
-}
-
 static void print_table(const struct pvlt_stats d[PVLT_NR])
 {
 	bool header = false;
@@ -267,7 +215,7 @@ static void print_table(const struct pvlt_stats d[PVLT_NR])
 		}
 		if (env.hist) {
 			printf("\n%s:\n", stats_name(i));
-			print_hist(s);
+			tool_print_log2_hist(s->hist, PVLT_HIST_SLOTS, "wait ns", "");
 			printf("\n");
 		}
 	}
@@ -328,9 +276,8 @@ static double mono_s(void)
 static void print_timestamp(void)
 {
 	char buf[32];
-	time_t t = time(NULL);
 
-	strftime(buf, sizeof(buf), "%H:%M:%S", localtime(&t));
+	tool_now_string(buf, sizeof(buf));
 	printf("%s\n", buf);
 }
 
@@ -350,7 +297,7 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return err;
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(tool_libbpf_print);
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "pvlocktrace: must run as root (it loads BPF programs)\n");
@@ -420,15 +367,14 @@ int main(int argc, char **argv)
 	}
 	fd = bpf_map__fd(obj->maps.stats);
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	tool_catch_signals();
 	fprintf(stderr, "pvlocktrace: tracing%s%s; %s\n",
 		env.no_module ? "" : " pvlockinfo locks",
 		trace_kernel ? (env.no_module ? " kernel spinlocks" : " and kernel spinlocks") : "",
 		env.interval ? "Ctrl-C to end" : "Ctrl-C prints totals");
 
 	t_prev = mono_s();
-	while (!exiting) {
+	while (!tool_exiting) {
 		double t_now;
 
 		/* A signal ends the sleep early: print that part and stop. */

@@ -8,7 +8,8 @@
 # every output file must exist and parse: raw JSON lines with the
 # harness's fields, the CSV, the markdown and text summaries with the
 # targets, the host pvlockstat intervals, the guest pvlocktrace split of
-# the traced pass, and three PNG plots.
+# the traced pass, and three PNG plots.  Then --resume keeps a finished
+# part and reruns an unfinished one without duplicating its results.
 . "$(dirname "$0")/lib.sh"
 
 start_pvlockd
@@ -43,3 +44,17 @@ for p in throughput latency_cdf lhp_rate; do
 		fail "$p.png is not a PNG"
 done
 note "outputs: $(cd "$out" && ls | tr '\n' ' ')"
+
+# --resume: a finished part is kept as it is; an unfinished one (its done
+# marker missing, as after Ctrl-C or a dead VM) is run again and its
+# partial results replaced, not added to.
+"$PVLI_SRC/bench/vcpu_oversub.sh" --smoke --no-setup --resume --out "$out" >"$PVLI_LOGDIR/resume1.txt" 2>&1 ||
+	fail "--resume of a finished sweep failed: $(tail -n 3 "$PVLI_LOGDIR/resume1.txt")"
+grep -q 'done in an earlier run, kept' "$PVLI_LOGDIR/resume1.txt" || fail "--resume reran a finished part"
+rm "$out/done/overcommit_1x"
+"$PVLI_SRC/bench/vcpu_oversub.sh" --smoke --no-setup --resume --out "$out" >"$PVLI_LOGDIR/resume2.txt" 2>&1 ||
+	fail "--resume of an unfinished part failed: $(tail -n 3 "$PVLI_LOGDIR/resume2.txt")"
+grep -q '\[1/1\] overcommit 1x (workload: short)' "$PVLI_LOGDIR/resume2.txt" || fail "--resume did not rerun the unfinished part"
+expect_eq "harness results after resuming" "$(jq -s 'length' "$out/results.jsonl")" 2
+expect_eq "traced results after resuming" "$(jq -s 'length' "$out/trace.jsonl")" 2
+[ -e "$out/done/overcommit_1x" ] || fail "the rerun part has no done marker"
