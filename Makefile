@@ -30,7 +30,12 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
 # ---- host tools -------------------------------------------------------------
-HOST_TEST_TOOLS := $(B)/tests/bpfmap-pin $(B)/tests/cpuhog
+HOST_TEST_TOOLS := $(B)/tests/bpfmap-pin $(B)/tests/cpuhog $(B)/tests/rundelay
+
+$(B)/tests/rundelay: tests/helpers/rundelay.c tests/helpers/parse.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 $(B)/tests/cpuhog: tests/helpers/cpuhog.c
 	$(call msg,CC,$@)

@@ -25,12 +25,18 @@
 # record's steal counter; when it missed transitions inside one (its own
 # vCPU stalled), the reading also holds the waits it missed, so only
 # readings it saw both ends of are held to +- 2 ms, the others to >= 48 ms.
+# A reading outside 50 +- 2 ms passes only if the host kernel's own account
+# of vCPU 1's waits (/proc/TID/schedstat, tests/helpers/rundelay.c) shows a
+# wait that long too (to within 1 ms): a task that runs on CPU 1 right
+# after a burst makes the preemption itself longer than 50 ms (measured:
+# 52.4 ms, about once in 13 runs).
 . "$(dirname "$0")/lib.sh"
 
 [ "$(nproc)" -ge 2 ] || skip "needs 2 host CPUs (one for vCPU 1 alone)"
 start_pvlockd
 PVLOCKSTAT=$PVLI_BUILD/host/pvlockstat
 HOG=$PVLI_BUILD/tests/cpuhog
+RUNDELAY=$PVLI_BUILD/tests/rundelay
 N=5
 name=t-lhp-$$
 out=$PVLI_LOGDIR/guest.out
@@ -106,7 +112,16 @@ long='[.[15:][]] | add // 0'	# events of >= 32768 us in a log2 us histogram
 
 # ---- A: lock-holder preemption ------------------------------------------------------
 await_state "0 false 1 false" "vCPU 1 holding the lock (phase A)"
+# The host kernel's own account of each long wait of vCPU 1 (schedstat):
+# the truth the guest's readings are held to (see the end).
+"$RUNDELAY" --tid="$vcpu1" --min-us=25000 --seconds=30 >"$PVLI_LOGDIR/rundelay-A.txt" 2>&1 &
+rd_pid=$!
+at_exit 'kill $rd_pid 2>/dev/null'
+wait_for "$PVLI_LOGDIR/rundelay-A.txt" '^watching' 10 || fail "rundelay did not start"
 phase A "$PVLI_LOGDIR/stat-A.json"
+kill -TERM $rd_pid; wait $rd_pid
+host_waits=$(sed -n 's/^wait_us //p' "$PVLI_LOGDIR/rundelay-A.txt" | tr '\n' ' ')
+note "host schedstat: vCPU 1's waits of >= 25 ms in phase A (us): $host_waits"
 cat "$PVLI_LOGDIR/stat-A.json"
 lhp1=$(figure "$PVLI_LOGDIR/stat-A.json" 1 "(.lhp_offcpu_log2_us | $long)")
 expect_eq "vCPU 1 lock-holder preemptions of >= 32 ms" "$lhp1" $N
@@ -135,8 +150,18 @@ read -r _ wcpu _ reads _ failed _ missed _ short _ nlong < <(grep '^cpu 1 reads'
 expect_eq "50 ms preemptions of vCPU 1 seen by the guest" "$nlong" $N
 while read -r _ us _ m; do
 	if [ "$m" = 0 ]; then
-		[ "$us" -ge 48000 ] && [ "$us" -le 52000 ] ||
-			fail "the guest saw vCPU 1 preempted for $us us, want 50000 +- 2000"
+		if [ "$us" -lt 48000 ] || [ "$us" -gt 52000 ]; then
+			# Longer than the hog's 50 ms is right if the host kept vCPU 1
+			# off that long (another task ran after the hog): then the host's
+			# own account shows the same wait, to within 1 ms.
+			match=
+			for h in $host_waits; do
+				[ $((h - us)) -le 1000 ] && [ $((us - h)) -le 1000 ] && match=$h
+			done
+			[ -n "$match" ] ||
+				fail "the guest saw vCPU 1 preempted for $us us, want 50000 +- 2000 (host waits: $host_waits)"
+			note "the host itself kept vCPU 1 off for $match us (schedstat); the guest saw $us us"
+		fi
 	else
 		[ "$us" -ge 48000 ] ||
 			fail "the guest saw vCPU 1 preempted for $us us ($m transitions missed), want >= 48000"
