@@ -66,7 +66,7 @@ own figures for the same runs), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 (*.console).
 
-The default run takes about 6 minutes after set-up on 2 cores (set-up on
+The default run takes about 5 minutes after set-up on 2 cores (set-up on
 a fresh machine: about 8 minutes more).  A VM that fails or hangs is
 reported and skipped, keeping everything measured so far; Ctrl-C stops
 the sweep and leaves no QEMU, hog, cgroup or pin behind.
