@@ -121,6 +121,8 @@ MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.h) guest/module/Kbuild
 	$(patsubst %,guest/lock/%.c,$(LOCK_CORE) shim_kernel) \
 	$(filter-out guest/lock/shim_user.h,$(wildcard guest/lock/*.h))
 MODULE := $(B)/guest/module/pvlockinfo.ko
+TAKEOVER_MODULE := $(B)/guest/module/pvlockinfo_takeover.ko
+$(TAKEOVER_MODULE): $(MODULE)
 
 $(MODULE): $(MODULE_SRCS) $(wildcard include/*.h) config.mk
 	$(call msg,KBUILD,$@)
@@ -133,11 +135,14 @@ $(MODULE): $(MODULE_SRCS) $(wildcard include/*.h) config.mk
 
 # ---- guest image ------------------------------------------------------------
 INITRAMFS := $(B)/guest/initramfs.cpio.gz
+# Debian's own workloads for the takeover bench (rt-tests).
+GUEST_DYN_TOOLS := /usr/bin/hackbench
 
-$(INITRAMFS): guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(GUEST_TOOLS)
+$(INITRAMFS): guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(TAKEOVER_MODULE) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS)
 	$(call msg,CPIO,$@)
 	$(Q)guest/initramfs/mkinitramfs.sh --out=$@ --kernel-release=$(KERNEL_RELEASE) \
-		--module=$(MODULE) $(addprefix --tool=,$(GUEST_TOOLS))
+		--module=$(MODULE) --module=$(TAKEOVER_MODULE) $(addprefix --tool=,$(GUEST_TOOLS)) \
+		$(addprefix --dyn-tool=,$(GUEST_DYN_TOOLS))
 
 # ---- patched QEMU (cached outside the tree, keyed on tarball + patches) -------
 QEMU_STAMP := $(B)/qemu-path

@@ -9,12 +9,14 @@ set -e
 
 usage() {
 	cat <<EOF2
-Usage: $0 --out=FILE --kernel-release=REL [--module=KO]... [--tool=BIN]...
+Usage: $0 --out=FILE --kernel-release=REL [--module=KO]... [--tool=BIN]... [--dyn-tool=BIN]...
 
   --out=FILE             initramfs to write (gzip-compressed cpio)
   --kernel-release=REL   guest kernel release the modules are built for
   --module=KO            kernel module for /lib/modules/REL/extra (repeatable)
   --tool=BIN             static binary for /usr/bin (repeatable)
+  --dyn-tool=BIN         dynamic binary for /usr/bin, with the shared
+                         libraries ldd lists for it (repeatable)
 EOF2
 }
 
@@ -23,12 +25,14 @@ out=
 krel=
 modules=
 tools=
+dyn_tools=
 for opt do
 	case "$opt" in
 	--out=*) out=${opt#*=} ;;
 	--kernel-release=*) krel=${opt#*=} ;;
 	--module=*) modules="$modules ${opt#*=}" ;;
 	--tool=*) tools="$tools ${opt#*=}" ;;
+	--dyn-tool=*) dyn_tools="$dyn_tools ${opt#*=}" ;;
 	--help|-h) usage; exit 0 ;;
 	*) echo "mkinitramfs: unknown option '$opt'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -59,6 +63,16 @@ echo "root:x:0:" >"$root/etc/group"
 echo 'PS1="pvli-guest# "' >"$root/etc/profile"
 for m in $modules; do install -m 0644 "$m" "$root/lib/modules/$krel/extra/"; done
 for t in $tools; do install -m 0755 "$t" "$root/usr/bin/"; done
+# Dynamic tools (Debian's own workloads): the binary and every library
+# ldd names, at the same paths, the loader included.
+for t in $dyn_tools; do
+	[ -x "$t" ] || { echo "mkinitramfs: error: $t is missing" >&2; exit 1; }
+	install -m 0755 "$t" "$root/usr/bin/"
+	for lib in $(ldd "$t" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+done
 
 # Reproducible archive: every timestamp is the epoch, entries sorted.
 find "$root" -exec touch -h -d @0 {} +

@@ -181,6 +181,27 @@ int pvli_vcpu_snapshot(int cpu, struct pvli_vcpu_host *out)
 }
 EXPORT_SYMBOL_GPL(pvli_vcpu_snapshot);
 
+/**
+ * pvli_vcpu_preempted_atomic - pvli_vcpu_preempted() for lock slow paths
+ * @cpu: guest CPU
+ *
+ * For callers that run with preemption disabled inside the kernel's own
+ * spinlock code (the takeover's slow path): no rcu_read_lock(), whose
+ * unlock may take scheduler and RCU locks the caller may be waiting for.
+ * A preemption-disabled region is an RCU reader all the same (the page is
+ * freed after synchronize_rcu()).  No clock sample, no tracing.
+ */
+bool notrace pvli_vcpu_preempted_atomic(int cpu)
+{
+	struct pvli_page *p = rcu_dereference_sched(pvli_live);
+	struct pvli_vcpu_host h;
+
+	if (!p || cpu < 0 || cpu >= p->nr_vcpus || read_host(&p->rec[cpu].host, &h))
+		return false;
+	return h.state == PVLI_STATE_PREEMPTED;
+}
+EXPORT_SYMBOL_GPL(pvli_vcpu_preempted_atomic);
+
 enum pvli_vcpu_state pvli_vcpu_state(int cpu)
 {
 	struct pvli_vcpu_host h;

@@ -17,6 +17,7 @@
 bool pvli_available(void);
 enum pvli_vcpu_state pvli_vcpu_state(int cpu);
 bool pvli_vcpu_preempted(int cpu);
+bool pvli_vcpu_preempted_atomic(int cpu);
 u64 pvli_vcpu_quota_ns(int cpu);
 int pvli_vcpu_snapshot(int cpu, struct pvli_vcpu_host *out);
 u64 pvli_host_now_ns(void);
