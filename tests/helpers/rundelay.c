@@ -5,9 +5,9 @@
  *
  * /proc/PID/task/TID/schedstat's second field is the thread's total
  * run-queue wait (sched_info), to which the kernel adds each wait when it
- * ends, at the switch-in.  Polling it every 100 us, a jump of at least
- * --min-us is one long wait (or a long one and the short ones that ended
- * in the same 100 us).  Prints "wait_us N" per jump until --seconds pass
+ * ends, at the switch-in.  Polling it every millisecond (light on the CPU
+ * it shares), a jump of at least --min-us is one long wait (or a long one
+ * and the short ones that ended in the same millisecond).  Prints "wait_us N" per jump until --seconds pass
  * or SIGTERM/SIGINT, then "done".
  */
 #include <errno.h>
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	printf("watching\n");
 	fflush(stdout);
 	while (!stop) {
-		usleep(100);
+		usleep(1000);
 		if (read_delay(path, &cur))
 			break;	/* the thread is gone */
 		if (cur - prev >= min_us * 1000ULL) {
