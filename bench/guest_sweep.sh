@@ -12,9 +12,13 @@
 #   measured reps (tracing costs throughput): per policy a "TRACEDRUN {...}"
 #   line (the harness) and a "TRACE {...}" line (pvlocktrace -j's totals,
 #   tagged with "traced_policy").
+#   TAKEOVER=1 then applies pvlockinfo_takeover.ko and runs Debian's
+#   hackbench REPS times with the takeover off and on, alternating: one
+#   "TAKEOVER {...}" line per run (seconds, halts).
 guest_sweep_cmd() {
 	local reps=$1 policies=$2 dur=$3 cs=$4 ncs=$5 locks=$6 tag=$7 wait=$8 trace=${9:-0}
-	local n=$(( $(wc -w <<<"$policies") * (reps + trace) ))
+	local takeover=${10:-0}
+	local n=$(( $(wc -w <<<"$policies") * (reps + trace) + 2 * reps * takeover ))
 	cat <<EOF_GUEST
 modprobe pvlockinfo || exit 10
 for i in \$(seq $wait); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
@@ -27,8 +31,8 @@ for rep in \$(seq $reps); do
 	done
 done
 EOF_GUEST
-	[ "$trace" = 1 ] || return 0
-	cat <<EOF_GUEST
+	if [ "$trace" = 1 ]; then
+		cat <<EOF_GUEST
 for p in $policies; do
 	k=\$((k + 1))
 	echo "run \$k/$n: \$p (traced by pvlocktrace)" >&2
@@ -38,6 +42,23 @@ for p in $policies; do
 	pvlock-bench -p \$p -d $dur -c $cs -n $ncs -l $locks | sed 's/^{/TRACEDRUN {$tag/'
 	kill -INT \$tp; wait \$tp || cat /tmp/trace.err >&2
 	sed 's/^{/TRACE {$tag"traced_policy":"'\$p'",/' /tmp/trace.json
+done
+EOF_GUEST
+	fi
+	[ "$takeover" = 1 ] || return 0
+	cat <<EOF_GUEST
+modprobe pvlockinfo_takeover active=0 || exit 12
+for i in \$(seq 600); do [ "\$(cat /sys/kernel/livepatch/pvlockinfo_takeover/transition)" = 0 ] && break; sleep 0.1; done
+tp=/sys/module/pvlockinfo_takeover/parameters
+for rep in \$(seq $reps); do
+	for a in 0 1; do
+		k=\$((k + 1))
+		echo "run \$k/$n: hackbench, kernel-spinlock takeover \$a (rep \$rep)" >&2
+		echo \$a >\$tp/active
+		h0=\$(cat \$tp/halts)
+		t=\$(hackbench -g 4 -l 100 | sed -n 's/^Time: //p')
+		echo 'TAKEOVER {$tag"takeover":'\$a',"rep":'\$rep',"hackbench_s":'\${t:-null}',"halts":'\$(( \$(cat \$tp/halts) - h0 ))'}'
+	done
 done
 EOF_GUEST
 }

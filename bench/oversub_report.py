@@ -8,7 +8,8 @@ Reads OUT-DIR/results.jsonl (pvlock-bench objects tagged with "scenario"
 and "config"), OUT-DIR/pvlockstat-*.jsonl (host pvlockstat intervals,
 one file per scenario/config) and, if the sweep had a traced pass,
 OUT-DIR/trace.jsonl and traced_runs.jsonl (guest pvlocktrace totals and
-the harness's figures for the same runs), and writes:
+the harness's figures for the same runs) and takeover.jsonl (hackbench with
+the kernel-spinlock takeover off and on), and writes:
 
   results.csv     one row per harness run
   summary.md      the table (medians over repetitions, min-max, throughput
@@ -141,6 +142,40 @@ def split_order(split):
     return sorted(split, key=lambda k: (k[0], k[1], ORDER.index(k[2]) if k[2] in ORDER else 99))
 
 
+def load_takeover(out):
+    """hackbench seconds per (scenario, config) and takeover 0/1."""
+    t = defaultdict(list)
+    halts = defaultdict(int)
+    path = os.path.join(out, "takeover.jsonl")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        for line in f:
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue
+            if d.get("hackbench_s") is None:
+                continue
+            key = (d["scenario"], d["config"])
+            t[key + (d["takeover"],)].append(d["hackbench_s"])
+            halts[key] += d["halts"] if d["takeover"] else 0
+    rows = {}
+    for (s_, c, a) in list(t):
+        if a != 0 or (s_, c, 1) not in t:
+            continue
+        off, on = med(t[(s_, c, 0)]), med(t[(s_, c, 1)])
+        rows[(s_, c)] = {"off": off, "on": on, "ratio": off / on if on else float("nan"),
+                         "halts": halts[(s_, c)], "n": len(t[(s_, c, 1)])}
+    return rows
+
+
+def takeover_lines(tk):
+    return [f"{s:10} {c:6} hackbench off {r['off']:7.3f} s  on {r['on']:7.3f} s  "
+            f"throughput on/off {r['ratio']:5.2f}  halts {r['halts']}  (n={r['n']})"
+            for (s, c), r in sorted(tk.items())]
+
+
 def groups(runs):
     keys = sorted({(s, c) for s, c, _ in runs},
                   key=lambda k: (k[0] != "overcommit", k[0], len(k[1]), k[1]))
@@ -239,7 +274,7 @@ def cells(r):
             fmt(r["lwp_s"], ".1f"), str(r["n"])]
 
 
-def write_text(rows, tgts, host, bad, split):
+def write_text(rows, tgts, host, bad, split, tk):
     widths = [10, 7, 10, 12, 21, 9, 6, 9, 8, 8, 8, 2]
     lines = ["  ".join(h.rjust(w) if i > 2 else h.ljust(w)
                        for i, (h, w) in enumerate(zip(HEAD, widths)))]
@@ -264,6 +299,9 @@ def write_text(rows, tgts, host, bad, split):
         for key in split_order(split):
             lines.append("  ".join(c.rjust(w) if i > 2 else c.ljust(w) for i, (c, w) in
                                    enumerate(zip(split_cells(key, split[key]), widths))))
+    if tk:
+        lines += ["", "kernel-spinlock takeover (pvlockinfo_takeover.ko), Debian's hackbench -g 4 -l 100:"]
+        lines += ["  " + x for x in takeover_lines(tk)]
     lines += ["", "targets:"]
     for what, got, want, verdict in tgts:
         lines.append(f"  {what:42} {got:>9}  (target {want}): {verdict}")
@@ -275,7 +313,7 @@ def write_text(rows, tgts, host, bad, split):
     return "\n".join(lines) + "\n"
 
 
-def write_md(rows, tgts, host, split):
+def write_md(rows, tgts, host, split, tk):
     md = ["# vCPU oversubscription sweep", "",
           "Medians over repetitions; `vs 1x` is the same policy's throughput in the "
           "overcommit 1x run (2 vCPUs on 2 host CPUs). LHP/LWP per second are the "
@@ -300,6 +338,14 @@ def write_md(rows, tgts, host, split):
                "the harness's own timing of the same waits.", "",
                "| " + " | ".join(SPLIT_HEAD) + " |", "|" + "---|" * len(SPLIT_HEAD)]
         md += ["| " + " | ".join(split_cells(k, split[k])) + " |" for k in split_order(split)]
+    if tk:
+        md += ["", "## Kernel spinlocks: takeover off and on (hackbench)", "",
+               "Debian's `hackbench -g 4 -l 100` in the same VM with `pvlockinfo_takeover.ko` "
+               "applied, its `active` switch alternating off/on; median seconds.", "",
+               "| scenario | config | off s | on s | throughput on/off | halts (on) | n |",
+               "|---|---|---|---|---|---|---|"]
+        md += [f"| {s} | {c} | {r['off']:.3f} | {r['on']:.3f} | {r['ratio']:.2f} | "
+               f"{r['halts']} | {r['n']} |" for (s, c), r in sorted(tk.items())]
     md += ["", "## Targets", "", "| target | measured | wanted | verdict |", "|---|---|---|---|"]
     md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tgts]
     md += ["", "Plots: throughput.png, latency_cdf.png, lhp_rate.png.", ""]
@@ -418,14 +464,15 @@ def main():
         sys.exit(f"oversub_report: {path} holds no harness result")
     host = load_pvlockstat(out)
     split = load_split(out)
+    tk = load_takeover(out)
     rows, tput, p99 = table(runs)
     tgts = targets(tput, p99)
     write_csv(out, runs)
-    text = write_text(rows, tgts, host, bad, split)
+    text = write_text(rows, tgts, host, bad, split, tk)
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write(text)
     with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write(write_md(rows, tgts, host, split))
+        f.write(write_md(rows, tgts, host, split, tk))
     print(text, end="")
     print(plots(out, runs, rows, tput))
 

@@ -14,7 +14,7 @@ prog=vcpu_oversub
 
 scenarios=overcommit,noisy,capped
 policies=native,mcs,shfl,pvspin,shfl-pv,shfl-quota
-reps=2 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1
+reps=2 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1
 
 usage() {
 	cat <<EOF
@@ -51,18 +51,22 @@ Options:
                      results/oversub-*): finished parts are kept, the rest
                      is run
   --no-trace         skip the traced pass (see below)
+  --no-takeover      skip the kernel-spinlock takeover runs (see below)
   --no-setup         do not run configure and make first
   -h, --help         this help
 
 After the measured reps, each part runs every policy once more with the
 guest tool pvlocktrace attached, for the wait-time split (holder running,
 holder preempted, hand-over); tracing costs throughput, so that pass is
-kept apart from the throughput figures.
+kept apart from the throughput figures.  Then it applies the
+kernel-spinlock takeover (pvlockinfo_takeover.ko) and runs Debian's
+hackbench REPS times with it off and on, alternating.
 
 Outputs in the results directory: results.jsonl (one harness object per
 run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), trace.jsonl and
 traced_runs.jsonl (the traced pass: pvlocktrace totals and the harness's
-own figures for the same runs), results.csv, summary.md, summary.txt,
+own figures for the same runs), takeover.jsonl (hackbench seconds with
+the takeover off and on), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 (*.console).
 
@@ -89,6 +93,7 @@ while [ $# -gt 0 ]; do
 	--resume) resume=yes ;;
 	--no-setup) setup=no ;;
 	--no-trace) trace=0 ;;
+	--no-takeover) takeover=0 ;;
 	-h|--help) usage; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
@@ -196,7 +201,7 @@ start_noise() {
 policy_list=$(tr , ' ' <<<"$policies")
 npol=$(wc -w <<<"$policy_list")
 ncells=$(wc -w <<<"$cells")
-runs_per_cell=$((npol * (reps + trace)))
+runs_per_cell=$((npol * (reps + trace) + 2 * reps * takeover))
 cell_secs=$((runs_per_cell * (dur + 400) / 1000 + 20))
 k=0 failed=0
 sweep_start=$SECONDS
@@ -227,7 +232,7 @@ run_cell() { # scenario level workload config tag
 	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on \
 		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \
 		--run "$(guest_sweep_cmd "$reps" "$policy_list" "$dur" "$cs" "$ncs" "$locks" \
-			"\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\"," 100 "$trace")" \
+			"\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\"," 100 "$trace" "$takeover")" \
 		>"$out/$tag.out" 2>&1 &
 	vm_pid=$!
 
@@ -273,6 +278,7 @@ run_cell() { # scenario level workload config tag
 	grep '^{' "$out/$tag.out" >>"$out/results.jsonl"
 	sed -n 's/^TRACE //p' "$out/$tag.out" >>"$out/trace.jsonl"
 	sed -n 's/^TRACEDRUN //p' "$out/$tag.out" >>"$out/traced_runs.jsonl"
+	sed -n 's/^TAKEOVER //p' "$out/$tag.out" >>"$out/takeover.jsonl"
 	cleanup_cell
 	if [ $rc -ne 0 ]; then
 		echo "$prog: the $scen $conf guest failed (exit $rc): $(grep -v '^{' "$out/$tag.out" | tail -n 3 | tr '\n' ' ')" >&2
@@ -294,7 +300,7 @@ for cell in $cells; do
 	fi
 	if [ $resume = yes ] && [ -e "$out/$tag.out" ]; then
 		# a part that did not finish: drop its partial results and run it again
-		for f in results trace traced_runs; do
+		for f in results trace traced_runs takeover; do
 			grep -v "\"scenario\":\"$scen\",\"config\":\"$conf\"," "$out/$f.jsonl" >"$out/$f.tmp" 2>/dev/null
 			mv -f "$out/$f.tmp" "$out/$f.jsonl" 2>/dev/null
 		done
