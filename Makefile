@@ -108,9 +108,9 @@ $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h test
 # Policy hooks share one signature and not every hook needs every argument.
 LOCK_CORE := shfl_lock shfl_policy mcs_lock
 LOCK_OBJS := $(patsubst %,$(B)/lock/%.o,$(LOCK_CORE) shim_user)
-LOCK_CFLAGS := $(ALL_CFLAGS) -Wno-unused-parameter -Iguest/lock
+LOCK_CFLAGS := $(ALL_CFLAGS) -Wno-unused-parameter -Iguest/lock -Iinclude
 
-$(B)/lock/%.o: guest/lock/%.c $(wildcard guest/lock/*.h)
+$(B)/lock/%.o: guest/lock/%.c $(wildcard guest/lock/*.h) include/pvli_trace_ids.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LOCK_CFLAGS) -c -o $@ $<

@@ -47,22 +47,29 @@ def ratio(a, b):
     return a / b if b and not math.isnan(b) and not math.isnan(a) else float("nan")
 
 
-def load_runs(path):
-    runs = defaultdict(list)
-    bad = 0
+def read_jsonl(path):
+    """The JSON objects of a JSON-lines file, and how many of its lines
+    that looked like one did not parse.  Other lines are skipped."""
+    objs, bad = [], 0
     with open(path) as f:
         for line in f:
             line = line.strip()
             if not line.startswith("{"):
                 continue
             try:
-                r = json.loads(line)
+                objs.append(json.loads(line))
             except json.JSONDecodeError:
                 bad += 1
-                continue
-            if "error" in r or "policy" not in r:
-                continue
-            runs[(r.get("scenario", "overcommit"), r["config"], r["policy"])].append(r)
+    return objs, bad
+
+
+def load_runs(path):
+    runs = defaultdict(list)
+    objs, bad = read_jsonl(path)
+    for r in objs:
+        if "error" in r or "policy" not in r:
+            continue
+        runs[(r.get("scenario", "overcommit"), r["config"], r["policy"])].append(r)
     return runs, bad
 
 
@@ -73,20 +80,15 @@ def load_pvlockstat(out):
         key = os.path.basename(path)[len("pvlockstat-"):-len(".jsonl")]
         scen, _, conf = key.partition("_")
         secs = lhp = lwp = off = steal = 0.0
-        with open(path) as f:
-            for line in f:
-                try:
-                    iv = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                secs += iv.get("interval_s", 0)
-                # vcpu_oversub.sh runs pvlockstat --vm: only the measured VM
-                for vm in iv.get("vms", []):
-                    for v in vm["vcpus"]:
-                        lhp += v["lhp"]
-                        lwp += v["lwp"]
-                        off += v["lhp_offcpu_ns"]
-                        steal += v["steal_ns"]
+        for iv in read_jsonl(path)[0]:
+            secs += iv.get("interval_s", 0)
+            # vcpu_oversub.sh runs pvlockstat --vm: only the measured VM
+            for vm in iv.get("vms", []):
+                for v in vm["vcpus"]:
+                    lhp += v["lhp"]
+                    lwp += v["lwp"]
+                    off += v["lhp_offcpu_ns"]
+                    steal += v["steal_ns"]
         if secs > 0:
             host[scen, conf] = {"lhp_s": lhp / secs, "lwp_s": lwp / secs,
                                 "lhp_off_ms_s": off / 1e6 / secs,
@@ -102,20 +104,15 @@ def load_split(out):
         path = os.path.join(out, name)
         if not os.path.exists(path):
             return {}
-        with open(path) as f:
-            for line in f:
-                try:
-                    d = json.loads(line)
-                except ValueError:
-                    continue
-                key = (d.get("scenario"), d.get("config"))
-                if name == "traced_runs.jsonl":
-                    harness[key + (d.get("policy"),)] = d
-                    continue
-                pol = d.get("traced_policy")
-                for p in d.get("policies", []):
-                    if p["policy"] == pol:
-                        split[key + (pol,)] = p
+        for d in read_jsonl(path)[0]:
+            key = (d.get("scenario"), d.get("config"))
+            if name == "traced_runs.jsonl":
+                harness[key + (d.get("policy"),)] = d
+                continue
+            pol = d.get("traced_policy")
+            for p in d.get("policies", []):
+                if p["policy"] == pol:
+                    split[key + (pol,)] = p
     for key, p in split.items():
         h = harness.get(key, {})
         p["harness_waits_ns"] = h.get("waits_ns")
@@ -149,17 +146,12 @@ def load_takeover(out):
     path = os.path.join(out, "takeover.jsonl")
     if not os.path.exists(path):
         return {}
-    with open(path) as f:
-        for line in f:
-            try:
-                d = json.loads(line)
-            except ValueError:
-                continue
-            if d.get("hackbench_s") is None:
-                continue
-            key = (d["scenario"], d["config"])
-            t[key + (d["takeover"],)].append(d["hackbench_s"])
-            halts[key] += d["halts"] if d["takeover"] else 0
+    for d in read_jsonl(path)[0]:
+        if d.get("hackbench_s") is None:
+            continue
+        key = (d["scenario"], d["config"])
+        t[key + (d["takeover"],)].append(d["hackbench_s"])
+        halts[key] += d["halts"] if d["takeover"] else 0
     rows = {}
     for (s_, c, a) in list(t):
         if a != 0 or (s_, c, 1) not in t:

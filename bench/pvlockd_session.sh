@@ -28,3 +28,14 @@ pvlockd_session_stop() {
 	build/host/pvlockd --teardown >/dev/null 2>&1
 	pvlockd_session_pid=
 }
+
+# pvlockd_wait_vm NAME PID: until pvlockd has registered VM NAME (at most
+# 30 s), or its pvlock-qemu (PID) has ended.
+pvlockd_wait_vm() {
+	for _ in $(seq 300); do
+		build/host/pvlockctl status --json 2>/dev/null | grep -q "\"$1\"" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}

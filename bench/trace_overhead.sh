@@ -109,11 +109,7 @@ for c in $configs; do
 			--timeout 1200 --run "$(guest_cmd $host_tool)" >"$out/$c-$host_tool.out" 2>&1 &
 		vm_pid=$!
 		if [ $host_tool = true ]; then
-			for _ in $(seq 300); do
-				build/host/pvlockctl status --json 2>/dev/null | grep -q "\"$name\"" && break
-				kill -0 "$vm_pid" 2>/dev/null || break
-				sleep 0.1
-			done
+			pvlockd_wait_vm "$name" "$vm_pid"
 			build/host/pvlockstat --vm "$name" >/dev/null 2>"$out/pvlockstat.err" &
 			stat_pid=$!
 		fi

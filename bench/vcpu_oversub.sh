@@ -238,11 +238,7 @@ run_cell() { # scenario level workload config tag
 
 	# The VM's QEMU joins the cgroup, and pvlockstat follows the VM, once
 	# pvlockd has registered it.
-	for _ in $(seq 300); do
-		build/host/pvlockctl status --json 2>/dev/null | grep -q "\"$cur_name\"" && break
-		kill -0 "$vm_pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	pvlockd_wait_vm "$cur_name" "$vm_pid"
 	if [ -n "$cgroup" ]; then
 		local qp
 		qp=$(cat "/run/pvlockinfo/$cur_name/qemu.pid" 2>/dev/null)

@@ -44,6 +44,8 @@ struct shfl_lock;
 /**
  * struct shfl_policy - what distinguishes shfl, shfl-pv, shfl-quota, pvspin
  * @name:        as users type it
+ * @trace_id:    its number in the pvlockinfo tracepoints
+ *               (enum pvli_trace_policy, include/pvli_trace_ids.h)
  * @prefer:      shuffler: move @curr up to join @shuffler's batch?  NULL:
  *               this policy never shuffles
  * @should_park: a waiter (@head: the queue head, spinning on the word)
@@ -62,6 +64,7 @@ struct shfl_lock;
  */
 struct shfl_policy {
 	const char *name;
+	unsigned int trace_id;
 	bool (*prefer)(const struct shfl_lock *lock, const struct shfl_node *shuffler,
 		       const struct shfl_node *curr);
 	bool (*should_park)(const struct shfl_lock *lock, const struct shfl_node *node,

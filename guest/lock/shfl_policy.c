@@ -6,6 +6,7 @@
  * so shfl-pv and shfl-quota degrade to shfl.
  */
 #include "shfl_lock.h"
+#include "pvli_trace_ids.h"
 
 /* ShflLock's own policy: keep waiters of one NUMA node together. */
 static bool same_node(const struct shfl_lock *lock, const struct shfl_node *shuffler,
@@ -16,6 +17,7 @@ static bool same_node(const struct shfl_lock *lock, const struct shfl_node *shuf
 
 const struct shfl_policy shfl_policy_shfl = {
 	.name = "shfl",
+	.trace_id = PVLI_TP_SHFL,
 	.prefer = same_node,
 };
 
@@ -56,6 +58,7 @@ static bool holder_preempted(const struct shfl_lock *lock, const struct shfl_nod
 
 const struct shfl_policy shfl_policy_shfl_pv = {
 	.name = "shfl-pv",
+	.trace_id = PVLI_TP_SHFL_PV,
 	.prefer = prefer_running,
 	.should_park = holder_preempted,
 	.steal_past_preempted_head = true,
@@ -85,6 +88,7 @@ static bool quota_short(const struct shfl_lock *lock, const struct shfl_node *no
 
 const struct shfl_policy shfl_policy_shfl_quota = {
 	.name = "shfl-quota",
+	.trace_id = PVLI_TP_SHFL_QUOTA,
 	.prefer = prefer_running_with_quota,
 	.should_park = holder_preempted,
 	.should_yield = quota_short,
@@ -112,6 +116,7 @@ static bool pv_spun_out(const struct shfl_lock *lock, const struct shfl_node *no
 
 const struct shfl_policy shfl_policy_pvspin = {
 	.name = "pvspin",
+	.trace_id = PVLI_TP_PVSPIN,
 	.should_park = pv_spun_out,
 	.lazy_kick = true,
 };

@@ -42,20 +42,6 @@ const struct shfl_policy *pvli_lock_policy(const char *name)
 	return NULL;
 }
 
-/* The tracepoints' number for @pol (include/pvli_trace_ids.h). */
-u32 pvli_lock_trace_policy(const struct shfl_policy *pol)
-{
-	if (pol == &shfl_policy_shfl)
-		return PVLI_TP_SHFL;
-	if (pol == &shfl_policy_shfl_pv)
-		return PVLI_TP_SHFL_PV;
-	if (pol == &shfl_policy_shfl_quota)
-		return PVLI_TP_SHFL_QUOTA;
-	if (pol == &shfl_policy_pvspin)
-		return PVLI_TP_PVSPIN;
-	return PVLI_TP_OTHER;
-}
-
 /**
  * pvli_lock_init - initialise a lock
  * @lock: the lock
@@ -92,7 +78,7 @@ bool __pvli_lock_acquire(struct pvli_lock *lock, bool *counted)
 	preempt_disable();
 	if (!shfl_trylock(&lock->shfl)) {
 		*counted = pvli_trace_wait(lock, &lock->trace_waiters,
-					   pvli_lock_trace_policy(lock->shfl.policy),
+					   lock->shfl.policy->trace_id,
 					   shfl_holder_cpu(&lock->shfl), start);
 		shfl_lock(&lock->shfl);
 		waited = true;
@@ -104,7 +90,7 @@ bool __pvli_lock_acquire(struct pvli_lock *lock, bool *counted)
 void __pvli_lock_acquired(struct pvli_lock *lock, bool counted)
 {
 	pvli_trace_acquired(lock, &lock->trace_waiters,
-			    pvli_lock_trace_policy(lock->shfl.policy), counted);
+			    lock->shfl.policy->trace_id, counted);
 	pvli_publish_hold(1);
 }
 
@@ -135,7 +121,7 @@ bool pvli_trylock(struct pvli_lock *lock)
 	if (!shfl_trylock(&lock->shfl))
 		return false;
 	pvli_trace_acquired(lock, &lock->trace_waiters,
-			    pvli_lock_trace_policy(lock->shfl.policy), false);
+			    lock->shfl.policy->trace_id, false);
 	pvli_publish_hold(1);
 	return true;
 }
@@ -151,7 +137,7 @@ void pvli_unlock(struct pvli_lock *lock)
 {
 	pvli_publish_hold(-1);
 	pvli_trace_release(lock, &lock->trace_waiters,
-			   pvli_lock_trace_policy(lock->shfl.policy));
+			   lock->shfl.policy->trace_id);
 	shfl_unlock(&lock->shfl);
 }
 EXPORT_SYMBOL_GPL(pvli_unlock);

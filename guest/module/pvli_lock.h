@@ -21,9 +21,8 @@ bool pvli_trylock(struct pvli_lock *lock);
 void pvli_unlock(struct pvli_lock *lock);
 const struct shfl_policy *pvli_lock_policy(const char *name);
 
-/* For the harness and the tracepoints. */
+/* pvli_lock() in two halves, for the harness (see pvli_lock.c). */
 bool __pvli_lock_acquire(struct pvli_lock *lock, bool *counted);
 void __pvli_lock_acquired(struct pvli_lock *lock, bool counted);
-u32 pvli_lock_trace_policy(const struct shfl_policy *pol);
 
 #endif /* __PVLI_LOCK_H */
