@@ -122,9 +122,10 @@ MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.h) guest/module/Kbuild
 	$(filter-out guest/lock/shim_user.h,$(wildcard guest/lock/*.h))
 MODULE := $(B)/guest/module/pvlockinfo.ko
 TAKEOVER_MODULE := $(B)/guest/module/pvlockinfo_takeover.ko
-$(TAKEOVER_MODULE): $(MODULE)
+FIXTURE_MODULE := $(B)/guest/module/pvlockinfo_klp_fixture.ko
 
-$(MODULE): $(MODULE_SRCS) $(wildcard include/*.h) config.mk
+# One Kbuild run makes all modules (grouped target: make re-reads each).
+$(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) &: $(MODULE_SRCS) $(wildcard include/*.h) config.mk
 	$(call msg,KBUILD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)for f in $(MODULE_SRCS); do ln -sf $(abspath $$f) $(@D)/; done
@@ -138,10 +139,10 @@ INITRAMFS := $(B)/guest/initramfs.cpio.gz
 # Debian's own workloads for the takeover bench (rt-tests).
 GUEST_DYN_TOOLS := /usr/bin/hackbench
 
-$(INITRAMFS): guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(TAKEOVER_MODULE) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS)
+$(INITRAMFS): guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS)
 	$(call msg,CPIO,$@)
 	$(Q)guest/initramfs/mkinitramfs.sh --out=$@ --kernel-release=$(KERNEL_RELEASE) \
-		--module=$(MODULE) --module=$(TAKEOVER_MODULE) $(addprefix --tool=,$(GUEST_TOOLS)) \
+		--module=$(MODULE) --module=$(TAKEOVER_MODULE) --module=$(FIXTURE_MODULE) $(addprefix --tool=,$(GUEST_TOOLS)) \
 		$(addprefix --dyn-tool=,$(GUEST_DYN_TOOLS))
 
 # ---- patched QEMU (cached outside the tree, keyed on tarball + patches) -------

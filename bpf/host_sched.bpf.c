@@ -251,8 +251,8 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
 	}
 	h = &rec->host;
 	/* Untrusted guest half: plain bounded loads, used only as booleans. */
-	depth = READ_ONCE(rec->guest.hold_depth);
-	wait = READ_ONCE(rec->guest.wait_lock);
+	depth = READ_ONCE(rec->guest.hold_depth) | READ_ONCE(rec->guest.kernel_hold_depth);
+	wait = READ_ONCE(rec->guest.wait_lock) | READ_ONCE(rec->guest.kernel_waiting);
 
 	if (!seq_begin(h, c))
 		return;

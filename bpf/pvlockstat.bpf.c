@@ -11,6 +11,10 @@
  *
  *   hold_depth > 0            lock-holder preemption (LHP)
  *   else wait_lock != 0       lock-waiter preemption (LWP)
+ * where the kernel_* fields (the guest kernel's own spinlocks, published
+ * in takeover mode) count as well: kernel_hold_depth as a hold,
+ * kernel_waiting as a wait; those cases are also counted as lhp_kernel /
+ * lwp_kernel.
  *   else                      harmless (for locks)
  *
  * and starts a clock that the thread's next switch-in stops: that is its
@@ -60,6 +64,8 @@ struct wait {
 	__u64 since;
 	__u32 kind;		/* enum wait_kind, from the guest half at the start */
 	__u32 woken;		/* started at a wakeup, not at a preemption */
+	__u32 kernel;		/* the kind came from a kernel spinlock */
+	__u32 __pad;
 };
 
 struct {
@@ -127,30 +133,56 @@ static __always_inline struct pvli_vcpu_guest *guest_half(const struct pvli_vcpu
 	return rec ? &rec->guest : NULL;
 }
 
-/* What the vCPU was doing in the guest, as its record says now. */
-static __always_inline __u32 guest_kind(const struct pvli_vcpu_ref *ref)
+/*
+ * What the vCPU was doing in the guest, as its record says now; *kernel:
+ * a kernel spinlock made it so (takeover mode).  Untrusted fields, read
+ * as booleans only.
+ */
+static __always_inline __u32 guest_kind(const struct pvli_vcpu_ref *ref, __u32 *kernel)
 {
 	struct pvli_vcpu_guest *g = guest_half(ref);
+	__u32 kdepth, kwait;
 
-	if (g && READ_ONCE(g->hold_depth))
+	*kernel = 0;
+	if (!g)
+		return WAIT_PLAIN;
+	kdepth = READ_ONCE(g->kernel_hold_depth);
+	kwait = READ_ONCE(g->kernel_waiting);
+	if (READ_ONCE(g->hold_depth) || kdepth) {
+		*kernel = kdepth != 0;
 		return WAIT_LHP;
-	if (g && READ_ONCE(g->wait_lock))
+	}
+	if (READ_ONCE(g->wait_lock) || kwait) {
+		*kernel = kwait != 0;
 		return WAIT_LWP;
+	}
 	return WAIT_PLAIN;
+}
+
+/* One more LHP or LWP of kind @w on @s. */
+static __always_inline void count_kind(struct pvls_vcpu *s, const struct wait *w)
+{
+	if (w->kind == WAIT_LHP) {
+		__sync_fetch_and_add(&s->lhp, 1);
+		if (w->kernel)
+			__sync_fetch_and_add(&s->lhp_kernel, 1);
+	} else if (w->kind == WAIT_LWP) {
+		__sync_fetch_and_add(&s->lwp, 1);
+		if (w->kernel)
+			__sync_fetch_and_add(&s->lwp_kernel, 1);
+	}
 }
 
 static __always_inline void switch_out(__u32 tid, const struct pvli_vcpu_ref *ref, __u64 now)
 {
 	struct pvls_vcpu *s = vcpu_stats(tid, ref);
-	struct wait w = { .since = now, .kind = guest_kind(ref) };
+	struct wait w = { .since = now };
 
 	if (!s)
 		return;
+	w.kind = guest_kind(ref, &w.kernel);
 	__sync_fetch_and_add(&s->preempted, 1);
-	if (w.kind == WAIT_LHP)
-		__sync_fetch_and_add(&s->lhp, 1);
-	else if (w.kind == WAIT_LWP)
-		__sync_fetch_and_add(&s->lwp, 1);
+	count_kind(s, &w);
 	bpf_map_update_elem(&waits, &tid, &w, BPF_ANY);
 }
 
@@ -174,14 +206,12 @@ static __always_inline void switch_in(__u32 tid, const struct pvli_vcpu_ref *ref
 		__sync_fetch_and_add(&s->steal_ns, d);
 		__sync_fetch_and_add(&s->rq_waits, 1);
 		hist_add(s->rq_hist, d);
+		if (w->woken && kind != WAIT_PLAIN)
+			count_kind(s, w);
 		if (kind == WAIT_LHP) {
-			if (w->woken)
-				__sync_fetch_and_add(&s->lhp, 1);
 			__sync_fetch_and_add(&s->lhp_offcpu_ns, d);
 			hist_add(s->lhp_hist, d);
 		} else if (kind == WAIT_LWP) {
-			if (w->woken)
-				__sync_fetch_and_add(&s->lwp, 1);
 			__sync_fetch_and_add(&s->lwp_offcpu_ns, d);
 			hist_add(s->lwp_hist, d);
 		}
@@ -221,7 +251,7 @@ static __always_inline int on_wakeup(struct task_struct *p)
 	if (!ref || BPF_CORE_READ(p, on_cpu))
 		return 0;
 	w.since = bpf_ktime_get_ns();
-	w.kind = guest_kind(ref);
+	w.kind = guest_kind(ref, &w.kernel);
 	/* A preemption already waiting keeps its start and its kind. */
 	bpf_map_update_elem(&waits, &tid, &w, BPF_NOEXIST);
 	return 0;

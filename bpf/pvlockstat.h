@@ -26,6 +26,9 @@ struct pvls_vcpu {
 	 */
 	__u64 lhp;
 	__u64 lwp;
+	/* Of those, the ones where a guest kernel spinlock was held / waited for. */
+	__u64 lhp_kernel;
+	__u64 lwp_kernel;
 	__u64 steal_ns;		/* runnable, not running: preempted or woken */
 	__u64 rq_waits;		/* waits that ended in a switch-in */
 	__u64 lhp_offcpu_ns;	/* off-CPU time that started as an LHP */

@@ -228,6 +228,8 @@ static void delta(const struct thread *t, struct pvls_vcpu *d)
 	d->preempted = n->preempted - l->preempted;
 	d->lhp = n->lhp - l->lhp;
 	d->lwp = n->lwp - l->lwp;
+	d->lhp_kernel = n->lhp_kernel - l->lhp_kernel;
+	d->lwp_kernel = n->lwp_kernel - l->lwp_kernel;
 	d->steal_ns = n->steal_ns - l->steal_ns;
 	d->rq_waits = n->rq_waits - l->rq_waits;
 	d->lhp_offcpu_ns = n->lhp_offcpu_ns - l->lhp_offcpu_ns;
@@ -343,10 +345,12 @@ static void print_json(double secs)
 		else
 			printf(",");
 		printf("{\"vcpu\":%u,\"tid\":%u,\"preempted\":%llu,\"lhp\":%llu,\"lwp\":%llu,"
+		       "\"lhp_kernel\":%llu,\"lwp_kernel\":%llu,"
 		       "\"steal_ns\":%llu,\"rq_waits\":%llu,\"lhp_offcpu_ns\":%llu,"
 		       "\"lwp_offcpu_ns\":%llu",
 		       d.vcpu, t->tid, (unsigned long long)d.preempted, (unsigned long long)d.lhp,
-		       (unsigned long long)d.lwp, (unsigned long long)d.steal_ns,
+		       (unsigned long long)d.lwp, (unsigned long long)d.lhp_kernel,
+		       (unsigned long long)d.lwp_kernel, (unsigned long long)d.steal_ns,
 		       (unsigned long long)d.rq_waits, (unsigned long long)d.lhp_offcpu_ns,
 		       (unsigned long long)d.lwp_offcpu_ns);
 		print_hist_json("lhp_offcpu_log2_us", d.lhp_hist);

@@ -51,7 +51,7 @@
 
 #define PVLI_PAGE_MAGIC		0x4b434f4c494c5650ULL	/* "PVLILOCK" little-endian */
 #define PVLI_ABI_MAJOR		1	/* incompatible layout change */
-#define PVLI_ABI_MINOR		0	/* compatible addition */
+#define PVLI_ABI_MINOR		1	/* compatible addition (1: kernel_* guest fields) */
 
 #define PVLI_CACHELINE		64
 #define PVLI_HDR_SIZE		128
@@ -143,7 +143,7 @@ struct pvli_vcpu_host {
 	__u64 run_ns;		/* total ns on a pCPU */
 	__u32 preempt_count;	/* switch-outs while runnable (involuntary) */
 	__u32 pcpu;		/* host CPU it last ran on */
-	__u32 lhp_count;	/* preemptions that hit a lock holder */
+	__u32 lhp_count;	/* preemptions that hit a lock holder (any kind) */
 	__u32 lwp_count;	/* preemptions that hit a lock waiter */
 	__u8  __pad[PVLI_CACHELINE - 56];
 };
@@ -159,10 +159,20 @@ struct pvli_vcpu_guest {
 	__u64 wait_lock;	/* opaque id of the lock waited for; 0 = none */
 	__u64 wait_since_ns;	/* guest clock ns when the wait began */
 	__u64 lock_acquired;	/* acquisitions published (statistics) */
-	__u8  __pad[PVLI_CACHELINE - 32];
+	/*
+	 * The guest kernel's own spinlocks (minor 1), published while the
+	 * takeover (pvlockinfo_takeover.ko) is applied, flag
+	 * PVLI_GUEST_KERNEL_LOCKS.  Depth counts spin_lock*() acquisitions
+	 * not yet released on this vCPU; waiting counts nested contended
+	 * spin_lock*() calls in progress.  Zero when not published.
+	 */
+	__u32 kernel_hold_depth;
+	__u32 kernel_waiting;
+	__u8  __pad[PVLI_CACHELINE - 40];
 };
 
 #define PVLI_GUEST_ACTIVE	0x1	/* the guest module drives this record */
+#define PVLI_GUEST_KERNEL_LOCKS	0x2	/* kernel_* fields are published */
 
 struct pvli_vcpu {
 	struct pvli_vcpu_host host;

@@ -20,6 +20,8 @@ static int status_show(struct seq_file *m, void *v)
 		return -ENOMEM;
 	pvli_page_status(buf, 1024);
 	seq_puts(m, buf);
+	pvli_takeover_status(buf, 1024);
+	seq_puts(m, buf);
 	kfree(buf);
 	return 0;
 }
@@ -36,10 +38,12 @@ static int vcpus_show(struct seq_file *m, void *v)
 {
 	int cpu;
 
-	seq_printf(m, "%-4s %-10s %10s %10s %12s %12s %6s %6s %12s %4s\n", "cpu", "state",
-		   "seq", "preempts", "steal_ms", "run_ms", "lhp", "lwp", "quota_us", "pcpu");
+	seq_printf(m, "%-4s %-10s %10s %10s %12s %12s %6s %6s %12s %4s %6s\n", "cpu", "state",
+		   "seq", "preempts", "steal_ms", "run_ms", "lhp", "lwp", "quota_us", "pcpu",
+		   "kdepth");
 	for_each_possible_cpu(cpu) {
 		struct pvli_vcpu_host h;
+		struct pvli_vcpu_guest g;
 		u64 q;
 
 		if (pvli_vcpu_snapshot(cpu, &h)) {
@@ -55,7 +59,12 @@ static int vcpus_show(struct seq_file *m, void *v)
 			seq_printf(m, "%12s", "-");
 		else
 			seq_printf(m, "%12llu", q / NSEC_PER_USEC);
-		seq_printf(m, " %4u\n", h.pcpu);
+		seq_printf(m, " %4u", h.pcpu);
+		/* The kernel spinlocks it holds, as published (takeover mode). */
+		if (pvli_vcpu_guest_snapshot(cpu, &g) || !(g.flags & PVLI_GUEST_KERNEL_LOCKS))
+			seq_printf(m, " %6s\n", "-");
+		else
+			seq_printf(m, " %6u\n", g.kernel_hold_depth);
 	}
 	return 0;
 }

@@ -5,7 +5,8 @@
  * Entry point: the ivshmem driver for the shared page (pvli_page.c), its
  * debugfs view (pvli_debugfs.c), the channel self-test (pvli_selftest.c),
  * the channel-aware locks (pvli_lock.c over the core in guest/lock) and
- * their benchmark harness (pvli_bench.c).
+ * their benchmark harness (pvli_bench.c), and the switch of the kernel-
+ * spinlock takeover (pvli_takeover_ctl.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -32,6 +33,7 @@ static int __init pvli_init(void)
 	ret = pvli_page_init();
 	if (ret)
 		goto undo_bench;
+	pvli_takeover_ctl_init();
 	pr_info("version %s loaded (page ABI %u.%u)\n", PVLI_VERSION,
 		PVLI_ABI_MAJOR, PVLI_ABI_MINOR);
 	return 0;
@@ -47,6 +49,7 @@ undo_debugfs:
 
 static void __exit pvli_exit(void)
 {
+	pvli_takeover_ctl_exit();
 	pvli_page_exit();
 	/* debugfs first: removal waits for a bench run in progress. */
 	pvli_debugfs_exit();

@@ -288,7 +288,7 @@ u64 pvli_vcpu_steal_ns(int cpu)
 EXPORT_SYMBOL_GPL(pvli_vcpu_steal_ns);
 
 /* The guest half of this CPU's record, or NULL.  Caller has preemption off. */
-static struct pvli_vcpu_guest *own_guest_half(void)
+static notrace struct pvli_vcpu_guest *own_guest_half(void)
 {
 	struct pvli_page *p = rcu_dereference_sched(pvli_live);
 	int cpu = smp_processor_id();
@@ -330,6 +330,72 @@ void pvli_publish_wait(u64 lock_id)
 }
 EXPORT_SYMBOL_GPL(pvli_publish_wait);
 
+/**
+ * pvli_vcpu_guest_snapshot - a copy of the guest half of @cpu's record
+ * Return: 0, or -ENODEV without a live page (as pvli_vcpu_snapshot()).
+ */
+int pvli_vcpu_guest_snapshot(int cpu, struct pvli_vcpu_guest *out)
+{
+	struct pvli_page *p;
+	int ret = -ENODEV;
+
+	rcu_read_lock();
+	p = rcu_dereference(pvli_live);
+	if (p && cpu >= 0 && cpu < p->nr_vcpus) {
+		memcpy(out, (const void *)&p->rec[cpu].guest, sizeof(*out));
+		ret = 0;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * pvli_publish_kernel_locks - this vCPU's kernel spinlock state, for the host
+ * @depth: spin_lock*() acquisitions held now
+ * @waiting: contended spin_lock*() calls in progress (nested in interrupts)
+ *
+ * For the takeover's lock functions: called inside the kernel's own
+ * spin_lock()/spin_unlock() with preemption disabled, so notrace and no
+ * rcu_read_lock() (a preemption-disabled region is an RCU reader).  Plain
+ * stores of whole values: an interrupt that runs the same code in
+ * between leaves the count as it found it, so the last store is right.
+ */
+void notrace pvli_publish_kernel_locks(u32 depth, u32 waiting)
+{
+	struct pvli_vcpu_guest *g = own_guest_half();
+
+	if (g) {
+		WRITE_ONCE(g->kernel_hold_depth, depth);
+		WRITE_ONCE(g->kernel_waiting, waiting);
+	}
+}
+EXPORT_SYMBOL_GPL(pvli_publish_kernel_locks);
+
+/**
+ * pvli_publish_kernel_flag - say whether the kernel_* fields are published
+ * @on: true while the takeover is applied; false clears every vCPU's fields
+ */
+void pvli_publish_kernel_flag(bool on)
+{
+	struct pvli_page *p;
+	int cpu;
+
+	rcu_read_lock();
+	p = rcu_dereference(pvli_live);
+	for (cpu = 0; p && cpu < p->nr_vcpus; cpu++) {
+		struct pvli_vcpu_guest *g = &p->rec[cpu].guest;
+		u32 f = READ_ONCE(g->flags);
+
+		if (!on) {
+			WRITE_ONCE(g->kernel_hold_depth, 0);
+			WRITE_ONCE(g->kernel_waiting, 0);
+		}
+		WRITE_ONCE(g->flags, on ? f | PVLI_GUEST_KERNEL_LOCKS : f & ~PVLI_GUEST_KERNEL_LOCKS);
+	}
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(pvli_publish_kernel_flag);
+
 /* ---- watchdog ----------------------------------------------------------------- */
 
 static void set_live(struct pvli_page *p, bool live, const char *why)
@@ -341,6 +407,8 @@ static void set_live(struct pvli_page *p, bool live, const char *why)
 	if (live) {
 		rcu_assign_pointer(pvli_live, p);
 		dev_info(&p->pdev->dev, "host channel live\n");
+		if (pvli_takeover_applied())
+			pvli_publish_kernel_flag(true);
 	} else {
 		RCU_INIT_POINTER(pvli_live, NULL);
 		dev_warn(&p->pdev->dev, "host channel lost: %s; queries answer \"unknown\"\n",

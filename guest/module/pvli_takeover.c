@@ -1,133 +1,72 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pvlockinfo_takeover: the guest kernel's own spinlocks wait the
- * channel-aware way, switched on and off at runtime, without a reboot.
+ * pvlockinfo_takeover: the guest kernel's own spinlocks, taken over at
+ * runtime without a reboot, by livepatch.
  *
- * A livepatch replaces native_queued_spin_lock_slowpath(), where every
- * contended spin_lock() of the kernel ends up (the inline fast path is a
- * single cmpxchg 0 -> _Q_LOCKED_VAL and stays as it is).  The kernel this
- * targets runs as a guest without paravirt spinlocks (TCG, or a
- * hypervisor without PV_UNHALT): there the original slow path is
- * virt_spin_lock(), a test-and-set on the whole lock word.  The
- * replacement is a test-and-set too, so old and new waiters, fast-path
- * lockers and the inline unlock (store 0 to the locked byte) keep working
- * together while the patch goes on, while it is on, and while it comes
- * off.  Invariants, as qspinlock.c states its own:
+ * The livepatch replaces the out-of-line spinlock functions every
+ * spin_lock*()/spin_trylock*()/spin_unlock*() of the kernel calls (this
+ * kernel has no CONFIG_INLINE_SPIN_*, and CONFIG_UNINLINE_SPIN_UNLOCK),
+ * and native_queued_spin_lock_slowpath(), where inline arch_spin_lock()
+ * users end up.  The replacements and their invariants are in
+ * pvli_tk_lock.c: holders are recorded in the lock word, waiters halt
+ * while the holder's vCPU is preempted and are kicked by its release,
+ * and each vCPU's hold depth goes into the shared page for the host.
  *
- *  - A waiter takes the lock only by cmpxchg of the whole word from 0: it
- *    never sets pending or tail bits, so it excludes queued waiters of the
- *    original slow path too (they keep tail bits set while they wait).
- *  - The locked byte is nonzero exactly while the lock is held; unlock
- *    stores 0 whatever value it held.  A slow-path taker writes its CPU
- *    + TK_CPU_BIAS there (the holder is then known); the fast path writes
- *    _Q_LOCKED_VAL (1): holder unknown, treated as running.
- *  - Only while the holder is known and the channel says its vCPU is
- *    preempted does a waiter halt, and only with interrupts enabled (a
- *    halt with them off could never end).  Nothing kicks it: the inline
- *    unlock cannot, so the next interrupt (at the latest this CPU's tick)
- *    ends the halt, and the waiter looks again.
- *
- * "active" (module parameter, writable at runtime) switches the policy:
- * off, the replacement is plain test-and-set, as the original.  Unload:
- * echo 0 > /sys/kernel/livepatch/pvlockinfo_takeover/enabled, then rmmod.
+ * The switch belongs to pvlockinfo.ko (parameter "takeover", see
+ * pvli_takeover_ctl.c); this module registers with it once applied and
+ * tells it why when it refuses.  Removal: echo 0 >
+ * /sys/kernel/livepatch/pvlockinfo_takeover/enabled, wait for the
+ * transition to end, then rmmod.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/atomic.h>
-#include <linux/hardirq.h>
-#include <linux/irqflags.h>
+#include <linux/ftrace.h>
 #include <linux/kernel.h>
 #include <linux/livepatch.h>
 #include <linux/module.h>
-#include <linux/percpu.h>
-#include <linux/spinlock.h>
 #include <asm/cpufeature.h>
 #include <asm/paravirt.h>
 #include <asm/qspinlock.h>
 
 #include "pvlockinfo.h"
+#include "pvli_takeover.h"
 
-/* Locked-byte value of a slow-path holder: CPU + 2 (1 is the fast path's). */
-#define TK_CPU_BIAS	2
-#define TK_MAX_CPU	(255 - TK_CPU_BIAS)
-
-static bool active = true;
-module_param(active, bool, 0644);
-MODULE_PARM_DESC(active, "channel-aware waiting on (1) or plain test-and-set (0)");
-
-static DEFINE_PER_CPU(unsigned long, tk_waits);	/* slow-path entries */
-static DEFINE_PER_CPU(unsigned long, tk_halts);	/* halts for a preempted holder */
-
-static unsigned long sum_percpu(unsigned long __percpu *v)
+static int get_counter(char *buf, const struct kernel_param *kp)
 {
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr(v, cpu);
-	return sum;
+	return sysfs_emit(buf, "%lu\n", pvli_tk_count((enum pvli_tk_counter)(long)kp->arg));
 }
 
-static int get_waits(char *buf, const struct kernel_param *kp)
+static const struct kernel_param_ops counter_ops = { .get = get_counter };
+#define TK_COUNTER_PARAM(name, c, desc)						\
+	module_param_cb(name, &counter_ops, (void *)(long)(c), 0444);		\
+	MODULE_PARM_DESC(name, desc)
+static int get_held(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%lu\n", sum_percpu(&tk_waits));
+	return pvli_tk_show_held(buf, PAGE_SIZE);
 }
+static const struct kernel_param_ops held_ops = { .get = get_held };
+module_param_cb(held, &held_ops, NULL, 0444);
+MODULE_PARM_DESC(held, "spinlocks each online CPU holds now, taken through the takeover, and by whom");
 
-static int get_halts(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%lu\n", sum_percpu(&tk_halts));
-}
+TK_COUNTER_PARAM(waits, TK_WAITS, "contended spin_lock*() calls so far");
+TK_COUNTER_PARAM(halts, TK_HALTS, "halts while the lock holder's vCPU was preempted");
+TK_COUNTER_PARAM(kicks, TK_KICKS, "halted waiters kicked by a release");
+TK_COUNTER_PARAM(irq_waits, TK_IRQ_WAITS, "waits of irq/irqsave callers done with interrupts on");
 
-static const struct kernel_param_ops waits_ops = { .get = get_waits };
-static const struct kernel_param_ops halts_ops = { .get = get_halts };
-module_param_cb(waits, &waits_ops, NULL, 0444);
-MODULE_PARM_DESC(waits, "contended spin_lock() slow-path entries so far");
-module_param_cb(halts, &halts_ops, NULL, 0444);
-MODULE_PARM_DESC(halts, "halts while the lock holder's vCPU was preempted");
-
-/*
- * The replacement slow path.  Called with preemption disabled, maybe with
- * interrupts disabled, from any context that may take a spinlock.
- */
-static void notrace pvli_tk_slowpath(struct qspinlock *lock, u32 val)
-{
-	int cpu = smp_processor_id();
-	u32 me = cpu <= TK_MAX_CPU ? cpu + TK_CPU_BIAS : _Q_LOCKED_VAL;
-	bool aware = READ_ONCE(active);
-
-	this_cpu_inc(tk_waits);
-	for (;;) {
-		int v = atomic_read(&lock->val);
-		u8 holder;
-
-		/* Acquire: pairs with the release of queued_spin_unlock(). */
-		if (!v && atomic_try_cmpxchg_acquire(&lock->val, &v, aware ? me : _Q_LOCKED_VAL))
-			return;
-		holder = v & _Q_LOCKED_MASK;
-		if (aware && holder >= TK_CPU_BIAS && !irqs_disabled() && !in_nmi() &&
-		    pvli_vcpu_preempted_atomic(holder - TK_CPU_BIAS)) {
-			/*
-			 * sti;hlt with the check under irqs off: an interrupt
-			 * after the check stays pending and ends the hlt.
-			 */
-			local_irq_disable();
-			if (atomic_read(&lock->val) == v) {
-				this_cpu_inc(tk_halts);
-				safe_halt();
-			} else {
-				local_irq_enable();
-			}
-			continue;
-		}
-		cpu_relax();
-	}
-}
-
+#define TK_FUNC(old, new) { .old_name = old, .new_func = new }
 static struct klp_func funcs[] = {
-	{
-		.old_name = "native_queued_spin_lock_slowpath",
-		.new_func = pvli_tk_slowpath,
-	}, { }
+	TK_FUNC("_raw_spin_lock", pvli_tk_spin_lock),
+	TK_FUNC("_raw_spin_lock_bh", pvli_tk_spin_lock_bh),
+	TK_FUNC("_raw_spin_lock_irq", pvli_tk_spin_lock_irq),
+	TK_FUNC("_raw_spin_lock_irqsave", pvli_tk_spin_lock_irqsave),
+	TK_FUNC("_raw_spin_trylock", pvli_tk_spin_trylock),
+	TK_FUNC("_raw_spin_trylock_bh", pvli_tk_spin_trylock_bh),
+	TK_FUNC("_raw_spin_unlock", pvli_tk_spin_unlock),
+	TK_FUNC("_raw_spin_unlock_bh", pvli_tk_spin_unlock_bh),
+	TK_FUNC("_raw_spin_unlock_irq", pvli_tk_spin_unlock_irq),
+	TK_FUNC("_raw_spin_unlock_irqrestore", pvli_tk_spin_unlock_irqrestore),
+	TK_FUNC("native_queued_spin_lock_slowpath", pvli_tk_slowpath),
+	{ }
 };
 
 static struct klp_object objs[] = {
@@ -154,30 +93,79 @@ static const char *unsupported(void)
 	return NULL;
 }
 
+static void tk_nop(unsigned long ip, unsigned long parent_ip,
+		   struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+}
+
+/*
+ * Another livepatch (or any ftrace user that changes where a function
+ * returns to) already on one of our functions?  Livepatches stack: ours
+ * would silently win over it.  An IPMODIFY ftrace_ops on the same
+ * functions is refused (-EBUSY) exactly then; it is removed again at once.
+ */
+static const char *other_patch(char *why, size_t len)
+{
+	static struct ftrace_ops probe = {
+		.func = tk_nop,
+		.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS,
+	};
+	struct klp_func *f;
+	int ret = 0;
+
+	for (f = funcs; f->old_name && !ret; f++)
+		ret = ftrace_set_filter(&probe, (unsigned char *)f->old_name,
+					strlen(f->old_name), 0);
+	if (ret) {
+		snprintf(why, len, "%s is not a traceable function here (%d)", (--f)->old_name, ret);
+		goto out;
+	}
+	ret = register_ftrace_function(&probe);
+	if (!ret) {
+		unregister_ftrace_function(&probe);
+		goto out;
+	}
+	snprintf(why, len, ret == -EBUSY ?
+		 "another livepatch (or ftrace IPMODIFY user) already patches the spinlock functions" :
+		 "ftrace refused a probe of the spinlock functions (%d)", ret);
+out:
+	ftrace_free_filter(&probe);
+	return ret ? why : NULL;
+}
+
+static int refuse(const char *why, int ret)
+{
+	pr_err("takeover refused: %s; the kernel's spinlocks are left as they are\n", why);
+	pvli_takeover_refused(why);
+	return ret;
+}
+
 static int __init pvli_tk_init(void)
 {
-	const char *why = unsupported();
+	char why[128];
+	const char *no = unsupported();
 	int ret;
 
-	if (why) {
-		pr_err("takeover refused: %s; the kernel's spinlocks are left as they are\n", why);
-		return -EOPNOTSUPP;
-	}
+	if (no)
+		return refuse(no, -EOPNOTSUPP);
+	if (other_patch(why, sizeof(why)))
+		return refuse(why, -EBUSY);
+	pvli_tk_lock_init();
 	ret = klp_enable_patch(&patch);
 	if (ret) {
-		pr_err("takeover refused: the livepatch did not apply (%d); the kernel's spinlocks are left as they are\n",
-		       ret);
-		return ret;
+		snprintf(why, sizeof(why), "the livepatch did not apply (%d)", ret);
+		return refuse(why, ret);
 	}
-	pr_info("kernel spinlock slow path taken over (active=%d)\n", active);
+	pvli_takeover_register();
+	pr_info("kernel spinlocks taken over (livepatch transition started)\n");
 	return 0;
 }
 
 static void __exit pvli_tk_exit(void)
 {
-	pr_info("kernel spinlock slow path given back\n");
+	pvli_takeover_unregister();
+	pr_info("kernel spinlocks given back\n");
 }
-
 module_init(pvli_tk_init);
 module_exit(pvli_tk_exit);
 

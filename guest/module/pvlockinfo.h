@@ -26,6 +26,19 @@ u64 pvli_vcpu_steal_ns(int cpu);
 /* Publish this vCPU's lock state (the guest half of its record). */
 void pvli_publish_hold(int delta);
 void pvli_publish_wait(u64 lock_id);
+void pvli_publish_kernel_locks(u32 depth, u32 waiting);
+int pvli_vcpu_guest_snapshot(int cpu, struct pvli_vcpu_guest *out);
+void pvli_publish_kernel_flag(bool on);
+
+/*
+ * Takeover mode (pvli_takeover_ctl.c): pvlockinfo owns the switch, the
+ * livepatch module pvlockinfo_takeover.ko does the work and registers.
+ */
+extern bool pvli_takeover_active;
+void pvli_takeover_register(void);
+void pvli_takeover_unregister(void);
+void pvli_takeover_refused(const char *why);
+bool pvli_takeover_applied(void);
 
 /* module-internal */
 int pvli_page_init(void);
@@ -39,6 +52,9 @@ int pvli_selftest_init(void);
 void pvli_selftest_exit(void);
 int pvli_probe_init(void);
 void pvli_probe_exit(void);
+int pvli_takeover_ctl_init(void);
+void pvli_takeover_ctl_exit(void);
+int pvli_takeover_status(char *buf, size_t len);
 int pvli_bench_init(void);
 void pvli_bench_exit(void);
 

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Takeover mode of pvlockinfo.ko: the switch for the kernel-spinlock
+ * takeover.
+ *
+ * The work is done by pvlockinfo_takeover.ko, a livepatch module of its
+ * own (klp_enable_patch() is for a livepatch module's init only).  This
+ * file owns what users see:
+ *
+ *   modprobe pvlockinfo takeover=1                 apply at load
+ *   echo 1 > /sys/module/pvlockinfo/parameters/takeover   on at runtime
+ *   echo 0 > /sys/module/pvlockinfo/parameters/takeover   off at runtime
+ *
+ * "On" loads pvlockinfo_takeover.ko (request_module) if it is not applied
+ * yet, then turns its channel-aware waiting on.  "Off" turns that waiting
+ * off at once: the kernel's spinlocks wait as the original test-and-set
+ * again, with the livepatch still in place (taking it out is a livepatch
+ * transition; see README).  When the takeover cannot be applied (no
+ * livepatch support, a symbol missing, another patch on the same
+ * functions, pv spinlocks) pvlockinfo stays loaded in non-takeover mode,
+ * logs the reason the takeover module gave, shows it in debugfs status,
+ * and a runtime "echo 1" fails with EOPNOTSUPP.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kmod.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+
+#include "pvlockinfo.h"
+
+/* Read by the takeover's slow path (READ_ONCE); written under tk_mutex. */
+bool pvli_takeover_active;
+EXPORT_SYMBOL_GPL(pvli_takeover_active);
+
+static DEFINE_MUTEX(tk_mutex);
+static bool tk_applied;		/* pvlockinfo_takeover.ko registered */
+static bool tk_wanted_at_load;	/* takeover=1 given to modprobe */
+static bool tk_ready;		/* init done: request_module() may run */
+static char tk_refusal[160];	/* why the last try failed; "" if it did not */
+
+/* Called by pvlockinfo_takeover.ko from its init, once the patch is on. */
+void pvli_takeover_register(void)
+{
+	mutex_lock(&tk_mutex);
+	tk_applied = true;
+	tk_refusal[0] = '\0';
+	WRITE_ONCE(pvli_takeover_active, true);
+	mutex_unlock(&tk_mutex);
+	pvli_publish_kernel_flag(true);
+}
+EXPORT_SYMBOL_GPL(pvli_takeover_register);
+
+void pvli_takeover_unregister(void)
+{
+	mutex_lock(&tk_mutex);
+	tk_applied = false;
+	WRITE_ONCE(pvli_takeover_active, false);
+	mutex_unlock(&tk_mutex);
+	pvli_publish_kernel_flag(false);
+}
+EXPORT_SYMBOL_GPL(pvli_takeover_unregister);
+
+/* Called by pvlockinfo_takeover.ko when its init refuses. */
+void pvli_takeover_refused(const char *why)
+{
+	mutex_lock(&tk_mutex);
+	strscpy(tk_refusal, why, sizeof(tk_refusal));
+	mutex_unlock(&tk_mutex);
+}
+EXPORT_SYMBOL_GPL(pvli_takeover_refused);
+
+/* true while the livepatch is applied (for the page's flag on rebinds). */
+bool pvli_takeover_applied(void)
+{
+	return READ_ONCE(tk_applied);
+}
+
+/* Switch on, loading the takeover module first if need be.  Sleeps. */
+static int takeover_on(void)
+{
+	int ret;
+
+	mutex_lock(&tk_mutex);
+	if (tk_applied) {
+		WRITE_ONCE(pvli_takeover_active, true);
+		mutex_unlock(&tk_mutex);
+		return 0;
+	}
+	tk_refusal[0] = '\0';
+	mutex_unlock(&tk_mutex);
+
+	/* The module's init calls pvli_takeover_register() or _refused(). */
+	ret = request_module("pvlockinfo_takeover");
+
+	mutex_lock(&tk_mutex);
+	if (tk_applied) {
+		mutex_unlock(&tk_mutex);
+		pr_info("takeover mode on: the kernel's spinlocks wait the channel-aware way\n");
+		return 0;
+	}
+	if (!tk_refusal[0])
+		snprintf(tk_refusal, sizeof(tk_refusal),
+			 "modprobe pvlockinfo_takeover failed (%d): is the module installed, is CONFIG_LIVEPATCH set?",
+			 ret);
+	pr_err("takeover mode not available: %s; pvlockinfo stays loaded without it\n",
+	       tk_refusal);
+	mutex_unlock(&tk_mutex);
+	return -EOPNOTSUPP;
+}
+
+static void takeover_off(void)
+{
+	mutex_lock(&tk_mutex);
+	WRITE_ONCE(pvli_takeover_active, false);
+	mutex_unlock(&tk_mutex);
+}
+
+static void takeover_at_load(struct work_struct *w)
+{
+	takeover_on();
+}
+static DECLARE_WORK(tk_load_work, takeover_at_load);
+
+static int takeover_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret = kstrtobool(val, &on);
+
+	if (ret)
+		return ret;
+	/*
+	 * At modprobe time parameters are set before init: the takeover
+	 * module needs pvlockinfo live to resolve its symbols, so it is
+	 * requested from a work item once init is done.
+	 */
+	if (!READ_ONCE(tk_ready)) {
+		tk_wanted_at_load = on;
+		return 0;
+	}
+	if (on)
+		return takeover_on();
+	takeover_off();
+	return 0;
+}
+
+static int takeover_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(pvli_takeover_active));
+}
+
+static const struct kernel_param_ops takeover_ops = {
+	.set = takeover_set,
+	.get = takeover_get,
+};
+module_param_cb(takeover, &takeover_ops, NULL, 0644);
+MODULE_PARM_DESC(takeover,
+		 "kernel spinlocks wait the channel-aware way (1) or as the kernel's own (0); loads pvlockinfo_takeover.ko");
+
+int pvli_takeover_status(char *buf, size_t len)
+{
+	int n;
+
+	mutex_lock(&tk_mutex);
+	n = scnprintf(buf, len, "takeover: %s (livepatch %s)%s%s\n",
+		      pvli_takeover_active ? "on" : "off",
+		      tk_applied ? "applied" : "not applied",
+		      tk_refusal[0] ? "; last refusal: " : "", tk_refusal);
+	mutex_unlock(&tk_mutex);
+	return n;
+}
+
+int pvli_takeover_ctl_init(void)
+{
+	WRITE_ONCE(tk_ready, true);
+	if (tk_wanted_at_load)
+		schedule_work(&tk_load_work);
+	return 0;
+}
+
+void pvli_takeover_ctl_exit(void)
+{
+	/* The takeover module holds a reference: it is gone by now. */
+	cancel_work_sync(&tk_load_work);
+}
