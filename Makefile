@@ -87,7 +87,7 @@ $(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd.h
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 # ---- guest tools: static, the image has no libc -----------------------------
-GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench $(B)/guest/tools/pvlocktrace
+GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace
 # libelf.a: see configure (the installed one may need elfutils' libeu).
 LIBBPF_STATIC_LIBS := -l:libbpf.a $(LIBELF_STATIC) -lzstd -lz -pthread
 
@@ -133,13 +133,14 @@ $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) &: $(MODULE_SRCS) $(wildcard incl
 		$(if $(filter 1,$(V)),V=1,) >$(@D)/build.log 2>&1 || \
 		{ cat $(@D)/build.log; exit 1; }
 	$(Q)! grep -E 'warning:' $(@D)/build.log || { echo "module build has warnings"; exit 1; }
+	$(Q)touch $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE)	# Kbuild keeps unchanged ones old
 
 # ---- guest image ------------------------------------------------------------
 INITRAMFS := $(B)/guest/initramfs.cpio.gz
 # Debian's own workloads for the takeover bench (rt-tests).
-GUEST_DYN_TOOLS := /usr/bin/hackbench
+GUEST_DYN_TOOLS := /usr/bin/hackbench /usr/bin/cyclictest
 
-$(INITRAMFS): guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS)
+$(INITRAMFS): Makefile guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS)
 	$(call msg,CPIO,$@)
 	$(Q)guest/initramfs/mkinitramfs.sh --out=$@ --kernel-release=$(KERNEL_RELEASE) \
 		--module=$(MODULE) --module=$(TAKEOVER_MODULE) --module=$(FIXTURE_MODULE) $(addprefix --tool=,$(GUEST_TOOLS)) \

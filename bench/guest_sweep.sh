@@ -12,8 +12,9 @@
 #   measured reps (tracing costs throughput): per policy a "TRACEDRUN {...}"
 #   line (the harness) and a "TRACE {...}" line (pvlocktrace -j's totals,
 #   tagged with "traced_policy").
-#   TAKEOVER=1 then applies pvlockinfo_takeover.ko and runs Debian's
-#   hackbench REPS times with the takeover off and on, alternating: one
+#   TAKEOVER=1 then runs Debian's hackbench REPS times with the kernel's
+#   own spinlocks (takeover 0: livepatch removed) and with the takeover
+#   applied and on (1), alternating (pvli-takeover apply/remove): one
 #   "TAKEOVER {...}" line per run (seconds, halts).
 guest_sweep_cmd() {
 	local reps=$1 policies=$2 dur=$3 cs=$4 ncs=$5 locks=$6 tag=$7 wait=$8 trace=${9:-0}
@@ -47,17 +48,15 @@ EOF_GUEST
 	fi
 	[ "$takeover" = 1 ] || return 0
 	cat <<EOF_GUEST
-modprobe pvlockinfo_takeover active=0 || exit 12
-for i in \$(seq 600); do [ "\$(cat /sys/kernel/livepatch/pvlockinfo_takeover/transition)" = 0 ] && break; sleep 0.1; done
-tp=/sys/module/pvlockinfo_takeover/parameters
 for rep in \$(seq $reps); do
 	for a in 0 1; do
 		k=\$((k + 1))
 		echo "run \$k/$n: hackbench, kernel-spinlock takeover \$a (rep \$rep)" >&2
-		echo \$a >\$tp/active
-		h0=\$(cat \$tp/halts)
+		if [ \$a = 1 ]; then pvli-takeover apply && pvli-takeover on || exit 12
+		else pvli-takeover remove || exit 12; fi
+		h0=\$(pvli-takeover counters | sed 's/.*halts=\\([0-9]*\\).*/\\1/')
 		t=\$(hackbench -g 4 -l 100 | sed -n 's/^Time: //p')
-		echo 'TAKEOVER {$tag"takeover":'\$a',"rep":'\$rep',"hackbench_s":'\${t:-null}',"halts":'\$(( \$(cat \$tp/halts) - h0 ))'}'
+		echo 'TAKEOVER {$tag"takeover":'\$a',"rep":'\$rep',"hackbench_s":'\${t:-null}',"halts":'\$(( \$(pvli-takeover counters | sed 's/.*halts=\\([0-9]*\\).*/\\1/') - h0 ))'}'
 	done
 done
 EOF_GUEST

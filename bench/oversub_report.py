@@ -163,8 +163,8 @@ def load_takeover(out):
 
 
 def takeover_lines(tk):
-    return [f"{s:10} {c:6} hackbench off {r['off']:7.3f} s  on {r['on']:7.3f} s  "
-            f"throughput on/off {r['ratio']:5.2f}  halts {r['halts']}  (n={r['n']})"
+    return [f"{s:10} {c:6} hackbench native {r['off']:7.3f} s  takeover {r['on']:7.3f} s  "
+            f"throughput takeover/native {r['ratio']:5.2f}  halts {r['halts']}  (n={r['n']})"
             for (s, c), r in sorted(tk.items())]
 
 
@@ -292,7 +292,7 @@ def write_text(rows, tgts, host, bad, split, tk):
             lines.append("  ".join(c.rjust(w) if i > 2 else c.ljust(w) for i, (c, w) in
                                    enumerate(zip(split_cells(key, split[key]), widths))))
     if tk:
-        lines += ["", "kernel-spinlock takeover (pvlockinfo_takeover.ko), Debian's hackbench -g 4 -l 100:"]
+        lines += ["", "kernel-spinlock takeover (pvlockinfo.ko takeover=1), Debian's hackbench -g 4 -l 100:"]
         lines += ["  " + x for x in takeover_lines(tk)]
     lines += ["", "targets:"]
     for what, got, want, verdict in tgts:
@@ -332,9 +332,10 @@ def write_md(rows, tgts, host, split, tk):
         md += ["| " + " | ".join(split_cells(k, split[k])) + " |" for k in split_order(split)]
     if tk:
         md += ["", "## Kernel spinlocks: takeover off and on (hackbench)", "",
-               "Debian's `hackbench -g 4 -l 100` in the same VM with `pvlockinfo_takeover.ko` "
-               "applied, its `active` switch alternating off/on; median seconds.", "",
-               "| scenario | config | off s | on s | throughput on/off | halts (on) | n |",
+               "Debian's `hackbench -g 4 -l 100` in the same VM, alternating between the "
+               "kernel's own spinlock functions (native: livepatch removed) and the takeover "
+               "applied and on (`pvli-takeover apply`); median seconds.", "",
+               "| scenario | config | native s | takeover s | throughput takeover/native | halts | n |",
                "|---|---|---|---|---|---|---|"]
         md += [f"| {s} | {c} | {r['off']:.3f} | {r['on']:.3f} | {r['ratio']:.2f} | "
                f"{r['halts']} | {r['n']} |" for (s, c), r in sorted(tk.items())]

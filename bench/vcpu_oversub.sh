@@ -58,15 +58,16 @@ Options:
 After the measured reps, each part runs every policy once more with the
 guest tool pvlocktrace attached, for the wait-time split (holder running,
 holder preempted, hand-over); tracing costs throughput, so that pass is
-kept apart from the throughput figures.  Then it applies the
-kernel-spinlock takeover (pvlockinfo_takeover.ko) and runs Debian's
-hackbench REPS times with it off and on, alternating.
+kept apart from the throughput figures.  Then it runs Debian's
+hackbench REPS times with the kernel's own spinlock functions (native)
+and with the kernel-spinlock takeover applied and on (pvli-takeover
+apply; pvlockinfo.ko takeover mode), alternating.
 
 Outputs in the results directory: results.jsonl (one harness object per
 run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), trace.jsonl and
 traced_runs.jsonl (the traced pass: pvlocktrace totals and the harness's
-own figures for the same runs), takeover.jsonl (hackbench seconds with
-the takeover off and on), results.csv, summary.md, summary.txt,
+own figures for the same runs), takeover.jsonl (hackbench seconds,
+takeover 0 = native, 1 = on), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 (*.console).
 
