@@ -41,9 +41,9 @@ $out"
 
 check zero-page '' 'refusing shared page: bad magic (magic 0x0, ABI 0.0'
 check garbage garbage 'refusing shared page: bad magic'
-check major '4 major=2' 'refusing shared page: unsupported ABI major version (magic 0x4b434f4c494c5650, ABI 2.0'
+check major '4 major=2' 'refusing shared page: unsupported ABI major version (magic 0x4b434f4c494c5650, ABI 2.1'
 check stride '4 stride=64' 'refusing shared page: unexpected header or record size'
-check vcpus '2' 'refusing shared page: bad vCPU count (magic 0x4b434f4c494c5650, ABI 1.0, header 128, stride 128, 2 vCPUs for 4 possible CPUs'
+check vcpus '2' 'refusing shared page: bad vCPU count (magic 0x4b434f4c494c5650, ABI 1.1, header 128, stride 128, 2 vCPUs for 4 possible CPUs'
 check size '4 page_size=8192' 'refusing shared page: page size does not fit the mapping'
 # Valid, but nothing on the host ever writes it: accepted, then stale.
 check stale '4' 'host channel lost: stale: the host heartbeat stopped'
