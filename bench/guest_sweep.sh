@@ -54,9 +54,9 @@ for rep in \$(seq $reps); do
 		echo "run \$k/$n: hackbench, kernel-spinlock takeover \$a (rep \$rep)" >&2
 		if [ \$a = 1 ]; then pvli-takeover apply && pvli-takeover on || exit 12
 		else pvli-takeover remove || exit 12; fi
-		h0=\$(pvli-takeover counters | sed 's/.*halts=\\([0-9]*\\).*/\\1/')
+		h0=\$(pvli-takeover counters halts)
 		t=\$(hackbench -g 4 -l 100 | sed -n 's/^Time: //p')
-		echo 'TAKEOVER {$tag"takeover":'\$a',"rep":'\$rep',"hackbench_s":'\${t:-null}',"halts":'\$(( \$(pvli-takeover counters | sed 's/.*halts=\\([0-9]*\\).*/\\1/') - h0 ))'}'
+		echo 'TAKEOVER {$tag"takeover":'\$a',"rep":'\$rep',"hackbench_s":'\${t:-null}',"halts":'\$(( \$(pvli-takeover counters halts) - h0 ))'}'
 	done
 done
 EOF_GUEST

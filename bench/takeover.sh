@@ -83,14 +83,14 @@ for rep in \$(seq $reps); do
 		on) pvli-takeover apply && pvli-takeover on || exit 11 ;;
 		off) pvli-takeover off || exit 11 ;;
 		esac
-		h0=\$(pvli-takeover counters | sed 's/.*halts=\\([0-9]*\\).*/\\1/')
+		h0=\$(pvli-takeover counters halts)
 		# Wakeup latency under the load: cyclictest on every vCPU.
 		cyclictest -q -m -t -p 80 -i 1000 -l 1000000 >/tmp/ct.txt 2>&1 &
 		ct=\$!
 		t=\$(hackbench -g $groups -l $loops | sed -n 's/^Time: //p')
 		kill -INT \$ct; wait \$ct
 		lat=\$(awk '/Avg:/ { for (i = 1; i < NF; i++) { if (\$i == \"Avg:\") a += \$(i + 1); if (\$i == \"Max:\" && \$(i + 1) > m) m = \$(i + 1) } n++ } END { if (n) printf \"%d %d\", a / n, m; else print \"null null\" }' /tmp/ct.txt)
-		h=\$(pvli-takeover counters | sed 's/.*halts=\\([0-9]*\\).*/\\1/')
+		h=\$(pvli-takeover counters halts)
 		echo \"RESULT mode=\$m rep=\$rep time=\${t:-nan} lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( h - h0 ))\"
 		echo \"  \$rep/$reps \$m: \$t s, wakeup latency avg \${lat% *} us, max \${lat#* } us\" >&2
 	done

@@ -104,41 +104,6 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 	return sum;
 }
 
-/*
- * For the "held" module parameter: per online CPU, the locks it holds
- * (taken here) as "cpu N: D" and one line per tracked entry with its
- * taker and whether the lock word still names the CPU.  Racy by nature
- * (other CPUs change their stacks meanwhile); for debugging and tests.
- */
-int pvli_tk_show_held(char *buf, size_t len)
-{
-	int cpu, lvl, n = 0;
-	u32 i;
-
-	for_each_online_cpu(cpu) {
-		struct tk_held *h = per_cpu_ptr(tk_held, cpu);
-		u32 d = 0;
-
-		for (lvl = 0; lvl < 4; lvl++)
-			d += READ_ONCE(h[lvl].n) + READ_ONCE(h[lvl].overflow);
-		n += scnprintf(buf + n, len - n, "cpu %d: %u\n", cpu, d);
-		for (lvl = 0; lvl < 4; lvl++) {
-			u32 cnt = min_t(u32, READ_ONCE(h[lvl].n), TK_STACK);
-
-			for (i = 0; i < cnt; i++) {
-				u8 locked = 0;
-				struct qspinlock *l = READ_ONCE(h[lvl].e[i].lock);
-
-				if (get_kernel_nofault(locked, &l->locked))
-					locked = 0;
-				n += scnprintf(buf + n, len - n, "  level %d %pS locked byte 0x%02x\n",
-					       lvl, (void *)READ_ONCE(h[lvl].e[i].ip), locked);
-			}
-		}
-	}
-	return n;
-}
-
 /* The locked-byte value naming this CPU.  Preemption is off. */
 static __always_inline u32 tk_me(void)
 {
@@ -155,14 +120,18 @@ static __always_inline bool tk_trylock(struct qspinlock *lock)
 	return !v && atomic_try_cmpxchg_acquire(&lock->val, &v, tk_me());
 }
 
-/* Does @lock still name this CPU (@me) as its holder?  It may be freed. */
-static __always_inline bool tk_still_mine(struct qspinlock *lock, u32 me)
+/* The locked byte of @lock; 0 when unreadable (the lock may be freed). */
+static __always_inline u8 tk_locked_byte(struct qspinlock *lock)
 {
 	u8 locked;
 
-	if (get_kernel_nofault(locked, &lock->locked))
-		return false;
-	return (locked & TK_HOLDER_MASK) == me;
+	return get_kernel_nofault(locked, &lock->locked) ? 0 : locked;
+}
+
+/* Does @lock still name this CPU (@me) as its holder? */
+static __always_inline bool tk_still_mine(struct qspinlock *lock, u32 me)
+{
+	return (tk_locked_byte(lock) & TK_HOLDER_MASK) == me;
 }
 
 static __always_inline void tk_prune(struct tk_held *h, u32 me)
@@ -178,12 +147,17 @@ static __always_inline void tk_prune(struct tk_held *h, u32 me)
 	}
 }
 
+/* Locks a CPU holds by its stacks @h, all levels. */
+static __always_inline u32 tk_count(const struct tk_held *h)
+{
+	return READ_ONCE(h[0].n) + READ_ONCE(h[0].overflow) + READ_ONCE(h[1].n) +
+	       READ_ONCE(h[1].overflow) + READ_ONCE(h[2].n) + READ_ONCE(h[2].overflow) +
+	       READ_ONCE(h[3].n) + READ_ONCE(h[3].overflow);
+}
+
 static __always_inline u32 tk_depth(void)
 {
-	struct tk_held *h = this_cpu_ptr(tk_held);
-
-	return h[0].n + h[0].overflow + h[1].n + h[1].overflow +
-	       h[2].n + h[2].overflow + h[3].n + h[3].overflow;
+	return tk_count(this_cpu_ptr(tk_held));
 }
 
 /* After an acquisition here (at @ip): one more lock held on this vCPU. */
@@ -220,6 +194,33 @@ static __always_inline void tk_held_del(struct qspinlock *lock)
 	if (h->n)
 		tk_prune(h, tk_me());
 	pvli_publish_kernel_locks(tk_depth(), this_cpu_read(tk_waiting));
+}
+
+/*
+ * For the "held" module parameter: per online CPU, the locks it holds
+ * (taken here) as "cpu N: D" and one line per tracked entry with its
+ * taker and whether the lock word still names the CPU.  Racy by nature
+ * (other CPUs change their stacks meanwhile); for debugging and tests.
+ */
+int pvli_tk_show_held(char *buf, size_t len)
+{
+	int cpu, lvl, n = 0;
+	u32 i;
+
+	for_each_online_cpu(cpu) {
+		struct tk_held *h = per_cpu_ptr(tk_held, cpu);
+		n += scnprintf(buf + n, len - n, "cpu %d: %u\n", cpu, tk_count(h));
+		for (lvl = 0; lvl < 4; lvl++) {
+			u32 cnt = min_t(u32, READ_ONCE(h[lvl].n), TK_STACK);
+
+			for (i = 0; i < cnt; i++) {
+				n += scnprintf(buf + n, len - n, "  level %d %pS locked byte 0x%02x\n",
+					       lvl, (void *)READ_ONCE(h[lvl].e[i].ip),
+					       tk_locked_byte(READ_ONCE(h[lvl].e[i].lock)));
+			}
+		}
+	}
+	return n;
 }
 
 static void tk_kick_ipi(void *unused)
@@ -320,53 +321,70 @@ void notrace pvli_tk_slowpath(struct qspinlock *lock, u32 val)
 	pvli_publish_kernel_locks(tk_depth(), this_cpu_read(tk_waiting));
 }
 
-void notrace pvli_tk_spin_lock(raw_spinlock_t *lock)
+/*
+ * The bodies the patched functions share; each caller has set up its
+ * preemption/bh/interrupt state as the function it replaces does.  @ip is
+ * the patched function's caller, recorded as the taker.
+ */
+static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on, unsigned long ip)
 {
-	preempt_disable();
-	if (unlikely(!tk_trylock(&lock->raw_lock)))
-		tk_wait(&lock->raw_lock, false);
-	tk_held_add(&lock->raw_lock, _RET_IP_);
+	if (unlikely(!tk_trylock(lock)))
+		tk_wait(lock, irqs_on);
+	tk_held_add(lock, ip);
 }
 
-void notrace pvli_tk_spin_lock_bh(raw_spinlock_t *lock)
+static __always_inline bool tk_trylock_held(struct qspinlock *lock, unsigned long ip)
 {
-	__local_bh_disable_ip(_RET_IP_, SOFTIRQ_LOCK_OFFSET);
-	if (unlikely(!tk_trylock(&lock->raw_lock)))
-		tk_wait(&lock->raw_lock, false);
-	tk_held_add(&lock->raw_lock, _RET_IP_);
+	if (!tk_trylock(lock))
+		return false;
+	tk_held_add(lock, ip);
+	return true;
 }
 
-unsigned long notrace pvli_tk_spin_lock_irqsave(raw_spinlock_t *lock)
-{
-	unsigned long flags;
-
-	local_irq_save(flags);
-	preempt_disable();
-	if (unlikely(!tk_trylock(&lock->raw_lock)))
-		tk_wait(&lock->raw_lock, !arch_irqs_disabled_flags(flags));
-	tk_held_add(&lock->raw_lock, _RET_IP_);
-	return flags;
-}
-
-void notrace pvli_tk_spin_lock_irq(raw_spinlock_t *lock)
+static __always_inline unsigned long tk_lock_irqsave(struct qspinlock *lock, unsigned long ip)
 {
 	unsigned long flags;
 
 	/* Saved rather than assumed on: a caller with them off stays off. */
 	local_irq_save(flags);
 	preempt_disable();
-	if (unlikely(!tk_trylock(&lock->raw_lock)))
-		tk_wait(&lock->raw_lock, !arch_irqs_disabled_flags(flags));
-	tk_held_add(&lock->raw_lock, _RET_IP_);
+	tk_lock(lock, !arch_irqs_disabled_flags(flags), ip);
+	return flags;
+}
+
+static __always_inline void tk_release(struct qspinlock *lock)
+{
+	tk_unlock(lock);
+	tk_held_del(lock);
+}
+
+void notrace pvli_tk_spin_lock(raw_spinlock_t *lock)
+{
+	preempt_disable();
+	tk_lock(&lock->raw_lock, false, _RET_IP_);
+}
+
+void notrace pvli_tk_spin_lock_bh(raw_spinlock_t *lock)
+{
+	__local_bh_disable_ip(_RET_IP_, SOFTIRQ_LOCK_OFFSET);
+	tk_lock(&lock->raw_lock, false, _RET_IP_);
+}
+
+unsigned long notrace pvli_tk_spin_lock_irqsave(raw_spinlock_t *lock)
+{
+	return tk_lock_irqsave(&lock->raw_lock, _RET_IP_);
+}
+
+void notrace pvli_tk_spin_lock_irq(raw_spinlock_t *lock)
+{
+	tk_lock_irqsave(&lock->raw_lock, _RET_IP_);
 }
 
 int notrace pvli_tk_spin_trylock(raw_spinlock_t *lock)
 {
 	preempt_disable();
-	if (tk_trylock(&lock->raw_lock)) {
-		tk_held_add(&lock->raw_lock, _RET_IP_);
+	if (tk_trylock_held(&lock->raw_lock, _RET_IP_))
 		return 1;
-	}
 	preempt_enable();
 	return 0;
 }
@@ -374,40 +392,34 @@ int notrace pvli_tk_spin_trylock(raw_spinlock_t *lock)
 int notrace pvli_tk_spin_trylock_bh(raw_spinlock_t *lock)
 {
 	__local_bh_disable_ip(_RET_IP_, SOFTIRQ_LOCK_OFFSET);
-	if (tk_trylock(&lock->raw_lock)) {
-		tk_held_add(&lock->raw_lock, _RET_IP_);
+	if (tk_trylock_held(&lock->raw_lock, _RET_IP_))
 		return 1;
-	}
 	__local_bh_enable_ip(_RET_IP_, SOFTIRQ_LOCK_OFFSET);
 	return 0;
 }
 
 void notrace pvli_tk_spin_unlock(raw_spinlock_t *lock)
 {
-	tk_unlock(&lock->raw_lock);
-	tk_held_del(&lock->raw_lock);
+	tk_release(&lock->raw_lock);
 	preempt_enable();
 }
 
 void notrace pvli_tk_spin_unlock_bh(raw_spinlock_t *lock)
 {
-	tk_unlock(&lock->raw_lock);
-	tk_held_del(&lock->raw_lock);
+	tk_release(&lock->raw_lock);
 	__local_bh_enable_ip(_RET_IP_, SOFTIRQ_LOCK_OFFSET);
 }
 
 void notrace pvli_tk_spin_unlock_irq(raw_spinlock_t *lock)
 {
-	tk_unlock(&lock->raw_lock);
-	tk_held_del(&lock->raw_lock);
+	tk_release(&lock->raw_lock);
 	local_irq_enable();
 	preempt_enable();
 }
 
 void notrace pvli_tk_spin_unlock_irqrestore(raw_spinlock_t *lock, unsigned long flags)
 {
-	tk_unlock(&lock->raw_lock);
-	tk_held_del(&lock->raw_lock);
+	tk_release(&lock->raw_lock);
 	local_irq_restore(flags);
 	preempt_enable();
 }
