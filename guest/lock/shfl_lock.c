@@ -137,30 +137,31 @@ static void park_head(struct shfl_lock *lock, struct shfl_node *node)
 /*
  * One pass of the shuffler, run by @node, which holds the token (or is a
  * head outside any batch, which ShflLock lets start one).  Moves each
- * waiter the policy prefers up behind the batch.  Stops at the tail, at
+ * waiter @q->prefer() picks up behind the batch.  Stops at the tail, at
  * (or right after overtaking) a waiter that has been overtaken
  * SHFL_MAX_BYPASS times, or, once it has grouped someone, when @node's
- * own wait is over (@head: the word is free; else: it became the head).
- * Passes the token to the last member of the batch.  Returns the number
- * of waiters moved.
+ * own wait is over (@q->wait_over()).  Passes the token to the last
+ * member of the batch.  Returns the number of waiters moved.
+ *
+ * Only the queue's links are touched, so any lock whose waiters are
+ * shfl_nodes can be shuffled: shfl_lock's, and the kernel-spinlock
+ * takeover's queue in a qspinlock word (qword_lock.c).
  */
-u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head)
+u32 shfl_walk_queue(struct shfl_node *node, const struct shfl_queue_ops *q)
 {
-	const struct shfl_policy *pol = lock->policy;
 	struct shfl_node *last = node, *prev = node, *curr, *next, *n;
 	bool grouped = false, bound_hit = false;
 	u32 moved = 0;
 
 	WRITE_ONCE(node->shuffler, 0);
 	node->batch = 1;
-	shfl_stat_inc(shuffle_walks);
 
 	while (!bound_hit) {
 		curr = READ_ONCE(prev->next);
 		/* The tail may be getting a successor right now: never move it. */
-		if (!curr || curr == READ_ONCE(lock->tail))
+		if (!curr || q->is_tail(q, curr))
 			break;
-		if (pol->prefer(lock, node, curr)) {
+		if (q->prefer(q, node, curr)) {
 			if (prev == last) {
 				curr->batch = 1;
 				last = prev = curr;
@@ -183,7 +184,6 @@ u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head)
 				curr->batch = 1;
 				last = curr;
 				moved++;
-				shfl_stat_inc(shuffles);
 			}
 			grouped = true;
 		} else {
@@ -192,17 +192,69 @@ u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head)
 			prev = curr;
 		}
 		/* Our own wait is over: stop once this pass has done something. */
-		if (grouped && (head ? !(READ_ONCE(lock->word) & SHFL_LOCKED)
-				     : READ_ONCE(node->status) != SHFL_WAITING))
+		if (grouped && q->wait_over(q, node))
 			break;
 	}
 	/*
 	 * Release: the next shuffler sees this pass's links and counters.
-	 * Pairs with the acquire in may_shuffle().
+	 * Pairs with the acquire in may_shuffle() / shfl_may_shuffle().
 	 */
 	smp_store_release(&last->shuffler, 1);
-	if (moved)
+	return moved;
+}
+SHFL_EXPORT(shfl_walk_queue);
+
+/* shfl_lock's side of a walk: its tail pointer, word and policy. */
+struct lock_walk {
+	struct shfl_queue_ops ops;
+	struct shfl_lock *lock;
+	bool head;
+};
+
+static bool lock_is_tail(const struct shfl_queue_ops *q, const struct shfl_node *curr)
+{
+	const struct lock_walk *w = container_of(q, struct lock_walk, ops);
+
+	return curr == READ_ONCE(w->lock->tail);
+}
+
+static bool lock_prefer(const struct shfl_queue_ops *q, const struct shfl_node *shuffler,
+			const struct shfl_node *curr)
+{
+	const struct lock_walk *w = container_of(q, struct lock_walk, ops);
+
+	return w->lock->policy->prefer(w->lock, shuffler, curr);
+}
+
+/* @head: the word is free; else: @node became the head. */
+static bool lock_wait_over(const struct shfl_queue_ops *q, const struct shfl_node *node)
+{
+	const struct lock_walk *w = container_of(q, struct lock_walk, ops);
+
+	return w->head ? !(READ_ONCE(w->lock->word) & SHFL_LOCKED)
+		       : READ_ONCE(node->status) != SHFL_WAITING;
+}
+
+/* One shuffler pass over @lock's queue by @node (@head: the queue head). */
+u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head)
+{
+	struct lock_walk w = {
+		.ops = {
+			.is_tail = lock_is_tail,
+			.prefer = lock_prefer,
+			.wait_over = lock_wait_over,
+		},
+		.lock = lock,
+		.head = head,
+	};
+	u32 moved;
+
+	shfl_stat_inc(shuffle_walks);
+	moved = shfl_walk_queue(node, &w.ops);
+	if (moved) {
+		shfl_stat_add(shuffles, moved);
 		shfl_trace_shuffle(lock, moved);
+	}
 	return moved;
 }
 

@@ -140,6 +140,29 @@ static inline int shfl_holder_cpu(const struct shfl_lock *lock)
 /* Exposed for the unit tests, which script queues and run one pass. */
 u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head);
 
+/**
+ * struct shfl_queue_ops - what a shuffler pass asks of the lock it walks
+ * @is_tail:   is @curr the queue's tail right now (never moved: it may be
+ *             getting a successor)?
+ * @prefer:    move @curr up into @shuffler's batch?
+ * @wait_over: has @node's own wait ended (it may take the lock, or it is
+ *             the head now)?  A pass that has grouped someone stops then.
+ *
+ * Embed it in a struct of your own and container_of() back to the lock.
+ */
+struct shfl_queue_ops {
+	bool (*is_tail)(const struct shfl_queue_ops *q, const struct shfl_node *curr);
+	bool (*prefer)(const struct shfl_queue_ops *q, const struct shfl_node *shuffler,
+		       const struct shfl_node *curr);
+	bool (*wait_over)(const struct shfl_queue_ops *q, const struct shfl_node *node);
+};
+
+/* One shuffler pass over any queue of shfl_nodes behind @node. */
+u32 shfl_walk_queue(struct shfl_node *node, const struct shfl_queue_ops *q);
+
+/* shfl-pv's preference, for other queues: same NUMA node, vCPU running. */
+bool shfl_prefer_running(const struct shfl_node *shuffler, const struct shfl_node *curr);
+
 /* Plain FIFO MCS lock: ownership passes through the queue. */
 struct mcs_node {
 	struct mcs_node *next;

@@ -27,11 +27,17 @@ static bool vcpu_ready(u16 cpu)
 	return !READ_ONCE(shfl_halted_on(cpu)) && !shfl_vcpu_preempted(cpu);
 }
 
+bool shfl_prefer_running(const struct shfl_node *shuffler, const struct shfl_node *curr)
+{
+	return same_node(NULL, shuffler, curr) && vcpu_ready(curr->cpu);
+}
+SHFL_EXPORT(shfl_prefer_running);
+
 /* shfl-pv: waiters whose vCPU runs go first (within the NUMA grouping). */
 static bool prefer_running(const struct shfl_lock *lock, const struct shfl_node *shuffler,
 			   const struct shfl_node *curr)
 {
-	return same_node(lock, shuffler, curr) && vcpu_ready(curr->cpu);
+	return shfl_prefer_running(shuffler, curr);
 }
 
 static bool other_vcpu_preempted(u16 cpu, const struct shfl_node *node)

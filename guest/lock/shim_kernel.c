@@ -10,6 +10,7 @@
  * any other interrupt (the tick) also ends a halt, which callers treat as
  * spurious.
  */
+#include <linux/export.h>
 #include <linux/irqflags.h>
 #include <linux/smp.h>
 
@@ -24,30 +25,49 @@ static void kick_ipi(void *unused)
 	/* Nothing to do: taking the interrupt ended the hlt. */
 }
 
-void shfl_halt(int cpu, u32 *ptr, u32 mask, u32 val)
+/* Halt while (*ptr & mask) == val; @trace_cpu >= 0: trace the halt. */
+static __always_inline void halt_while(u32 *ptr, u32 mask, u32 val, int trace_cpu)
 {
 	/*
 	 * With interrupts off on entry (a caller inside an irq-disabled
 	 * section) a kick could never end the hlt: spin instead.
 	 */
-	if (irqs_disabled()) {
+	if (!shfl_can_halt()) {
 		cpu_relax();
 		return;
 	}
 	local_irq_disable();
 	if ((READ_ONCE(*ptr) & mask) == val) {
-		trace_pvli_halt(cpu);
+		if (trace_cpu >= 0)
+			trace_pvli_halt(trace_cpu);
 		safe_halt();	/* sti; hlt: returns with interrupts on */
 	} else {
 		local_irq_enable();
 	}
 }
 
-void shfl_kick(int cpu)
+void shfl_halt(int cpu, u32 *ptr, u32 mask, u32 val)
+{
+	halt_while(ptr, mask, val, cpu);
+}
+
+void notrace shfl_halt_untraced(u32 *ptr, u32 mask, u32 val)
+{
+	halt_while(ptr, mask, val, -1);
+}
+EXPORT_SYMBOL_GPL(shfl_halt_untraced);
+
+void notrace shfl_kick_untraced(int cpu)
 {
 	/* -EBUSY: a kick to @cpu is already in flight, which is as good. */
-	trace_pvli_kick(cpu);
 	smp_call_function_single_async(cpu, per_cpu_ptr(&kick_csd, cpu));
+}
+EXPORT_SYMBOL_GPL(shfl_kick_untraced);
+
+void shfl_kick(int cpu)
+{
+	trace_pvli_kick(cpu);
+	shfl_kick_untraced(cpu);
 }
 
 int shfl_shim_init(void)

@@ -7,6 +7,10 @@
 #include <linux/build_bug.h>
 #include <linux/bug.h>
 #include <linux/compiler.h>
+#include <linux/container_of.h>
+#include <linux/export.h>
+#include <linux/hardirq.h>
+#include <linux/irqflags.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/sched/clock.h>
@@ -21,7 +25,8 @@
 #define shfl_cpu_node(cpu)		cpu_to_node(cpu)
 #define shfl_now_ns()			local_clock()
 #define shfl_channel_ok()		pvli_available()
-#define shfl_vcpu_preempted(cpu)	pvli_vcpu_preempted(cpu)
+/* Lock paths run with preemption off: no RCU read section, no tracing. */
+#define shfl_vcpu_preempted(cpu)	pvli_vcpu_preempted_atomic(cpu)
 #define shfl_vcpu_quota_ns(cpu)		pvli_vcpu_quota_ns(cpu)
 #define shfl_publish_wait(lock)		pvli_publish_wait((u64)(unsigned long)(lock))
 #define shfl_trace_shuffle(lock, n)	trace_pvli_shuffle((u64)(unsigned long)(lock), (n))
@@ -33,10 +38,23 @@ DECLARE_PER_CPU(u32 *, shfl_halted_on_pcpu);
 
 void shfl_halt(int cpu, u32 *ptr, u32 mask, u32 val);
 void shfl_kick(int cpu);
+/* The same without tracepoints, for code inside the kernel's spinlocks. */
+void shfl_halt_untraced(u32 *ptr, u32 mask, u32 val);
+void shfl_kick_untraced(int cpu);
+/* Could a kick end a halt here?  Not with interrupts off, not in an NMI. */
+#define shfl_can_halt()			(!irqs_disabled() && !in_nmi())
+
+#define SHFL_DEFINE_PER_CPU(type, name)	DEFINE_PER_CPU_ALIGNED(type, name)
+#define shfl_per_cpu(name, cpu)		per_cpu(name, cpu)
+#define shfl_pcpu_inc(name, field)	this_cpu_inc(name.field)
+#define shfl_for_each_cpu(cpu)		for_each_possible_cpu(cpu)
 int shfl_shim_init(void);
 
 struct shfl_stats;
 DECLARE_PER_CPU(struct shfl_stats, shfl_stats_pcpu);
 #define shfl_stat_inc(field)		this_cpu_inc(shfl_stats_pcpu.field)
+#define shfl_stat_add(field, n)		this_cpu_add(shfl_stats_pcpu.field, (n))
+
+#define SHFL_EXPORT(sym)		EXPORT_SYMBOL_GPL(sym)
 
 #endif /* __SHFL_SHIM_KERNEL_H */

@@ -34,6 +34,7 @@ typedef int64_t s64;
 #define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define barrier()		__asm__ __volatile__("" ::: "memory")
 #define xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 
 #define __shfl_cmpxchg(p, o, n, mo) ({					\
@@ -48,6 +49,8 @@ typedef int64_t s64;
 #define cmpxchg(p, o, n)		__shfl_cmpxchg(p, o, n, __ATOMIC_SEQ_CST)
 
 #define BUILD_BUG_ON(c)		_Static_assert(!(c), #c)
+#define container_of(p, type, member) \
+	((type *)((char *)(p) - offsetof(type, member)))
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 
@@ -99,9 +102,20 @@ static inline void cpu_relax(void)
 u64 shfl_now_ns(void);
 void shfl_halt(int cpu, u32 *ptr, u32 mask, u32 val);
 void shfl_kick(int cpu);
+#define shfl_halt_untraced(ptr, mask, val)	shfl_halt(shfl_sim_cpu, (ptr), (mask), (val))
+#define shfl_kick_untraced(cpu)			shfl_kick(cpu)
+#define shfl_can_halt()				true
+
+#define SHFL_DEFINE_PER_CPU(type, name)	type name[SHFL_SIM_MAX_CPUS]
+#define shfl_per_cpu(name, cpu)		((name)[cpu])
+#define shfl_pcpu_inc(name, field)	__atomic_fetch_add(&(name)[shfl_sim_cpu].field, 1, __ATOMIC_RELAXED)
+#define shfl_for_each_cpu(cpu)		for ((cpu) = 0; (cpu) < SHFL_SIM_MAX_CPUS; (cpu)++)
 
 struct shfl_stats;
 extern __thread struct shfl_stats shfl_stats_thread;
 #define shfl_stat_inc(field)		(shfl_stats_thread.field++)
+#define shfl_stat_add(field, n)		(shfl_stats_thread.field += (n))
+
+#define SHFL_EXPORT(sym)		_Static_assert(1, #sym)
 
 #endif /* __SHFL_SHIM_USER_H */

@@ -3,7 +3,9 @@
  * Scripted multi-thread scenarios of the lock core (user-space build):
  * each arranges a queue and a host page step by step and checks who gets
  * the lock next, so a policy's promise is tested as behaviour, with the
- * plain policy as the control that must not show it.
+ * plain policy as the control that must not show it.  The takeover's
+ * lock in a qspinlock word (qword_lock.c) runs the shfl-pv scenarios too
+ * (policy NULL below), and one of its own: the queue in the kernel's word.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -15,11 +17,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "shfl_lock.h"
+#include "qword_lock.h"
 
 #define MAXT 8
 
 static struct shfl_lock lock;
+static struct qword qlock;	/* used instead while use_qword */
+static bool use_qword;
 static int order[MAXT];
 static int norder;
 static volatile int release_now[MAXT];
@@ -38,11 +42,17 @@ static void *waiter_main(void *p)
 	shfl_sim_set_cpu(w->cpu);
 	memset(&shfl_stats_thread, 0, sizeof(shfl_stats_thread));
 	__atomic_store_n(&live_stats[w->cpu], &shfl_stats_thread, __ATOMIC_SEQ_CST);
-	shfl_lock(&lock);
+	if (use_qword && !qword_trylock(&qlock))
+		qword_lock_queued(&qlock);
+	else if (!use_qword)
+		shfl_lock(&lock);
 	order[__atomic_fetch_add(&norder, 1, __ATOMIC_SEQ_CST)] = w->cpu;
 	while (!READ_ONCE(release_now[w->cpu]))
 		cpu_relax();
-	shfl_unlock(&lock);
+	if (use_qword)
+		qword_unlock(&qlock);
+	else
+		shfl_unlock(&lock);
 	stats[w->cpu] = shfl_stats_thread;
 	return NULL;
 }
@@ -76,18 +86,22 @@ static void wait_queued(int cpu)
 {
 	for (int i = 0; i < 5000; i++) {
 		struct shfl_node *t = READ_ONCE(lock.tail);
+		u32 qtail = READ_ONCE(qlock.val) >> QWORD_TAIL_SHIFT;
 
-		if (t && READ_ONCE(t->cpu) == cpu)
+		if (use_qword ? qtail && (int)(qtail >> 2) - 1 == cpu : t && READ_ONCE(t->cpu) == cpu)
 			return;
 		ms(1);
 	}
 	fail_msg("cpu %d never queued", cpu);
 }
 
+/* @pol NULL: the qword lock (always shfl-pv). */
 static void reset(const struct shfl_policy *pol)
 {
 	shfl_sim_reset();
-	shfl_lock_init(&lock, pol);
+	use_qword = !pol;
+	qlock.val = 0;
+	shfl_lock_init(&lock, pol ? pol : &shfl_policy_shfl);
 	norder = 0;
 	memset(order, -1, sizeof(order));
 	memset((void *)release_now, 0, sizeof(release_now));
@@ -112,15 +126,44 @@ static void queue_two_until_halted(struct waiter w[2])
  * Holder 7.  Queue: 0 (head, shuffler), 1, 2, 3 (tail).  1's vCPU is
  * preempted.  Returns whether 2 got the lock while 1 was still preempted.
  */
+/* Shuffler passes that moved someone so far (the qword lock counts per CPU). */
+static u64 shuffles_seen(void)
+{
+	struct shfl_stats q = { 0 };
+
+	if (!use_qword)
+		return READ_ONCE(live_stats[0]->shuffles);
+	qword_stats(&q);
+	return q.shuffles;
+}
+
+/* The lock this thread (vCPU 7 in the scenarios) holds, whichever it is. */
+static void hold(void)
+{
+	if (use_qword)
+		assert_true(qword_trylock(&qlock));
+	else
+		shfl_lock(&lock);
+}
+
+static void let_go(void)
+{
+	if (use_qword)
+		qword_unlock(&qlock);
+	else
+		shfl_unlock(&lock);
+}
+
 static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, bool channel)
 {
 	struct waiter w[4];
-	bool passed;
+	bool passed, reorders = (!pol || pol->prefer != shfl_policy_shfl.prefer) && channel;
+	u64 shuffles;
 
 	reset(pol);
 	shfl_sim.channel_ok = channel;
 	shfl_sim_set_cpu(7);
-	shfl_lock(&lock);
+	hold();
 	for (int i = 0; i < 4; i++) {
 		start(&w[i], i);
 		wait_queued(i);
@@ -128,11 +171,11 @@ static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, b
 			shfl_sim_preempt(1, true);
 	}
 	/* Where the policy reorders, let the head's shuffler do it first. */
-	for (int i = 0; i < 5000 && pol->prefer != shfl_policy_shfl.prefer && channel &&
-			!READ_ONCE(live_stats[0]->shuffles); i++)
+	shuffles = use_qword ? shuffles_seen() : 0;
+	for (int i = 0; i < 5000 && reorders && shuffles_seen() == shuffles; i++)
 		ms(1);
 	release_now[0] = release_now[2] = release_now[3] = 1;
-	shfl_unlock(&lock);		/* 0 takes it and hands over */
+	let_go();		/* 0 takes it and hands over */
 	/* 0, then 2 if 1 was moved back; FIFO stops at 1. */
 	passed = wait_acquired(2, 500) && order[1] == 2;
 	shfl_sim_preempt(1, false);
@@ -156,35 +199,97 @@ static void shfl_pv_hands_over_past_a_preempted_waiter(void **state)
 	assert_int_equal(stats[0].shuffles, 0);
 }
 
+static void qword_hands_over_past_a_preempted_waiter(void **state)
+{
+	(void)state;
+	assert_true(running_waiter_passes_preempted_one(NULL, true));
+	/* Control: without a page the queue is FIFO. */
+	assert_false(running_waiter_passes_preempted_one(NULL, false));
+}
+
+/*
+ * The qword queue lives in the kernel's own lock word and the kernel's
+ * own paths respect it: its trylock (a cmpxchg from 0) fails while a
+ * waiter is queued, and its unlock (a store of 0 to the locked byte)
+ * hands the lock to the queue head.
+ */
+static void qword_queue_in_the_kernel_word(void **state)
+{
+	struct waiter w[1];
+	u32 zero = 0;
+
+	(void)state;
+	reset(NULL);
+	shfl_sim_set_cpu(7);
+	hold();
+	assert_int_equal(qlock.val, 7 + QWORD_CPU_BIAS);
+	start(&w[0], 0);
+	wait_queued(0);
+	/* tail: CPU 0 node 0; head: CPU 0; holder: CPU 7 */
+	for (int i = 0; i < 5000 && READ_ONCE(qlock.val) != 0x00040109U; i++)
+		ms(1);
+	assert_int_equal(qlock.val, 0x00040109U);
+	assert_false(__atomic_compare_exchange_n(&qlock.val, &zero, 1U, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	release_now[0] = 1;
+	smp_store_release(&qlock.locked, 0);	/* queued_spin_unlock() */
+	pthread_join(w[0].tid, NULL);
+	assert_int_equal(norder, 1);
+	/* 0 took it as the last in the queue (tail and head cleared), then let go. */
+	assert_int_equal(qlock.val, 0);
+	shfl_sim_set_cpu(0);
+}
+
 /*
  * Holder 7 is preempted.  Waiters 0 (head) and 1 must halt rather than
  * spin, and both must be woken when 7 resumes and lets go.
  */
-static void shfl_pv_waiters_halt_behind_a_preempted_holder(void **state)
+static void waiters_halt_behind_a_preempted_holder(const struct shfl_policy *pol)
 {
 	struct waiter w[2];
+	struct shfl_stats q0 = { 0 }, q1 = { 0 };
 
-	(void)state;
-	reset(&shfl_policy_shfl_pv);
+	reset(pol);
+	qword_stats(&q0);
 	shfl_sim_set_cpu(7);
-	shfl_lock(&lock);
+	hold();
 	shfl_sim.preempted[7] = 1;	/* the page says so; this thread goes on */
 	queue_two_until_halted(w);
-	/* Both halted: the head on the word (SLOW), 1 on its node. */
-	assert_ptr_equal(shfl_sim.halted_on[0], &lock.word);
+	/* Both halted: the head on the word (SLOW / HALTED), 1 on its node. */
+	assert_ptr_equal(shfl_sim.halted_on[0], use_qword ? &qlock.val : &lock.word);
 	assert_non_null(shfl_sim.halted_on[1]);
-	assert_true(lock.word & SHFL_SLOW);
+	assert_true(use_qword ? qlock.locked & QWORD_HALTED : lock.word & SHFL_SLOW);
 	shfl_sim.preempted[7] = 0;
 	release_now[0] = release_now[1] = 1;
-	shfl_unlock(&lock);
+	let_go();
 	pthread_join(w[0].tid, NULL);
 	pthread_join(w[1].tid, NULL);
 	assert_int_equal(norder, 2);
 	assert_int_equal(order[0], 0);
 	assert_int_equal(order[1], 1);
-	assert_true(stats[0].halts >= 1 && stats[1].halts >= 1);
-	assert_true(stats[0].kicks >= 1);	/* 0 kicked 1 at hand-over */
+	if (use_qword) {
+		qword_stats(&q1);
+		/* 7's unlock kicked 0, and 0 kicked 1 at hand-over. */
+		assert_true(q1.halts - q0.halts >= 2);
+		assert_true(q1.kicks - q0.kicks >= 2);
+		assert_int_equal(qlock.val, 0);
+	} else {
+		assert_true(stats[0].halts >= 1 && stats[1].halts >= 1);
+		assert_true(stats[0].kicks >= 1);	/* 0 kicked 1 at hand-over */
+	}
 	shfl_sim_set_cpu(0);
+}
+
+static void shfl_pv_waiters_halt_behind_a_preempted_holder(void **state)
+{
+	(void)state;
+	waiters_halt_behind_a_preempted_holder(&shfl_policy_shfl_pv);
+}
+
+static void qword_waiters_halt_behind_a_preempted_holder(void **state)
+{
+	(void)state;
+	waiters_halt_behind_a_preempted_holder(NULL);
 }
 
 /*
@@ -255,6 +360,9 @@ int main(void)
 		cmocka_unit_test(shfl_pv_waiters_halt_behind_a_preempted_holder),
 		cmocka_unit_test(shfl_quota_head_with_short_quota_goes_second),
 		cmocka_unit_test(pvspin_lazy_kick),
+		cmocka_unit_test(qword_queue_in_the_kernel_word),
+		cmocka_unit_test(qword_hands_over_past_a_preempted_waiter),
+		cmocka_unit_test(qword_waiters_halt_behind_a_preempted_holder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Multi-thread stress of every lock in the core (user-space build), with
+ * Multi-thread stress of every lock in the core (user-space build), the
+ * takeover's qword lock with the kernel's own paths on its word included, with
  * random critical sections and random simulated vCPU preemptions:
  *
  * - 8 worker threads, each a "vCPU", lock, check and update shared state
@@ -27,17 +28,26 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "shfl_lock.h"
+#include "qword_lock.h"
 
 #define WORKERS 8
 
-enum kind { K_SHFL, K_MCS, K_BROKEN };
+/*
+ * K_QWORD: the takeover's lock in a qspinlock word, each acquisition by
+ * one of its paths at random: queued (shfl-pv) or stealing with halts
+ * behind a preempted holder (a waiter that may not queue).
+ * K_QWORD_MIXED: the same plus the kernel's own paths on the same word,
+ * virt_spin_lock()'s test-and-set and the inline unlock (a plain store
+ * that kicks nobody); the preempter then also plays the timer tick.
+ */
+enum kind { K_SHFL, K_MCS, K_QWORD, K_QWORD_MIXED, K_BROKEN };
 
 struct run {
 	enum kind kind;
 	const struct shfl_policy *policy;
 	struct shfl_lock shfl;
 	struct mcs_lock mcs;
+	struct qword qword;
 	volatile int stop;
 	volatile int stop_preempter;
 	int owner;			/* -1 or the worker inside */
@@ -78,6 +88,35 @@ struct worker_arg {
 	int id;
 };
 
+/* Paths 0-3 queue, 4-5 steal (and halt), 6-7 are the kernel's own. */
+static void qword_path_lock(struct qword *w, u32 path)
+{
+	u32 v;
+
+	if (path < 4) {
+		if (!qword_trylock(w))
+			qword_lock_queued(w);
+	} else if (path < 6) {
+		while (!qword_steal(w, v = READ_ONCE(w->val))) {
+			if (qword_holder_preempted(v))
+				qword_park(w, v);
+			cpu_relax();
+		}
+	} else {
+		/* virt_spin_lock(): only a whole word of 0, and it names nobody. */
+		while (READ_ONCE(w->val) || cmpxchg_acquire(&w->val, 0, QWORD_UNKNOWN_HOLDER))
+			cpu_relax();
+	}
+}
+
+static void qword_path_unlock(struct qword *w, u32 path)
+{
+	if (path == 7)
+		smp_store_release(&w->locked, 0);	/* queued_spin_unlock() */
+	else
+		qword_unlock(w);
+}
+
 static void *worker(void *p)
 {
 	struct worker_arg *a = p;
@@ -88,10 +127,14 @@ static void *worker(void *p)
 	shfl_sim_set_cpu(a->id);
 	memset(&shfl_stats_thread, 0, sizeof(shfl_stats_thread));
 	while (!READ_ONCE(r->stop)) {
+		u32 path = xorshift(&seed) % 8;
+
 		if (r->kind == K_SHFL)
 			shfl_lock(&r->shfl);
 		else if (r->kind == K_MCS)
 			mcs_lock(&r->mcs, &mnode);
+		else if (r->kind == K_QWORD || r->kind == K_QWORD_MIXED)
+			qword_path_lock(&r->qword, r->kind == K_QWORD_MIXED ? path : path % 6);
 
 		if (__atomic_load_n(&r->owner, __ATOMIC_RELAXED) != -1)
 			__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
@@ -113,6 +156,8 @@ static void *worker(void *p)
 			shfl_unlock(&r->shfl);
 		else if (r->kind == K_MCS)
 			mcs_unlock(&r->mcs, &mnode);
+		else if (r->kind == K_QWORD || r->kind == K_QWORD_MIXED)
+			qword_path_unlock(&r->qword, r->kind == K_QWORD_MIXED ? path : path % 6);
 		r->count[a->id]++;
 		busy(xorshift(&seed) % 4000);
 	}
@@ -146,6 +191,10 @@ static void *preempter(void *p)
 		sleep_us(50 + xorshift(&seed) % 2000);
 		shfl_sim_preempt(victim, false);
 		sleep_us(xorshift(&seed) % 500);
+		/* The tick: what ends a halt that a plain-store unlock did not kick. */
+		if (r->kind == K_QWORD_MIXED)
+			for (int i = 0; i < WORKERS; i++)
+				shfl_kick(i);
 	}
 	for (int i = 0; i < WORKERS; i++)
 		shfl_sim_preempt(i, false);
@@ -171,7 +220,8 @@ static void stress(struct run *r)
 	r->owner = -1;
 	r->seed = (u32)time(NULL);
 	print_message("%s: %u s, %d workers, seed %u\n",
-		      r->policy ? r->policy->name : r->kind == K_MCS ? "mcs" : "broken",
+		      r->policy ? r->policy->name : r->kind == K_MCS ? "mcs" :
+		      r->kind == K_QWORD ? "qword" : r->kind == K_QWORD_MIXED ? "qword+kernel" : "broken",
 		      seconds(), WORKERS, r->seed);
 	if (r->policy)
 		shfl_lock_init(&r->shfl, r->policy);
@@ -228,14 +278,28 @@ static struct run *new_run(enum kind kind, const struct shfl_policy *pol)
 static struct shfl_stats stress_correct(enum kind kind, const struct shfl_policy *pol)
 {
 	struct run *r = new_run(kind, pol);
-	struct shfl_stats t = { 0 };
+	struct shfl_stats t = { 0 }, before = { 0 }, after = { 0 };
 
+	/* The qword lock counts per CPU inside the core, for the life of the process. */
+	qword_stats(&before);
 	stress(r);
 	check_correct(r);
 	for (int i = 0; i < WORKERS; i++)
 		shfl_stats_add(&t, &r->stats[i]);
-	print_message("  halts %llu kicks %llu shuffles %llu yields %llu holder-preempted %llu"
-		      " hold estimate %llu ns\n",
+	if (kind == K_QWORD || kind == K_QWORD_MIXED) {
+		qword_stats(&after);
+		t.queued = after.queued - before.queued;
+		t.stolen = after.stolen - before.stolen;
+		t.halts = after.halts - before.halts;
+		t.kicks = after.kicks - before.kicks;
+		t.shuffles = after.shuffles - before.shuffles;
+		t.holder_preempted = after.holder_preempted - before.holder_preempted;
+		/* Nobody left holding, halting, or queued. */
+		assert_int_equal(r->qword.val, 0);
+	}
+	print_message("  queued %llu stolen %llu halts %llu kicks %llu shuffles %llu yields %llu"
+		      " holder-preempted %llu hold estimate %llu ns\n",
+		      (unsigned long long)t.queued, (unsigned long long)t.stolen,
 		      (unsigned long long)t.halts, (unsigned long long)t.kicks,
 		      (unsigned long long)t.shuffles, (unsigned long long)t.yields,
 		      (unsigned long long)t.holder_preempted,
@@ -286,6 +350,28 @@ static void stress_pvspin(void **state)
 	assert_int_equal(t.shuffles, 0);
 }
 
+static void stress_qword(void **state)
+{
+	struct shfl_stats t = stress_correct(K_QWORD, NULL);
+
+	(void)state;
+	/* Every path ran: queued, stolen, halted and kicked, shuffled. */
+	assert_true(t.queued > 0);
+	assert_true(t.stolen > 0);
+	assert_true(t.halts > 0);
+	assert_true(t.kicks > 0);
+	assert_true(t.shuffles > 0);
+}
+
+static void stress_qword_with_kernel_paths(void **state)
+{
+	struct shfl_stats t = stress_correct(K_QWORD_MIXED, NULL);
+
+	(void)state;
+	assert_true(t.queued > 0);
+	assert_true(t.halts > 0);
+}
+
 static void stress_mcs(void **state)
 {
 	(void)state;
@@ -316,6 +402,8 @@ int main(void)
 		cmocka_unit_test(stress_shfl_pv),
 		cmocka_unit_test(stress_shfl_quota),
 		cmocka_unit_test(stress_pvspin),
+		cmocka_unit_test(stress_qword),
+		cmocka_unit_test(stress_qword_with_kernel_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
