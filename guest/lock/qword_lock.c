@@ -45,8 +45,9 @@
  *    a queued node; it cannot want this lock or one ordered before it, or
  *    the caller's holding it with interrupts on would deadlock the same
  *    way (lockdep's irq-safe/unsafe rule).
- *  - Shuffling (shfl_walk_queue()) rewires only nodes behind the shuffler
- *    and never the tail: as in shfl_lock.c.
+ *  - Shuffling (shfl_walk_queue()) rewires only nodes behind the shuffler,
+ *    as in shfl_lock.c; it may also move a preferred tail up, by a
+ *    cmpxchg of the tail bits that fails if anyone has queued behind it.
  */
 #include "qword_lock.h"
 
@@ -81,16 +82,6 @@ static struct qword_node *decode_tail(u32 v)
 
 	return &shfl_per_cpu(qword_cpus, (t >> 2) - 1).node[t & 3];
 }
-
-/* word: 0 -> this CPU holds.  The kernel's own fast path, naming us. */
-bool qword_trylock(struct qword *lock)
-{
-	u32 v = READ_ONCE(lock->val);
-
-	/* Acquire: pairs with the release of whoever unlocked it. */
-	return !v && cmpxchg_acquire(&lock->val, v, qword_me()) == v;
-}
-SHFL_EXPORT(qword_trylock);
 
 /* word @v, locked byte 0 -> this CPU holds; head and tail stay. */
 bool qword_steal(struct qword *lock, u32 v)
@@ -206,6 +197,26 @@ static bool walk_is_tail(const struct shfl_queue_ops *q, const struct shfl_node 
 	return (v & QWORD_TAIL_MASK) && curr == &decode_tail(v)->n;
 }
 
+static bool walk_swap_tail(const struct shfl_queue_ops *q, struct shfl_node *old,
+			   struct shfl_node *new)
+{
+	const struct qword_walk *w = container_of(q, struct qword_walk, ops);
+	const struct qword_node *o = container_of(old, struct qword_node, n);
+	const struct qword_node *nw = container_of(new, struct qword_node, n);
+	struct qword_cpu *oc = &shfl_per_cpu(qword_cpus, old->cpu);
+	struct qword_cpu *nc = &shfl_per_cpu(qword_cpus, new->cpu);
+	u32 ot = encode_tail(old->cpu, o - oc->node), nt = encode_tail(new->cpu, nw - nc->node);
+	u32 v = READ_ONCE(w->lock->val), prev;
+
+	while ((v & QWORD_TAIL_MASK) == ot) {
+		prev = cmpxchg(&w->lock->val, v, (v & ~QWORD_TAIL_MASK) | nt);
+		if (prev == v)
+			return true;
+		v = prev;
+	}
+	return false;
+}
+
 static bool walk_prefer(const struct shfl_queue_ops *q, const struct shfl_node *shuffler,
 			const struct shfl_node *curr)
 {
@@ -228,6 +239,7 @@ static void maybe_shuffle(struct qword *lock, struct qword_node *node, bool head
 			.is_tail = walk_is_tail,
 			.prefer = walk_prefer,
 			.wait_over = walk_wait_over,
+			.swap_tail = walk_swap_tail,
 		},
 		.lock = lock,
 		.head = head,
@@ -342,7 +354,6 @@ void qword_lock_queued(struct qword *lock)
 		goto out;
 	}
 
-	stat_inc(queued);
 	/* word: tail -> us; full barrier: the node is ready before it is reachable. */
 	for (;;) {
 		u32 old = cmpxchg(&lock->val, v, (v & ~QWORD_TAIL_MASK) | tail);
@@ -351,6 +362,7 @@ void qword_lock_queued(struct qword *lock)
 			break;
 		v = old;
 	}
+	stat_inc(queued);
 	if (v & QWORD_TAIL_MASK) {
 		prev = decode_tail(v);
 		/* prev stays queued until it sees our link: safe to read. */
@@ -376,14 +388,11 @@ out:
 }
 SHFL_EXPORT(qword_lock_queued);
 
-/* Locked byte -> 0, whatever holder it named; kick waiters halted on the word. */
-void qword_unlock(struct qword *lock)
+/* qword_unlock() found HALTED: kick every CPU halted on the word. */
+void qword_kick_halted(struct qword *lock)
 {
 	int cpu;
 
-	/* Release, and a full barrier: see the HALTED invariant above. */
-	if (likely(!(xchg(&lock->locked, 0) & QWORD_HALTED)))
-		return;
 	shfl_for_each_cpu(cpu) {
 		if (cpu == (int)shfl_cpu() || READ_ONCE(shfl_halted_on(cpu)) != &lock->val)
 			continue;
@@ -391,4 +400,4 @@ void qword_unlock(struct qword *lock)
 		shfl_kick_untraced(cpu);
 	}
 }
-SHFL_EXPORT(qword_unlock);
+SHFL_EXPORT(qword_kick_halted);

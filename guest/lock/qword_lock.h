@@ -68,12 +68,29 @@ static inline int qword_holder_cpu(u32 v)
 	return h >= QWORD_CPU_BIAS ? (int)(h - QWORD_CPU_BIAS) : -1;
 }
 
-bool qword_trylock(struct qword *lock);
+/* word: 0 -> this CPU holds.  The kernel's own fast path, naming us. */
+static inline bool qword_trylock(struct qword *lock)
+{
+	u32 v = READ_ONCE(lock->val);
+
+	/* Acquire: pairs with the release of whoever unlocked it. */
+	return !v && cmpxchg_acquire(&lock->val, v, qword_me()) == v;
+}
+
+void qword_kick_halted(struct qword *lock);
+
+/* Locked byte -> 0, whatever holder it named; kick waiters halted on the word. */
+static inline void qword_unlock(struct qword *lock)
+{
+	/* Release, and a full barrier: see the HALTED invariant in qword_lock.c. */
+	if (unlikely(xchg(&lock->locked, 0) & QWORD_HALTED))
+		qword_kick_halted(lock);
+}
+
 bool qword_steal(struct qword *lock, u32 v);
 bool qword_holder_preempted(u32 v);
 void qword_park(struct qword *lock, u32 v);
 void qword_lock_queued(struct qword *lock);
-void qword_unlock(struct qword *lock);
 void qword_stats(struct shfl_stats *sum);
 
 #endif /* __QWORD_LOCK_H */

@@ -147,6 +147,37 @@ static void park_head(struct shfl_lock *lock, struct shfl_node *node)
  * shfl_nodes can be shuffled: shfl_lock's, and the kernel-spinlock
  * takeover's queue in a qspinlock word (qword_lock.c).
  */
+/*
+ * The tail @curr is preferred, the waiters last->next .. @prev are not:
+ * make @prev the tail and put @curr behind @last instead, so that in a
+ * queue as short as a small VM's (holder, head, one preempted waiter,
+ * the tail) the tail can still go first.  The tail's next is written by
+ * whoever swaps the tail after it, so @curr is unlinked first and only
+ * relinked once the tail swap (a full barrier) has proven that nobody
+ * did; if somebody did, everything is put back as it was.  Nodes between
+ * @last and the tail are behind the shuffler: only it writes their next.
+ */
+static bool move_tail_up(const struct shfl_queue_ops *q, struct shfl_node *last,
+			 struct shfl_node *prev, struct shfl_node *curr)
+{
+	struct shfl_node *first = READ_ONCE(last->next), *n;
+
+	WRITE_ONCE(prev->next, NULL);
+	if (!q->swap_tail(q, curr, prev)) {
+		WRITE_ONCE(prev->next, curr);
+		return false;
+	}
+	for (n = first; ; n = READ_ONCE(n->next)) {
+		n->bypassed++;
+		if (n == prev)
+			break;
+	}
+	WRITE_ONCE(curr->next, first);
+	WRITE_ONCE(last->next, curr);
+	curr->batch = 1;
+	return true;
+}
+
 u32 shfl_walk_queue(struct shfl_node *node, const struct shfl_queue_ops *q)
 {
 	struct shfl_node *last = node, *prev = node, *curr, *next, *n;
@@ -158,9 +189,17 @@ u32 shfl_walk_queue(struct shfl_node *node, const struct shfl_queue_ops *q)
 
 	while (!bound_hit) {
 		curr = READ_ONCE(prev->next);
-		/* The tail may be getting a successor right now: never move it. */
-		if (!curr || q->is_tail(q, curr))
+		if (!curr)
 			break;
+		/* The tail may be getting a successor right now: see move_tail_up(). */
+		if (q->is_tail(q, curr)) {
+			if (q->swap_tail && prev != last && q->prefer(q, node, curr) &&
+			    move_tail_up(q, last, prev, curr)) {
+				last = curr;
+				moved++;
+			}
+			break;
+		}
 		if (q->prefer(q, node, curr)) {
 			if (prev == last) {
 				curr->batch = 1;

@@ -147,6 +147,8 @@ u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head);
  * @prefer:    move @curr up into @shuffler's batch?
  * @wait_over: has @node's own wait ended (it may take the lock, or it is
  *             the head now)?  A pass that has grouped someone stops then.
+ * @swap_tail: optional: tail @old -> @new if it is still @old (a full
+ *             barrier); lets a pass move a preferred tail up
  *
  * Embed it in a struct of your own and container_of() back to the lock.
  */
@@ -155,6 +157,8 @@ struct shfl_queue_ops {
 	bool (*prefer)(const struct shfl_queue_ops *q, const struct shfl_node *shuffler,
 		       const struct shfl_node *curr);
 	bool (*wait_over)(const struct shfl_queue_ops *q, const struct shfl_node *node);
+	bool (*swap_tail)(const struct shfl_queue_ops *q, struct shfl_node *old,
+			  struct shfl_node *new);
 };
 
 /* One shuffler pass over any queue of shfl_nodes behind @node. */

@@ -8,9 +8,10 @@
  * kernel has no CONFIG_INLINE_SPIN_*, and CONFIG_UNINLINE_SPIN_UNLOCK),
  * and native_queued_spin_lock_slowpath(), where inline arch_spin_lock()
  * users end up.  The replacements and their invariants are in
- * pvli_tk_lock.c: holders are recorded in the lock word, waiters halt
- * while the holder's vCPU is preempted and are kicked by its release,
- * and each vCPU's hold depth goes into the shared page for the host.
+ * pvli_tk_lock.c: holders are recorded in the lock word, waiters queue
+ * in it and are shuffled around preempted vCPUs (the lock core's qword
+ * lock), halt while the holder's vCPU is preempted and are kicked by its
+ * release, and each vCPU's hold depth goes into the shared page.
  *
  * The switch belongs to pvlockinfo.ko (parameter "takeover", see
  * pvli_takeover_ctl.c); this module registers with it once applied and
@@ -52,6 +53,8 @@ TK_COUNTER_PARAM(waits, TK_WAITS, "contended spin_lock*() calls so far");
 TK_COUNTER_PARAM(halts, TK_HALTS, "halts while the lock holder's vCPU was preempted");
 TK_COUNTER_PARAM(kicks, TK_KICKS, "halted waiters kicked by a release");
 TK_COUNTER_PARAM(irq_waits, TK_IRQ_WAITS, "waits of irq/irqsave callers done with interrupts on");
+TK_COUNTER_PARAM(queued, TK_QUEUED, "waits that queued (takeover policy shfl-pv)");
+TK_COUNTER_PARAM(shuffles, TK_SHUFFLES, "queued waiters moved ahead of ones whose vCPU was preempted");
 
 #define TK_FUNC(old, new) { .old_name = old, .new_func = new }
 static struct klp_func funcs[] = {

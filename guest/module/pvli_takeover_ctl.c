@@ -35,6 +35,9 @@
 /* Read by the takeover's slow path (READ_ONCE); written under tk_mutex. */
 bool pvli_takeover_active;
 EXPORT_SYMBOL_GPL(pvli_takeover_active);
+/* How it waits when on: queued shfl-pv (true) or test-and-set (tas-pv). */
+bool pvli_takeover_queue = true;
+EXPORT_SYMBOL_GPL(pvli_takeover_queue);
 
 static DEFINE_MUTEX(tk_mutex);
 static bool tk_applied;		/* pvlockinfo_takeover.ko registered */
@@ -160,15 +163,47 @@ module_param_cb(takeover, &takeover_ops, NULL, 0644);
 MODULE_PARM_DESC(takeover,
 		 "kernel spinlocks wait the channel-aware way (1) or as the kernel's own (0); loads pvlockinfo_takeover.ko");
 
+/*
+ * takeover_policy: shfl-pv (queue in the lock word, shuffled around
+ * preempted vCPUs, halting behind preempted holders) or tas-pv
+ * (test-and-set, halting behind preempted holders).  Switchable at any
+ * time: each waiter finishes the way it started, and the two share the
+ * word (qword_lock.c).
+ */
+static int policy_set(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "shfl-pv"))
+		WRITE_ONCE(pvli_takeover_queue, true);
+	else if (sysfs_streq(val, "tas-pv"))
+		WRITE_ONCE(pvli_takeover_queue, false);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int policy_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", READ_ONCE(pvli_takeover_queue) ? "shfl-pv" : "tas-pv");
+}
+
+static const struct kernel_param_ops policy_ops = {
+	.set = policy_set,
+	.get = policy_get,
+};
+module_param_cb(takeover_policy, &policy_ops, NULL, 0644);
+MODULE_PARM_DESC(takeover_policy,
+		 "how kernel spinlocks wait in takeover mode: shfl-pv (queued, shuffled; default) or tas-pv (test-and-set)");
+
 int pvli_takeover_status(char *buf, size_t len)
 {
 	int n;
 
 	mutex_lock(&tk_mutex);
-	n = scnprintf(buf, len, "takeover: %s (livepatch %s)%s%s\n",
+	n = scnprintf(buf, len, "takeover: %s (livepatch %s)%s%s; policy %s\n",
 		      pvli_takeover_active ? "on" : "off",
 		      tk_applied ? "applied" : "not applied",
-		      tk_refusal[0] ? "; last refusal: " : "", tk_refusal);
+		      tk_refusal[0] ? "; last refusal: " : "", tk_refusal,
+		      pvli_takeover_queue ? "shfl-pv" : "tas-pv");
 	mutex_unlock(&tk_mutex);
 	return n;
 }

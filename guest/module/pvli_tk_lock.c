@@ -9,44 +9,42 @@
  * The guest this serves has no paravirt spinlocks (TCG, or a hypervisor
  * without PV_UNHALT): there the kernel's own contended path is
  * virt_spin_lock(), a test-and-set of the whole lock word, and its unlock
- * stores 0 to the locked byte.  Everything here is compatible with that
- * word, so patched and unpatched lockers and unlockers (inline fast
- * paths, arch_spin_*() users, tasks not yet switched by the livepatch
- * transition) share locks safely.  Invariants, as qspinlock.c states its
- * own:
+ * stores 0 to the locked byte.  The waiting itself is the lock core's
+ * qword lock (guest/lock/qword_lock.c, in pvlockinfo.ko), which keeps a
+ * ShflLock queue inside that same word; its invariants, and why the
+ * kernel's inline paths, arch_spin_*() users and tasks the livepatch
+ * transition has not switched yet share locks with it safely, are stated
+ * there.  What this file adds:
  *
- *  - A lock is taken only by cmpxchg of the whole 32-bit word from 0.
- *    Nothing here sets pending or tail bits, so it excludes the original
- *    queued slow path's waiters too (they keep tail bits while queued).
- *  - The locked byte is nonzero exactly while the lock is held.  Its low
- *    7 bits name the holder: CPU + TK_CPU_BIAS when taken here, 1
- *    (_Q_LOCKED_VAL) when taken by an unpatched path (holder unknown,
- *    treated as running).  Bit 7 (TK_HALTED) is set by a waiter about to
- *    halt; only the holder's release clears the byte, so the bit lasts
- *    until then.
- *  - Any store of 0 to the locked byte releases the lock, whatever it
- *    held.  A release done here is an xchg: seeing TK_HALTED, it kicks
- *    the CPUs halted on this lock.  An unpatched release (a plain store)
- *    kicks nobody: the halted waiter's next interrupt (at the latest its
- *    tick) ends the halt and it looks again.
- *  - A waiter halts only with interrupts enabled (a halt with them off
- *    could not end), only while the channel says the holder's vCPU is
- *    preempted, and only after it has published itself in tk_halted_on
- *    and set TK_HALTED with an atomic (a full barrier): a release after
- *    that sees the bit and then the published lock.  A kick that arrives
- *    before the hlt stays pending (interrupts off) and ends it.
- *  - Callers of the _irq/_irqsave variants whose interrupts were on wait
- *    with them on, and turn them off again to take the lock, as the
- *    kernel's spin-ops did with GENERIC_LOCKBREAK: they hold no lock that
- *    an interrupt handler could want (they had interrupts on).
+ *  - Every acquisition here, uncontended ones included, names this CPU as
+ *    the holder in the locked byte (qword_trylock()); a lock taken by an
+ *    unpatched path names nobody (1) and its holder is treated as running.
+ *  - How a contended caller waits (tk_wait()):
+ *      takeover on, policy shfl-pv (the default): queued (shfl-pv: the
+ *        queue is shuffled so that waiters whose vCPU runs go first, and
+ *        waiters halt while the holder's or the queue head's vCPU is
+ *        preempted), with interrupts as the caller had them;
+ *      takeover on, policy tas-pv: test-and-set, halting while the
+ *        holder's vCPU is preempted (the first version of the takeover);
+ *      takeover off: test-and-set, never halting (the kernel's own way).
+ *    Test-and-set waiters take the lock whenever the locked byte is 0,
+ *    past a queue if there is one.
+ *  - Callers of the _irq/_irqsave variants whose interrupts were on never
+ *    queue: an interrupt handler on top of a queued node could want the
+ *    same lock.  They wait test-and-set with interrupts on (and so can
+ *    halt), and turn them off again to take the lock, as the kernel's
+ *    spin-ops did with GENERIC_LOCKBREAK: they hold no lock an interrupt
+ *    handler could want (they had interrupts on).  NMIs never queue.
+ *  - Releases are qword_unlock(): an xchg of the locked byte that kicks
+ *    the waiters halted on the word.  An unpatched release (a plain
+ *    store) kicks nobody: a halted waiter's next interrupt (at the latest
+ *    its tick) ends the halt and it looks again.
  *  - Per CPU, tk_held lists the locks taken here and not yet released;
  *    an entry counts only while the lock word still names this CPU (see
  *    tk_prune()), so a lock released by some other path cannot leave the
  *    count up.  A release of a lock taken before the patch finds nothing
  *    to remove.  The count and the nested waits are published into this
  *    vCPU's page record for the host's LHP/LWP classification.
- *  - pvli_takeover_active off: waiting is the original test-and-set (no
- *    halts); holders are still recorded and published.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -63,11 +61,7 @@
 
 #include "pvlockinfo.h"
 #include "pvli_takeover.h"
-
-#define TK_CPU_BIAS	2	/* locked byte of a holder taken here: CPU + 2 */
-#define TK_HALTED	0x80	/* a waiter halts: the release must kick */
-#define TK_HOLDER_MASK	0x7f
-#define TK_MAX_CPU	(TK_HOLDER_MASK - TK_CPU_BIAS)
+#include "qword_lock.h"
 
 /*
  * The locks this CPU holds, taken here: one stack per interrupt context
@@ -90,34 +84,41 @@ struct tk_held {
 };
 static DEFINE_PER_CPU(struct tk_held [4], tk_held);
 static DEFINE_PER_CPU(u32, tk_waiting);		/* nested waits in progress */
-static DEFINE_PER_CPU(struct qspinlock *, tk_halted_on);
-static DEFINE_PER_CPU(call_single_data_t, tk_kick_csd);
 static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
+static struct shfl_stats tk_core_base;	/* the core's counts when we came */
 
 unsigned long pvli_tk_count(enum pvli_tk_counter c)
 {
+	struct shfl_stats q = { 0 };
 	unsigned long sum = 0;
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		sum += per_cpu(tk_counts, cpu)[c];
-	return sum;
+	switch (c) {
+	case TK_HALTS:
+	case TK_KICKS:
+	case TK_QUEUED:
+	case TK_SHUFFLES:
+		/* The lock core's counters (pvlockinfo.ko), since we were loaded. */
+		qword_stats(&q);
+		return c == TK_HALTS ? q.halts - tk_core_base.halts :
+		       c == TK_KICKS ? q.kicks - tk_core_base.kicks :
+		       c == TK_QUEUED ? q.queued - tk_core_base.queued :
+		       q.shuffles - tk_core_base.shuffles;
+	default:
+		for_each_possible_cpu(cpu)
+			sum += per_cpu(tk_counts, cpu)[c];
+		return sum;
+	}
 }
 
-/* The locked-byte value naming this CPU.  Preemption is off. */
-static __always_inline u32 tk_me(void)
+static __always_inline struct qword *tk_word(struct qspinlock *lock)
 {
-	int cpu = smp_processor_id();
-
-	return cpu <= TK_MAX_CPU ? cpu + TK_CPU_BIAS : _Q_LOCKED_VAL;
+	return (struct qword *)lock;
 }
 
 static __always_inline bool tk_trylock(struct qspinlock *lock)
 {
-	int v = atomic_read(&lock->val);
-
-	/* Acquire: pairs with the release of whoever unlocked it. */
-	return !v && atomic_try_cmpxchg_acquire(&lock->val, &v, tk_me());
+	return qword_trylock(tk_word(lock));
 }
 
 /* The locked byte of @lock; 0 when unreadable (the lock may be freed). */
@@ -131,7 +132,7 @@ static __always_inline u8 tk_locked_byte(struct qspinlock *lock)
 /* Does @lock still name this CPU (@me) as its holder? */
 static __always_inline bool tk_still_mine(struct qspinlock *lock, u32 me)
 {
-	return (tk_locked_byte(lock) & TK_HOLDER_MASK) == me;
+	return (tk_locked_byte(lock) & QWORD_HOLDER_MASK) == me;
 }
 
 static __always_inline void tk_prune(struct tk_held *h, u32 me)
@@ -166,7 +167,7 @@ static __always_inline void tk_held_add(struct qspinlock *lock, unsigned long ip
 	struct tk_held *h = this_cpu_ptr(&tk_held[interrupt_context_level()]);
 	/* Nested: drop entries released behind our back (cost only then). */
 	if (h->n)
-		tk_prune(h, tk_me());
+		tk_prune(h, qword_me());
 	if (h->n < TK_STACK) {
 		h->e[h->n].lock = lock;
 		h->e[h->n].ip = ip;
@@ -192,7 +193,7 @@ static __always_inline void tk_held_del(struct qspinlock *lock)
 	if (i == (u32)-1 && h->overflow)
 		h->overflow--;
 	if (h->n)
-		tk_prune(h, tk_me());
+		tk_prune(h, qword_me());
 	pvli_publish_kernel_locks(tk_depth(), this_cpu_read(tk_waiting));
 }
 
@@ -223,59 +224,26 @@ int pvli_tk_show_held(char *buf, size_t len)
 	return n;
 }
 
-static void tk_kick_ipi(void *unused)
+/* Test-and-set waiting; @halt: halt while the holder's vCPU is preempted. */
+static void notrace tk_spin(struct qword *w, bool irqs_on, bool halt)
 {
-	/* Nothing to do: the interrupt itself ended the hlt. */
-}
+	for (;;) {
+		u32 v = READ_ONCE(w->val);
 
-static void notrace tk_kick_waiters(struct qspinlock *lock)
-{
-	int me = smp_processor_id(), cpu;
-
-	for_each_online_cpu(cpu) {
-		if (cpu == me || READ_ONCE(per_cpu(tk_halted_on, cpu)) != lock)
+		if (!(v & QWORD_LOCKED_MASK)) {
+			if (irqs_on)
+				local_irq_disable();
+			if (qword_steal(w, v))
+				return;
+			if (irqs_on)
+				local_irq_enable();
 			continue;
-		this_cpu_inc(tk_counts[TK_KICKS]);
-		/* -EBUSY: a kick to @cpu is in flight already, as good. */
-		smp_call_function_single_async(cpu, per_cpu_ptr(&tk_kick_csd, cpu));
+		}
+		/* qword_park() returns at once where a halt could not end. */
+		if (halt && qword_holder_preempted(v))
+			qword_park(w, v);
+		cpu_relax();
 	}
-}
-
-static __always_inline void tk_unlock(struct qspinlock *lock)
-{
-	/* Release (xchg is a full barrier); see the TK_HALTED invariant. */
-	if (unlikely(xchg(&lock->locked, 0) & TK_HALTED))
-		tk_kick_waiters(lock);
-}
-
-/* Should a waiter that read lock word @v halt instead of spinning? */
-static __always_inline bool tk_should_halt(int v)
-{
-	u32 holder = v & TK_HOLDER_MASK;
-
-	return READ_ONCE(pvli_takeover_active) && holder >= TK_CPU_BIAS &&
-	       !irqs_disabled() && !in_nmi() &&
-	       pvli_vcpu_preempted_atomic(holder - TK_CPU_BIAS);
-}
-
-/* Halt until @lock (word @v when looked at) is released or an interrupt. */
-static void notrace tk_halt(struct qspinlock *lock, int v)
-{
-	u8 old = v & _Q_LOCKED_MASK;
-
-	local_irq_disable();
-	this_cpu_write(tk_halted_on, lock);
-	/*
-	 * Success proves the lock still held, by the holder we judged, at a
-	 * point after tk_halted_on was visible (cmpxchg is a full barrier).
-	 */
-	if (old && try_cmpxchg(&lock->locked, &old, old | TK_HALTED)) {
-		this_cpu_inc(tk_counts[TK_HALTS]);
-		safe_halt();		/* sti; hlt: returns with interrupts on */
-		local_irq_disable();
-	}
-	this_cpu_write(tk_halted_on, NULL);
-	local_irq_enable();
 }
 
 /*
@@ -285,30 +253,18 @@ static void notrace tk_halt(struct qspinlock *lock, int v)
  */
 static void notrace tk_wait(struct qspinlock *lock, bool irqs_on)
 {
-	u32 me = tk_me();
+	bool active = READ_ONCE(pvli_takeover_active);
 
 	pvli_publish_kernel_locks(tk_depth(), this_cpu_inc_return(tk_waiting));
 	this_cpu_inc(tk_counts[TK_WAITS]);
-	if (irqs_on) {
-		this_cpu_inc(tk_counts[TK_IRQ_WAITS]);
-		local_irq_enable();
-	}
-	for (;;) {
-		int v = atomic_read(&lock->val);
-
-		if (!v) {
-			if (irqs_on)
-				local_irq_disable();
-			if (atomic_try_cmpxchg_acquire(&lock->val, &v, me))
-				break;
-			if (irqs_on)
-				local_irq_enable();
-			continue;
+	if (active && READ_ONCE(pvli_takeover_queue) && !irqs_on && !in_nmi()) {
+		qword_lock_queued(tk_word(lock));
+	} else {
+		if (irqs_on) {
+			this_cpu_inc(tk_counts[TK_IRQ_WAITS]);
+			local_irq_enable();
 		}
-		if (tk_should_halt(v))
-			tk_halt(lock, v);
-		else
-			cpu_relax();
+		tk_spin(tk_word(lock), irqs_on, active);
 	}
 	/* Published by the caller's tk_held() (or the next publication). */
 	this_cpu_dec(tk_waiting);
@@ -354,7 +310,7 @@ static __always_inline unsigned long tk_lock_irqsave(struct qspinlock *lock, uns
 
 static __always_inline void tk_release(struct qspinlock *lock)
 {
-	tk_unlock(lock);
+	qword_unlock(tk_word(lock));
 	tk_held_del(lock);
 }
 
@@ -426,9 +382,10 @@ void notrace pvli_tk_spin_unlock_irqrestore(raw_spinlock_t *lock, unsigned long 
 
 int pvli_tk_lock_init(void)
 {
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		INIT_CSD(per_cpu_ptr(&tk_kick_csd, cpu), tk_kick_ipi, NULL);
+	BUILD_BUG_ON(sizeof(struct qword) != sizeof(struct qspinlock));
+	BUILD_BUG_ON(offsetof(struct qspinlock, locked) != offsetof(struct qword, locked));
+	BUILD_BUG_ON(offsetof(struct qspinlock, tail) != offsetof(struct qword, tail));
+	BUILD_BUG_ON(QWORD_UNKNOWN_HOLDER != _Q_LOCKED_VAL);
+	qword_stats(&tk_core_base);
 	return 0;
 }

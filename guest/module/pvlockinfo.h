@@ -35,6 +35,7 @@ void pvli_publish_kernel_flag(bool on);
  * livepatch module pvlockinfo_takeover.ko does the work and registers.
  */
 extern bool pvli_takeover_active;
+extern bool pvli_takeover_queue;
 void pvli_takeover_register(void);
 void pvli_takeover_unregister(void);
 void pvli_takeover_refused(const char *why);

@@ -81,14 +81,28 @@ static bool wait_acquired(int n, int limit_ms)
 	return false;
 }
 
-/* Wait until the queue's tail is the node of @cpu. */
+static u64 qword_queued_base;	/* the qword lock's "queued" count at reset() */
+
+static u64 qword_queued(void)
+{
+	struct shfl_stats q = { 0 };
+
+	qword_stats(&q);
+	return q.queued;
+}
+
+/*
+ * Wait until the node of @cpu is queued: the tail (shfl_lock), or the
+ * (@cpu + 1)-th to queue since reset() (qword: its shuffler may move the
+ * tail up as soon as it is queued; vCPUs are started in order).
+ */
 static void wait_queued(int cpu)
 {
 	for (int i = 0; i < 5000; i++) {
 		struct shfl_node *t = READ_ONCE(lock.tail);
-		u32 qtail = READ_ONCE(qlock.val) >> QWORD_TAIL_SHIFT;
 
-		if (use_qword ? qtail && (int)(qtail >> 2) - 1 == cpu : t && READ_ONCE(t->cpu) == cpu)
+		if (use_qword ? qword_queued() >= qword_queued_base + cpu + 1
+			      : t && READ_ONCE(t->cpu) == cpu)
 			return;
 		ms(1);
 	}
@@ -101,6 +115,7 @@ static void reset(const struct shfl_policy *pol)
 	shfl_sim_reset();
 	use_qword = !pol;
 	qlock.val = 0;
+	qword_queued_base = qword_queued();
 	shfl_lock_init(&lock, pol ? pol : &shfl_policy_shfl);
 	norder = 0;
 	memset(order, -1, sizeof(order));
@@ -123,8 +138,9 @@ static void queue_two_until_halted(struct waiter w[2])
 }
 
 /*
- * Holder 7.  Queue: 0 (head, shuffler), 1, 2, 3 (tail).  1's vCPU is
- * preempted.  Returns whether 2 got the lock while 1 was still preempted.
+ * Holder 7.  Queue: 0 (head, shuffler), 1, 2, ... @n - 1 (tail).  1's
+ * vCPU is preempted.  Returns whether 2 got the lock while 1 was still
+ * preempted.  With @n 3, 2 is the tail.
  */
 /* Shuffler passes that moved someone so far (the qword lock counts per CPU). */
 static u64 shuffles_seen(void)
@@ -154,7 +170,8 @@ static void let_go(void)
 		shfl_unlock(&lock);
 }
 
-static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, bool channel)
+static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, bool channel,
+						int n)
 {
 	struct waiter w[4];
 	bool passed, reorders = (!pol || pol->prefer != shfl_policy_shfl.prefer) && channel;
@@ -164,7 +181,7 @@ static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, b
 	shfl_sim.channel_ok = channel;
 	shfl_sim_set_cpu(7);
 	hold();
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < n; i++) {
 		start(&w[i], i);
 		wait_queued(i);
 		if (i == 1)
@@ -180,9 +197,9 @@ static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, b
 	passed = wait_acquired(2, 500) && order[1] == 2;
 	shfl_sim_preempt(1, false);
 	release_now[1] = 1;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < n; i++)
 		pthread_join(w[i].tid, NULL);
-	assert_int_equal(norder, 4);
+	assert_int_equal(norder, n);
 	shfl_sim_set_cpu(0);
 	return passed;
 }
@@ -190,21 +207,33 @@ static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, b
 static void shfl_pv_hands_over_past_a_preempted_waiter(void **state)
 {
 	(void)state;
-	assert_true(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, true));
+	assert_true(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, true, 4));
 	assert_true(stats[0].shuffles >= 1);
 	/* Control: plain shfl is FIFO here, 2 waits for 1 ... */
-	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl, true));
+	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl, true, 4));
 	/* ... and so is shfl-pv without a page. */
-	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, false));
+	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, false, 4));
 	assert_int_equal(stats[0].shuffles, 0);
 }
 
 static void qword_hands_over_past_a_preempted_waiter(void **state)
 {
 	(void)state;
-	assert_true(running_waiter_passes_preempted_one(NULL, true));
+	assert_true(running_waiter_passes_preempted_one(NULL, true, 4));
 	/* Control: without a page the queue is FIFO. */
-	assert_false(running_waiter_passes_preempted_one(NULL, false));
+	assert_false(running_waiter_passes_preempted_one(NULL, false, 4));
+}
+
+/*
+ * A 4-vCPU guest's longest queue: holder, head, a preempted waiter and
+ * the tail.  The tail goes before the preempted waiter (it becomes the
+ * tail instead); plain shfl-pv, which never moves a tail, is the control.
+ */
+static void qword_tail_passes_a_preempted_waiter(void **state)
+{
+	(void)state;
+	assert_true(running_waiter_passes_preempted_one(NULL, true, 3));
+	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, true, 3));
 }
 
 /*
@@ -362,6 +391,7 @@ int main(void)
 		cmocka_unit_test(pvspin_lazy_kick),
 		cmocka_unit_test(qword_queue_in_the_kernel_word),
 		cmocka_unit_test(qword_hands_over_past_a_preempted_waiter),
+		cmocka_unit_test(qword_tail_passes_a_preempted_waiter),
 		cmocka_unit_test(qword_waiters_halt_behind_a_preempted_holder),
 	};
 
