@@ -36,19 +36,36 @@ static inline long tool_parse_count(const char *arg, struct argp_state *state, c
 	return v;
 }
 
-/* Set by SIGINT and SIGTERM: print what was counted and stop. */
+/* Set once SIGINT or SIGTERM has come: print what was counted and stop. */
 static volatile sig_atomic_t tool_exiting;
+static sigset_t tool_signals;
 
-static inline void tool_on_signal(int sig)
-{
-	(void)sig;
-	tool_exiting = 1;
-}
-
+/*
+ * SIGINT and SIGTERM are blocked from here on and taken only by
+ * tool_wait(), so one that comes while the tool is busy (or preempted
+ * just before it would wait: a handler plus pause() loses that one and
+ * waits forever) stays pending and ends the next wait at once.
+ */
 static inline void tool_catch_signals(void)
 {
-	signal(SIGINT, tool_on_signal);
-	signal(SIGTERM, tool_on_signal);
+	sigemptyset(&tool_signals);
+	sigaddset(&tool_signals, SIGINT);
+	sigaddset(&tool_signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &tool_signals, NULL);
+}
+
+/* Wait @secs seconds, or (0) for ever, or until SIGINT/SIGTERM. */
+static inline void tool_wait(unsigned int secs)
+{
+	struct timespec ts = { .tv_sec = secs };
+	int sig;
+
+	do {
+		sig = secs ? sigtimedwait(&tool_signals, NULL, &ts)
+			   : sigwaitinfo(&tool_signals, NULL);
+	} while (sig < 0 && errno == EINTR && !secs);
+	if (sig == SIGINT || sig == SIGTERM)
+		tool_exiting = 1;
 }
 
 /* libbpf's messages, debug ones only with -v. */

@@ -478,10 +478,7 @@ int main(int argc, char **argv)
 	while (!tool_exiting) {
 		double secs;
 
-		if (env.interval)
-			sleep(env.interval);
-		else
-			pause();
+		tool_wait(env.interval);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 		t0 = t1;

@@ -377,11 +377,8 @@ int main(int argc, char **argv)
 	while (!tool_exiting) {
 		double t_now;
 
-		/* A signal ends the sleep early: print that part and stop. */
-		if (env.interval)
-			sleep(env.interval);
-		else
-			pause();
+		/* A signal ends the wait early: print that part and stop. */
+		tool_wait(env.interval);
 		err = read_stats(fd, ncpus, now);
 		if (err) {
 			fprintf(stderr, "pvlocktrace: cannot read statistics: %s\n", strerror(-err));
