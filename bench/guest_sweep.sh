@@ -39,9 +39,17 @@ for p in $policies; do
 	echo "run \$k/$n: \$p (traced by pvlocktrace)" >&2
 	pvlocktrace -j >/tmp/trace.json 2>/tmp/trace.err &
 	tp=\$!
-	for i in \$(seq 100); do grep -q tracing /tmp/trace.err && break; sleep 0.05; done
+	# Loading the BPF takes seconds under TCG with oversubscription.  Not
+	# SIGINT: a background job of a script starts with it ignored, so one
+	# sent before pvlocktrace takes it over would be lost (and wait hang).
+	for i in \$(seq 1200); do grep -q tracing /tmp/trace.err && break; sleep 0.05; done
+	if ! grep -q tracing /tmp/trace.err; then
+		echo "pvlocktrace did not start in 60 s; traced run of \$p skipped: \$(cat /tmp/trace.err)" >&2
+		kill -TERM \$tp; wait \$tp
+		continue
+	fi
 	pvlock-bench -p \$p -d $dur -c $cs -n $ncs -l $locks | sed 's/^{/TRACEDRUN {$tag/'
-	kill -INT \$tp; wait \$tp || cat /tmp/trace.err >&2
+	kill -TERM \$tp; wait \$tp || cat /tmp/trace.err >&2
 	sed 's/^{/TRACE {$tag"traced_policy":"'\$p'",/' /tmp/trace.json
 done
 EOF_GUEST

@@ -93,7 +93,7 @@ for w in $workloads; do
 			for i in \$(seq 100); do grep -q tracing /tmp/trace.err && break; sleep 0.05; done
 			grep -q tracing /tmp/trace.err || { cat /tmp/trace.err >&2; exit 11; }
 			pvlock-bench -p \$p -d $dur \$args | sed "s/^{/{\"workload\":\"\$w\",\"host_tool\":$1,\"guest_tool\":true,/"
-			kill -INT \$tp; wait \$tp
+			kill -TERM \$tp; wait \$tp
 		done
 	done
 done

@@ -31,7 +31,7 @@ out=$(vm trace --smp 4 --host-cpus 0-1 --channel on --timeout 200 --run "
 	cat /tmp/trace.err
 	rmmod pvlockinfo 2>/dev/null; echo rmmod-while-tracing=\$?
 	pvlock-bench -p $ALL -t 4 -c 20000 -n 20000 -d 3000; echo bench-rc=\$?
-	kill -INT \$tp; wait \$tp; echo trace-rc=\$?
+	kill -TERM \$tp; wait \$tp; echo trace-rc=\$?
 	cat /tmp/trace.json
 	ev=/sys/kernel/tracing/events/pvlockinfo
 	echo \"tracefs-events=\$(ls \$ev | grep -c '^pvli_')\"
