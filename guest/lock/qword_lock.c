@@ -109,18 +109,24 @@ static int head_cpu(u32 v)
 	return (int)((v & QWORD_HEAD_MASK) >> QWORD_HEAD_SHIFT) - 1;
 }
 
-/* word: head bits -> @cpu + 1 (0 if it does not fit), the rest kept. */
-static void set_head(struct qword *lock, u32 cpu)
+/* word: the @mask bits -> @bits, the rest kept (a full barrier).  Returns the old word. */
+static u32 word_set_bits(struct qword *lock, u32 mask, u32 bits)
 {
-	u32 h = cpu < QWORD_MAX_HEAD_CPU ? (cpu + 1) << QWORD_HEAD_SHIFT : 0;
 	u32 v = READ_ONCE(lock->val), old;
 
 	for (;;) {
-		old = cmpxchg_relaxed(&lock->val, v, (v & ~QWORD_HEAD_MASK) | h);
+		old = cmpxchg(&lock->val, v, (v & ~mask) | bits);
 		if (old == v)
-			return;
+			return v;
 		v = old;
 	}
+}
+
+/* word: head bits -> @cpu + 1 (0 if it does not fit). */
+static void set_head(struct qword *lock, u32 cpu)
+{
+	word_set_bits(lock, QWORD_HEAD_MASK,
+		      cpu < QWORD_MAX_HEAD_CPU ? (cpu + 1) << QWORD_HEAD_SHIFT : 0);
 }
 
 /* ---- halting and kicking --------------------------------------------------- */
@@ -201,11 +207,8 @@ static bool walk_swap_tail(const struct shfl_queue_ops *q, struct shfl_node *old
 			   struct shfl_node *new)
 {
 	const struct qword_walk *w = container_of(q, struct qword_walk, ops);
-	const struct qword_node *o = container_of(old, struct qword_node, n);
-	const struct qword_node *nw = container_of(new, struct qword_node, n);
-	struct qword_cpu *oc = &shfl_per_cpu(qword_cpus, old->cpu);
-	struct qword_cpu *nc = &shfl_per_cpu(qword_cpus, new->cpu);
-	u32 ot = encode_tail(old->cpu, o - oc->node), nt = encode_tail(new->cpu, nw - nc->node);
+	u32 ot = container_of(old, struct qword_node, n)->tail;
+	u32 nt = container_of(new, struct qword_node, n)->tail;
 	u32 v = READ_ONCE(w->lock->val), prev;
 
 	while ((v & QWORD_TAIL_MASK) == ot) {
@@ -246,13 +249,11 @@ static void maybe_shuffle(struct qword *lock, struct qword_node *node, bool head
 	};
 	u32 moved;
 
-	/* Acquire: pairs with the release that handed us the token. */
-	if (!smp_load_acquire(&node->n.shuffler) && !(head && !node->n.batch))
+	if (!shfl_may_walk(&node->n, head))
 		return;
 	stat_inc(shuffle_walks);
 	moved = shfl_walk_queue(&node->n, &w.ops);
-	while (moved--)
-		stat_inc(shuffles);
+	shfl_pcpu_add(qword_stats_pcpu, shuffles, moved);
 }
 
 /* Not the head yet: spin on our node until the predecessor says READY. */
@@ -276,9 +277,9 @@ static void wait_in_queue(struct qword *lock, struct qword_node *node)
 }
 
 /* The head: take the locked byte.  Returns the word as it was taken. */
-static u32 wait_for_word(struct qword *lock, struct qword_node *node, u32 tail)
+static u32 wait_for_word(struct qword *lock, struct qword_node *node)
 {
-	u32 spins = 0, v, me = qword_me(), next;
+	u32 spins = 0, v, me = qword_me(), next, tail = node->tail;
 
 	for (;;) {
 		v = READ_ONCE(lock->val);
@@ -319,7 +320,7 @@ static void pass_head(struct qword *lock, struct qword_node *node, struct qword_
  */
 void qword_lock_queued(struct qword *lock)
 {
-	u32 cpu = shfl_cpu(), idx, tail, v;
+	u32 cpu = shfl_cpu(), idx, v;
 	struct qword_cpu *qc = &shfl_per_cpu(qword_cpus, cpu);
 	struct qword_node *node, *prev, *next;
 
@@ -341,7 +342,7 @@ void qword_lock_queued(struct qword *lock)
 	node->n.batch = 0;
 	node->n.shuffler = 0;
 	node->n.bypassed = 0;
-	tail = encode_tail(cpu, idx);
+	node->tail = encode_tail(cpu, idx);
 
 	/*
 	 * A free word, or one whose queue head the host has preempted (it
@@ -355,13 +356,7 @@ void qword_lock_queued(struct qword *lock)
 	}
 
 	/* word: tail -> us; full barrier: the node is ready before it is reachable. */
-	for (;;) {
-		u32 old = cmpxchg(&lock->val, v, (v & ~QWORD_TAIL_MASK) | tail);
-
-		if (old == v)
-			break;
-		v = old;
-	}
+	v = word_set_bits(lock, QWORD_TAIL_MASK, node->tail);
 	stat_inc(queued);
 	if (v & QWORD_TAIL_MASK) {
 		prev = decode_tail(v);
@@ -373,8 +368,8 @@ void qword_lock_queued(struct qword *lock)
 		set_head(lock, cpu);
 	}
 
-	v = wait_for_word(lock, node, tail);
-	if ((v & QWORD_TAIL_MASK) != tail) {
+	v = wait_for_word(lock, node);
+	if ((v & QWORD_TAIL_MASK) != node->tail) {
 		/* Someone is behind us, or is linking in right now. */
 		while (!READ_ONCE(node->n.next))
 			cpu_relax();

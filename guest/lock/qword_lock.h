@@ -50,6 +50,7 @@ struct qword {
 struct qword_node {
 	struct shfl_node n;
 	struct qword *lock;	/* the lock this node queues on */
+	u32 tail;		/* this node's tail bits in the word */
 };
 
 /* This CPU's value for the holder bits. */

@@ -236,7 +236,7 @@ u32 shfl_walk_queue(struct shfl_node *node, const struct shfl_queue_ops *q)
 	}
 	/*
 	 * Release: the next shuffler sees this pass's links and counters.
-	 * Pairs with the acquire in may_shuffle() / shfl_may_shuffle().
+	 * Pairs with the acquire in shfl_may_walk().
 	 */
 	smp_store_release(&last->shuffler, 1);
 	return moved;
@@ -300,10 +300,7 @@ u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head)
 static bool may_shuffle(const struct shfl_lock *lock, const struct shfl_node *node,
 			bool head)
 {
-	if (!lock->policy->prefer)
-		return false;
-	/* Acquire: pairs with the release that handed us the token. */
-	return smp_load_acquire(&node->shuffler) || (head && !node->batch);
+	return lock->policy->prefer && shfl_may_walk(node, head);
 }
 
 /* ---- waiting ----------------------------------------------------------------- */

@@ -164,6 +164,16 @@ struct shfl_queue_ops {
 /* One shuffler pass over any queue of shfl_nodes behind @node. */
 u32 shfl_walk_queue(struct shfl_node *node, const struct shfl_queue_ops *q);
 
+/*
+ * May @node run a pass now?  It holds the token, or it is the queue head
+ * (@head) and in no batch yet, which ShflLock lets start one.
+ */
+static inline bool shfl_may_walk(const struct shfl_node *node, bool head)
+{
+	/* Acquire: pairs with the release that handed us the token. */
+	return smp_load_acquire(&node->shuffler) || (head && !node->batch);
+}
+
 /* shfl-pv's preference, for other queues: same NUMA node, vCPU running. */
 bool shfl_prefer_running(const struct shfl_node *shuffler, const struct shfl_node *curr);
 

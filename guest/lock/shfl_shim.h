@@ -17,7 +17,8 @@
  *                                the same, safe inside the kernel's spinlocks
  *   shfl_can_halt()              would a kick end a halt here?
  *   SHFL_DEFINE_PER_CPU(type, name), shfl_per_cpu(name, cpu),
- *   shfl_pcpu_inc(name, field), shfl_for_each_cpu(cpu)
+ *   shfl_pcpu_inc(name, field), shfl_pcpu_add(name, field, n),
+ *   shfl_for_each_cpu(cpu)
  *                                per-CPU data (per test thread in tests)
  *   shfl_halted_on(cpu)          lvalue: the word @cpu halts on, or NULL
  *   shfl_channel_ok()            the host's page is live

@@ -47,6 +47,7 @@ void shfl_kick_untraced(int cpu);
 #define SHFL_DEFINE_PER_CPU(type, name)	DEFINE_PER_CPU_ALIGNED(type, name)
 #define shfl_per_cpu(name, cpu)		per_cpu(name, cpu)
 #define shfl_pcpu_inc(name, field)	this_cpu_inc(name.field)
+#define shfl_pcpu_add(name, field, n)	this_cpu_add(name.field, (n))
 #define shfl_for_each_cpu(cpu)		for_each_possible_cpu(cpu)
 int shfl_shim_init(void);
 

@@ -109,6 +109,7 @@ void shfl_kick(int cpu);
 #define SHFL_DEFINE_PER_CPU(type, name)	type name[SHFL_SIM_MAX_CPUS]
 #define shfl_per_cpu(name, cpu)		((name)[cpu])
 #define shfl_pcpu_inc(name, field)	__atomic_fetch_add(&(name)[shfl_sim_cpu].field, 1, __ATOMIC_RELAXED)
+#define shfl_pcpu_add(name, field, n)	__atomic_fetch_add(&(name)[shfl_sim_cpu].field, (n), __ATOMIC_RELAXED)
 #define shfl_for_each_cpu(cpu)		for ((cpu) = 0; (cpu) < SHFL_SIM_MAX_CPUS; (cpu)++)
 
 struct shfl_stats;
