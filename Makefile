@@ -66,7 +66,7 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< >$@
 
 # ---- host daemon and CLI ------------------------------------------------------
-HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat
+HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(B)/host/pvli-host-tsc
 HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -I$(B)/bpf
 
 $(B)/host/pvlockd: host/pvlockd.c host/pvlockd_vm.c host/vm_meta.c host/qmp.c host/kernel_probe.h host/pvlockd.h host/qmp.h host/errbuf.h \
@@ -82,6 +82,11 @@ $(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/pvlockd.h host/kerne
 	$(Q)$(CC) $(HOST_CFLAGS) -Ibpf -o $@ $(filter %.c,$^) $(LIBBPF_LIBS)
 
 $(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
+
+$(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<

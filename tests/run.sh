@@ -69,6 +69,25 @@ logs=$build/test-logs
 mkdir -p "$logs"
 total_start=$SECONDS
 
+# What a timing-sensitive failure elsewhere is diagnosed from: the host
+# kernel, its TSC (what TCG guests read) and the guests' clocksource.
+host_tsc=$("$build/host/pvli-host-tsc" 2>&1) && host_tsc="invariant, $host_tsc kHz"
+host_facts="host: $(uname -r), $(nproc) CPUs, TSC ${host_tsc#pvli-host-tsc: }"
+
+# guest_clock LOGDIR: each guest console's final clocksource, and whether
+# its kernel marked the TSC unstable (then it fell back to a slow clock).
+guest_clock() {
+	local c cs why
+	for c in "$1"/*.console; do
+		[ -e "$c" ] || continue
+		cs=$(tr -d '\r' <"$c" | sed -n 's/.*clocksource: Switched to clocksource \([a-z_-]*\).*/\1/p' | tail -n1)
+		why=$(tr -d '\r' <"$c" | sed -n 's/.*tsc: Marking TSC unstable due to \(.*\)/\1/p' | head -n1)
+		printf '%s: clocksource %s%s\n' "$(basename "$c" .console)" "${cs:-unknown}" \
+			"${why:+, TSC marked unstable ($why)}"
+	done
+}
+[ $list = yes ] || echo "$host_facts"
+
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	[ -n "$only" ] && [[ "$name" != *"$only"* ]] && continue
@@ -89,6 +108,7 @@ for t in "${tests[@]}"; do
 	bad=
 	if compgen -G "$tlog/*.console" >/dev/null; then
 		bad=$(cat "$tlog"/*.console | tr -d '\r' | grep -E -m5 "$KERNEL_BAD")
+		{ echo "# $host_facts"; guest_clock "$tlog" | sed 's/^/# guest /'; } >>"$tlog/output.log"
 	fi
 	if [ $rc -eq 0 ] && [ -n "$bad" ]; then
 		echo "guest kernel reported a problem:" >>"$tlog/output.log"
@@ -96,6 +116,7 @@ for t in "${tests[@]}"; do
 		rc=1
 	fi
 
+	unstable=$(guest_clock "$tlog" | grep 'TSC marked unstable')
 	case $rc in
 	0) passed=$((passed + 1)); echo "PASS (${secs}s)" ;;
 	77) skipped=$((skipped + 1)); echo "SKIP: $(tail -n1 "$tlog/output.log")" ;;
@@ -110,6 +131,7 @@ for t in "${tests[@]}"; do
 		tail -n 30 "$tlog/output.log" | sed 's/^/  /'
 		;;
 	esac
+	[ -z "$unstable" ] || echo "$unstable" | sed 's/^/  note: guest /'
 done
 [ $list = yes ] && exit 0
 
