@@ -57,7 +57,7 @@ for c in $configs; do case "$c" in 1x|2x|4x) ;; *) die "unknown config '$c' (1x,
 
 cd "$src" || exit 1
 [ -e build/vm.env ] || die "build/vm.env is missing: run make"
-. bench/pvlockd_session.sh
+. host/vm-session.sh
 tmp=$(mktemp -d)
 vm_pid=
 cleanup() {

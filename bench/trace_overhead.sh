@@ -63,7 +63,7 @@ cd "$src" || exit 1
 for f in build/host/pvlockstat build/host/pvlockctl build/vm.env; do
 	[ -e "$f" ] || die "$f is missing: run make"
 done
-. bench/pvlockd_session.sh
+. host/vm-session.sh
 out=$(mktemp -d)
 vm_pid= stat_pid=
 cleanup() {

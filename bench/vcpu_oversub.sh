@@ -150,9 +150,9 @@ for f in build/host/pvlockstat build/host/pvlockctl build/tests/cpuhog build/vm.
 done
 
 # ---- cleanup: whatever is running when we stop, we stop ----------------------
-. bench/pvlockd_session.sh
+. host/vm-session.sh
+. host/cgroup-cap.sh
 . bench/guest_sweep.sh
-. bench/cgroup_cap.sh
 vm_pid= stat_pid= noise_pid= cgroup= cur_name=
 stop_vm() { # pid name
 	[ -n "$1" ] || return 0
