@@ -34,7 +34,8 @@ Scenarios (2 host CPUs; vCPU threads pinned with taskset):
   noisy        2 vCPUs on CPUs 0-1, sharing them with a second VM whose
                2 vCPUs run busy loops (the cloud neighbour)
   capped       2 vCPUs on CPUs 0-1 in a cgroup capped at one CPU's worth
-               (CFS bandwidth 100 ms per 100 ms), where run quota matters
+               (CFS bandwidth 100 ms per 100 ms), where run quota matters;
+               QEMU starts inside it (pvlock-qemu --cgroup)
 
 Options:
   --scenario LIST    scenarios to run [$scenarios]
@@ -207,6 +208,13 @@ cell_secs=$((runs_per_cell * (dur + 400) / 1000 + 20))
 k=0 failed=0
 sweep_start=$SECONDS
 
+# cell_failed MESSAGE: a part that cannot go on; stop what it started.
+cell_failed() {
+	echo "$prog: $*" >&2
+	cleanup_cell
+	return 1
+}
+
 run_cell() { # scenario level workload config tag
 	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus cs=1000 ncs=1000 locks=1 rc
 	case "$scen:$level" in
@@ -223,31 +231,28 @@ run_cell() { # scenario level workload config tag
 
 	if [ "$scen" = noisy ]; then
 		echo "  starting the neighbour VM (2 vCPUs of busy loops on CPUs 0-1)"
-		start_noise || return 1
+		start_noise || { cleanup_cell; return 1; }
 	fi
+	# The capped VM's QEMU starts inside the cgroup (pvlock-qemu --cgroup):
+	# capped from its first instruction, with no pid to look up.
+	local in_cgroup=()
 	if [ "$scen" = capped ]; then
-		cgroup=$(cgroup_cap "pvli-oversub-$$" 100000 100000) || { echo "$prog: cannot set up the CPU cap cgroup" >&2; return 1; }
+		cgroup=$(cgroup_cap "pvli-oversub-$$" 100000 100000) ||
+			cell_failed "cannot set up the CPU cap cgroup" || return 1
+		in_cgroup=(--cgroup "$cgroup")
 		echo "  CFS bandwidth cap: one CPU's worth ($cgroup)"
 	fi
 
-	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on \
+	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" \
 		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \
 		--run "$(guest_sweep_cmd "$reps" "$policy_list" "$dur" "$cs" "$ncs" "$locks" \
 			"\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\"," 100 "$trace" "$takeover")" \
 		>"$out/$tag.out" 2>&1 &
 	vm_pid=$!
 
-	# The VM's QEMU joins the cgroup, and pvlockstat follows the VM, once
-	# pvlockd has registered it.
-	pvlockd_wait_vm "$cur_name" "$vm_pid"
-	if [ -n "$cgroup" ]; then
-		local qp
-		qp=$(cat "/run/pvlockinfo/$cur_name/qemu.pid" 2>/dev/null)
-		if [ -z "$qp" ] || ! echo "$qp" >"$cgroup/cgroup.procs"; then
-			echo "$prog: cannot move QEMU ($qp) into $cgroup" >&2
-			return 1
-		fi
-	fi
+	# pvlockstat follows the VM once pvlockd has registered it.
+	pvlockd_wait_vm "$cur_name" "$vm_pid" ||
+		cell_failed "the $scen $conf guest: $(tail -n 3 "$out/$tag.out" | tr '\n' ' ')" || return 1
 	build/host/pvlockstat -j --vm "$cur_name" 1 >"$out/pvlockstat-$tag.jsonl" \
 		2>"$out/pvlockstat-$tag.err" &
 	stat_pid=$!
@@ -280,6 +285,11 @@ run_cell() { # scenario level workload config tag
 	if [ $rc -ne 0 ]; then
 		echo "$prog: the $scen $conf guest failed (exit $rc): $(grep -v '^{' "$out/$tag.out" | tail -n 3 | tr '\n' ' ')" >&2
 		echo "  its results so far are kept; see $out/$tag.out and $out/$tag.console" >&2
+		return 1
+	fi
+	# Without the host's counts the part's LHP/LWP figures would be missing.
+	if ! grep -q '^pvlockstat: counting' "$out/pvlockstat-$tag.err"; then
+		echo "$prog: pvlockstat never counted the $scen $conf guest: $(tail -n 3 "$out/pvlockstat-$tag.err" | tr '\n' ' ')" >&2
 		return 1
 	fi
 	: >"$out/done/$tag"
