@@ -80,6 +80,7 @@ for c in $configs; do
 		--timeout 1800 --run "
 modprobe pvlockinfo || exit 10
 for i in \$(seq 100); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel after 10 s'; exit 11; }
 for rep in \$(seq $reps); do
 	for m in native shfl-pv tas-pv off; do
 		case \$m in

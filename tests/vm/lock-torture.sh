@@ -23,6 +23,7 @@ out=$(vm torture --smp 4 --host-cpus 0 --channel on --timeout 360 --run "
 	modprobe pvlockinfo || exit 10
 	# Let the driver see the page before the run starts.
 	for i in \$(seq 50); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+	grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel after 5 s'; exit 11; }
 	pvlock-bench -p broken -d 1000; echo broken-rc=\$?
 	pvlock-bench -T -p $ALL -c 5000 -n 5000 -d 60000; echo torture-rc=\$?
 ") || fail "guest run failed (exit $?): $out"

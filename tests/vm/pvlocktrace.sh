@@ -22,6 +22,7 @@ ALL=native,mcs,shfl,pvspin,shfl-pv,shfl-quota
 out=$(vm trace --smp 4 --host-cpus 0-1 --channel on --timeout 200 --run "
 	modprobe pvlockinfo || exit 10
 	for i in \$(seq 50); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+	grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel after 5 s'; exit 11; }
 	t0=\$(cut -d' ' -f1 /proc/uptime)
 	pvlocktrace -j >/tmp/trace.json 2>/tmp/trace.err &
 	tp=\$!
