@@ -13,7 +13,9 @@ src=$(dirname "$here")
 prog=vcpu_oversub
 
 scenarios=overcommit,noisy,capped
-policies=native,mcs,shfl,pvspin,shfl-pv,shfl-quota
+# Every policy of the harness, in report order: the one list.
+all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
+policies=$all_policies
 reps=2 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1
 
 usage() {
@@ -124,8 +126,8 @@ for s in $(tr , ' ' <<<"$scenarios"); do
 	for l in $lv; do for w in $workloads; do cells="$cells $s:$l:$w"; done; done
 done
 for p in $(tr , ' ' <<<"$policies"); do
-	case "$p" in native|mcs|shfl|pvspin|shfl-pv|shfl-quota) ;;
-	*) die "unknown policy '$p' ($policies)" ;; esac
+	case ",$all_policies," in *",$p,"*) ;;
+	*) die "unknown policy '$p' ($all_policies)" ;; esac
 done
 
 cd "$src" || exit 1

@@ -80,6 +80,12 @@ stop_pvlockd() {
 	pvlockd_session_stop --keep-pins
 }
 
+# all_policies: the harness's lock policies, comma-separated, in report
+# order (the one list, guest/tools/lock-policies).
+all_policies() {
+	grep -v '^#' "$PVLI_SRC/guest/tools/lock-policies" | paste -sd, -
+}
+
 # wait_for FILE PATTERN SECONDS: until a line of FILE matches.
 wait_for() {
 	local i
