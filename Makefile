@@ -87,7 +87,7 @@ $(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd.h
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 # ---- guest tools: static, the image has no libc -----------------------------
-GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace
+GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace
 # The harness's lock policies, one list for the guest tools and the host's benches.
 GUEST_DATA := guest/tools/lock-policies
 # libelf.a: see configure (the installed one may need elfutils' libeu).

@@ -155,7 +155,6 @@ done
 # ---- cleanup: whatever is running when we stop, we stop ----------------------
 . host/vm-session.sh
 . host/cgroup-cap.sh
-. bench/guest_sweep.sh
 vm_pid= stat_pid= noise_pid= cgroup= cur_name=
 stop_vm() { # pid name
 	[ -n "$1" ] || return 0
@@ -206,6 +205,10 @@ policy_list=$(tr , ' ' <<<"$policies")
 npol=$(wc -w <<<"$policy_list")
 ncells=$(wc -w <<<"$cells")
 runs_per_cell=$((npol * (reps + trace) + 2 * reps * takeover))
+# The guest side of a part is pvlock-sweep, a tool in the guest image.
+sweep_opts=
+[ $trace = 1 ] && sweep_opts+=" --trace"
+[ $takeover = 1 ] && sweep_opts+=" --takeover"
 cell_secs=$((runs_per_cell * (dur + 400) / 1000 + 20))
 k=0 failed=0
 sweep_start=$SECONDS
@@ -245,10 +248,13 @@ run_cell() { # scenario level workload config tag
 		echo "  CFS bandwidth cap: one CPU's worth ($cgroup)"
 	fi
 
+	# Each result line is tagged with the part it belongs to.
+	local sweep="pvlock-sweep --policies $policies --reps $reps --duration-ms $dur"
+	sweep+=" --cs-ns $cs --ncs-ns $ncs --locks $locks --channel-wait 10$sweep_opts"
+	sweep+=" --tag $(printf %q "\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",")"
 	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" \
 		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \
-		--run "$(guest_sweep_cmd "$reps" "$policy_list" "$dur" "$cs" "$ncs" "$locks" \
-			"\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\"," 100 "$trace" "$takeover")" \
+		--run "$sweep" \
 		>"$out/$tag.out" 2>&1 &
 	vm_pid=$!
 
