@@ -61,7 +61,8 @@ def plots(out, runs, rows, tput):
             total = sum(hist.values())
             if not total:
                 continue
-            name = os.path.join(data, f"cdf_{s}_{c}_{p}.dat")
+            # a config may hold a slash ("1x/long"): not a directory here
+            name = os.path.join(data, f"cdf_{s}_{c.replace('/', '-')}_{p}.dat")
             seen = 0
             with open(name, "w") as f:
                 for ns in sorted(hist):
