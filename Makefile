@@ -92,7 +92,9 @@ $(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 # ---- guest tools: static, the image has no libc -----------------------------
-GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace
+GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace
+# The harness's lock policies, one list for the guest tools and the host's benches.
+GUEST_DATA := guest/tools/lock-policies
 # libelf.a: see configure (the installed one may need elfutils' libeu).
 LIBBPF_STATIC_LIBS := -l:libbpf.a $(LIBELF_STATIC) -lzstd -lz -pthread
 
@@ -145,11 +147,11 @@ INITRAMFS := $(B)/guest/initramfs.cpio.gz
 # Debian's own workloads for the takeover bench (rt-tests).
 GUEST_DYN_TOOLS := /usr/bin/hackbench /usr/bin/cyclictest
 
-$(INITRAMFS): Makefile guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS)
+$(INITRAMFS): Makefile guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS) $(GUEST_DATA)
 	$(call msg,CPIO,$@)
 	$(Q)guest/initramfs/mkinitramfs.sh --out=$@ --kernel-release=$(KERNEL_RELEASE) \
 		--module=$(MODULE) --module=$(TAKEOVER_MODULE) --module=$(FIXTURE_MODULE) $(addprefix --tool=,$(GUEST_TOOLS)) \
-		$(addprefix --dyn-tool=,$(GUEST_DYN_TOOLS))
+		$(addprefix --dyn-tool=,$(GUEST_DYN_TOOLS)) $(addprefix --data=,$(GUEST_DATA))
 
 # ---- patched QEMU (cached outside the tree, keyed on tarball + patches) -------
 QEMU_STAMP := $(B)/qemu-path

@@ -33,24 +33,15 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-ctl=$src/build/host/pvlockctl
-[ -x "$ctl" ] || { echo "channel_overhead: run 'make' first" >&2; exit 1; }
-started=
-if ! "$ctl" status >/dev/null 2>&1; then
-	"$src/build/host/pvlockd" -l warn &
-	started=$!
-	for _ in $(seq 50); do "$ctl" status >/dev/null 2>&1 && break; sleep 0.1; done
-fi
+[ -x "$src/build/host/pvlockctl" ] || { echo "channel_overhead: run 'make' first" >&2; exit 1; }
+. "$src/host/vm-session.sh"
 old=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
 	sysctl -q kernel.bpf_stats_enabled="$old"
-	if [ -n "$started" ]; then
-		kill "$started"
-		wait "$started" 2>/dev/null
-		"$src/build/host/pvlockd" --teardown >/dev/null 2>&1
-	fi
+	pvlockd_session_stop
 }
 trap cleanup EXIT
+pvlockd_session_start || exit 1
 sysctl -q kernel.bpf_stats_enabled=1
 
 snap() {

@@ -61,8 +61,8 @@ cd "$src" || exit 1
 for f in build/host/pvlockctl build/tests/cpuhog build/vm.env; do
 	[ -e "$f" ] || die "$f is missing: run make"
 done
-. bench/pvlockd_session.sh
-. bench/cgroup_cap.sh
+. host/vm-session.sh
+. host/cgroup-cap.sh
 tmp=$(mktemp -d)
 vm_pid= hog_pid= cgroup=
 cleanup() {
@@ -74,11 +74,6 @@ cleanup() {
 trap 'cleanup; pvlockd_session_stop; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 pvlockd_session_start || exit 1
-
-qmp() { # vm command
-	printf '%s\n' '{"execute":"qmp_capabilities"}' "$2" |
-		socat -t 2 - "UNIX-CONNECT:/run/pvlockinfo/$1/qmp.sock" | grep '"return"' | tail -n1
-}
 
 for scen in $scenarios; do
 	name=quota-$$-$scen
@@ -93,13 +88,8 @@ sleep 3
 echo 'cpu=1 ms=$((secs * 1000))' >/sys/kernel/debug/pvlockinfo/quota || exit 12
 cat /sys/kernel/debug/pvlockinfo/quota" >"$tmp/$scen.out" 2>&1 &
 	vm_pid=$!
-	for _ in $(seq 300); do [ -S "/run/pvlockinfo/$name/qmp.sock" ] && break; sleep 0.1; done
-	tids=$(qmp "$name" '{"execute":"query-cpus-fast"}' | jq -r '.return[]."thread-id"')
-	set -- $tids
-	[ $# = 2 ] || die "query-cpus-fast gave '$tids', want 2 vCPU threads"
-	qpid=$(cat "/run/pvlockinfo/$name/qemu.pid")
-	for t in /proc/"$qpid"/task/*; do taskset -pc 0 "${t##*/}" >/dev/null; done
-	taskset -pc 1 "$2" >/dev/null || die "cannot pin vCPU 1 ($2) to CPU 1"
+	qpid=$(vm_wait_qemu "$name" "$vm_pid") || die "the $scen guest did not start: $(tail -n 5 "$tmp/$scen.out")"
+	vm_isolate_vcpu "$name" "$qpid" 1 1 0 >/dev/null || die "cannot pin the $scen guest's vCPUs"
 	case $scen in
 	slicing)
 		build/tests/cpuhog --cpu 1 --burst-ms $(( (secs + 60) * 1000 )) --count 1 \

@@ -57,7 +57,7 @@ for c in $configs; do case "$c" in 1x|2x|4x) ;; *) die "unknown config '$c' (1x,
 
 cd "$src" || exit 1
 [ -e build/vm.env ] || die "build/vm.env is missing: run make"
-. bench/pvlockd_session.sh
+. host/vm-session.sh
 tmp=$(mktemp -d)
 vm_pid=
 cleanup() {
@@ -80,6 +80,7 @@ for c in $configs; do
 		--timeout 1800 --run "
 modprobe pvlockinfo || exit 10
 for i in \$(seq 100); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel after 10 s'; exit 11; }
 for rep in \$(seq $reps); do
 	for m in native shfl-pv tas-pv off; do
 		case \$m in

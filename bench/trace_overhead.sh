@@ -63,7 +63,7 @@ cd "$src" || exit 1
 for f in build/host/pvlockstat build/host/pvlockctl build/vm.env; do
 	[ -e "$f" ] || die "$f is missing: run make"
 done
-. bench/pvlockd_session.sh
+. host/vm-session.sh
 out=$(mktemp -d)
 vm_pid= stat_pid=
 cleanup() {
@@ -82,6 +82,7 @@ guest_cmd() { # host-tool
 	cat <<EOF
 modprobe pvlockinfo || exit 10
 for i in \$(seq 100); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel after 10 s'; exit 11; }
 for w in $workloads; do
 	case \$w in contended) args="-l 1 -c 1000 -n 1000" ;; light) args="-l 8 -c 1000 -n 20000" ;; esac
 	for rep in \$(seq $reps); do
@@ -109,7 +110,8 @@ for c in $configs; do
 			--timeout 1200 --run "$(guest_cmd $host_tool)" >"$out/$c-$host_tool.out" 2>&1 &
 		vm_pid=$!
 		if [ $host_tool = true ]; then
-			pvlockd_wait_vm "$name" "$vm_pid"
+			pvlockd_wait_vm "$name" "$vm_pid" ||
+				die "the $c guest: $(tail -n 3 "$out/$c-$host_tool.out" | tr '\n' ' ')"
 			build/host/pvlockstat --vm "$name" >/dev/null 2>"$out/pvlockstat.err" &
 			stat_pid=$!
 		fi

@@ -13,7 +13,9 @@ src=$(dirname "$here")
 prog=vcpu_oversub
 
 scenarios=overcommit,noisy,capped
-policies=native,mcs,shfl,pvspin,shfl-pv,shfl-quota
+# Every policy of the harness, in report order: the one list.
+all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
+policies=$all_policies
 reps=2 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1
 
 usage() {
@@ -34,7 +36,8 @@ Scenarios (2 host CPUs; vCPU threads pinned with taskset):
   noisy        2 vCPUs on CPUs 0-1, sharing them with a second VM whose
                2 vCPUs run busy loops (the cloud neighbour)
   capped       2 vCPUs on CPUs 0-1 in a cgroup capped at one CPU's worth
-               (CFS bandwidth 100 ms per 100 ms), where run quota matters
+               (CFS bandwidth 100 ms per 100 ms), where run quota matters;
+               QEMU starts inside it (pvlock-qemu --cgroup)
 
 Options:
   --scenario LIST    scenarios to run [$scenarios]
@@ -123,8 +126,8 @@ for s in $(tr , ' ' <<<"$scenarios"); do
 	for l in $lv; do for w in $workloads; do cells="$cells $s:$l:$w"; done; done
 done
 for p in $(tr , ' ' <<<"$policies"); do
-	case "$p" in native|mcs|shfl|pvspin|shfl-pv|shfl-quota) ;;
-	*) die "unknown policy '$p' ($policies)" ;; esac
+	case ",$all_policies," in *",$p,"*) ;;
+	*) die "unknown policy '$p' ($all_policies)" ;; esac
 done
 
 cd "$src" || exit 1
@@ -150,9 +153,8 @@ for f in build/host/pvlockstat build/host/pvlockctl build/tests/cpuhog build/vm.
 done
 
 # ---- cleanup: whatever is running when we stop, we stop ----------------------
-. bench/pvlockd_session.sh
-. bench/guest_sweep.sh
-. bench/cgroup_cap.sh
+. host/vm-session.sh
+. host/cgroup-cap.sh
 vm_pid= stat_pid= noise_pid= cgroup= cur_name=
 stop_vm() { # pid name
 	[ -n "$1" ] || return 0
@@ -203,9 +205,20 @@ policy_list=$(tr , ' ' <<<"$policies")
 npol=$(wc -w <<<"$policy_list")
 ncells=$(wc -w <<<"$cells")
 runs_per_cell=$((npol * (reps + trace) + 2 * reps * takeover))
+# The guest side of a part is pvlock-sweep, a tool in the guest image.
+sweep_opts=
+[ $trace = 1 ] && sweep_opts+=" --trace"
+[ $takeover = 1 ] && sweep_opts+=" --takeover"
 cell_secs=$((runs_per_cell * (dur + 400) / 1000 + 20))
 k=0 failed=0
 sweep_start=$SECONDS
+
+# cell_failed MESSAGE: a part that cannot go on; stop what it started.
+cell_failed() {
+	echo "$prog: $*" >&2
+	cleanup_cell
+	return 1
+}
 
 run_cell() { # scenario level workload config tag
 	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus cs=1000 ncs=1000 locks=1 rc
@@ -223,31 +236,31 @@ run_cell() { # scenario level workload config tag
 
 	if [ "$scen" = noisy ]; then
 		echo "  starting the neighbour VM (2 vCPUs of busy loops on CPUs 0-1)"
-		start_noise || return 1
+		start_noise || { cleanup_cell; return 1; }
 	fi
+	# The capped VM's QEMU starts inside the cgroup (pvlock-qemu --cgroup):
+	# capped from its first instruction, with no pid to look up.
+	local in_cgroup=()
 	if [ "$scen" = capped ]; then
-		cgroup=$(cgroup_cap "pvli-oversub-$$" 100000 100000) || { echo "$prog: cannot set up the CPU cap cgroup" >&2; return 1; }
+		cgroup=$(cgroup_cap "pvli-oversub-$$" 100000 100000) ||
+			cell_failed "cannot set up the CPU cap cgroup" || return 1
+		in_cgroup=(--cgroup "$cgroup")
 		echo "  CFS bandwidth cap: one CPU's worth ($cgroup)"
 	fi
 
-	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on \
+	# Each result line is tagged with the part it belongs to.
+	local sweep="pvlock-sweep --policies $policies --reps $reps --duration-ms $dur"
+	sweep+=" --cs-ns $cs --ncs-ns $ncs --locks $locks --channel-wait 10$sweep_opts"
+	sweep+=" --tag $(printf %q "\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",")"
+	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" \
 		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \
-		--run "$(guest_sweep_cmd "$reps" "$policy_list" "$dur" "$cs" "$ncs" "$locks" \
-			"\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\"," 100 "$trace" "$takeover")" \
+		--run "$sweep" \
 		>"$out/$tag.out" 2>&1 &
 	vm_pid=$!
 
-	# The VM's QEMU joins the cgroup, and pvlockstat follows the VM, once
-	# pvlockd has registered it.
-	pvlockd_wait_vm "$cur_name" "$vm_pid"
-	if [ -n "$cgroup" ]; then
-		local qp
-		qp=$(cat "/run/pvlockinfo/$cur_name/qemu.pid" 2>/dev/null)
-		if [ -z "$qp" ] || ! echo "$qp" >"$cgroup/cgroup.procs"; then
-			echo "$prog: cannot move QEMU ($qp) into $cgroup" >&2
-			return 1
-		fi
-	fi
+	# pvlockstat follows the VM once pvlockd has registered it.
+	pvlockd_wait_vm "$cur_name" "$vm_pid" ||
+		cell_failed "the $scen $conf guest: $(tail -n 3 "$out/$tag.out" | tr '\n' ' ')" || return 1
 	build/host/pvlockstat -j --vm "$cur_name" 1 >"$out/pvlockstat-$tag.jsonl" \
 		2>"$out/pvlockstat-$tag.err" &
 	stat_pid=$!
@@ -280,6 +293,11 @@ run_cell() { # scenario level workload config tag
 	if [ $rc -ne 0 ]; then
 		echo "$prog: the $scen $conf guest failed (exit $rc): $(grep -v '^{' "$out/$tag.out" | tail -n 3 | tr '\n' ' ')" >&2
 		echo "  its results so far are kept; see $out/$tag.out and $out/$tag.console" >&2
+		return 1
+	fi
+	# Without the host's counts the part's LHP/LWP figures would be missing.
+	if ! grep -q '^pvlockstat: counting' "$out/pvlockstat-$tag.err"; then
+		echo "$prog: pvlockstat never counted the $scen $conf guest: $(tail -n 3 "$out/pvlockstat-$tag.err" | tr '\n' ' ')" >&2
 		return 1
 	fi
 	: >"$out/done/$tag"

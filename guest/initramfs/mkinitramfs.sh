@@ -9,7 +9,7 @@ set -e
 
 usage() {
 	cat <<EOF2
-Usage: $0 --out=FILE --kernel-release=REL [--module=KO]... [--tool=BIN]... [--dyn-tool=BIN]...
+Usage: $0 --out=FILE --kernel-release=REL [--module=KO]... [--tool=BIN]... [--dyn-tool=BIN]... [--data=FILE]...
 
   --out=FILE             initramfs to write (gzip-compressed cpio)
   --kernel-release=REL   guest kernel release the modules are built for
@@ -17,6 +17,8 @@ Usage: $0 --out=FILE --kernel-release=REL [--module=KO]... [--tool=BIN]... [--dy
   --tool=BIN             static binary for /usr/bin (repeatable)
   --dyn-tool=BIN         dynamic binary for /usr/bin, with the shared
                          libraries ldd lists for it (repeatable)
+  --data=FILE            data file for /usr/share/pvlockinfo, such as the
+                         lock policy list (repeatable)
 EOF2
 }
 
@@ -26,6 +28,7 @@ krel=
 modules=
 tools=
 dyn_tools=
+data=
 for opt do
 	case "$opt" in
 	--out=*) out=${opt#*=} ;;
@@ -33,6 +36,7 @@ for opt do
 	--module=*) modules="$modules ${opt#*=}" ;;
 	--tool=*) tools="$tools ${opt#*=}" ;;
 	--dyn-tool=*) dyn_tools="$dyn_tools ${opt#*=}" ;;
+	--data=*) data="$data ${opt#*=}" ;;
 	--help|-h) usage; exit 0 ;;
 	*) echo "mkinitramfs: unknown option '$opt'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -52,7 +56,8 @@ trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" \
 	"$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/run" \
-	"$root/root" "$root/etc" "$root/lib/modules/$krel/extra" "$root/pvli"
+	"$root/root" "$root/etc" "$root/lib/modules/$krel/extra" "$root/pvli" \
+	"$root/usr/share/pvlockinfo"
 cp "$busybox" "$root/bin/busybox"
 for applet in $("$busybox" --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
@@ -63,6 +68,7 @@ echo "root:x:0:" >"$root/etc/group"
 echo 'PS1="pvli-guest# "' >"$root/etc/profile"
 for m in $modules; do install -m 0644 "$m" "$root/lib/modules/$krel/extra/"; done
 for t in $tools; do install -m 0755 "$t" "$root/usr/bin/"; done
+for d in $data; do install -m 0644 "$d" "$root/usr/share/pvlockinfo/"; done
 # Dynamic tools (Debian's own workloads): the binary and every library
 # ldd names, at the same paths, the loader included.
 for t in $dyn_tools; do

@@ -59,36 +59,31 @@ pin_dir() {
 PVLOCKD=$PVLI_BUILD/host/pvlockd
 PVLOCKCTL=$PVLI_BUILD/host/pvlockctl
 
-# Use the running pvlockd, or start one for this test; one started here is
-# stopped and its pins removed at exit.
+# pvlockd for a session, waiting for a VM, QMP (qmp NAME JSON), vCPU
+# threads and pinning, shared with the benchmarks; and CFS-capped cgroups.
+. "$PVLI_SRC/host/vm-session.sh"
+. "$PVLI_SRC/host/cgroup-cap.sh"
+
+# Use the running pvlockd, or start one for this test (its log in
+# $PVLI_LOGDIR/pvlockd.log); one started here is stopped and its pins
+# removed at exit.
 start_pvlockd() {
 	mount_bpffs
-	if "$PVLOCKCTL" status >/dev/null 2>&1; then
-		note "using the pvlockd already running"
-		return
-	fi
-	"$PVLOCKD" >>"$PVLI_LOGDIR/pvlockd.log" 2>&1 &
-	PVLOCKD_PID=$!
-	at_exit 'stop_pvlockd; "$PVLOCKD" --teardown >>"$PVLI_LOGDIR/pvlockd.log" 2>&1'
-	for _ in $(seq 100); do
-		"$PVLOCKCTL" status >/dev/null 2>&1 && return
-		kill -0 "$PVLOCKD_PID" 2>/dev/null || fail "pvlockd died: $(cat "$PVLI_LOGDIR/pvlockd.log")"
-		sleep 0.1
-	done
-	fail "pvlockd did not come up: $(cat "$PVLI_LOGDIR/pvlockd.log")"
+	pvlockd_session_start "$PVLI_LOGDIR/pvlockd.log" ||
+		fail "pvlockd did not come up (log: $PVLI_LOGDIR/pvlockd.log)"
+	at_exit pvlockd_session_stop
 }
 
+# stop_pvlockd: stop the pvlockd start_pvlockd started, keeping its pins
+# for the next one (removed at exit).
 stop_pvlockd() {
-	[ -n "${PVLOCKD_PID:-}" ] || return 0
-	kill -TERM "$PVLOCKD_PID" 2>/dev/null
-	wait "$PVLOCKD_PID" 2>/dev/null
-	PVLOCKD_PID=
+	pvlockd_session_stop --keep-pins
 }
 
-# qmp VM-NAME COMMAND-JSON: one QMP command to a running VM; prints the reply.
-qmp() {
-	printf '%s\n' '{"execute":"qmp_capabilities"}' "$2" |
-		socat -t 2 - "UNIX-CONNECT:/run/pvlockinfo/$1/qmp.sock" | grep '"return"' | tail -n1
+# all_policies: the harness's lock policies, comma-separated, in report
+# order (the one list, guest/tools/lock-policies).
+all_policies() {
+	grep -v '^#' "$PVLI_SRC/guest/tools/lock-policies" | paste -sd, -
 }
 
 # wait_for FILE PATTERN SECONDS: until a line of FILE matches.

@@ -5,10 +5,12 @@
 #
 # Torture every lock policy in the guest: a 4-vCPU guest pinned to one
 # host CPU (4x oversubscribed, so vCPUs are preempted holding and waiting
-# for locks), all six policies at once for 60 s on separate locks with
+# for locks), every policy at once for 60 s on separate locks with
 # random section lengths.  Each must show 0 mutual-exclusion violations,
 # every thread must get its lock, and the run must end (a halted waiter
 # that is never kicked is a hang the harness reports).  Then:
+# - the harness must know exactly the policies of the one list the
+#   benches read (guest/tools/lock-policies), besides its broken lock;
 # - the deliberately broken lock must be caught (violations > 0, exit 1);
 # - with no page (channel off) shfl-pv and shfl-quota must stay correct
 #   and take no channel-driven action: no halt, no shuffle, no yield.
@@ -17,17 +19,26 @@
 need_root
 start_pvlockd
 CHECK=$PVLI_SRC/tests/helpers/bench-check.py
-ALL=native,mcs,shfl,pvspin,shfl-pv,shfl-quota
+ALL=$(all_policies)
 
 out=$(vm torture --smp 4 --host-cpus 0 --channel on --timeout 360 --run "
 	modprobe pvlockinfo || exit 10
 	# Let the driver see the page before the run starts.
 	for i in \$(seq 50); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+	grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel after 5 s'; exit 11; }
+	# The harness names the policies it knows when it refuses one.
+	pvlock-bench -p no-such-policy -d 100 2>&1 |
+		sed -n 's/.*unknown policy .no-such-policy. (\(.*\)).*/harness-policies=\1/p'
 	pvlock-bench -p broken -d 1000; echo broken-rc=\$?
 	pvlock-bench -T -p $ALL -c 5000 -n 5000 -d 60000; echo torture-rc=\$?
 ") || fail "guest run failed (exit $?): $out"
 echo "$out"
 
+harness=$(echo "$out" | sed -n 's/^harness-policies=//p')
+[ -n "$harness" ] || fail "the harness did not list its policies when refusing an unknown one"
+expect_eq "the harness's policies besides broken (sorted)" \
+	"$(tr -d ' ' <<<"$harness" | tr , '\n' | grep -vx broken | sort | paste -sd, -)" \
+	"$(tr , '\n' <<<"$ALL" | sort | paste -sd, -)"
 echo "$out" | grep -q '^broken-rc=1$' || fail "pvlock-bench did not fail on the broken lock"
 echo "$out" | grep '"policy":"broken"' | grep -q '"violations":[1-9]' ||
 	fail "the broken lock showed no violation: the check cannot fail"

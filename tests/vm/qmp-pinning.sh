@@ -15,11 +15,7 @@ vm_out=$PVLI_LOGDIR/vm.out
 	--run 'sleep 8; echo done' >"$vm_out" 2>&1 &
 wrapper=$!
 
-for _ in $(seq 100); do
-	[ -S "$rundir/qmp.sock" ] && [ -s "$rundir/qemu.pid" ] && break
-	sleep 0.1
-done
-[ -S "$rundir/qmp.sock" ] || fail "no QMP socket at $rundir/qmp.sock"
+pid=$(vm_wait_qemu "$name" $wrapper 10) || fail "QEMU did not come up: $(cat "$vm_out")"
 
 reply=$(printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-cpus-fast"}' |
 	socat -t 2 - "UNIX-CONNECT:$rundir/qmp.sock")
@@ -27,7 +23,6 @@ cpus=$(grep '"return": \[' <<<"$reply" | jq '.return | length')
 expect_eq "vCPUs reported by query-cpus-fast" "$cpus" 3
 tids=$(grep '"return": \[' <<<"$reply" | jq -r '.return[]."thread-id"')
 
-pid=$(cat "$rundir/qemu.pid")
 for task in /proc/"$pid"/task/*; do
 	tid=${task##*/}
 	aff=$(taskset -pc "$tid" | sed 's/.*: //')

@@ -89,11 +89,7 @@ dmesg | grep -i "pvlockinfo" | grep -i takeover | sed "s/^/dmesg: /"
 vm_pid=$!
 at_exit "kill $vm_pid 2>/dev/null"
 # Host side: count the VM's LHP/LWP over the whole run (from registration).
-for _ in $(seq 300); do
-	"$PVLOCKCTL" status --json 2>/dev/null | jq -e --arg n "t-$name" '.vms[] | select(.name == $n)' >/dev/null && break
-	kill -0 $vm_pid 2>/dev/null || fail "the guest ended early: $(cat "$log")"
-	sleep 0.1
-done
+pvlockd_wait_vm "t-$name" $vm_pid || fail "the guest was not registered: $(cat "$log")"
 "$PVLI_BUILD/host/pvlockstat" -j --vm "t-$name" >"$stat" 2>"$stat.err" &
 statpid=$!
 at_exit "kill $statpid 2>/dev/null"

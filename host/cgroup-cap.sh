@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Sourced by the bench scripts: CFS bandwidth caps.
+# Sourced (bash) by the scripts that cap a VM's CPU time (bench/,
+# tests/vm/): CFS bandwidth caps.
 #
 # cgroup_cap NAME QUOTA_US PERIOD_US
 #   creates a cpu cgroup NAME capped at QUOTA_US per PERIOD_US (cgroup v2
-#   cpu.max, or v1 cpu.cfs_quota_us) and prints its directory; move
-#   processes in with "echo PID > DIR/cgroup.procs".  Remove it with
-#   cgroup_uncap DIR once its tasks have left.
+#   cpu.max, or v1 cpu.cfs_quota_us) and prints its directory.  Start a VM
+#   inside it with host/pvlock-qemu --cgroup DIR (capped from its first
+#   instruction); or move a running process in with
+#   "echo PID > DIR/cgroup.procs".  Remove it with cgroup_uncap DIR once
+#   its tasks have left.
 cgroup_cap() {
 	local d
 	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then	# cgroup v2

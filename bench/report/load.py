@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Reading a sweep's results directory: the harness runs, the host's
+pvlockstat intervals, the traced pass and the takeover runs."""
+import glob
+import json
+import os
+from collections import defaultdict
+
+
+def policy_order():
+    """The harness's policies in report order: the one list the benches,
+    the tests and the guest tools read."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.path.join(top, "guest", "tools", "lock-policies")
+    with open(path) as f:
+        return [w for w in (line.strip() for line in f) if w and not w.startswith("#")]
+
+
+ORDER = policy_order()
+
+
+def read_jsonl(path):
+    """The JSON objects of a JSON-lines file, and how many of its lines
+    that looked like one did not parse.  Other lines are skipped."""
+    objs, bad = [], 0
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            try:
+                objs.append(json.loads(line))
+            except json.JSONDecodeError:
+                bad += 1
+    return objs, bad
+
+
+def load_runs(path):
+    runs = defaultdict(list)
+    objs, bad = read_jsonl(path)
+    for r in objs:
+        if "error" in r or "policy" not in r:
+            continue
+        runs[(r.get("scenario", "overcommit"), r["config"], r["policy"])].append(r)
+    return runs, bad
+
+
+def load_pvlockstat(out):
+    """Per (scenario, config): seconds counted, LHP and LWP counts, holder
+    off-CPU and steal ns, summed over the VM's vCPUs and intervals."""
+    host = {}
+    for path in glob.glob(os.path.join(out, "pvlockstat-*.jsonl")):
+        key = os.path.basename(path)[len("pvlockstat-"):-len(".jsonl")]
+        scen, _, conf = key.partition("_")
+        secs = lhp = lwp = off = steal = 0.0
+        for iv in read_jsonl(path)[0]:
+            secs += iv.get("interval_s", 0)
+            # vcpu_oversub.sh runs pvlockstat --vm: only the measured VM
+            for vm in iv.get("vms", []):
+                for v in vm["vcpus"]:
+                    lhp += v["lhp"]
+                    lwp += v["lwp"]
+                    off += v["lhp_offcpu_ns"]
+                    steal += v["steal_ns"]
+        host[scen, conf] = {"secs": secs, "lhp": lhp, "lwp": lwp, "off_ns": off,
+                            "steal_ns": steal}
+    return host
+
+
+def load_split(out):
+    """Wait-time split per (scenario, config, policy) from the traced pass."""
+    split = {}
+    harness = {}
+    for name in ("trace.jsonl", "traced_runs.jsonl"):
+        path = os.path.join(out, name)
+        if not os.path.exists(path):
+            return {}
+        for d in read_jsonl(path)[0]:
+            key = (d.get("scenario"), d.get("config"))
+            if name == "traced_runs.jsonl":
+                harness[key + (d.get("policy"),)] = d
+                continue
+            pol = d.get("traced_policy")
+            for p in d.get("policies", []):
+                if p["policy"] == pol:
+                    split[key + (pol,)] = p
+    for key, p in split.items():
+        h = harness.get(key, {})
+        p["harness_waits_ns"] = h.get("waits_ns")
+    return split
+
+
+def load_takeover(out):
+    """hackbench seconds per (scenario, config, takeover 0/1), and the halts
+    of the takeover-on runs per (scenario, config); None without
+    takeover.jsonl."""
+    t = defaultdict(list)
+    halts = defaultdict(int)
+    path = os.path.join(out, "takeover.jsonl")
+    if not os.path.exists(path):
+        return None
+    for d in read_jsonl(path)[0]:
+        if d.get("hackbench_s") is None:
+            continue
+        key = (d["scenario"], d["config"])
+        t[key + (d["takeover"],)].append(d["hackbench_s"])
+        halts[key] += d["halts"] if d["takeover"] else 0
+    return t, halts

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Statistics of a sweep: medians over repetitions, the summary table's
+rows, the host's rates, the takeover comparison and the targets."""
+import math
+import statistics
+
+from .load import ORDER
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else float("nan")
+
+
+def ratio(a, b):
+    return a / b if b and not math.isnan(b) and not math.isnan(a) else float("nan")
+
+
+def groups(runs):
+    keys = sorted({(s, c) for s, c, _ in runs},
+                  key=lambda k: (k[0] != "overcommit", k[0], len(k[1]), k[1]))
+    return keys
+
+
+def table(runs):
+    """Rows of the summary and the medians the targets need."""
+    tput, p99, rows = {}, {}, []
+    for s, c, p in runs:
+        rs = runs[s, c, p]
+        tput[s, c, p] = med([r["ops_per_s"] for r in rs])
+        p99[s, c, p] = med([r["lat_ns"]["p99"] for r in rs])
+    for s, c in groups(runs):
+        for p in ORDER:
+            rs = runs.get((s, c, p))
+            if not rs:
+                continue
+            ops = [r["ops_per_s"] for r in rs]
+            secs = [r["elapsed_ns"] / 1e9 for r in rs]
+            lhp = [r["host_lhp"] / t for r, t in zip(rs, secs) if r.get("host_lhp") is not None]
+            lwp = [r["host_lwp"] / t for r, t in zip(rs, secs) if r.get("host_lwp") is not None]
+            rows.append({
+                "scenario": s, "config": c, "policy": p, "n": len(rs),
+                "ops": tput[s, c, p], "min": min(ops), "max": max(ops),
+                "vs_native": ratio(tput[s, c, p], tput.get((s, c, "native"))),
+                "vs_1x": ratio(tput[s, c, p], tput.get(("overcommit", "1x", p))),
+                "p99_us": p99[s, c, p] / 1e3,
+                "fair": med([r["fairness"] for r in rs]),
+                "lhp_s": med(lhp), "lwp_s": med(lwp),
+                "violations": sum(r["violations"] for r in rs),
+            })
+    return rows, tput, p99
+
+
+def host_rates(host):
+    """Per (scenario, config): LHP/s, LWP/s, holder off-CPU ms/s, steal ms/s."""
+    rates = {}
+    for key, h in host.items():
+        secs = h["secs"]
+        if secs > 0:
+            rates[key] = {"lhp_s": h["lhp"] / secs, "lwp_s": h["lwp"] / secs,
+                          "lhp_off_ms_s": h["off_ns"] / 1e6 / secs,
+                          "steal_ms_s": h["steal_ns"] / 1e6 / secs}
+    return rates
+
+
+def takeover_table(takeover):
+    """Median hackbench seconds with the takeover off and on, their ratio,
+    halts and runs per (scenario, config), from load_takeover()."""
+    if takeover is None:
+        return {}
+    t, halts = takeover
+    rows = {}
+    for (s_, c, a) in list(t):
+        if a != 0 or (s_, c, 1) not in t:
+            continue
+        off, on = med(t[(s_, c, 0)]), med(t[(s_, c, 1)])
+        rows[(s_, c)] = {"off": off, "on": on, "ratio": off / on if on else float("nan"),
+                         "halts": halts[(s_, c)], "n": len(t[(s_, c, 1)])}
+    return rows
+
+
+def targets(tput, p99):
+    def t(s, c, p):
+        return tput.get((s, c, p), float("nan"))
+
+    out = []
+
+    def add(what, got, want, ok):
+        if "nan" in got:  # a policy or configuration it needs was not run
+            return
+        out.append((what, got, want, "reached" if ok else "NOT reached"))
+
+    if ("overcommit", "2x", "shfl-pv") in tput:
+        r = ratio(t("overcommit", "2x", "shfl-pv"), t("overcommit", "2x", "native"))
+        add("2x: shfl-pv / native throughput", f"{r:.2f}x", ">= 3x", r >= 3)
+        r = ratio(t("overcommit", "2x", "shfl-pv"), t("overcommit", "2x", "pvspin"))
+        add("2x: shfl-pv / pvspin throughput", f"{r:.2f}x", ">= 1.3x", r >= 1.3)
+        r = ratio(t("overcommit", "2x", "shfl-pv"), t("overcommit", "1x", "shfl-pv"))
+        add("shfl-pv efficiency, 2x / 1x throughput", f"{r:.2f}", ">= 0.8", r >= 0.8)
+        r = ratio(p99.get(("overcommit", "2x", "shfl-pv"), float("nan")),
+                  p99.get(("overcommit", "2x", "native"), float("nan")))
+        add("2x: shfl-pv p99 / native p99", f"{r:.3f}", "<= 0.1", r <= 0.1)
+    if ("capped", "1cpu", "shfl-quota") in tput:
+        r = ratio(t("capped", "1cpu", "shfl-quota"), t("capped", "1cpu", "shfl-pv"))
+        add("capped: shfl-quota / shfl-pv throughput", f"{r:.2f}x", ">= 1.2x", r >= 1.2)
+    if ("overcommit", "1x", "shfl-pv") in tput:
+        r = ratio(t("overcommit", "1x", "shfl-pv"), t("overcommit", "1x", "shfl"))
+        add("1x: shfl-pv / shfl throughput", f"{r:.3f}", ">= 0.97", r >= 0.97)
+    return out
