@@ -10,7 +10,8 @@
 # Binaries come from $PVLI_BUILD (default: build/ of this tree); VM run
 # directories from /run/pvlockinfo (pvlock-qemu's default --run-dir).
 
-pvli_session_build=${PVLI_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
+pvli_session_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+pvli_session_build=${PVLI_BUILD:-$(dirname "$pvli_session_here")/build}
 pvli_session_ctl=$pvli_session_build/host/pvlockctl
 pvli_session_rundir=/run/pvlockinfo
 
@@ -126,11 +127,13 @@ vm_wait_qemu() {
 	return 1
 }
 
-# qmp NAME COMMAND-JSON: one QMP command to VM NAME; prints the reply's
-# "return" line (nothing when there is none).
+# qmp NAME COMMAND-JSON: one QMP command to VM NAME; prints the reply as
+# {"return": ...} (nothing, and a reason on stderr, when it failed).  A
+# busy QEMU answers late: each exchange has 30 s (host/pvli-qmp).
 qmp() {
-	printf '%s\n' '{"execute":"qmp_capabilities"}' "$2" |
-		socat -t 2 - "UNIX-CONNECT:$pvli_session_rundir/$1/qmp.sock" | grep '"return"' | tail -n1
+	local ret
+	ret=$("$pvli_session_here/pvli-qmp" "$pvli_session_rundir/$1/qmp.sock" "$2") || return 1
+	printf '{"return":%s}\n' "$ret"
 }
 
 # vm_vcpu_tids NAME: the host thread ids of VM NAME's vCPUs, vCPU 0 first,

@@ -48,7 +48,7 @@ done
 note "$total own-record reads on 4 vCPUs: 0 violations, 0 failures"
 
 # Freeze the VM, then compare page and private counters.
-[ -n "$(qmp "$name" '{"execute":"stop"}')" ] || fail "QMP stop failed"
+qmp "$name" '{"execute":"stop"}' >/dev/null || fail "QMP stop failed (see the reason above)"
 sleep 1
 status=$("$PVLOCKCTL" status --json)
 qmp "$name" '{"execute":"cont"}' >/dev/null
