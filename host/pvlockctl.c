@@ -3,7 +3,8 @@
  * pvlockctl: talk to pvlockd.
  *
  * A thin client of pvlockd's control socket: it sends one request and
- * prints the reply.  pvlock-qemu uses it to register and attach VMs.
+ * prints the reply (the protocol is in pvlockd_proto.h).  pvlock-qemu uses
+ * it to register and attach VMs.
  */
 #include <argp.h>
 #include <errno.h>
@@ -15,12 +16,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "pvlockd.h"
+#include "pvlockd_proto.h"
 
 static struct {
 	const char *socket;
 	bool json;
-	char request[512];
+	char request[PVLOCKD_REQUEST_MAX];
 } env = {
 	.socket = PVLOCKD_SOCKET,
 };
@@ -78,6 +79,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
+	const ssize_t elen = sizeof(PVLOCKD_REPLY_ERROR) - 1;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char buf[4096];
 	bool error = false, first = true;
@@ -105,10 +107,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (first && n >= 6 && !strncmp(buf, "error ", 6)) {
+		if (first && n >= elen && !strncmp(buf, PVLOCKD_REPLY_ERROR, elen)) {
 			error = true;
 			fprintf(stderr, "pvlockctl: ");
-			fwrite(buf + 6, 1, n - 6, stderr);
+			fwrite(buf + elen, 1, n - elen, stderr);
 		} else {
 			fwrite(buf, 1, n, error ? stderr : stdout);
 		}

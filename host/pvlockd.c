@@ -7,14 +7,7 @@
  * under PIN_ROOT (so the BPF side keeps writing the pages while pvlockd
  * is restarted or upgraded), creates one page per VM on request, learns
  * the VM's vCPU thread IDs over QMP, and tears the VM's state down when
- * QEMU's QMP socket hangs up.
- *
- * Control protocol (unix stream socket, one request line, reply lines):
- *   register NAME NVCPUS tcg|kvm  -> ok PIN BYTES   (create and pin the page)
- *   attach NAME QMP-SOCKET        -> ok NVCPUS      (query-cpus-fast, watch QEMU)
- *   unregister NAME               -> ok
- *   status [json]                 -> table or one JSON object
- * Errors: "error MESSAGE".
+ * QEMU's QMP socket hangs up.  Its control protocol is in pvlockd_proto.h.
  */
 #define _GNU_SOURCE
 #include <argp.h>

@@ -9,11 +9,7 @@
 
 #include "pvli_abi.h"
 #include "../bpf/host_sched.h"
-
-#define PVLOCKD_RUN_DIR		"/run/pvlockinfo"
-#define PVLOCKD_SOCKET		PVLOCKD_RUN_DIR "/pvlockd.sock"
-#define PVLOCKD_PIN_ROOT	"/sys/fs/bpf/pvlockinfo"
-#define PVLOCKD_NAME_MAX	64
+#include "pvlockd_proto.h"
 
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern enum log_level pvlockd_log_level;
