@@ -67,15 +67,15 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 
 # ---- host daemon and CLI ------------------------------------------------------
 HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(B)/host/pvli-host-tsc
-HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -I$(B)/bpf
+HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -Ibpf -I$(B)/bpf
 
-$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_vm.c host/vm_meta.c host/qmp.c host/kernel_probe.h host/pvlockd.h host/pvlockd_proto.h host/qmp.h host/errbuf.h \
+$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_vm.c host/vm_meta.c host/qmp.c host/kernel_probe.h host/pvlockd.h host/pvlockd_proto.h host/vm_meta.h host/qmp.h host/errbuf.h \
 		$(B)/bpf/host_sched.skel.h include/pvli_abi.h bpf/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(LIBBPF_LIBS) -luring
 
-$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/pvlockd.h host/pvlockd_proto.h host/kernel_probe.h bpf/pvlockstat.h bpf/tool_helpers.h \
+$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/vm_meta.h host/pvlockd_proto.h host/kernel_probe.h bpf/pvlockstat.h bpf/tool_helpers.h \
 		$(B)/bpf/pvlockstat.skel.h include/pvli_abi.h bpf/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -292,7 +292,7 @@ static int teardown_all(void)
 {
 	remove_tree(PVLOCKD_PIN_ROOT "/links");
 	remove_tree(PVLOCKD_PIN_ROOT);
-	remove_tree(PVLOCKD_RUN_DIR "/vms");
+	remove_tree(PVLOCKD_META_DIR);
 	log_info("detached the BPF programs and removed %s", PVLOCKD_PIN_ROOT);
 	return 0;
 }
@@ -312,7 +312,7 @@ static int arm_poll(int fd, uint64_t tag)
 
 static uint64_t qmp_tag(const struct pvlockd_vm *vm)
 {
-	return ((uint64_t)vm->qmp_fd << 32) | (TAG_QMP + vm->slot);
+	return ((uint64_t)vm->qmp_fd << 32) | (TAG_QMP + vm->meta.slot);
 }
 
 static void cancel_poll(uint64_t tag)
@@ -328,7 +328,7 @@ static void cancel_poll(uint64_t tag)
 
 static void vm_remove(struct pvlockd_vm *vm, const char *why)
 {
-	log_info("VM %s: %s; removing its page and vCPU registrations", vm->name, why);
+	log_info("VM %s: %s; removing its page and vCPU registrations", vm->meta.name, why);
 	if (vm->qmp_fd >= 0)
 		cancel_poll(qmp_tag(vm));
 	vm_teardown(vm, &maps);
@@ -337,7 +337,7 @@ static void vm_remove(struct pvlockd_vm *vm, const char *why)
 static struct pvlockd_vm *vm_find(const char *name)
 {
 	for (int i = 0; i < PVLI_MAX_VMS; i++)
-		if (vms[i].used && !strcmp(vms[i].name, name))
+		if (vms[i].used && !strcmp(vms[i].meta.name, name))
 			return &vms[i];
 	return NULL;
 }
@@ -384,21 +384,21 @@ static void req_register(FILE *out, const char *name, const char *nstr, const ch
 	}
 	memset(vm, 0, sizeof(*vm));
 	vm->page_fd = vm->qmp_fd = -1;
-	snprintf(vm->name, sizeof(vm->name), "%s", name);
-	vm->slot = vm - vms;
-	vm->nr_vcpus = n;
-	vm->accel = accel;
+	snprintf(vm->meta.name, sizeof(vm->meta.name), "%s", name);
+	vm->meta.slot = vm - vms;
+	vm->meta.nr_vcpus = n;
+	vm->meta.accel = accel;
 	if (vm_page_create(vm, &maps, generation, err, sizeof(err))) {
 		fprintf(out, "error %s\n", err);
 		memset(vm, 0, sizeof(*vm));
 		return;
 	}
 	vm->used = true;
-	if (vm_save_meta(vm))
+	if (vm_meta_save(&vm->meta))
 		log_warn("VM %s: cannot save its state for a restart: %s", name, strerror(errno));
 	snprintf(pin, sizeof(pin), PVLOCKD_PIN_ROOT "/vms/%s/page", name);
 	log_info("VM %s: registered in slot %u, %ld vCPUs, %s, page %s (%zu bytes)",
-		 name, vm->slot, n, astr, pin, vm->page_bytes);
+		 name, vm->meta.slot, n, astr, pin, vm->page_bytes);
 	fprintf(out, "ok %s %zu\n", pin, vm->page_bytes);
 }
 
@@ -430,8 +430,8 @@ static void req_attach(FILE *out, const char *name, const char *qmp)
 		return;
 	}
 	vm->qmp_fd = fd;
-	snprintf(vm->qmp_path, sizeof(vm->qmp_path), "%s", qmp);
-	vm_save_meta(vm);
+	snprintf(vm->meta.qmp_path, sizeof(vm->meta.qmp_path), "%s", qmp);
+	vm_meta_save(&vm->meta);
 	arm_poll(fd, qmp_tag(vm));
 	log_info("VM %s: attached over %s, %d vCPU threads", name, qmp, n);
 	fprintf(out, "ok %d\n", n);
@@ -570,48 +570,38 @@ static int listen_socket(void)
 	return fd;
 }
 
-/* Re-adopt the VMs a previous pvlockd left registered. */
-static void adopt_vms(void)
+/* Re-adopt a VM a previous pvlockd left registered (a vm_meta_for_each() step). */
+static int adopt_vm(const char *name, void *arg)
 {
-	DIR *d = opendir(PVLOCKD_RUN_DIR "/vms");
-	struct dirent *e;
+	struct pvlockd_vm vm = { .page_fd = -1, .qmp_fd = -1 };
+	char err[256];
+	int fd;
 
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char name[PVLOCKD_NAME_MAX + 1], err[256];
-		size_t len = strlen(e->d_name);
-		struct pvlockd_vm vm;
-		int fd;
-
-		if (len < 6 || len - 5 > PVLOCKD_NAME_MAX || strcmp(e->d_name + len - 5, ".meta"))
-			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
-		if (vm_load_meta(name, &vm) || vms[vm.slot].used ||
-		    vm_adopt_page(&vm, generation)) {
-			log_warn("VM %s: its saved state is unusable; removing it", name);
-			vm_teardown(&vm, &maps);
-			continue;
-		}
-		if (vm.qmp_path[0]) {
-			fd = qmp_connect(vm.qmp_path, err, sizeof(err));
-			if (fd < 0) {
-				log_info("VM %s: %s", name, err);
-				vm.used = true;
-				vms[vm.slot] = vm;
-				vm_remove(&vms[vm.slot], "QEMU is gone");
-				continue;
-			}
-			vm.qmp_fd = fd;
-		}
-		vm.used = true;
-		vms[vm.slot] = vm;
-		if (vm.qmp_fd >= 0)
-			arm_poll(vm.qmp_fd, qmp_tag(&vms[vm.slot]));
-		log_info("VM %s: re-adopted (slot %u, %s)", name, vm.slot,
-			 vm.qmp_fd >= 0 ? "attached" : "not attached yet");
+	(void)arg;
+	if (vm_meta_load(name, &vm.meta) || vms[vm.meta.slot].used ||
+	    vm_adopt_page(&vm, generation)) {
+		log_warn("VM %s: its saved state is unusable; removing it", name);
+		vm_teardown(&vm, &maps);
+		return 0;
 	}
-	closedir(d);
+	if (vm.meta.qmp_path[0]) {
+		fd = qmp_connect(vm.meta.qmp_path, err, sizeof(err));
+		if (fd < 0) {
+			log_info("VM %s: %s", name, err);
+			vm.used = true;
+			vms[vm.meta.slot] = vm;
+			vm_remove(&vms[vm.meta.slot], "QEMU is gone");
+			return 0;
+		}
+		vm.qmp_fd = fd;
+	}
+	vm.used = true;
+	vms[vm.meta.slot] = vm;
+	if (vm.qmp_fd >= 0)
+		arm_poll(vm.qmp_fd, qmp_tag(&vms[vm.meta.slot]));
+	log_info("VM %s: re-adopted (slot %u, %s)", name, vm.meta.slot,
+		 vm.qmp_fd >= 0 ? "attached" : "not attached yet");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -670,7 +660,7 @@ int main(int argc, char **argv)
 	}
 	timerfd_settime(tfd, 0, &one_second, NULL);
 
-	adopt_vms();
+	vm_meta_for_each(adopt_vm, NULL);
 	arm_poll(lfd, TAG_LISTEN);
 	arm_poll(sfd, TAG_SIGNAL);
 	arm_poll(tfd, TAG_TIMER);

@@ -8,8 +8,9 @@
 #include <stdio.h>
 
 #include "pvli_abi.h"
-#include "../bpf/host_sched.h"
+#include "host_sched.h"
 #include "pvlockd_proto.h"
+#include "vm_meta.h"
 
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern enum log_level pvlockd_log_level;
@@ -23,16 +24,11 @@ void pvlockd_log(enum log_level lvl, const char *fmt, ...)
 /* One registered VM. */
 struct pvlockd_vm {
 	bool used;
-	char name[PVLOCKD_NAME_MAX + 1];
-	uint32_t slot;			/* index in the pages map */
-	uint32_t nr_vcpus;
-	uint32_t accel;			/* enum pvli_accel */
+	struct vm_meta meta;		/* what survives a restart in NAME.meta */
 	int page_fd;			/* the VM's page map */
 	void *page;			/* pvlockd's own mapping of it */
 	size_t page_bytes;
 	int qmp_fd;			/* -1 until attached; hangs up when QEMU exits */
-	char qmp_path[108];
-	uint32_t tids[PVLI_MAX_VCPUS_PER_VM];
 };
 
 /* BPF maps pvlockd drives (fds from the skeleton or the pins). */
@@ -52,12 +48,5 @@ int vm_adopt_page(struct pvlockd_vm *vm, uint32_t generation);
 void vm_clock_update(struct pvlockd_vm *vm);
 void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 	       bool json, bool first);
-
-/* vm_meta.c */
-void vm_meta_path(char *buf, size_t len, const char *name);
-int vm_save_meta(const struct pvlockd_vm *vm);
-int vm_load_meta(const char *name, struct pvlockd_vm *vm);
-const char *accel_name(uint32_t accel);
-int accel_parse(const char *s, uint32_t *accel);
 
 #endif /* __PVLOCKD_H */

@@ -88,7 +88,7 @@ void vm_clock_update(struct pvlockd_vm *vm)
 		return;
 	clock_pair(&tsc, &ns);
 	/* KVM offsets and scales the guest TSC; pvlockd does not know how yet. */
-	mult = vm->accel == PVLI_ACCEL_TCG ? clock_mult(tsc, ns) : 0;
+	mult = vm->meta.accel == PVLI_ACCEL_TCG ? clock_mult(tsc, ns) : 0;
 	__atomic_fetch_add(&h->clock_seq, 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	h->clock_shift = 32;
@@ -119,9 +119,9 @@ static void header_init(struct pvlockd_vm *vm, uint32_t generation)
 	h->abi_minor = PVLI_ABI_MINOR;
 	h->hdr_size = PVLI_HDR_SIZE;
 	h->page_size = vm->page_bytes;
-	h->nr_vcpus = vm->nr_vcpus;
+	h->nr_vcpus = vm->meta.nr_vcpus;
 	h->vcpu_stride = PVLI_VCPU_STRIDE;
-	h->accel = vm->accel;
+	h->accel = vm->meta.accel;
 	h->generation = generation;
 	vm_clock_update(vm);
 	/* Magic last: a guest never validates a half-written header. */
@@ -144,7 +144,7 @@ int vm_page_create(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts,
 		    .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-	uint32_t elems = page_elems(vm->nr_vcpus);
+	uint32_t elems = page_elems(vm->meta.nr_vcpus);
 	char path[256];
 	int r;
 
@@ -163,13 +163,13 @@ int vm_page_create(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 	}
 	header_init(vm, generation);
 
-	pin_path(path, sizeof(path), vm->name, NULL);
+	pin_path(path, sizeof(path), vm->meta.name, NULL);
 	if (mkdir(path, 0755) && errno != EEXIST) {
 		r = -errno;
 		seterr(err, errlen, "cannot create %s: %s", path, strerror(-r));
 		goto err_unmap;
 	}
-	pin_path(path, sizeof(path), vm->name, "page");
+	pin_path(path, sizeof(path), vm->meta.name, "page");
 	if (bpf_obj_pin(vm->page_fd, path)) {
 		r = -errno;
 		seterr(err, errlen, "cannot pin the page at %s: %s", path, strerror(-r));
@@ -178,13 +178,13 @@ int vm_page_create(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 	/* The slot's counters may hold a previous VM's counts. */
 	for (uint32_t i = 0; i < PVLI_MAX_VCPUS_PER_VM; i++) {
 		struct pvli_vcpu_counters zero = {};
-		uint32_t key = vm->slot * PVLI_MAX_VCPUS_PER_VM + i;
+		uint32_t key = vm->meta.slot * PVLI_MAX_VCPUS_PER_VM + i;
 
 		bpf_map_update_elem(maps->counters, &key, &zero, BPF_ANY);
 	}
-	if (bpf_map_update_elem(maps->pages, &vm->slot, &vm->page_fd, BPF_ANY)) {
+	if (bpf_map_update_elem(maps->pages, &vm->meta.slot, &vm->page_fd, BPF_ANY)) {
 		r = -errno;
-		seterr(err, errlen, "cannot install the page in slot %u: %s", vm->slot,
+		seterr(err, errlen, "cannot install the page in slot %u: %s", vm->meta.slot,
 		       strerror(-r));
 		goto err_unpin;
 	}
@@ -193,7 +193,7 @@ int vm_page_create(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 err_unpin:
 	unlink(path);
 err_rmdir:
-	pin_path(path, sizeof(path), vm->name, NULL);
+	pin_path(path, sizeof(path), vm->meta.name, NULL);
 	rmdir(path);
 err_unmap:
 	munmap(vm->page, vm->page_bytes);
@@ -209,13 +209,13 @@ int vm_attach_tids(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 {
 	struct pvli_vcpu *rec = (struct pvli_vcpu *)((char *)vm->page + PVLI_HDR_SIZE);
 
-	if ((uint32_t)n != vm->nr_vcpus) {
+	if ((uint32_t)n != vm->meta.nr_vcpus) {
 		seterr(err, errlen, "QEMU reports %d vCPUs, the VM was registered with %u",
-		       n, vm->nr_vcpus);
+		       n, vm->meta.nr_vcpus);
 		return -EINVAL;
 	}
 	for (int i = 0; i < n; i++) {
-		struct pvli_vcpu_ref ref = { .vm_slot = vm->slot, .vcpu = i };
+		struct pvli_vcpu_ref ref = { .vm_slot = vm->meta.slot, .vcpu = i };
 
 		/* Until its first switch the state is unknown, not "running". */
 		rec[i].host.state = PVLI_STATE_UNKNOWN;
@@ -228,7 +228,7 @@ int vm_attach_tids(struct pvlockd_vm *vm, const struct pvlockd_maps *maps,
 				bpf_map_delete_elem(maps->vcpus, &tids[j]);
 			return r;
 		}
-		vm->tids[i] = tids[i];
+		vm->meta.tids[i] = tids[i];
 	}
 	return 0;
 }
@@ -238,17 +238,17 @@ void vm_teardown(struct pvlockd_vm *vm, const struct pvlockd_maps *maps)
 	struct pvli_page_hdr *h = vm->page;
 	char path[256];
 
-	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
-		if (vm->tids[i])
-			bpf_map_delete_elem(maps->vcpus, &vm->tids[i]);
-	bpf_map_delete_elem(maps->pages, &vm->slot);
+	for (uint32_t i = 0; i < vm->meta.nr_vcpus; i++)
+		if (vm->meta.tids[i])
+			bpf_map_delete_elem(maps->vcpus, &vm->meta.tids[i]);
+	bpf_map_delete_elem(maps->pages, &vm->meta.slot);
 	if (h)	/* a guest still reading sees the page go away */
 		__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
-	pin_path(path, sizeof(path), vm->name, "page");
+	pin_path(path, sizeof(path), vm->meta.name, "page");
 	unlink(path);
-	pin_path(path, sizeof(path), vm->name, NULL);
+	pin_path(path, sizeof(path), vm->meta.name, NULL);
 	rmdir(path);
-	vm_meta_path(path, sizeof(path), vm->name);
+	vm_meta_path(path, sizeof(path), vm->meta.name);
 	unlink(path);
 	if (vm->page)
 		munmap(vm->page, vm->page_bytes);
@@ -268,16 +268,16 @@ int vm_adopt_page(struct pvlockd_vm *vm, uint32_t generation)
 	char path[256];
 	int r;
 
-	pin_path(path, sizeof(path), vm->name, "page");
+	pin_path(path, sizeof(path), vm->meta.name, "page");
 	vm->page_fd = bpf_obj_get(path);
 	if (vm->page_fd < 0)
 		return -errno;
-	vm->page_bytes = (size_t)page_elems(vm->nr_vcpus) * PAGE_ELEM_SIZE;
+	vm->page_bytes = (size_t)page_elems(vm->meta.nr_vcpus) * PAGE_ELEM_SIZE;
 	r = map_page(vm);
 	if (r)
 		return r;
 	h = vm->page;
-	if (h->magic != PVLI_PAGE_MAGIC || h->nr_vcpus != vm->nr_vcpus)
+	if (h->magic != PVLI_PAGE_MAGIC || h->nr_vcpus != vm->meta.nr_vcpus)
 		return -EINVAL;
 	/* The BPF side never stopped; only tell the guest the daemon changed. */
 	h->generation = generation;
@@ -318,25 +318,25 @@ void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps
 	const struct pvli_page_hdr *h = vm->page;
 	char pin[256];
 
-	pin_path(pin, sizeof(pin), vm->name, "page");
+	pin_path(pin, sizeof(pin), vm->meta.name, "page");
 	if (json)
 		fprintf(out, "%s{\"name\":\"%s\",\"slot\":%u,\"accel\":\"%s\",\"pin\":\"%s\","
 			"\"attached\":%s,\"heartbeat_ns\":%llu,\"vcpus\":[",
-			first ? "" : ",", vm->name, vm->slot, accel_name(vm->accel), pin,
+			first ? "" : ",", vm->meta.name, vm->meta.slot, accel_name(vm->meta.accel), pin,
 			vm->qmp_fd >= 0 ? "true" : "false",
 			(unsigned long long)(h ? h->heartbeat_ns : 0));
 	else
 		fprintf(out, "VM %s (slot %u, %s, %u vCPUs, %s)\n  page %s\n"
 			"  %-4s %-8s %-10s %10s %10s %12s %12s %6s %6s %12s %4s\n",
-			vm->name, vm->slot, accel_name(vm->accel), vm->nr_vcpus,
+			vm->meta.name, vm->meta.slot, accel_name(vm->meta.accel), vm->meta.nr_vcpus,
 			vm->qmp_fd >= 0 ? "attached" : "not attached", pin,
 			"vCPU", "TID", "STATE", "SWITCHES", "PREEMPTS", "STEAL_MS",
 			"RUN_MS", "LHP", "LWP", "QUOTA_US", "PCPU");
-	for (uint32_t i = 0; h && i < vm->nr_vcpus; i++) {
+	for (uint32_t i = 0; h && i < vm->meta.nr_vcpus; i++) {
 		struct pvli_vcpu_counters c = {};
 		struct pvli_vcpu_host r;
 		char quota[24] = "-";
-		uint32_t key = vm->slot * PVLI_MAX_VCPUS_PER_VM + i;
+		uint32_t key = vm->meta.slot * PVLI_MAX_VCPUS_PER_VM + i;
 
 		read_host(&rec[i].host, &r);
 		bpf_map_lookup_elem(maps->counters, &key, &c);
@@ -350,7 +350,7 @@ void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps
 				"\"racing_writers\":%llu,\"dropped\":%llu,\"missing_page\":%llu,"
 				"\"out_not_running\":%llu,\"in_running\":%llu,\"repaired\":%llu,"
 				"\"guest_hold_depth\":%u,\"guest_waiting\":%s}",
-				i ? "," : "", i, vm->tids[i], state_name(r.state), r.seq,
+				i ? "," : "", i, vm->meta.tids[i], state_name(r.state), r.seq,
 				(unsigned long long)c.switch_out, (unsigned long long)c.switch_in,
 				(unsigned long long)c.preempted,
 				(unsigned long long)c.wakeups, r.preempt_count,
@@ -368,7 +368,7 @@ void vm_status(FILE *out, const struct pvlockd_vm *vm, const struct pvlockd_maps
 					"true" : "false");
 		else
 			fprintf(out, "  %-4u %-8u %-10s %10llu %10llu %12.1f %12.1f %6llu %6llu %12s %4u\n",
-				i, vm->tids[i], state_name(r.state),
+				i, vm->meta.tids[i], state_name(r.state),
 				(unsigned long long)c.switch_out, (unsigned long long)c.preempted,
 				r.steal_ns / 1e6, r.run_ns / 1e6, (unsigned long long)c.lhp,
 				(unsigned long long)c.lwp,

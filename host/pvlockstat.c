@@ -10,7 +10,6 @@
  * the threads of VMs that went away after printing their last figures.
  */
 #include <argp.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -27,10 +26,11 @@
 #include <bpf/libbpf.h>
 
 #include "kernel_probe.h"
-#include "pvlockd.h"
+#include "pvlockd_proto.h"
 #include "pvlockstat.h"
 #include "pvlockstat.skel.h"
 #include "tool_helpers.h"
+#include "vm_meta.h"
 
 static struct {
 	const char *vm;
@@ -110,32 +110,26 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 struct vm_list {
 	int n;
-	struct pvlockd_vm vm[PVLI_MAX_VMS];
+	struct vm_meta vm[PVLI_MAX_VMS];
 };
+
+static int add_vm(const char *name, void *arg)
+{
+	struct vm_list *l = arg;
+
+	if (vm_meta_load(name, &l->vm[l->n]) == 0)
+		l->n++;
+	return l->n == PVLI_MAX_VMS;
+}
 
 static void load_vms(struct vm_list *l)
 {
-	DIR *d = opendir(PVLOCKD_RUN_DIR "/vms");
-	struct dirent *de;
-
 	l->n = 0;
-	if (!d)
-		return;
-	while ((de = readdir(d)) && l->n < PVLI_MAX_VMS) {
-		size_t len = strlen(de->d_name);
-		char name[PVLOCKD_NAME_MAX + 1];
-
-		if (len < 6 || len - 5 > PVLOCKD_NAME_MAX || strcmp(de->d_name + len - 5, ".meta"))
-			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), de->d_name);
-		if (vm_load_meta(name, &l->vm[l->n]) == 0)
-			l->n++;
-	}
-	closedir(d);
+	vm_meta_for_each(add_vm, l);
 }
 
 /* The VM that registered thread @tid in slot @slot, or NULL (it is gone). */
-static const struct pvlockd_vm *vm_of(const struct vm_list *l, uint32_t tid, uint32_t slot)
+static const struct vm_meta *vm_of(const struct vm_list *l, uint32_t tid, uint32_t slot)
 {
 	for (int i = 0; i < l->n; i++) {
 		if (l->vm[i].slot != slot)
@@ -182,7 +176,7 @@ static void collect(int stats_fd, const struct vm_list *vms)
 		if (bpf_map_lookup_elem(stats_fd, &key, &v))
 			continue;
 		struct thread *t = thread_get(key);
-		const struct pvlockd_vm *vm = vm_of(vms, key, v.vm_slot);
+		const struct vm_meta *vm = vm_of(vms, key, v.vm_slot);
 
 		if (!t)
 			continue;
@@ -397,8 +391,8 @@ static int reuse_pin(struct bpf_map *map, const char *path)
 /* pvlockd's slot of VM @name, or -1 with a message. */
 static int vm_slot_of(const char *name)
 {
-	struct pvlockd_vm vm;
-	int err = vm_load_meta(name, &vm);
+	struct vm_meta vm;
+	int err = vm_meta_load(name, &vm);
 
 	if (err) {
 		fprintf(stderr, "pvlockstat: no VM '%s' is registered with pvlockd "

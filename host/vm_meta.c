@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * What pvlockd records about each registered VM outside of BPF: the
- * RUN_DIR/vms/NAME.meta files.  A restarted pvlockd re-adopts VMs from
- * them, and pvlockstat reads them to name the VM behind a page slot.
+ * The PVLOCKD_META_DIR/NAME.meta files (vm_meta.h).
  *
  * Format (text, one "key value" per line, written to a temporary file and
  * renamed, so a reader sees the old file or the new one, never half):
  *   slot N / vcpus N / accel N / qmp PATH|- / tids T0 T1 ...
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pvlockd.h"
+#include "vm_meta.h"
+
+#define META_SUFFIX	".meta"
+#define META_SUFFIX_LEN	(sizeof(META_SUFFIX) - 1)
 
 const char *accel_name(uint32_t accel)
 {
@@ -33,52 +35,88 @@ int accel_parse(const char *s, uint32_t *accel)
 
 void vm_meta_path(char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, PVLOCKD_RUN_DIR "/vms/%s.meta", name);
+	snprintf(buf, len, PVLOCKD_META_DIR "/%s" META_SUFFIX, name);
 }
 
-int vm_save_meta(const struct pvlockd_vm *vm)
+void vm_meta_write(FILE *f, const struct vm_meta *m)
+{
+	fprintf(f, "slot %u\nvcpus %u\naccel %u\nqmp %s\ntids", m->slot, m->nr_vcpus,
+		m->accel, m->qmp_path[0] ? m->qmp_path : "-");
+	for (uint32_t i = 0; i < m->nr_vcpus; i++)
+		fprintf(f, " %u", m->tids[i]);
+	fprintf(f, "\n");
+}
+
+int vm_meta_save(const struct vm_meta *m)
 {
 	char path[256], tmp[272];
 	FILE *f;
 
-	mkdir(PVLOCKD_RUN_DIR "/vms", 0755);
-	vm_meta_path(path, sizeof(path), vm->name);
+	mkdir(PVLOCKD_META_DIR, 0755);
+	vm_meta_path(path, sizeof(path), m->name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "slot %u\nvcpus %u\naccel %u\nqmp %s\ntids", vm->slot, vm->nr_vcpus,
-		vm->accel, vm->qmp_path[0] ? vm->qmp_path : "-");
-	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
-		fprintf(f, " %u", vm->tids[i]);
-	fprintf(f, "\n");
+	vm_meta_write(f, m);
 	if (fclose(f) || rename(tmp, path))
 		return -errno;
 	return 0;
 }
 
-int vm_load_meta(const char *name, struct pvlockd_vm *vm)
+_Static_assert(VM_META_QMP_PATH_MAX == 108, "the qmp path is scanned with %107s");
+
+int vm_meta_read(FILE *f, struct vm_meta *m)
+{
+	int ok;
+
+	ok = fscanf(f, "slot %u\nvcpus %u\naccel %u\nqmp %107s\ntids", &m->slot,
+		    &m->nr_vcpus, &m->accel, m->qmp_path) == 4 &&
+	     m->slot < PVLI_MAX_VMS && m->nr_vcpus >= 1 &&
+	     m->nr_vcpus <= PVLI_MAX_VCPUS_PER_VM;
+	for (uint32_t i = 0; ok && i < m->nr_vcpus; i++)
+		if (fscanf(f, " %u", &m->tids[i]) != 1)
+			m->tids[i] = 0;	/* registered, never attached */
+	if (!strcmp(m->qmp_path, "-"))
+		m->qmp_path[0] = '\0';
+	return ok ? 0 : -EINVAL;
+}
+
+int vm_meta_load(const char *name, struct vm_meta *m)
 {
 	char path[256];
 	FILE *f;
-	int ok;
+	int r;
 
-	memset(vm, 0, sizeof(*vm));
-	vm->page_fd = vm->qmp_fd = -1;
-	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
 	vm_meta_path(path, sizeof(path), name);
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;
-	ok = fscanf(f, "slot %u\nvcpus %u\naccel %u\nqmp %107s\ntids", &vm->slot,
-		    &vm->nr_vcpus, &vm->accel, vm->qmp_path) == 4 &&
-	     vm->slot < PVLI_MAX_VMS && vm->nr_vcpus >= 1 &&
-	     vm->nr_vcpus <= PVLI_MAX_VCPUS_PER_VM;
-	for (uint32_t i = 0; ok && i < vm->nr_vcpus; i++)
-		if (fscanf(f, " %u", &vm->tids[i]) != 1)
-			vm->tids[i] = 0;	/* registered, never attached */
+	r = vm_meta_read(f, m);
 	fclose(f);
-	if (!strcmp(vm->qmp_path, "-"))
-		vm->qmp_path[0] = '\0';
-	return ok ? 0 : -EINVAL;
+	return r;
+}
+
+void vm_meta_for_each(int (*fn)(const char *name, void *arg), void *arg)
+{
+	DIR *d = opendir(PVLOCKD_META_DIR);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char name[PVLOCKD_NAME_MAX + 1];
+		size_t len = strlen(e->d_name);
+
+		/* NAME.meta.tmp, a save in progress, does not end in .meta. */
+		if (len <= META_SUFFIX_LEN || len - META_SUFFIX_LEN > PVLOCKD_NAME_MAX ||
+		    strcmp(e->d_name + len - META_SUFFIX_LEN, META_SUFFIX))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - META_SUFFIX_LEN), e->d_name);
+		if (fn(name, arg))
+			break;
+	}
+	closedir(d);
 }
