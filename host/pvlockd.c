@@ -48,8 +48,6 @@
 #define TAG_TIMER	3
 #define TAG_QMP		0x100	/* + slot; fd in the upper 32 bits */
 
-enum log_level pvlockd_log_level = LOG_INFO;
-
 static struct {
 	const char *socket;
 	bool verbose;
@@ -118,25 +116,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-void pvlockd_log(enum log_level lvl, const char *fmt, ...)
-{
-	/* syslog priorities, understood by journald on a stream connection */
-	static const int prio[] = { 3, 4, 6, 7 };
-	static const char *name[] = { "error", "warning", "info", "debug" };
-	va_list ap;
-
-	if (lvl > pvlockd_log_level)
-		return;
-	if (getenv("JOURNAL_STREAM"))
-		fprintf(stderr, "<%d>", prio[lvl]);
-	else
-		fprintf(stderr, "pvlockd: %s: ", name[lvl]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)

@@ -9,17 +9,9 @@
 
 #include "pvli_abi.h"
 #include "host_sched.h"
+#include "pvlockd_log.h"
 #include "pvlockd_proto.h"
 #include "vm_meta.h"
-
-enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
-extern enum log_level pvlockd_log_level;
-void pvlockd_log(enum log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-#define log_err(...)	pvlockd_log(LOG_ERR, __VA_ARGS__)
-#define log_warn(...)	pvlockd_log(LOG_WARN, __VA_ARGS__)
-#define log_info(...)	pvlockd_log(LOG_INFO, __VA_ARGS__)
-#define log_debug(...)	pvlockd_log(LOG_DEBUG, __VA_ARGS__)
 
 /* One registered VM. */
 struct pvlockd_vm {
