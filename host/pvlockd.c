@@ -11,36 +11,27 @@
  */
 #define _GNU_SOURCE
 #include <argp.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
 #include <liburing.h>
-#include <linux/magic.h>
 
-#include "kernel_probe.h"
 #include "pvlockd.h"
+#include "pvlockd_bpf.h"
 #include "qmp.h"
-#include "host_sched.skel.h"
 
 #define PVLOCKD_VERSION	"0.1"
 #define TAG_LISTEN	1
@@ -115,164 +106,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
-	return 0;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG && !env.verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
-
-/* ---- BPF: load once, pin maps and links, reuse them after a restart --------- */
-
-struct prog_link {
-	const char *name;
-	struct bpf_program *btf, *raw;
-};
-
-static int ensure_bpffs(void)
-{
-	struct statfs st;
-
-	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
-		log_err("bpffs is not mounted at /sys/fs/bpf and mounting it failed: %s",
-			strerror(errno));
-		return -errno;
-	}
-	log_info("mounted bpffs at /sys/fs/bpf");
-	return 0;
-}
-
-/* sched_switch, sched_wakeup, sched_process_exit, the repair, the tick. */
-#define NR_LINKS 5
-
-static int bpf_setup(struct host_sched_bpf **out)
-{
-	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
-	bool exit_tp = btf && have_sched_exit_tp();
-	struct host_sched_bpf *skel;
-	struct prog_link links[NR_LINKS];
-	char path[256];
-	int err;
-
-	mkdir(PVLOCKD_PIN_ROOT, 0700);
-	mkdir(PVLOCKD_PIN_ROOT "/maps", 0700);
-	mkdir(PVLOCKD_PIN_ROOT "/links", 0700);
-	mkdir(PVLOCKD_PIN_ROOT "/vms", 0755);
-
-	skel = host_sched_bpf__open();
-	if (!skel) {
-		log_err("cannot open the BPF object: %s", strerror(errno));
-		return -errno;
-	}
-	links[0] = (struct prog_link){ "sched_switch", skel->progs.pvli_switch_btf,
-				       skel->progs.pvli_switch_raw };
-	links[1] = (struct prog_link){ "sched_wakeup", skel->progs.pvli_wakeup_btf,
-				       skel->progs.pvli_wakeup_raw };
-	links[2] = (struct prog_link){ "sched_process_exit", skel->progs.pvli_exit_btf,
-				       skel->progs.pvli_exit_raw };
-	/*
-	 * The repair of switch-ins the kernel does not report (see
-	 * host_sched.bpf.c): at the end of every __schedule() where the
-	 * kernel has that tracepoint, else at every runtime update.
-	 */
-	if (exit_tp)
-		links[3] = (struct prog_link){ "sched_exit_tp", skel->progs.pvli_sched_exit_btf,
-					       skel->progs.pvli_sched_exit_raw };
-	else
-		links[3] = (struct prog_link){ "sched_stat_runtime", skel->progs.pvli_runtime_btf,
-					       skel->progs.pvli_runtime_raw };
-	/* The host's tick, to which run quotas are rounded (host_sched.bpf.c). */
-	links[4] = (struct prog_link){ "hrtimer_expire_entry", skel->progs.pvli_tick_btf,
-				       skel->progs.pvli_tick_raw };
-	bpf_program__set_autoload(skel->progs.pvli_sched_exit_btf, false);
-	bpf_program__set_autoload(skel->progs.pvli_sched_exit_raw, false);
-	bpf_program__set_autoload(skel->progs.pvli_runtime_btf, false);
-	bpf_program__set_autoload(skel->progs.pvli_runtime_raw, false);
-	/* tp_btf needs kernel BTF; raw_tp works without it. */
-	for (int i = 0; i < NR_LINKS; i++) {
-		bpf_program__set_autoload(links[i].btf, btf);
-		bpf_program__set_autoload(links[i].raw, !btf);
-	}
-	/* Pinned maps are reused as they are: the running VMs' state lives there. */
-	bpf_map__set_pin_path(skel->maps.pages, PVLOCKD_PIN_ROOT "/maps/pages");
-	bpf_map__set_pin_path(skel->maps.vcpus, PVLOCKD_PIN_ROOT "/maps/vcpus");
-	bpf_map__set_pin_path(skel->maps.counters, PVLOCKD_PIN_ROOT "/maps/counters");
-
-	err = host_sched_bpf__load(skel);
-	if (err) {
-		log_err("cannot load the BPF programs: %s%s", strerror(-err),
-			err == -EPERM ? " (pvlockd must run as root)" : "");
-		goto cleanup;
-	}
-
-	for (int i = 0; i < NR_LINKS; i++) {
-		struct bpf_program *prog = btf ? links[i].btf : links[i].raw;
-		struct bpf_link *link;
-
-		snprintf(path, sizeof(path), PVLOCKD_PIN_ROOT "/links/%s", links[i].name);
-		if (access(path, F_OK) == 0) {
-			log_info("%s: keeping the attached program pinned at %s", links[i].name, path);
-			continue;
-		}
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			log_err("cannot attach to %s: %s", links[i].name, strerror(-err));
-			goto cleanup;
-		}
-		err = bpf_link__pin(link, path);
-		bpf_link__destroy(link);	/* the pin keeps it attached */
-		if (err) {
-			log_err("cannot pin the %s link at %s: %s", links[i].name, path,
-				strerror(-err));
-			goto cleanup;
-		}
-		log_info("attached to %s (%s)", links[i].name, btf ? "tp_btf" : "raw_tp");
-	}
-	maps.pages = bpf_map__fd(skel->maps.pages);
-	maps.vcpus = bpf_map__fd(skel->maps.vcpus);
-	maps.counters = bpf_map__fd(skel->maps.counters);
-	*out = skel;
-	return 0;
-
-cleanup:
-	host_sched_bpf__destroy(skel);
-	return err;
-}
-
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			remove_tree(path);
-		else
-			unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-/* --teardown: the links go first, so nothing writes while the pins vanish. */
-static int teardown_all(void)
-{
-	remove_tree(PVLOCKD_PIN_ROOT "/links");
-	remove_tree(PVLOCKD_PIN_ROOT);
-	remove_tree(PVLOCKD_META_DIR);
-	log_info("detached the BPF programs and removed %s", PVLOCKD_PIN_ROOT);
 	return 0;
 }
 
@@ -600,7 +433,7 @@ int main(int argc, char **argv)
 		log_err("must run as root: it loads BPF programs and pins maps");
 		return 1;
 	}
-	libbpf_set_print(libbpf_print);
+	pvlockd_bpf_set_print(env.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	mkdir(PVLOCKD_RUN_DIR, 0755);
 
@@ -611,13 +444,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (env.teardown)
-		return teardown_all();
-	if (ensure_bpffs())
+		return pvlockd_bpf_teardown();
+	if (pvlockd_bpf_mount())
 		return 1;
 
 	/* Each pvlockd that takes over the pages gets a new generation. */
 	generation = (uint32_t)time(NULL);
-	err = bpf_setup(&skel);
+	err = pvlockd_bpf_load(&skel, &maps);
 	if (err)
 		goto cleanup;
 
@@ -698,6 +531,6 @@ cleanup:
 		close(tfd);
 	if (ring.ring_fd)
 		io_uring_queue_exit(&ring);
-	host_sched_bpf__destroy(skel);
+	pvlockd_bpf_unload(skel);
 	return err ? 1 : 0;
 }

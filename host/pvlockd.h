@@ -9,6 +9,7 @@
 
 #include "pvli_abi.h"
 #include "host_sched.h"
+#include "pvlockd_bpf.h"
 #include "pvlockd_log.h"
 #include "pvlockd_proto.h"
 #include "vm_meta.h"
@@ -21,13 +22,6 @@ struct pvlockd_vm {
 	void *page;			/* pvlockd's own mapping of it */
 	size_t page_bytes;
 	int qmp_fd;			/* -1 until attached; hangs up when QEMU exits */
-};
-
-/* BPF maps pvlockd drives (fds from the skeleton or the pins). */
-struct pvlockd_maps {
-	int pages;
-	int vcpus;
-	int counters;
 };
 
 /* pvlockd_vm.c */
