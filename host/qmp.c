@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Minimal QMP client for pvlockd.
- *
- * QMP replies are one JSON object per line.  pvlockd needs two commands
- * and two numbers per vCPU, so instead of a JSON library this scans the
- * one reply it asks for, and refuses anything it cannot account for.
+ * Minimal QMP client for pvlockd, the socket side: connect, negotiate,
+ * send a command and wait for its reply line.  QMP replies are one JSON
+ * object per line; qmp_parse.c reads them.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +16,7 @@
 
 #include "errbuf.h"
 #include "qmp.h"
+#include "qmp_parse.h"
 
 #define QMP_TIMEOUT_MS	5000
 #define QMP_LINE_MAX	65536
@@ -68,12 +67,15 @@ static int qmp_command(int fd, const char *cmd, char *reply, size_t len)
 		r = qmp_read_line(fd, reply, len);
 		if (r < 0)
 			return r;
-		if (strstr(reply, "\"event\""))
-			continue;
-		if (strstr(reply, "\"return\""))
+		switch (qmp_line_kind(reply)) {
+		case QMP_LINE_RETURN:
 			return 0;
-		if (strstr(reply, "\"error\""))
+		case QMP_LINE_ERROR:
 			return -EPROTO;
+		case QMP_LINE_EVENT:
+		case QMP_LINE_OTHER:
+			break;
+		}
 	}
 }
 
@@ -104,7 +106,7 @@ int qmp_connect(const char *path, char *err, size_t errlen)
 	}
 	/* Greeting, then leave capabilities negotiation. */
 	r = qmp_read_line(fd, line, QMP_LINE_MAX);
-	if (r >= 0 && !strstr(line, "\"QMP\""))
+	if (r >= 0 && !qmp_is_greeting(line))
 		r = -EPROTO;
 	if (r >= 0)
 		r = qmp_command(fd, "{\"execute\":\"qmp_capabilities\"}\n", line, QMP_LINE_MAX);
@@ -115,63 +117,6 @@ int qmp_connect(const char *path, char *err, size_t errlen)
 		return r;
 	}
 	return fd;
-}
-
-/* The number after "key": at or after @from, before @end; -1 if absent. */
-static long long json_number(const char *from, const char *end, const char *key)
-{
-	const char *p = strstr(from, key);
-	char *stop;
-	long long v;
-
-	if (!p || p >= end)
-		return -1;
-	p += strlen(key);
-	while (*p == ' ' || *p == ':')
-		p++;
-	if (*p < '0' || *p > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(p, &stop, 10);
-	return errno ? -1 : v;
-}
-
-int qmp_parse_cpus_fast(const char *reply, uint32_t *tids, int max)
-{
-	const char *p = strstr(reply, "\"return\"");
-	int n = 0;
-
-	if (!p)
-		return -EINVAL;
-	for (int i = 0; i < max; i++)
-		tids[i] = 0;
-	/* Each vCPU is one object in the array: {..."cpu-index": N, ... "thread-id": T ...} */
-	while ((p = strchr(p, '{'))) {
-		const char *end = strchr(p, '}');
-		long long idx, tid;
-
-		if (!end)
-			return -EINVAL;
-		/* "props" is a nested object: extend to the vCPU object's end. */
-		if (strstr(p, "\"props\"") && strstr(p, "\"props\"") < end)
-			end = strchr(end + 1, '}');
-		if (!end)
-			return -EINVAL;
-		idx = json_number(p, end, "\"cpu-index\"");
-		tid = json_number(p, end, "\"thread-id\"");
-		if (idx < 0 || idx >= max || tid <= 0 || tid > UINT32_MAX || tids[idx])
-			return -EINVAL;
-		tids[idx] = (uint32_t)tid;
-		n++;
-		p = end + 1;
-	}
-	if (n == 0)
-		return -EINVAL;
-	/* cpu-index values must be exactly 0..n-1. */
-	for (int i = 0; i < n; i++)
-		if (!tids[i])
-			return -EINVAL;
-	return n;
 }
 
 int qmp_vcpu_tids(int fd, uint32_t *tids, int max, char *err, size_t errlen)

@@ -21,11 +21,4 @@ int qmp_connect(const char *path, char *err, size_t errlen);
  */
 int qmp_vcpu_tids(int fd, uint32_t *tids, int max, char *err, size_t errlen);
 
-/*
- * Parse a query-cpus-fast "return" reply (pure; exposed for unit tests).
- * Returns the number of vCPUs, or -EINVAL for a reply without them, a
- * cpu-index out of range or repeated, or a missing thread-id.
- */
-int qmp_parse_cpus_fast(const char *reply, uint32_t *tids, int max);
-
 #endif /* __PVLOCKD_QMP_H */
