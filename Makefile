@@ -69,7 +69,7 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(B)/host/pvli-host-tsc
 HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -Ibpf -I$(B)/bpf
 
-$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_bpf.c host/pvlockd_log.c host/pvlockd_vm.c host/vm_meta.c host/qmp.c host/qmp_parse.c host/kernel_probe.h host/pvlockd.h host/pvlockd_bpf.h host/pvlockd_log.h host/pvlockd_proto.h host/vm_meta.h host/qmp.h host/qmp_parse.h host/errbuf.h \
+$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_bpf.c host/pvlockd_log.c host/pvlockd_vm.c host/vm_meta.c host/qmp.c host/qmp_parse.c host/kernel_probe.h host/pvlockd.h host/pvlockd_bpf.h host/pvlockd_log.h host/pvlockd_vm.h host/pvlockd_proto.h host/vm_meta.h host/qmp.h host/qmp_parse.h host/errbuf.h \
 		$(B)/bpf/host_sched.skel.h include/pvli_abi.h bpf/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pvlockd: one VM's page and registration.
+ * pvlockd: one VM's page and registration (pvlockd_vm.h).
  *
  * A VM's page is an mmapable array map, created here, pinned at
- * PIN_ROOT/vms/NAME/page for QEMU's memory-backend-bpf, and put into slot
- * SLOT of the pages map-in-map so that the BPF program writes into it.
- * Its vCPU threads go into the vcpus map.  What a restarted pvlockd needs
- * to re-adopt the VM is kept in RUN_DIR/vms/NAME.meta.
+ * PVLOCKD_PIN_VMS/NAME/page for QEMU's memory-backend-bpf, and put into
+ * slot SLOT of the pages map-in-map so that the BPF program writes into
+ * it.  Its vCPU threads go into the vcpus map.  What a restarted pvlockd
+ * needs to re-adopt the VM is kept in PVLOCKD_META_DIR/NAME.meta
+ * (vm_meta.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,13 +22,14 @@
 #include <bpf/bpf.h>
 
 #include "errbuf.h"
-#include "pvlockd.h"
+#include "pvlockd_proto.h"
+#include "pvlockd_vm.h"
 
 #define PAGE_ELEM_SIZE	sizeof(struct pvli_vcpu)
 
 static void pin_path(char *buf, size_t len, const char *name, const char *leaf)
 {
-	snprintf(buf, len, PVLOCKD_PIN_ROOT "/vms/%s%s%s", name, leaf ? "/" : "", leaf ? leaf : "");
+	snprintf(buf, len, PVLOCKD_PIN_VMS "/%s%s%s", name, leaf ? "/" : "", leaf ? leaf : "");
 }
 
 /* ---- clock: host TSC -> CLOCK_MONOTONIC ------------------------------------ */
@@ -35,9 +37,10 @@ static void pin_path(char *buf, size_t len, const char *name, const char *leaf)
 /*
  * Under TCG the guest's RDTSC returns the host TSC, so publishing the
  * host's TSC -> CLOCK_MONOTONIC line lets the guest project quotas onto
- * its own TSC.  The slope is measured from pvlockd's start, so it gets
- * more exact the longer pvlockd runs; the base point is refreshed on
- * every update.
+ * its own TSC.  The slope is measured from pvlockd's first update of a
+ * TCG VM's page (which waits 20 ms for a first estimate), so it gets more
+ * exact the longer pvlockd runs; the base point is refreshed on every
+ * update.
  */
 static struct {
 	uint64_t tsc0, ns0;
