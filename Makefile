@@ -69,7 +69,11 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(B)/host/pvli-host-tsc
 HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -Ibpf -I$(B)/bpf
 
-$(B)/host/pvlockd: host/pvlockd.c host/pvlockd_bpf.c host/pvlockd_log.c host/pvlockd_vm.c host/vm_meta.c host/qmp.c host/qmp_parse.c host/kernel_probe.h host/pvlockd.h host/pvlockd_bpf.h host/pvlockd_log.h host/pvlockd_vm.h host/pvlockd_proto.h host/vm_meta.h host/qmp.h host/qmp_parse.h host/errbuf.h \
+PVLOCKD_SRCS := $(addprefix host/,pvlockd.c pvlockd_bpf.c pvlockd_ctl.c pvlockd_log.c pvlockd_loop.c \
+	pvlockd_req.c pvlockd_vm.c vm_meta.c qmp.c qmp_parse.c)
+PVLOCKD_HDRS := $(PVLOCKD_SRCS:.c=.h) host/pvlockd_proto.h host/errbuf.h host/kernel_probe.h
+
+$(B)/host/pvlockd: $(PVLOCKD_SRCS) $(PVLOCKD_HDRS) \
 		$(B)/bpf/host_sched.skel.h include/pvli_abi.h bpf/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
