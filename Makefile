@@ -95,6 +95,18 @@ $(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
+# Unit tests of pvlockd's pure parts, linked with only the host files they
+# test: none of them may need BPF, io_uring or the daemon's state.
+HOST_UNIT_TESTS := $(addprefix $(B)/tests/unit/,test_pvlockd_req test_qmp_parse test_vm_meta)
+$(B)/tests/unit/test_pvlockd_req: host/pvlockd_req.c host/vm_meta.c
+$(B)/tests/unit/test_qmp_parse: host/qmp_parse.c
+$(B)/tests/unit/test_vm_meta: host/vm_meta.c
+
+$(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) include/pvli_abi.h bpf/host_sched.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -Ihost -o $@ $(filter %.c,$^) -lcmocka
+
 # ---- guest tools: static, the image has no libc -----------------------------
 GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace
 # The harness's lock policies, one list for the guest tools and the host's benches.
