@@ -19,29 +19,30 @@
 
 #define USAGE_REGISTER	"usage: register NAME NVCPUS(1-64) tcg|kvm"
 
+/* The last request parse() parsed, and its error message. */
+static struct pvlockd_req req;
+static char err[256];
+
 /* Parse @text (copied: the parser writes into its line); 0 or -errno. */
-static int parse(const char *text, struct pvlockd_req *req, char *err, size_t errlen)
+static int parse(const char *text)
 {
 	static char line[PVLOCKD_REQUEST_MAX];
 
 	snprintf(line, sizeof(line), "%s", text);
 	err[0] = '\0';
-	return pvlockd_req_parse(line, req, err, errlen);
+	return pvlockd_req_parse(line, &req, err, sizeof(err));
 }
 
 static void register_ok(void **state)
 {
-	struct pvlockd_req req;
-	char err[256];
-
 	(void)state;
-	assert_int_equal(parse("register vm-1 4 tcg\n", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("register vm-1 4 tcg\n"), 0);
 	assert_int_equal(req.op, PVLOCKD_REQ_REGISTER);
 	assert_string_equal(req.name, "vm-1");
 	assert_int_equal(req.nr_vcpus, 4);
 	assert_int_equal(req.accel, PVLI_ACCEL_TCG);
 
-	assert_int_equal(parse("register\tA.b_c 64\tkvm\r\n", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("register\tA.b_c 64\tkvm\r\n"), 0);
 	assert_string_equal(req.name, "A.b_c");
 	assert_int_equal(req.nr_vcpus, PVLI_MAX_VCPUS_PER_VM);
 	assert_int_equal(req.accel, PVLI_ACCEL_KVM);
@@ -50,19 +51,17 @@ static void register_ok(void **state)
 static void register_name_length(void **state)
 {
 	char text[PVLOCKD_NAME_MAX + 32], name[PVLOCKD_NAME_MAX + 2];
-	struct pvlockd_req req;
-	char err[256];
 
 	(void)state;
 	memset(name, 'n', PVLOCKD_NAME_MAX);
 	name[PVLOCKD_NAME_MAX] = '\0';
 	snprintf(text, sizeof(text), "register %s 1 tcg", name);
-	assert_int_equal(parse(text, &req, err, sizeof(err)), 0);
+	assert_int_equal(parse(text), 0);
 	assert_int_equal(strlen(req.name), PVLOCKD_NAME_MAX);
 
 	strcat(name, "n");
 	snprintf(text, sizeof(text), "register %s 1 tcg", name);
-	assert_int_equal(parse(text, &req, err, sizeof(err)), -EINVAL);
+	assert_int_equal(parse(text), -EINVAL);
 	assert_string_equal(err, USAGE_REGISTER);
 }
 
@@ -83,12 +82,10 @@ static void register_refused(void **state)
 		"register a/b 4 tcg",
 		"register sp\xc3\xa4" "ce 4 tcg",
 	};
-	struct pvlockd_req req;
-	char err[256];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(parse(bad[i], &req, err, sizeof(err)), -EINVAL);
+		assert_int_equal(parse(bad[i]), -EINVAL);
 		assert_int_equal(req.op, PVLOCKD_REQ_REGISTER);
 		assert_string_equal(err, USAGE_REGISTER);
 	}
@@ -97,60 +94,51 @@ static void register_refused(void **state)
 /* Whether the VM exists is not the parser's business: it passes names on. */
 static void attach_and_unregister(void **state)
 {
-	struct pvlockd_req req;
-	char err[256];
-
 	(void)state;
-	assert_int_equal(parse("attach vm /run/x/pvlockd-qmp.sock\n", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("attach vm /run/x/pvlockd-qmp.sock\n"), 0);
 	assert_int_equal(req.op, PVLOCKD_REQ_ATTACH);
 	assert_string_equal(req.name, "vm");
 	assert_string_equal(req.qmp, "/run/x/pvlockd-qmp.sock");
 
-	assert_int_equal(parse("attach vm", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("attach vm"), 0);
 	assert_string_equal(req.name, "vm");
 	assert_null(req.qmp);
-	assert_int_equal(parse("attach", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("attach"), 0);
 	assert_null(req.name);
 
-	assert_int_equal(parse("unregister vm\n", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("unregister vm\n"), 0);
 	assert_int_equal(req.op, PVLOCKD_REQ_UNREGISTER);
 	assert_string_equal(req.name, "vm");
-	assert_int_equal(parse("unregister", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("unregister"), 0);
 	assert_null(req.name);
 }
 
 static void status(void **state)
 {
-	struct pvlockd_req req;
-	char err[256];
-
 	(void)state;
-	assert_int_equal(parse("status\n", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("status\n"), 0);
 	assert_int_equal(req.op, PVLOCKD_REQ_STATUS);
 	assert_false(req.json);
-	assert_int_equal(parse("status json\n", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("status json\n"), 0);
 	assert_true(req.json);
-	assert_int_equal(parse("status JSON", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("status JSON"), 0);
 	assert_false(req.json);
 	/* Words past the fourth are ignored. */
-	assert_int_equal(parse("status json a b c d", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("status json a b c d"), 0);
 	assert_true(req.json);
 }
 
 static void words_for_the_log(void **state)
 {
-	struct pvlockd_req req;
-	char err[256];
-
 	(void)state;
-	assert_int_equal(parse("  attach\t vm  sock extra more\n", &req, err, sizeof(err)), 0);
+	assert_int_equal(parse("  attach\t vm  sock extra more\n"), 0);
 	assert_string_equal(req.word[0], "attach");
 	assert_string_equal(req.word[1], "vm");
 	assert_string_equal(req.word[2], "sock");
 	assert_string_equal(req.word[3], "extra");
 
 	/* Even a refused request has its words. */
-	assert_int_equal(parse("frobnicate x", &req, err, sizeof(err)), -EINVAL);
+	assert_int_equal(parse("frobnicate x"), -EINVAL);
 	assert_string_equal(req.word[0], "frobnicate");
 	assert_string_equal(req.word[1], "x");
 	assert_null(req.word[2]);
@@ -159,19 +147,17 @@ static void words_for_the_log(void **state)
 static void empty_and_unknown(void **state)
 {
 	static const char *const empty[] = { "", "\n", " \t\r\n" };
-	struct pvlockd_req req;
-	char err[256];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
-		assert_int_equal(parse(empty[i], &req, err, sizeof(err)), -EINVAL);
+		assert_int_equal(parse(empty[i]), -EINVAL);
 		assert_string_equal(err, "empty request");
 		assert_null(req.word[0]);
 	}
-	assert_int_equal(parse("frobnicate\n", &req, err, sizeof(err)), -EINVAL);
+	assert_int_equal(parse("frobnicate\n"), -EINVAL);
 	assert_string_equal(err, "unknown request 'frobnicate'");
 	/* Commands are case-sensitive. */
-	assert_int_equal(parse("STATUS", &req, err, sizeof(err)), -EINVAL);
+	assert_int_equal(parse("STATUS"), -EINVAL);
 	assert_string_equal(err, "unknown request 'STATUS'");
 }
 

@@ -50,20 +50,23 @@ static void greeting(void **state)
 	assert_false(qmp_is_greeting("qmp"));
 }
 
-static void cpus_fast(void **state)
+/* @reply must parse to the @n thread IDs @want, and zeros after them. */
+static void expect_tids(const char *reply, const uint32_t *want, int n)
 {
-	const char *reply = "{\"return\": [" CPU(0, 4101, 0) ", " CPU(1, 4102, 0) ", "
-			    CPU(2, 4103, 0) ", " CPU(3, 4104, 0) "]}";
 	uint32_t tids[MAX];
 
+	assert_int_equal(qmp_parse_cpus_fast(reply, tids, MAX), n);
+	for (int i = 0; i < MAX; i++)
+		assert_int_equal(tids[i], i < n ? want[i] : 0);
+}
+
+static void cpus_fast(void **state)
+{
+	static const uint32_t want[] = { 4101, 4102, 4103, 4104 };
+
 	(void)state;
-	assert_int_equal(qmp_parse_cpus_fast(reply, tids, MAX), 4);
-	assert_int_equal(tids[0], 4101);
-	assert_int_equal(tids[1], 4102);
-	assert_int_equal(tids[2], 4103);
-	assert_int_equal(tids[3], 4104);
-	for (int i = 4; i < MAX; i++)
-		assert_int_equal(tids[i], 0);
+	expect_tids("{\"return\": [" CPU(0, 4101, 0) ", " CPU(1, 4102, 0) ", "
+		    CPU(2, 4103, 0) ", " CPU(3, 4104, 0) "]}", want, 4);
 }
 
 /*
@@ -72,16 +75,13 @@ static void cpus_fast(void **state)
  */
 static void cpus_fast_any_order(void **state)
 {
-	const char *reply = "{\"return\": [" CPU(1, 77, 1) ", "
-			    "{\"cpu-index\": 0, \"thread-id\": 76, \"target\": \"x86_64\"}, "
-			    "{\"thread-id\": 78, \"props\": {\"core-id\": 2}, \"cpu-index\": 2}]}";
-	uint32_t tids[MAX];
+	static const uint32_t want[] = { 76, 77, 78 };
 
 	(void)state;
-	assert_int_equal(qmp_parse_cpus_fast(reply, tids, MAX), 3);
-	assert_int_equal(tids[0], 76);
-	assert_int_equal(tids[1], 77);
-	assert_int_equal(tids[2], 78);
+	expect_tids("{\"return\": [" CPU(1, 77, 1) ", "
+		    "{\"cpu-index\": 0, \"thread-id\": 76, \"target\": \"x86_64\"}, "
+		    "{\"thread-id\": 78, \"props\": {\"core-id\": 2}, \"cpu-index\": 2}]}",
+		    want, 3);
 }
 
 static void cpus_fast_refused(void **state)
