@@ -86,8 +86,9 @@ int pvlockd_bpf_load(struct host_sched_bpf **out, struct pvlockd_maps *maps)
 
 	skel = host_sched_bpf__open();
 	if (!skel) {
-		log_err("cannot open the BPF object: %s", strerror(errno));
-		return -errno;
+		err = -errno;
+		log_err("cannot open the BPF object: %s", strerror(-err));
+		return err;
 	}
 	links[0] = (struct prog_link){ "sched_switch", skel->progs.pvli_switch_btf,
 				       skel->progs.pvli_switch_raw };
