@@ -33,6 +33,7 @@
 #include <linux/debugfs.h>
 #include <linux/io.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -371,18 +372,20 @@ void notrace pvli_publish_kernel_locks(u32 depth, u32 waiting)
 }
 EXPORT_SYMBOL_GPL(pvli_publish_kernel_locks);
 
-/**
- * pvli_publish_kernel_flag - say whether the kernel_* fields are published
- * @on: true while the takeover is applied; false clears every vCPU's fields
+/*
+ * Whether the kernel_* fields are published (the takeover is applied).
+ * The page keeps it, so that a page that comes (back) to life gets the
+ * flag without the takeover switch having to notice.  kernel_flag_mutex
+ * orders set_live() against pvli_publish_kernel_flag(): whichever runs
+ * second sees the other's change, so a new page never misses the flag.
  */
-void pvli_publish_kernel_flag(bool on)
-{
-	struct pvli_page *p;
-	int cpu;
+static DEFINE_MUTEX(kernel_flag_mutex);
+static bool kernel_flag;
 
-	rcu_read_lock();
-	p = rcu_dereference(pvli_live);
-	for (cpu = 0; p && cpu < p->nr_vcpus; cpu++) {
+/* Write @on into every record of @p; false also clears the kernel_* fields. */
+static void apply_kernel_flag(struct pvli_page *p, bool on)
+{
+	for (int cpu = 0; cpu < p->nr_vcpus; cpu++) {
 		struct pvli_vcpu_guest *g = &p->rec[cpu].guest;
 		u32 f = READ_ONCE(g->flags);
 
@@ -392,7 +395,26 @@ void pvli_publish_kernel_flag(bool on)
 		}
 		WRITE_ONCE(g->flags, on ? f | PVLI_GUEST_KERNEL_LOCKS : f & ~PVLI_GUEST_KERNEL_LOCKS);
 	}
+}
+
+/**
+ * pvli_publish_kernel_flag - say whether the kernel_* fields are published
+ * @on: true while the takeover is applied; false clears every vCPU's fields
+ *
+ * Remembered: a page that goes live later gets it too.  Sleeps.
+ */
+void pvli_publish_kernel_flag(bool on)
+{
+	struct pvli_page *p;
+
+	mutex_lock(&kernel_flag_mutex);
+	kernel_flag = on;
+	rcu_read_lock();
+	p = rcu_dereference(pvli_live);
+	if (p)
+		apply_kernel_flag(p, on);
 	rcu_read_unlock();
+	mutex_unlock(&kernel_flag_mutex);
 }
 EXPORT_SYMBOL_GPL(pvli_publish_kernel_flag);
 
@@ -407,8 +429,9 @@ static void set_live(struct pvli_page *p, bool live, const char *why)
 	if (live) {
 		rcu_assign_pointer(pvli_live, p);
 		dev_info(&p->pdev->dev, "host channel live\n");
-		if (pvli_takeover_applied())
-			pvli_publish_kernel_flag(true);
+		mutex_lock(&kernel_flag_mutex);
+		apply_kernel_flag(p, kernel_flag);
+		mutex_unlock(&kernel_flag_mutex);
 	} else {
 		RCU_INIT_POINTER(pvli_live, NULL);
 		dev_warn(&p->pdev->dev, "host channel lost: %s; queries answer \"unknown\"\n",

@@ -76,12 +76,6 @@ void pvli_takeover_refused(const char *why)
 }
 EXPORT_SYMBOL_GPL(pvli_takeover_refused);
 
-/* true while the livepatch is applied (for the page's flag on rebinds). */
-bool pvli_takeover_applied(void)
-{
-	return READ_ONCE(tk_applied);
-}
-
 /* Switch on, loading the takeover module first if need be.  Sleeps. */
 static int takeover_on(void)
 {

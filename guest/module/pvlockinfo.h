@@ -39,7 +39,6 @@ extern bool pvli_takeover_queue;
 void pvli_takeover_register(void);
 void pvli_takeover_unregister(void);
 void pvli_takeover_refused(const char *why);
-bool pvli_takeover_applied(void);
 
 /* module-internal */
 int pvli_page_init(void);
