@@ -13,6 +13,7 @@ void mcs_lock_init(struct mcs_lock *lock)
 {
 	lock->tail = NULL;
 }
+SHFL_EXPORT(mcs_lock_init);
 
 void mcs_lock(struct mcs_lock *lock, struct mcs_node *node)
 {
@@ -36,6 +37,7 @@ void mcs_lock(struct mcs_lock *lock, struct mcs_node *node)
 	}
 	shfl_stat_inc(acquired);
 }
+SHFL_EXPORT(mcs_lock);
 
 /* tail: NULL -> @node, or fail.  On success as mcs_lock(). */
 bool mcs_trylock(struct mcs_lock *lock, struct mcs_node *node)
@@ -52,6 +54,7 @@ bool mcs_trylock(struct mcs_lock *lock, struct mcs_node *node)
 	shfl_preempt_enable();
 	return false;
 }
+SHFL_EXPORT(mcs_trylock);
 
 void mcs_unlock(struct mcs_lock *lock, struct mcs_node *node)
 {
@@ -69,3 +72,4 @@ void mcs_unlock(struct mcs_lock *lock, struct mcs_node *node)
 out:
 	shfl_preempt_enable();
 }
+SHFL_EXPORT(mcs_unlock);

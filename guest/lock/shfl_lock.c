@@ -464,6 +464,7 @@ void shfl_lock_init(struct shfl_lock *lock, const struct shfl_policy *policy)
 	lock->acquired_ns = 0;
 	lock->policy = policy;
 }
+SHFL_EXPORT(shfl_lock_init);
 
 /*
  * word: 0 -> LOCKED, or NO_STEAL -> NO_STEAL|LOCKED when the policy lets

@@ -18,6 +18,7 @@
 
 DEFINE_PER_CPU(u32 *, shfl_halted_on_pcpu);
 DEFINE_PER_CPU(struct shfl_stats, shfl_stats_pcpu);
+EXPORT_PER_CPU_SYMBOL_GPL(shfl_stats_pcpu);
 static DEFINE_PER_CPU(call_single_data_t, kick_csd);
 
 static void kick_ipi(void *unused)

@@ -764,7 +764,7 @@ int pvli_bench_init(void)
 	result = kzalloc(BENCH_RESULT_SIZE, GFP_KERNEL);
 	if (!result)
 		return -ENOMEM;
-	debugfs_create_file("bench", 0600, pvli_debugfs_root, NULL, &bench_fops);
+	debugfs_create_file("bench", 0600, pvli_debugfs_dir(), NULL, &bench_fops);
 	return 0;
 }
 

@@ -3,14 +3,31 @@
  * pvlockinfo debugfs: /sys/kernel/debug/pvlockinfo/
  *   status  the page: available or why not, ABI, geometry, heartbeat, clock
  *   vcpus   one line per vCPU: the host half as this guest reads it
+ *
+ * The companion test module (pvlockinfo_test.ko) adds its command files
+ * to the same directory (pvli_debugfs_dir()).
  */
 #include <linux/debugfs.h>
+#include <linux/export.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "pvlockinfo.h"
 
-struct dentry *pvli_debugfs_root;
+static struct dentry *pvli_debugfs_root;
+
+/**
+ * pvli_debugfs_dir - /sys/kernel/debug/pvlockinfo, for other modules' files
+ *
+ * Valid while pvlockinfo.ko is loaded, which a module that calls this
+ * ensures by depending on it.  Files created there must be removed by
+ * their module when it unloads.
+ */
+struct dentry *pvli_debugfs_dir(void)
+{
+	return pvli_debugfs_root;
+}
+EXPORT_SYMBOL_GPL(pvli_debugfs_dir);
 
 static int status_show(struct seq_file *m, void *v)
 {

@@ -41,6 +41,7 @@ const struct shfl_policy *pvli_lock_policy(const char *name)
 			return policies[i];
 	return NULL;
 }
+EXPORT_SYMBOL_GPL(pvli_lock_policy);
 
 /**
  * pvli_lock_init - initialise a lock
@@ -62,8 +63,8 @@ int pvli_lock_init(struct pvli_lock *lock, const char *policy)
 EXPORT_SYMBOL_GPL(pvli_lock_init);
 
 /*
- * pvli_lock() in two halves, so the harness can time the moment the lock
- * is held, apart from the accounting after it.  __pvli_lock_acquire()
+ * pvli_lock() in two halves, so the harness (pvlockinfo_test.ko) can time
+ * the moment the lock is held, apart from the accounting after it.  __pvli_lock_acquire()
  * returns whether it had to wait (the fast path failed); the wait event
  * fires between the failed fast path and the queue, with preemption off
  * so that it reads this CPU's own steal clock.  @counted says whether
@@ -86,6 +87,7 @@ bool __pvli_lock_acquire(struct pvli_lock *lock, bool *counted)
 	preempt_enable();	/* the lock keeps its own count */
 	return waited;
 }
+EXPORT_SYMBOL_GPL(__pvli_lock_acquire);
 
 void __pvli_lock_acquired(struct pvli_lock *lock, bool counted)
 {
@@ -93,6 +95,7 @@ void __pvli_lock_acquired(struct pvli_lock *lock, bool counted)
 			    lock->shfl.policy->trace_id, counted);
 	pvli_publish_hold(1);
 }
+EXPORT_SYMBOL_GPL(__pvli_lock_acquired);
 
 /**
  * pvli_lock - acquire a lock, waiting as its policy says

@@ -510,9 +510,9 @@ PROBE_FOPS(quota);
 
 int pvli_probe_init(void)
 {
-	debugfs_create_file("hold", 0600, pvli_debugfs_root, NULL, &hold_fops);
-	debugfs_create_file("watch", 0600, pvli_debugfs_root, NULL, &watch_fops);
-	debugfs_create_file("quota", 0600, pvli_debugfs_root, NULL, &quota_fops);
+	debugfs_create_file("hold", 0600, pvli_debugfs_dir(), NULL, &hold_fops);
+	debugfs_create_file("watch", 0600, pvli_debugfs_dir(), NULL, &watch_fops);
+	debugfs_create_file("quota", 0600, pvli_debugfs_dir(), NULL, &quota_fops);
 	return 0;
 }
 

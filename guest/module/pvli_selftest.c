@@ -177,7 +177,7 @@ static const struct file_operations own_fops = {
 
 int pvli_selftest_init(void)
 {
-	debugfs_create_file("selftest_own", 0600, pvli_debugfs_root, NULL, &own_fops);
+	debugfs_create_file("selftest_own", 0600, pvli_debugfs_dir(), NULL, &own_fops);
 	return 0;
 }
 

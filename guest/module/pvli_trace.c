@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * pvlockinfo tracepoints: definitions and the out-of-line halves of the
- * hooks in pvli_trace_hooks.h.
+ * hooks in pvli_trace_hooks.h.  The lock events and the hooks are
+ * exported: the harness in pvlockinfo_test.ko traces its baselines
+ * (spinlock_t, MCS) through them too.
  */
+#include <linux/export.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
 
@@ -12,6 +15,10 @@
 /* Second read of pvli_trace.h, now generating the events (define_trace.h). */
 #define CREATE_TRACE_POINTS
 #include "pvli_trace.h"
+
+EXPORT_TRACEPOINT_SYMBOL_GPL(pvli_lock_wait);
+EXPORT_TRACEPOINT_SYMBOL_GPL(pvli_lock_acquired);
+EXPORT_TRACEPOINT_SYMBOL_GPL(pvli_lock_release);
 
 static u64 steal_or_unknown(int cpu)
 {
@@ -26,6 +33,7 @@ void __pvli_trace_wait(const void *lock, u32 policy, int holder_cpu, u64 start_n
 			     steal_or_unknown(holder_cpu),
 			     steal_or_unknown(smp_processor_id()), t);
 }
+EXPORT_SYMBOL_GPL(__pvli_trace_wait);
 
 void __pvli_trace_acquired(const void *lock, u32 policy)
 {
@@ -34,6 +42,7 @@ void __pvli_trace_acquired(const void *lock, u32 policy)
 	trace_pvli_lock_acquired((u64)(unsigned long)lock, policy,
 				 steal_or_unknown(smp_processor_id()), t);
 }
+EXPORT_SYMBOL_GPL(__pvli_trace_acquired);
 
 void __pvli_trace_release(const void *lock, u32 policy)
 {
@@ -42,3 +51,4 @@ void __pvli_trace_release(const void *lock, u32 policy)
 	trace_pvli_lock_release((u64)(unsigned long)lock, policy,
 				steal_or_unknown(smp_processor_id()), t);
 }
+EXPORT_SYMBOL_GPL(__pvli_trace_release);

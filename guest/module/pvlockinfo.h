@@ -30,6 +30,10 @@ void pvli_publish_kernel_locks(u32 depth, u32 waiting);
 int pvli_vcpu_guest_snapshot(int cpu, struct pvli_vcpu_guest *out);
 void pvli_publish_kernel_flag(bool on);
 
+/* The driver's debugfs directory, where the test module adds its files. */
+struct dentry;
+struct dentry *pvli_debugfs_dir(void);
+
 /*
  * Takeover mode (pvli_takeover_ctl.c): pvlockinfo owns the switch, the
  * livepatch module pvlockinfo_takeover.ko does the work and registers.
@@ -45,8 +49,6 @@ int pvli_page_init(void);
 void pvli_page_exit(void);
 int pvli_debugfs_init(void);
 void pvli_debugfs_exit(void);
-struct dentry;
-extern struct dentry *pvli_debugfs_root;
 int pvli_page_status(char *buf, size_t len);
 int pvli_selftest_init(void);
 void pvli_selftest_exit(void);
