@@ -138,8 +138,24 @@ $(B)/lock/%.o: guest/lock/%.c $(wildcard guest/lock/*.h) include/pvli_trace_ids.
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LOCK_CFLAGS) -c -o $@ $<
 
-# ---- guest module, built out of tree ---------------------------------------
-# Kbuild writes its output next to the sources, so build a tree of symlinks.
+# ---- guest modules, built out of tree ----------------------------------------
+# Kbuild writes its output next to the sources, so each module directory
+# is built as a tree of symlinks under $(B).
+# $(call kbuild,SOURCES,TARGETS,MAKE-ARGS): one Kbuild run over the
+# directory of the first target; fails on any compiler warning.
+define kbuild
+	$(call msg,KBUILD,$(firstword $(2)))
+	$(Q)mkdir -p $(dir $(firstword $(2)))
+	$(Q)for f in $(1); do ln -sf $(abspath $$f) $(dir $(firstword $(2))); done
+	$(Q)+$(MAKE) -s -C $(KDIR) M=$(dir $(firstword $(2))) PVLI_SRC=$(abspath .) $(3) modules \
+		$(if $(filter 1,$(V)),V=1,) >$(dir $(firstword $(2)))build.log 2>&1 || \
+		{ cat $(dir $(firstword $(2)))build.log; exit 1; }
+	$(Q)! grep -E 'warning:' $(dir $(firstword $(2)))build.log || { echo "module build has warnings"; exit 1; }
+	$(Q)touch $(2)	# Kbuild keeps unchanged ones old
+endef
+
+# The driver (guest/module) with the lock core linked in, and the
+# takeover's livepatch.
 MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.h) guest/module/Kbuild \
 	$(patsubst %,guest/lock/%.c,$(LOCK_CORE) shim_kernel) \
 	$(filter-out guest/lock/shim_user.h,$(wildcard guest/lock/*.h))
@@ -149,24 +165,25 @@ FIXTURE_MODULE := $(B)/guest/module/pvlockinfo_klp_fixture.ko
 
 # One Kbuild run makes all modules (grouped target: make re-reads each).
 $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) &: $(MODULE_SRCS) $(wildcard include/*.h) config.mk
-	$(call msg,KBUILD,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)for f in $(MODULE_SRCS); do ln -sf $(abspath $$f) $(@D)/; done
-	$(Q)$(MAKE) -s -C $(KDIR) M=$(@D) PVLI_SRC=$(abspath .) modules \
-		$(if $(filter 1,$(V)),V=1,) >$(@D)/build.log 2>&1 || \
-		{ cat $(@D)/build.log; exit 1; }
-	$(Q)! grep -E 'warning:' $(@D)/build.log || { echo "module build has warnings"; exit 1; }
-	$(Q)touch $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE)	# Kbuild keeps unchanged ones old
+	$(call kbuild,$(MODULE_SRCS),$(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE))
+
+# The test module (guest/test): links against the driver's exports.
+TEST_SRCS := $(wildcard guest/test/*.c guest/test/*.h) guest/test/Kbuild
+TEST_MODULE := $(B)/guest/test/pvlockinfo_test.ko
+GUEST_MODULES := $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) $(TEST_MODULE)
+
+$(TEST_MODULE): $(TEST_SRCS) $(MODULE) $(wildcard guest/module/*.h guest/lock/*.h include/*.h) config.mk
+	$(call kbuild,$(TEST_SRCS),$@,KBUILD_EXTRA_SYMBOLS=$(B)/guest/module/Module.symvers)
 
 # ---- guest image ------------------------------------------------------------
 INITRAMFS := $(B)/guest/initramfs.cpio.gz
 # Debian's own workloads for the takeover bench (rt-tests).
 GUEST_DYN_TOOLS := /usr/bin/hackbench /usr/bin/cyclictest
 
-$(INITRAMFS): Makefile guest/initramfs/mkinitramfs.sh guest/initramfs/init $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS) $(GUEST_DATA)
+$(INITRAMFS): Makefile guest/initramfs/mkinitramfs.sh guest/initramfs/init $(GUEST_MODULES) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS) $(GUEST_DATA)
 	$(call msg,CPIO,$@)
 	$(Q)guest/initramfs/mkinitramfs.sh --out=$@ --kernel-release=$(KERNEL_RELEASE) \
-		--module=$(MODULE) --module=$(TAKEOVER_MODULE) --module=$(FIXTURE_MODULE) $(addprefix --tool=,$(GUEST_TOOLS)) \
+		$(addprefix --module=,$(GUEST_MODULES)) $(addprefix --tool=,$(GUEST_TOOLS)) \
 		$(addprefix --dyn-tool=,$(GUEST_DYN_TOOLS)) $(addprefix --data=,$(GUEST_DATA))
 
 # ---- patched QEMU (cached outside the tree, keyed on tarball + patches) -------
@@ -203,7 +220,7 @@ qemu: $(QEMU_STAMP)
 
 image: $(INITRAMFS)
 
-module: $(MODULE)
+module: $(GUEST_MODULES)
 
 check: all
 	tests/run.sh --build=$(B) --suite=check
@@ -228,7 +245,7 @@ help:
 	@echo "  check-long  torture and soak tests"
 	@echo "  qemu        build (or find in the cache) the patched QEMU"
 	@echo "  image       guest initramfs"
-	@echo "  module      pvlockinfo.ko"
+	@echo "  module      pvlockinfo.ko, its takeover livepatch and pvlockinfo_test.ko"
 	@echo "  clean       remove $(O)/; distclean also config.mk"
 	@echo "Variables: V=1 (verbose), O=DIR (build dir), CC, CFLAGS, EXTRA_CFLAGS"
 

@@ -81,7 +81,7 @@ for scen in $scenarios; do
 	# The guest gives the host 3 s after the channel is up to pin and cap.
 	host/pvlock-qemu -q --name "$name" --smp 2 --channel on --timeout $((secs + 120)) \
 		--append "$guest_append" --run "
-modprobe pvlockinfo || exit 10
+modprobe pvlockinfo_test || exit 10
 for i in \$(seq 100); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel'; exit 11; }
 sleep 3

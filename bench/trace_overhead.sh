@@ -80,7 +80,7 @@ pvlockd_session_start || exit 1
 # one with it; each result line tagged with what ran.
 guest_cmd() { # host-tool
 	cat <<EOF
-modprobe pvlockinfo || exit 10
+modprobe pvlockinfo_test || exit 10
 for i in \$(seq 100); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel after 10 s'; exit 11; }
 for w in $workloads; do

@@ -3,10 +3,10 @@
  * pvlockinfo: guest side of the vCPU preemption channel.
  *
  * Entry point: the ivshmem driver for the shared page (pvli_page.c), its
- * debugfs view (pvli_debugfs.c), the channel self-test (pvli_selftest.c),
- * the channel-aware locks (pvli_lock.c over the core in guest/lock) and
- * their benchmark harness (pvli_bench.c), and the switch of the kernel-
- * spinlock takeover (pvli_takeover_ctl.c).
+ * debugfs view (pvli_debugfs.c), the channel-aware locks (pvli_lock.c
+ * over the core in guest/lock), their tracepoints (pvli_trace.c), and the
+ * switch of the kernel-spinlock takeover (pvli_takeover_ctl.c).  What
+ * measures and tests all that lives in pvlockinfo_test.ko (guest/test).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -25,25 +25,16 @@ static int __init pvli_init(void)
 
 	shfl_shim_init();
 	pvli_debugfs_init();
-	pvli_selftest_init();
-	pvli_probe_init();
-	ret = pvli_bench_init();
-	if (ret)
-		goto undo_debugfs;
 	ret = pvli_page_init();
 	if (ret)
-		goto undo_bench;
+		goto undo_debugfs;
 	pvli_takeover_ctl_init();
 	pr_info("version %s loaded (page ABI %u.%u)\n", PVLI_VERSION,
 		PVLI_ABI_MAJOR, PVLI_ABI_MINOR);
 	return 0;
 
-undo_bench:
-	pvli_bench_exit();
 undo_debugfs:
 	pvli_debugfs_exit();
-	pvli_probe_exit();
-	pvli_selftest_exit();
 	return ret;
 }
 
@@ -51,11 +42,7 @@ static void __exit pvli_exit(void)
 {
 	pvli_takeover_ctl_exit();
 	pvli_page_exit();
-	/* debugfs first: removal waits for a bench run in progress. */
 	pvli_debugfs_exit();
-	pvli_bench_exit();
-	pvli_probe_exit();
-	pvli_selftest_exit();
 	pr_info("unloaded\n");
 }
 

@@ -50,14 +50,8 @@ void pvli_page_exit(void);
 int pvli_debugfs_init(void);
 void pvli_debugfs_exit(void);
 int pvli_page_status(char *buf, size_t len);
-int pvli_selftest_init(void);
-void pvli_selftest_exit(void);
-int pvli_probe_init(void);
-void pvli_probe_exit(void);
 int pvli_takeover_ctl_init(void);
 void pvli_takeover_ctl_exit(void);
 int pvli_takeover_status(char *buf, size_t len);
-int pvli_bench_init(void);
-void pvli_bench_exit(void);
 
 #endif /* __PVLOCKINFO_H */

@@ -19,7 +19,7 @@ name=t-agree-$$
 out=$PVLI_LOGDIR/guest.out
 "$WRAPPER" -q --name "$name" --smp 4 --host-cpus 0 --channel on \
 	--console-log "$PVLI_LOGDIR/agree.console" --run '
-modprobe pvlockinfo || exit 1
+modprobe pvlockinfo_test || exit 1
 grep -q "^available: yes" /sys/kernel/debug/pvlockinfo/status ||
 	{ cat /sys/kernel/debug/pvlockinfo/status; exit 1; }
 echo 2500000 >/sys/kernel/debug/pvlockinfo/selftest_own || exit 1

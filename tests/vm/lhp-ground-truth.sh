@@ -43,7 +43,7 @@ out=$PVLI_LOGDIR/guest.out
 
 "$WRAPPER" -q --name "$name" --smp 2 --channel on \
 	--console-log "$PVLI_LOGDIR/lhp.console" --run '
-modprobe pvlockinfo || exit 1
+modprobe pvlockinfo_test || exit 1
 i=0
 until grep -q "^available: yes" /sys/kernel/debug/pvlockinfo/status; do
 	i=$((i + 1)); [ $i -lt 30 ] || { cat /sys/kernel/debug/pvlockinfo/status; exit 1; }

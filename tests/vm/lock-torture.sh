@@ -22,7 +22,7 @@ CHECK=$PVLI_SRC/tests/helpers/bench-check.py
 ALL=$(all_policies)
 
 out=$(vm torture --smp 4 --host-cpus 0 --channel on --timeout 360 --run "
-	modprobe pvlockinfo || exit 10
+	modprobe pvlockinfo_test || exit 10
 	# Let the driver see the page before the run starts.
 	for i in \$(seq 50); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 	grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel after 5 s'; exit 11; }
@@ -48,7 +48,7 @@ echo "$out" | grep -v '"policy":"broken"' |
 	fail "torture results"
 
 out=$(vm nopage --smp 4 --host-cpus 0 --channel off --timeout 120 --run "
-	modprobe pvlockinfo || exit 10
+	modprobe pvlockinfo_test || exit 10
 	pvlock-bench -T -p shfl-pv,shfl-quota -c 5000 -n 5000 -d 20000; echo rc=\$?
 ") || fail "guest run without page failed (exit $?): $out"
 echo "$out"

@@ -18,7 +18,7 @@ start_pvlockd
 name=t-restart-$$
 out=$PVLI_LOGDIR/guest.out
 "$WRAPPER" -q --name "$name" --smp 2 --channel on --console-log "$PVLI_LOGDIR/restart.console" \
-	--run 'modprobe pvlockinfo || exit 1
+	--run 'modprobe pvlockinfo_test || exit 1
 echo READING
 sleep 1	# let the line reach the host before the readers take every vCPU
 echo 100000000 >/sys/kernel/debug/pvlockinfo/selftest_own

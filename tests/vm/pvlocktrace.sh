@@ -31,6 +31,8 @@ out=$(vm trace --smp 4 --host-cpus 0-1 --channel on --timeout 200 --run "
 	echo \"attach-s=\$(echo \$t0 \$t1 | awk '{ printf \"%.2f\", \$2 - \$1 }')\"
 	cat /tmp/trace.err
 	rmmod pvlockinfo 2>/dev/null; echo rmmod-while-tracing=\$?
+	# The harness only now: it holds pvlockinfo.ko too.
+	modprobe pvlockinfo_test || exit 10
 	pvlock-bench -p $ALL -t 4 -c 20000 -n 20000 -d 3000; echo bench-rc=\$?
 	kill -TERM \$tp; wait \$tp; echo trace-rc=\$?
 	cat /tmp/trace.json
@@ -40,6 +42,7 @@ out=$(vm trace --smp 4 --host-cpus 0-1 --channel on --timeout 200 --run "
 	pvlock-bench -p mcs -t 4 -d 300 >/dev/null
 	echo 0 >\$ev/pvli_lock_wait/enable
 	echo \"tracefs-waits=\$(grep -c 'pvli_lock_wait: lock=' /sys/kernel/tracing/trace)\"
+	rmmod pvlockinfo_test
 	rmmod pvlockinfo; echo rmmod-after=\$?
 	pvlocktrace 1 1 2>&1; echo nomod-rc=\$?
 	pvlocktrace --kernel-only 1 1 >/dev/null 2>&1; echo kernel-only-rc=\$?

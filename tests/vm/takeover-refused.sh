@@ -26,6 +26,7 @@ echo "switch-after=$(cat /sys/module/pvlockinfo/parameters/takeover)"
 # insmod: busybox modprobe exits 0 when a module init fails.
 insmod "$(find /lib/modules -name pvlockinfo_takeover.ko)" 2>/dev/null; echo "direct-rc=$?"
 [ -e /sys/kernel/livepatch/pvlockinfo_takeover ] && echo "takeover-patch-present"
+modprobe pvlockinfo_test || exit 10
 pvlock-bench -p shfl-pv -d 300 >/dev/null; echo "bench-rc=$?"
 dmesg | grep -E "pvlockinfo(_takeover)?: takeover" | sed "s/^/dmesg: /"
 ') || fail "guest run failed (exit $?): $out"

@@ -38,6 +38,7 @@ log=$PVLI_LOGDIR/takeover.out
 "$WRAPPER" -q --name "t-$name" --console-log "$PVLI_LOGDIR/takeover.console" \
 	--smp 4 --host-cpus 0 --channel on --timeout 240 --run '
 modprobe pvlockinfo takeover=1 || exit 10
+modprobe pvlockinfo_test || exit 10	# pvlock-bench
 for i in $(seq 300); do grep -q "takeover: on (livepatch applied)" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 grep "^takeover:" /sys/kernel/debug/pvlockinfo/status
 for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done

@@ -41,6 +41,7 @@
 #include <linux/uaccess.h>
 
 #include "pvlockinfo.h"
+#include "pvli_test.h"
 #include "pvli_lock.h"
 
 #define PROBE_MAX_MS		20000	/* under the soft-lockup threshold */

@@ -41,6 +41,7 @@
 #include "pvli_lock.h"
 #include "pvli_trace_hooks.h"
 #include "pvlockinfo.h"
+#include "pvli_test.h"
 
 #define BENCH_MAX_POLICIES	8
 #define BENCH_MAX_LOCKS		64

@@ -24,6 +24,7 @@
 #include <linux/uaccess.h>
 
 #include "pvlockinfo.h"
+#include "pvli_test.h"
 
 struct own_result {
 	u64 reads;
