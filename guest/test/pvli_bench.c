@@ -6,7 +6,9 @@
  *   echo "policy=shfl-pv threads=4 cs_ns=2000 ncs_ns=2000 duration_ms=5000" > bench
  * The write returns when the run is over; read the file for its result,
  * one JSON object per policy (several policies, comma-separated, run at
- * the same time, each on its own locks with its own threads).
+ * the same time, each on its own locks with its own threads), or
+ * {"error":"..."} when it failed.  The file is a debugfs command
+ * (pvli_cmd.c): one run at a time.
  *
  * Each thread is a kthread bound to a CPU (thread i to CPU i mod the
  * online CPUs) that loops: pick a lock, take it (the time until it is
@@ -23,21 +25,18 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": bench: " fmt
 
-#include <linux/cpu.h>
 #include <linux/cpumask.h>
-#include <linux/debugfs.h>
 #include <linux/delay.h>
-#include <linux/kthread.h>
 #include <linux/math64.h>
-#include <linux/mutex.h>
 #include <linux/prandom.h>
 #include <linux/sched/clock.h>
 #include <linux/seq_buf.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "pvli_cmd.h"
 #include "pvli_lock.h"
 #include "pvli_trace_hooks.h"
 #include "pvlockinfo.h"
@@ -242,13 +241,10 @@ struct bench_params {
 };
 
 struct bench_policy;
-struct bench_run;
 
 struct bench_thread {
-	struct bench_run *run;
 	struct bench_policy *bp;
-	struct task_struct *task;
-	unsigned int id, cpu;
+	unsigned int id;
 	u64 count;
 	u64 violations;
 	u64 max_wait;
@@ -271,12 +267,11 @@ struct bench_run {
 	unsigned int npol;
 	u64 ns_per_kiter;		/* calibration: ns per 1000 loop iterations */
 	u64 cs_iters, ncs_iters;
-	atomic_t ready, running;
+	atomic_t ready;
 	bool go, stop;
 	u64 start_ns, end_ns;
 	/* Core events are per CPU for all locks: one sum before, one after. */
 	struct shfl_stats stats_before, stats_after;
-	struct completion done;
 };
 
 static noinline void spin_iters(u64 iters)
@@ -305,19 +300,20 @@ static u64 ns_to_iters(struct bench_run *run, u64 ns)
 	return div64_u64(ns * 1000, run->ns_per_kiter);
 }
 
-static int bench_thread_fn(void *arg)
+/* Thread @id: the (@id / threads)th policy's (@id % threads)th thread. */
+static void bench_thread(void *data, unsigned int id)
 {
-	struct bench_thread *t = arg;
+	struct bench_run *run = data;
+	struct bench_thread *t = run->pol[id / run->p.threads].threads[id % run->p.threads];
 	struct bench_policy *bp = t->bp;
-	struct bench_run *run = t->run;
 	u32 seed = t->id * 2654435761U + 1;
 	struct mcs_node node;
 
 	atomic_inc(&run->ready);
-	while (!READ_ONCE(run->go) && !kthread_should_stop())
+	while (!READ_ONCE(run->go))
 		cond_resched();
 
-	while (!READ_ONCE(run->stop) && !kthread_should_stop()) {
+	while (!READ_ONCE(run->stop)) {
 		struct bench_lock *bl = &bp->locks[run->p.locks > 1 ? seed % run->p.locks : 0];
 		u64 cs = run->cs_iters, ncs = run->ncs_iters, t0, held, wait;
 		bool waited;
@@ -353,12 +349,6 @@ static int bench_thread_fn(void *arg)
 		spin_iters(ncs);
 		cond_resched();
 	}
-	if (atomic_dec_and_test(&run->running))
-		complete(&run->done);
-	/* Stay until kthread_stop() so the task outlives our last access. */
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(HZ / 10);
-	return 0;
 }
 
 static void sum_stats(struct shfl_stats *out)
@@ -390,15 +380,19 @@ static bool host_counts(u64 *lhp, u64 *lwp)
 
 /* ---- parameters -------------------------------------------------------------- */
 
-static int parse_uint(const char *val, unsigned int max, unsigned int *out)
-{
-	unsigned int v;
+enum { KEY_POLICY, KEY_THREADS, KEY_CS_NS, KEY_NCS_NS, KEY_DURATION_MS, KEY_LOCKS, KEY_TORTURE };
 
-	if (kstrtouint(val, 0, &v) || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+static const struct pvli_cmd_key bench_keys[] = {
+	[KEY_POLICY] = { .name = "policy", .text = true, .required = true },
+	/* default: num_online_cpus() */
+	[KEY_THREADS] = { .name = "threads", .min = 1, .max = BENCH_MAX_THREADS,
+			  .def = PVLI_CMD_UNSET },
+	[KEY_CS_NS] = { .name = "cs_ns", .max = 100000000, .def = 1000 },
+	[KEY_NCS_NS] = { .name = "ncs_ns", .max = 100000000, .def = 1000 },
+	[KEY_DURATION_MS] = { .name = "duration_ms", .min = 1, .max = 3600000, .def = 5000 },
+	[KEY_LOCKS] = { .name = "locks", .min = 1, .max = BENCH_MAX_LOCKS, .def = 1 },
+	[KEY_TORTURE] = { .name = "torture", .max = 1, .def = 0 },
+};
 
 static int add_policy(struct bench_run *run, const char *name)
 {
@@ -424,77 +418,29 @@ static int add_policy(struct bench_run *run, const char *name)
 	return 0;
 }
 
-static char last_error[160];
-
-static int parse_params(struct bench_run *run, char *buf)
+static int parse_params(struct bench_run *run, struct pvli_cmd_args *a)
 {
-	char *tok, *key, *val, *name;
+	char *list = a->text[KEY_POLICY], *name;
 	int ret;
 
 	run->p = (struct bench_params){
-		.threads = num_online_cpus(), .cs_ns = 1000, .ncs_ns = 1000,
-		.duration_ms = 5000, .locks = 1,
+		.threads = a->val[KEY_THREADS] == PVLI_CMD_UNSET ? num_online_cpus() :
+								   a->val[KEY_THREADS],
+		.cs_ns = a->val[KEY_CS_NS], .ncs_ns = a->val[KEY_NCS_NS],
+		.duration_ms = a->val[KEY_DURATION_MS], .locks = a->val[KEY_LOCKS],
+		.torture = a->val[KEY_TORTURE],
 	};
-	while ((tok = strsep(&buf, " \t\n")) != NULL) {
-		if (!*tok)
-			continue;
-		key = strsep(&tok, "=");
-		val = tok;
-		if (!val) {
-			snprintf(last_error, sizeof(last_error), "'%s' is not key=value", key);
-			return -EINVAL;
-		}
-		if (!strcmp(key, "policy")) {
-			while ((name = strsep(&val, ",")) != NULL) {
-				ret = add_policy(run, name);
-				if (ret) {
-					snprintf(last_error, sizeof(last_error),
-						 ret == -ENOENT ? "unknown policy '%s' (native, mcs, shfl, pvspin, shfl-pv, shfl-quota, broken)"
-								: "too many policies at '%s'", name);
-					return ret == -ENOENT ? -EINVAL : ret;
-				}
-			}
-			continue;
-		}
-		if (!strcmp(key, "threads"))
-			ret = parse_uint(val, BENCH_MAX_THREADS, &run->p.threads);
-		else if (!strcmp(key, "cs_ns"))
-			ret = parse_uint(val, 100000000, &run->p.cs_ns);
-		else if (!strcmp(key, "ncs_ns"))
-			ret = parse_uint(val, 100000000, &run->p.ncs_ns);
-		else if (!strcmp(key, "duration_ms"))
-			ret = parse_uint(val, 3600000, &run->p.duration_ms);
-		else if (!strcmp(key, "locks"))
-			ret = parse_uint(val, BENCH_MAX_LOCKS, &run->p.locks);
-		else if (!strcmp(key, "torture")) {
-			unsigned int b;
-
-			ret = parse_uint(val, 1, &b);
-			run->p.torture = b;
-		} else {
-			snprintf(last_error, sizeof(last_error),
-				 "unknown key '%s' (policy, threads, cs_ns, ncs_ns, duration_ms, locks, torture)",
-				 key);
-			return -EINVAL;
-		}
-		if (ret) {
-			snprintf(last_error, sizeof(last_error), "bad value '%s' for %s", val, key);
-			return ret;
-		}
+	while ((name = strsep(&list, ",")) != NULL) {
+		ret = add_policy(run, name);
+		if (ret == -ENOENT)
+			return pvli_cmd_fail(a, -EINVAL,
+					     "unknown policy '%s' (native, mcs, shfl, pvspin, shfl-pv, shfl-quota, broken)",
+					     name);
+		if (ret)
+			return pvli_cmd_fail(a, ret, "too many policies at '%s'", name);
 	}
-	if (!run->npol) {
-		snprintf(last_error, sizeof(last_error), "no policy= given");
-		return -EINVAL;
-	}
-	if (!run->p.threads || !run->p.locks || !run->p.duration_ms) {
-		snprintf(last_error, sizeof(last_error), "threads, locks and duration_ms must be > 0");
-		return -EINVAL;
-	}
-	if (run->p.threads * run->npol > BENCH_MAX_THREADS) {
-		snprintf(last_error, sizeof(last_error), "at most %d threads in all",
-			 BENCH_MAX_THREADS);
-		return -E2BIG;
-	}
+	if (run->p.threads * run->npol > BENCH_MAX_THREADS)
+		return pvli_cmd_fail(a, -E2BIG, "at most %d threads in all", BENCH_MAX_THREADS);
 	return 0;
 }
 
@@ -503,7 +449,7 @@ static int parse_params(struct bench_run *run, char *buf)
 static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench_policy *bp,
 			  bool lhp_ok, u64 lhp, u64 lwp)
 {
-	static u32 hist[HIST_BUCKETS];	/* under bench_mutex */
+	static u32 hist[HIST_BUCKETS];	/* one run at a time */
 	u64 total = 0, sumsq = 0, maxw = 0, viol = 0, seen = 0, elapsed;
 	u64 wait_ns = 0, waits = 0, waits_ns = 0;
 	u64 pct[3] = { 0 }, pct_rank[3];
@@ -581,15 +527,12 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 
 /* ---- running it ------------------------------------------------------------- */
 
-static DEFINE_MUTEX(bench_mutex);
-static char *result;		/* last result, under bench_mutex */
-
-static void free_run(struct bench_run *run, bool threads_gone)
+static void free_run(struct bench_run *run)
 {
 	for (unsigned int p = 0; p < run->npol; p++) {
 		struct bench_policy *bp = &run->pol[p];
 
-		if (bp->threads && threads_gone)
+		if (bp->threads)
 			for (unsigned int i = 0; i < run->p.threads; i++)
 				vfree(bp->threads[i]);
 		kfree(bp->threads);
@@ -598,23 +541,31 @@ static void free_run(struct bench_run *run, bool threads_gone)
 	kfree(run);
 }
 
-static int bench_run(char *params)
+/* Result: the JSON text. */
+static int bench_run(struct pvli_cmd_args *a, void **result)
 {
 	struct bench_run *run = kzalloc(sizeof(*run), GFP_KERNEL);
-	unsigned int ncpus = num_online_cpus(), created = 0;
+	unsigned int ncpus = num_online_cpus(), n, *cpus = NULL, left;
 	u64 lhp0 = 0, lwp0 = 0, lhp1, lwp1;
+	struct pvli_cmd_threads *threads;
+	char *text = NULL;
 	bool lhp_ok;
 	struct seq_buf s;
 	int ret = 0;
 
 	if (!run)
 		return -ENOMEM;
-	init_completion(&run->done);
-	last_error[0] = '\0';
-	ret = parse_params(run, params);
+	ret = parse_params(run, a);
 	if (ret)
 		goto out_free;
 
+	n = run->npol * run->p.threads;
+	cpus = kcalloc(n, sizeof(*cpus), GFP_KERNEL);
+	text = kvmalloc(BENCH_RESULT_SIZE, GFP_KERNEL);
+	if (!cpus || !text) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 	for (unsigned int p = 0; p < run->npol; p++) {
 		struct bench_policy *bp = &run->pol[p];
 
@@ -630,55 +581,32 @@ static int bench_run(char *params)
 			bp->locks[l].trace_holder = PVLI_TP_NO_CPU;
 			atomic_set(&bp->locks[l].trace_waiters, 0);
 		}
+		/* Thread i of each policy on the (i mod online CPUs)th online CPU. */
+		for (unsigned int i = 0; i < run->p.threads; i++) {
+			struct bench_thread *t = vzalloc(sizeof(*t));
+
+			if (!t) {
+				ret = -ENOMEM;
+				goto out_free;
+			}
+			t->bp = bp;
+			t->id = p * run->p.threads + i;
+			cpus[t->id] = cpumask_nth(i % ncpus, cpu_online_mask);
+			bp->threads[i] = t;
+		}
 	}
 
 	run->ns_per_kiter = calibrate();
 	run->cs_iters = ns_to_iters(run, run->p.cs_ns);
 	run->ncs_iters = ns_to_iters(run, run->p.ncs_ns);
 
-	cpus_read_lock();
-	for (unsigned int p = 0; p < run->npol; p++) {
-		struct bench_policy *bp = &run->pol[p];
-
-		for (unsigned int i = 0; i < run->p.threads; i++) {
-			struct bench_thread *t = vzalloc(sizeof(*t));
-
-			if (!t) {
-				ret = -ENOMEM;
-				break;
-			}
-			t->run = run;
-			t->bp = bp;
-			t->id = p * run->p.threads + i;
-			t->cpu = cpumask_nth(i % ncpus, cpu_online_mask);
-			t->task = kthread_create_on_cpu(bench_thread_fn, t, t->cpu, "pvlb/%u");
-			if (IS_ERR(t->task)) {
-				ret = PTR_ERR(t->task);
-				vfree(t);
-				break;
-			}
-			bp->threads[i] = t;
-			created++;
-		}
-		if (ret)
-			break;
+	threads = pvli_cmd_start(n, cpus, bench_thread, run, "pvlb/%u");
+	if (IS_ERR(threads)) {
+		ret = pvli_cmd_fail(a, PTR_ERR(threads), "could not start threads (%ld)",
+				    PTR_ERR(threads));
+		goto out_free;
 	}
-	cpus_read_unlock();
-	if (ret) {
-		snprintf(last_error, sizeof(last_error), "could not start threads (%d)", ret);
-		for (unsigned int p = 0; p < run->npol; p++)
-			for (unsigned int i = 0; i < run->p.threads; i++)
-				if (run->pol[p].threads[i])
-					kthread_stop(run->pol[p].threads[i]->task);
-		free_run(run, true);
-		return ret;
-	}
-
-	atomic_set(&run->running, created);
-	for (unsigned int p = 0; p < run->npol; p++)
-		for (unsigned int i = 0; i < run->p.threads; i++)
-			wake_up_process(run->pol[p].threads[i]->task);
-	while (atomic_read(&run->ready) < created)
+	while (atomic_read(&run->ready) < n)
 		msleep(1);
 
 	pr_info("run: %u policies x %u threads, %u ms\n", run->npol, run->p.threads,
@@ -689,87 +617,47 @@ static int bench_run(char *params)
 	WRITE_ONCE(run->go, true);
 	msleep(run->p.duration_ms);
 	WRITE_ONCE(run->stop, true);
-	if (!wait_for_completion_timeout(&run->done, msecs_to_jiffies(BENCH_HANG_MS))) {
+	left = pvli_cmd_wait(threads, BENCH_HANG_MS);
+	if (left) {
 		/* A waiter that never gets the lock: the lock is broken.  Say
 		 * so and leave the threads (and their memory) be. */
-		pr_err("%d threads still waiting %d ms after the run ended: lock hang\n",
-		       atomic_read(&run->running), BENCH_HANG_MS);
-		snprintf(last_error, sizeof(last_error),
-			 "HANG: %d threads never got the lock back", atomic_read(&run->running));
-		return -EDEADLK;
+		pr_err("%u threads still waiting %d ms after the run ended: lock hang\n",
+		       left, BENCH_HANG_MS);
+		kfree(cpus);
+		kvfree(text);
+		return pvli_cmd_fail(a, -EDEADLK, "HANG: %u threads never got the lock back", left);
 	}
 	run->end_ns = local_clock();
 	lhp_ok = host_counts(&lhp1, &lwp1) && lhp_ok;
 	sum_stats(&run->stats_after);
 
-	seq_buf_init(&s, result, BENCH_RESULT_SIZE);
-	for (unsigned int p = 0; p < run->npol; p++) {
-		for (unsigned int i = 0; i < run->p.threads; i++)
-			kthread_stop(run->pol[p].threads[i]->task);
+	seq_buf_init(&s, text, BENCH_RESULT_SIZE);
+	for (unsigned int p = 0; p < run->npol; p++)
 		report_policy(&s, run, &run->pol[p], lhp_ok, lhp1 - lhp0, lwp1 - lwp0);
-	}
 	if (seq_buf_has_overflowed(&s))
 		ret = -EOVERFLOW;
-	free_run(run, true);
-	return ret;
 
 out_free:
-	free_run(run, false);
+	kfree(cpus);
+	if (ret)
+		kvfree(text);
+	else
+		*result = text;
+	free_run(run);
 	return ret;
 }
 
-static ssize_t bench_write(struct file *file, const char __user *ubuf, size_t len,
-			   loff_t *ppos)
+static void bench_show(struct seq_file *m, const void *result)
 {
-	char *buf;
-	int ret;
-
-	if (len >= PAGE_SIZE)
-		return -E2BIG;
-	buf = memdup_user_nul(ubuf, len);
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
-	mutex_lock(&bench_mutex);
-	result[0] = '\0';
-	ret = bench_run(buf);
-	if (ret && !last_error[0])
-		snprintf(last_error, sizeof(last_error), "run failed (%d)", ret);
-	if (ret) {
-		pr_err("%s\n", last_error);
-		snprintf(result, BENCH_RESULT_SIZE, "{\"error\":\"%s\"}\n", last_error);
-	}
-	mutex_unlock(&bench_mutex);
-	kfree(buf);
-	return ret ? ret : len;
+	seq_puts(m, result);
 }
 
-static ssize_t bench_read(struct file *file, char __user *ubuf, size_t len, loff_t *ppos)
-{
-	ssize_t ret;
-
-	mutex_lock(&bench_mutex);
-	ret = simple_read_from_buffer(ubuf, len, ppos, result, strlen(result));
-	mutex_unlock(&bench_mutex);
-	return ret;
-}
-
-static const struct file_operations bench_fops = {
-	.owner = THIS_MODULE,
-	.read = bench_read,
-	.write = bench_write,
-	.llseek = default_llseek,
+struct pvli_cmd pvli_bench_cmd = {
+	.name = "bench",
+	.keys = bench_keys,
+	.nkeys = ARRAY_SIZE(bench_keys),
+	.usage = "no run yet: echo 'policy=P[,P...] [threads=N] [cs_ns=NS] [ncs_ns=NS] [duration_ms=MS] [locks=N] [torture=1]' > bench\n",
+	.error_fmt = "{\"error\":\"%s\"}\n",
+	.run = bench_run,
+	.show = bench_show,
 };
-
-int pvli_bench_init(void)
-{
-	result = kzalloc(BENCH_RESULT_SIZE, GFP_KERNEL);
-	if (!result)
-		return -ENOMEM;
-	debugfs_create_file("bench", 0600, pvli_debugfs_dir(), NULL, &bench_fops);
-	return 0;
-}
-
-void pvli_bench_exit(void)
-{
-	kfree(result);
-}

@@ -26,85 +26,49 @@
  *     host's clock, how long that took (the truth); it reports the
  *     absolute error's median and p95 next to the median quota.
  *
- * The writes block until the probe ends.  The watcher times intervals
- * with the host's own clock (the record's steal counter, see watch_fn()),
- * so its figures do not depend on how the watching vCPU was scheduled.
+ * The writes block until the probe ends (pvli_cmd.c; one probe of each
+ * kind at a time, a hold and a watch may overlap).  The watcher times
+ * intervals with the host's own clock (the record's steal counter, see
+ * watch_thread()), so its figures do not depend on how the watching vCPU
+ * was scheduled.
  */
 #include <linux/completion.h>
 #include <linux/cpumask.h>
-#include <linux/debugfs.h>
-#include <linux/kthread.h>
-#include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
-#include <linux/uaccess.h>
 
 #include "pvlockinfo.h"
-#include "pvli_test.h"
+#include "pvli_cmd.h"
 #include "pvli_lock.h"
+#include "pvli_test.h"
 
 #define PROBE_MAX_MS		20000	/* under the soft-lockup threshold */
 #define WATCH_MAX_INTERVALS	1024
 #define QUOTA_MAX_SAMPLES	4096
 
-/* One probe of each kind at a time; a hold and a watch may overlap. */
-static DEFINE_MUTEX(hold_lock);
-static DEFINE_MUTEX(watch_lock);
-static DEFINE_MUTEX(quota_lock);
-
-/* key=value parser shared by both files: fills @vals for @keys, in order. */
-static int parse_kv(char *buf, const char *const *keys, unsigned int *vals, int n)
-{
-	char *tok, *key;
-
-	while ((tok = strsep(&buf, " \t\n")) != NULL) {
-		int i;
-
-		if (!*tok)
-			continue;
-		key = strsep(&tok, "=");
-		for (i = 0; i < n; i++)
-			if (!strcmp(key, keys[i]))
-				break;
-		if (i == n || !tok || kstrtouint(tok, 0, &vals[i]))
-			return -EINVAL;
-	}
-	return 0;
-}
-
-static int copy_params(const char __user *ubuf, size_t len, char *buf, size_t size)
-{
-	if (len >= size)
-		return -E2BIG;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	return 0;
-}
-
 /* ---- hold ---------------------------------------------------------------------- */
 
+enum { HOLD_HOLDER, HOLD_WAITER, HOLD_MS };
+
+static const struct pvli_cmd_key hold_keys[] = {
+	[HOLD_HOLDER] = { .name = "holder", .max = PVLI_CMD_CPU_MAX, .def = 0 },
+	[HOLD_WAITER] = { .name = "waiter", .max = PVLI_CMD_CPU_MAX, .def = PVLI_CMD_UNSET },
+	[HOLD_MS] = { .name = "ms", .min = 1, .max = PROBE_MAX_MS, .def = 1000 },
+};
+
+/* A run, and its result. */
 struct hold_run {
 	struct pvli_lock lock;
 	u64 end_ns;
-	struct completion held, done;
-	atomic_t left;
+	struct completion held;
+	unsigned int holder;
+	int waiter;		/* -1: none */
 	u64 hold_ns, wait_ns;
 };
 
-static char hold_result[160] = "no run yet\n";
-
-/* One of the run's parties is finished (or never started); the last wakes the writer. */
-static void hold_party_done(struct hold_run *r)
+static void holder_fn(struct hold_run *r)
 {
-	if (atomic_dec_and_test(&r->left))
-		complete(&r->done);
-}
-
-static int holder_fn(void *arg)
-{
-	struct hold_run *r = arg;
 	u64 t0;
 
 	pvli_lock(&r->lock);
@@ -119,13 +83,10 @@ static int holder_fn(void *arg)
 		cpu_relax();
 	r->hold_ns = ktime_get_ns() - t0;
 	pvli_unlock(&r->lock);
-	hold_party_done(r);
-	return 0;
 }
 
-static int waiter_fn(void *arg)
+static void waiter_fn(struct hold_run *r)
 {
-	struct hold_run *r = arg;
 	u64 t0;
 
 	wait_for_completion(&r->held);
@@ -133,76 +94,74 @@ static int waiter_fn(void *arg)
 	pvli_lock(&r->lock);
 	r->wait_ns = ktime_get_ns() - t0;
 	pvli_unlock(&r->lock);
-	hold_party_done(r);
-	return 0;
 }
 
-static int start_on(int (*fn)(void *), struct hold_run *r, unsigned int cpu, const char *what)
+/* Thread 0 holds, thread 1 (if any) waits. */
+static void hold_thread(void *arg, unsigned int thread)
 {
-	struct task_struct *t = kthread_create_on_cpu(fn, r, cpu, what);
-
-	if (IS_ERR(t))
-		return PTR_ERR(t);
-	wake_up_process(t);
-	return 0;
+	if (thread == 0)
+		holder_fn(arg);
+	else
+		waiter_fn(arg);
 }
 
-static ssize_t hold_write(struct file *f, const char __user *ubuf, size_t len, loff_t *off)
+static int hold_run(struct pvli_cmd_args *a, void **result)
 {
-	static const char *const keys[] = { "holder", "waiter", "ms" };
-	unsigned int v[3] = { 0, UINT_MAX, 1000 };
+	unsigned int cpus[2] = { a->val[HOLD_HOLDER], a->val[HOLD_WAITER] };
+	bool waiter = cpus[1] != PVLI_CMD_UNSET;
 	struct hold_run *r;
-	char buf[96];
 	int ret;
 
-	ret = copy_params(ubuf, len, buf, sizeof(buf));
-	if (ret)
-		return ret;
-	if (parse_kv(buf, keys, v, 3) || !v[2] || v[2] > PROBE_MAX_MS ||
-	    v[0] >= nr_cpu_ids || !cpu_online(v[0]) ||
-	    (v[1] != UINT_MAX && (v[1] >= nr_cpu_ids || !cpu_online(v[1]) || v[1] == v[0])))
-		return -EINVAL;
+	if (!pvli_cmd_cpu_ok(cpus[0]) ||
+	    (waiter && (!pvli_cmd_cpu_ok(cpus[1]) || cpus[1] == cpus[0])))
+		return pvli_cmd_fail(a, -EINVAL, "holder and waiter must be two online CPUs");
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
 	/* "shfl": no host information, waiters spin and never halt. */
 	pvli_lock_init(&r->lock, "shfl");
 	init_completion(&r->held);
-	init_completion(&r->done);
-	atomic_set(&r->left, v[1] == UINT_MAX ? 1 : 2);
-	r->end_ns = ktime_get_ns() + (u64)v[2] * NSEC_PER_MSEC;
+	r->holder = cpus[0];
+	r->waiter = waiter ? cpus[1] : -1;
+	r->end_ns = ktime_get_ns() + (u64)a->val[HOLD_MS] * NSEC_PER_MSEC;
 
-	mutex_lock(&hold_lock);
-	ret = start_on(holder_fn, r, v[0], "pvli_holder/%u");
+	ret = pvli_cmd_run_on(waiter ? 2 : 1, cpus, hold_thread, r, "pvli_hold/%u");
 	if (ret)
-		goto out;
-	if (v[1] != UINT_MAX) {
-		ret = start_on(waiter_fn, r, v[1], "pvli_waiter/%u");
-		if (ret)	/* the holder still ends on its own */
-			hold_party_done(r);
-	}
-	wait_for_completion(&r->done);
-	if (!ret)
-		snprintf(hold_result, sizeof(hold_result),
-			 "holder cpu %u held %llu ms; waiter cpu %d waited %llu ms\n", v[0],
-			 r->hold_ns / NSEC_PER_MSEC, v[1] == UINT_MAX ? -1 : (int)v[1],
-			 r->wait_ns / NSEC_PER_MSEC);
-out:
-	mutex_unlock(&hold_lock);
-	kfree(r);
-	return ret ?: len;
+		kfree(r);
+	else
+		*result = r;
+	return ret;
 }
 
-static int hold_show(struct seq_file *m, void *v)
+static void hold_show(struct seq_file *m, const void *result)
 {
-	mutex_lock(&hold_lock);
-	seq_puts(m, hold_result);
-	mutex_unlock(&hold_lock);
-	return 0;
+	const struct hold_run *r = result;
+
+	seq_printf(m, "holder cpu %u held %llu ms; waiter cpu %d waited %llu ms\n", r->holder,
+		   r->hold_ns / NSEC_PER_MSEC, r->waiter, r->wait_ns / NSEC_PER_MSEC);
 }
+
+struct pvli_cmd pvli_hold_cmd = {
+	.name = "hold",
+	.keys = hold_keys,
+	.nkeys = ARRAY_SIZE(hold_keys),
+	.usage = "no run yet: echo 'holder=N [waiter=M] ms=T' > hold\n",
+	.run = hold_run,
+	.show = hold_show,
+};
 
 /* ---- watch --------------------------------------------------------------------- */
 
+enum { WATCH_CPU, WATCH_MS, WATCH_ON, WATCH_MIN_US };
+
+static const struct pvli_cmd_key watch_keys[] = {
+	[WATCH_CPU] = { .name = "cpu", .max = PVLI_CMD_CPU_MAX, .required = true },
+	[WATCH_MS] = { .name = "ms", .min = 1, .max = PROBE_MAX_MS, .def = 1000 },
+	[WATCH_ON] = { .name = "on", .max = PVLI_CMD_CPU_MAX, .required = true },
+	[WATCH_MIN_US] = { .name = "min_us", .max = UINT_MAX, .def = 1000 },
+};
+
+/* A run, and its result. */
 struct watch_run {
 	unsigned int cpu, min_us;
 	u64 end_ns;
@@ -210,10 +169,7 @@ struct watch_run {
 	u32 nr;
 	u64 us[WATCH_MAX_INTERVALS];	/* preempted intervals >= min_us */
 	u32 miss[WATCH_MAX_INTERVALS];	/* transitions missed inside each */
-	struct completion done;
 };
-
-static struct watch_run *last_watch;
 
 /*
  * Intervals are timed by the record's steal counter, to which the host
@@ -227,7 +183,7 @@ static struct watch_run *last_watch;
  * step) waits until the preempted one runs again.  The missed
  * transitions are counted per interval.
  */
-static int watch_fn(void *arg)
+static void watch_thread(void *arg, unsigned int thread)
 {
 	struct watch_run *w = arg;
 	struct pvli_vcpu_host h, prev;
@@ -259,70 +215,62 @@ next:
 		if (!(w->reads & 0xfff))
 			cond_resched();
 	}
-	complete(&w->done);
-	return 0;
 }
 
-static ssize_t watch_write(struct file *f, const char __user *ubuf, size_t len, loff_t *off)
+static int watch_run(struct pvli_cmd_args *a, void **result)
 {
-	static const char *const keys[] = { "cpu", "ms", "on", "min_us" };
-	unsigned int v[4] = { UINT_MAX, 1000, UINT_MAX, 1000 };
-	struct task_struct *t;
+	unsigned int on = a->val[WATCH_ON];
 	struct watch_run *w;
-	char buf[96];
 	int ret;
 
-	ret = copy_params(ubuf, len, buf, sizeof(buf));
-	if (ret)
-		return ret;
-	if (parse_kv(buf, keys, v, 4) || v[0] >= nr_cpu_ids || !v[1] || v[1] > PROBE_MAX_MS ||
-	    v[2] >= nr_cpu_ids || !cpu_online(v[2]) || v[2] == v[0])
-		return -EINVAL;
+	if (a->val[WATCH_CPU] >= nr_cpu_ids || !pvli_cmd_cpu_ok(on) || on == a->val[WATCH_CPU])
+		return pvli_cmd_fail(a, -EINVAL, "cpu must be a CPU, on another one that is online");
 	if (!pvli_available())
-		return -ENODEV;
+		return pvli_cmd_fail(a, -ENODEV, "the page is not live");
 	w = kzalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
-	w->cpu = v[0];
-	w->min_us = v[3];
-	w->end_ns = ktime_get_ns() + (u64)v[1] * NSEC_PER_MSEC;
-	init_completion(&w->done);
+	w->cpu = a->val[WATCH_CPU];
+	w->min_us = a->val[WATCH_MIN_US];
+	w->end_ns = ktime_get_ns() + (u64)a->val[WATCH_MS] * NSEC_PER_MSEC;
 
-	mutex_lock(&watch_lock);
-	t = kthread_create_on_cpu(watch_fn, w, v[2], "pvli_watch/%u");
-	if (IS_ERR(t)) {
-		ret = PTR_ERR(t);
+	ret = pvli_cmd_run_on(1, &on, watch_thread, w, "pvli_watch/%u");
+	if (ret)
 		kfree(w);
-	} else {
-		wake_up_process(t);
-		wait_for_completion(&w->done);
-		kfree(last_watch);
-		last_watch = w;
-	}
-	mutex_unlock(&watch_lock);
-	return ret ?: len;
+	else
+		*result = w;
+	return ret;
 }
 
-static int watch_show(struct seq_file *m, void *v)
+static void watch_show(struct seq_file *m, const void *result)
 {
-	struct watch_run *w;
+	const struct watch_run *w = result;
 
-	mutex_lock(&watch_lock);
-	w = last_watch;
-	if (!w) {
-		seq_puts(m, "no run yet: echo 'cpu=N ms=M on=C [min_us=U]' > watch\n");
-	} else {
-		seq_printf(m, "cpu %u reads %llu failed %llu missed %llu short %llu long %u\n",
-			   w->cpu, w->reads, w->failed, w->missed, w->short_ones, w->nr);
-		for (u32 i = 0; i < w->nr; i++)
-			seq_printf(m, "preempted_us %llu missed %u\n", w->us[i], w->miss[i]);
-	}
-	mutex_unlock(&watch_lock);
-	return 0;
+	seq_printf(m, "cpu %u reads %llu failed %llu missed %llu short %llu long %u\n",
+		   w->cpu, w->reads, w->failed, w->missed, w->short_ones, w->nr);
+	for (u32 i = 0; i < w->nr; i++)
+		seq_printf(m, "preempted_us %llu missed %u\n", w->us[i], w->miss[i]);
 }
+
+struct pvli_cmd pvli_watch_cmd = {
+	.name = "watch",
+	.keys = watch_keys,
+	.nkeys = ARRAY_SIZE(watch_keys),
+	.usage = "no run yet: echo 'cpu=N ms=M on=C [min_us=U]' > watch\n",
+	.run = watch_run,
+	.show = watch_show,
+};
 
 /* ---- quota ------------------------------------------------------------------ */
 
+enum { QUOTA_CPU, QUOTA_MS };
+
+static const struct pvli_cmd_key quota_keys[] = {
+	[QUOTA_CPU] = { .name = "cpu", .max = PVLI_CMD_CPU_MAX, .required = true },
+	[QUOTA_MS] = { .name = "ms", .min = 1, .max = PROBE_MAX_MS, .def = 5000 },
+};
+
+/* A run, and its result. */
 struct quota_run {
 	u64 end_ns;
 	u64 unknown;		/* no quota known (uncapped and uncontended, no clock) */
@@ -332,10 +280,7 @@ struct quota_run {
 	s64 err_ns[QUOTA_MAX_SAMPLES];	/* predicted - actual */
 	u64 pred_ns[QUOTA_MAX_SAMPLES];
 	u64 actual_ns[QUOTA_MAX_SAMPLES];
-	struct completion done;
 };
-
-static struct quota_run *last_quota;
 
 /*
  * One sample: the quota the page promises now (host clock), then spin
@@ -381,7 +326,7 @@ static void quota_sample(struct quota_run *q, int cpu)
 	}
 }
 
-static int quota_fn(void *arg)
+static void quota_thread(void *arg, unsigned int thread)
 {
 	struct quota_run *q = arg;
 	int cpu = smp_processor_id();
@@ -399,8 +344,6 @@ static int quota_fn(void *arg)
 		preempt_enable();
 		cond_resched();
 	}
-	complete(&q->done);
-	return 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -416,59 +359,38 @@ static u64 pct_of(const u64 *v, u32 n, u32 pm)
 	return n ? v[min_t(u32, n - 1, (u64)n * pm / 1000)] : 0;
 }
 
-static ssize_t quota_write(struct file *f, const char __user *ubuf, size_t len, loff_t *off)
+static int quota_run(struct pvli_cmd_args *a, void **result)
 {
-	static const char *const keys[] = { "cpu", "ms" };
-	unsigned int v[2] = { UINT_MAX, 5000 };
-	struct task_struct *t;
+	unsigned int cpu = a->val[QUOTA_CPU];
 	struct quota_run *q;
-	char buf[64];
 	int ret;
 
-	ret = copy_params(ubuf, len, buf, sizeof(buf));
-	if (ret)
-		return ret;
-	if (parse_kv(buf, keys, v, 2) || v[0] >= nr_cpu_ids || !cpu_online(v[0]) ||
-	    !v[1] || v[1] > PROBE_MAX_MS)
-		return -EINVAL;
+	if (!pvli_cmd_cpu_ok(cpu))
+		return pvli_cmd_fail(a, -EINVAL, "cpu=%u is not an online CPU", cpu);
 	if (!pvli_available())
-		return -ENODEV;
+		return pvli_cmd_fail(a, -ENODEV, "the page is not live");
 	q = kvzalloc(sizeof(*q), GFP_KERNEL);
 	if (!q)
 		return -ENOMEM;
-	q->end_ns = ktime_get_ns() + (u64)v[1] * NSEC_PER_MSEC;
-	init_completion(&q->done);
+	q->end_ns = ktime_get_ns() + (u64)a->val[QUOTA_MS] * NSEC_PER_MSEC;
 
-	mutex_lock(&quota_lock);
-	t = kthread_create_on_cpu(quota_fn, q, v[0], "pvli_quota/%u");
-	if (IS_ERR(t)) {
-		ret = PTR_ERR(t);
+	ret = pvli_cmd_run_on(1, &cpu, quota_thread, q, "pvli_quota/%u");
+	if (ret)
 		kvfree(q);
-	} else {
-		wake_up_process(t);
-		wait_for_completion(&q->done);
-		kvfree(last_quota);
-		last_quota = q;
-	}
-	mutex_unlock(&quota_lock);
-	return ret ?: len;
+	else
+		*result = q;
+	return ret;
 }
 
-static int quota_show(struct seq_file *m, void *v)
+static void quota_show(struct seq_file *m, const void *result)
 {
-	struct quota_run *q;
+	const struct quota_run *q = result;
 	u64 *abs_err, *pred, *actual;
 
-	mutex_lock(&quota_lock);
-	q = last_quota;
-	if (!q) {
-		seq_puts(m, "no run yet: echo 'cpu=N ms=M' > quota\n");
-		goto out;
-	}
 	abs_err = kvmalloc_array(3 * (size_t)QUOTA_MAX_SAMPLES, sizeof(u64), GFP_KERNEL);
 	if (!abs_err) {
 		seq_puts(m, "out of memory\n");
-		goto out;
+		return;
 	}
 	pred = abs_err + QUOTA_MAX_SAMPLES;
 	actual = pred + QUOTA_MAX_SAMPLES;
@@ -490,37 +412,13 @@ static int quota_show(struct seq_file *m, void *v)
 	for (u32 i = 0; i < q->nr; i++)
 		seq_printf(m, "sample %llu %llu\n", q->pred_ns[i], q->actual_ns[i]);
 	kvfree(abs_err);
-out:
-	mutex_unlock(&quota_lock);
-	return 0;
 }
 
-#define PROBE_FOPS(name)							\
-static int name##_open(struct inode *inode, struct file *file)			\
-{										\
-	return single_open(file, name##_show, NULL);				\
-}										\
-static const struct file_operations name##_fops = {				\
-	.owner = THIS_MODULE, .open = name##_open, .read = seq_read,		\
-	.write = name##_write, .llseek = seq_lseek, .release = single_release,	\
-}
-
-PROBE_FOPS(hold);
-PROBE_FOPS(watch);
-PROBE_FOPS(quota);
-
-int pvli_probe_init(void)
-{
-	debugfs_create_file("hold", 0600, pvli_debugfs_dir(), NULL, &hold_fops);
-	debugfs_create_file("watch", 0600, pvli_debugfs_dir(), NULL, &watch_fops);
-	debugfs_create_file("quota", 0600, pvli_debugfs_dir(), NULL, &quota_fops);
-	return 0;
-}
-
-void pvli_probe_exit(void)
-{
-	kfree(last_watch);
-	last_watch = NULL;
-	kvfree(last_quota);
-	last_quota = NULL;
-}
+struct pvli_cmd pvli_quota_cmd = {
+	.name = "quota",
+	.keys = quota_keys,
+	.nkeys = ARRAY_SIZE(quota_keys),
+	.usage = "no run yet: echo 'cpu=N ms=M' > quota\n",
+	.run = quota_run,
+	.show = quota_show,
+};

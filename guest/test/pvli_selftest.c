@@ -2,7 +2,7 @@
 /*
  * pvlockinfo self-test of the channel, driven through debugfs:
  *
- *   echo N > /sys/kernel/debug/pvlockinfo/selftest_own
+ *   echo N > /sys/kernel/debug/pvlockinfo/selftest_own     (or reads=N)
  *   cat /sys/kernel/debug/pvlockinfo/selftest_own
  *
  * On every online CPU a bound kthread reads its own vCPU record N times.
@@ -14,16 +14,12 @@
  * counter at the end, which the host test compares with the counts the
  * BPF program kept on its side.
  */
-#include <linux/completion.h>
-#include <linux/cpu.h>
-#include <linux/debugfs.h>
-#include <linux/kthread.h>
-#include <linux/mutex.h>
+#include <linux/cpumask.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "pvlockinfo.h"
+#include "pvli_cmd.h"
 #include "pvli_test.h"
 
 struct own_result {
@@ -40,15 +36,9 @@ struct own_result {
 struct own_run {
 	u64 reads;
 	struct own_result *res;		/* per CPU */
-	atomic_t left;
-	struct completion done;
 };
 
-static DEFINE_MUTEX(selftest_lock);
-static struct own_result *last_res;
-static u64 last_reads;
-
-static int own_thread(void *arg)
+static void own_thread(void *arg, unsigned int thread)
 {
 	struct own_run *run = arg;
 	struct own_result *r = &run->res[smp_processor_id()];
@@ -83,71 +73,46 @@ static int own_thread(void *arg)
 		r->preempt_count = h.preempt_count;
 		r->seq = h.seq;
 	}
-	if (atomic_dec_and_test(&run->left))
-		complete(&run->done);
-	return 0;
 }
 
-static ssize_t own_write(struct file *f, const char __user *ubuf, size_t len, loff_t *off)
+/* Result: the per-CPU array (nr_cpu_ids entries; a CPU that ran none reads 0). */
+static int own_run(struct pvli_cmd_args *a, void **result)
 {
-	struct own_run run = {};
-	u64 reads;
+	struct own_run run = { .reads = a->val[0] };
+	unsigned int *cpus, n = 0;
 	int cpu, ret;
 
-	ret = kstrtou64_from_user(ubuf, len, 0, &reads);
-	if (ret)
-		return ret;
-	if (!reads || reads > 1000000000ULL)
-		return -EINVAL;
 	if (!pvli_available())
-		return -ENODEV;
-
-	mutex_lock(&selftest_lock);
-	run.reads = reads;
+		return pvli_cmd_fail(a, -ENODEV, "the page is not live");
 	run.res = kcalloc(nr_cpu_ids, sizeof(*run.res), GFP_KERNEL);
-	if (!run.res) {
-		mutex_unlock(&selftest_lock);
-		return -ENOMEM;
-	}
-	init_completion(&run.done);
-	cpus_read_lock();
-	atomic_set(&run.left, num_online_cpus());
-	for_each_online_cpu(cpu) {
-		struct task_struct *t = kthread_create_on_cpu(own_thread, &run, cpu,
-							      "pvli_own/%u");
-
-		if (IS_ERR(t)) {
-			/* count it as done so the wait below still ends */
-			if (atomic_dec_and_test(&run.left))
-				complete(&run.done);
-			continue;
-		}
-		wake_up_process(t);
-	}
-	cpus_read_unlock();
-	wait_for_completion(&run.done);
-
-	kfree(last_res);
-	last_res = run.res;
-	last_reads = reads;
-	mutex_unlock(&selftest_lock);
-	return len;
-}
-
-static int own_show(struct seq_file *m, void *v)
-{
-	int cpu;
-
-	mutex_lock(&selftest_lock);
-	if (!last_res) {
-		seq_puts(m, "no run yet: echo READS > selftest_own\n");
+	cpus = kcalloc(nr_cpu_ids, sizeof(*cpus), GFP_KERNEL);
+	if (!run.res || !cpus) {
+		ret = -ENOMEM;
 		goto out;
 	}
+	/* One thread on every online CPU. */
+	for_each_online_cpu(cpu)
+		cpus[n++] = cpu;
+	ret = pvli_cmd_run_on(n, cpus, own_thread, &run, "pvli_own/%u");
+out:
+	kfree(cpus);
+	if (ret)
+		kfree(run.res);
+	else
+		*result = run.res;
+	return ret;
+}
+
+static void own_show(struct seq_file *m, const void *result)
+{
+	const struct own_result *res = result;
+	int cpu;
+
 	seq_printf(m, "%-4s %12s %10s %8s %10s %10s %10s %8s %s\n", "cpu", "reads",
 		   "violations", "failed", "changes", "preempts", "seq", "Mread/s",
 		   "seen(unknown/preempted/idle)");
 	for_each_possible_cpu(cpu) {
-		struct own_result *r = &last_res[cpu];
+		const struct own_result *r = &res[cpu];
 
 		if (!r->reads)
 			continue;
@@ -157,33 +122,17 @@ static int own_show(struct seq_file *m, void *v)
 			   r->seen[PVLI_STATE_UNKNOWN], r->seen[PVLI_STATE_PREEMPTED],
 			   r->seen[PVLI_STATE_IDLE]);
 	}
-out:
-	mutex_unlock(&selftest_lock);
-	return 0;
 }
 
-static int own_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, own_show, NULL);
-}
-
-static const struct file_operations own_fops = {
-	.owner = THIS_MODULE,
-	.open = own_open,
-	.read = seq_read,
-	.write = own_write,
-	.llseek = seq_lseek,
-	.release = single_release,
+static const struct pvli_cmd_key own_keys[] = {
+	{ .name = "reads", .min = 1, .max = 1000000000, .def = PVLI_CMD_UNSET, .required = true },
 };
 
-int pvli_selftest_init(void)
-{
-	debugfs_create_file("selftest_own", 0600, pvli_debugfs_dir(), NULL, &own_fops);
-	return 0;
-}
-
-void pvli_selftest_exit(void)
-{
-	kfree(last_res);
-	last_res = NULL;
-}
+struct pvli_cmd pvli_selftest_cmd = {
+	.name = "selftest_own",
+	.keys = own_keys,
+	.nkeys = ARRAY_SIZE(own_keys),
+	.usage = "no run yet: echo READS > selftest_own\n",
+	.run = own_run,
+	.show = own_show,
+};

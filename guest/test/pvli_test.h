@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Inside pvlockinfo_test.ko: the parts it is made of, each adding its
- * files to pvlockinfo's debugfs directory.
+ * Inside pvlockinfo_test.ko: its debugfs commands (pvli_cmd.h), one per
+ * file of pvlockinfo's debugfs directory.
  */
 #ifndef __PVLI_TEST_H
 #define __PVLI_TEST_H
 
-int pvli_selftest_init(void);
-void pvli_selftest_exit(void);
-int pvli_probe_init(void);
-void pvli_probe_exit(void);
-int pvli_bench_init(void);
-void pvli_bench_exit(void);
+#include "pvli_cmd.h"
+
+extern struct pvli_cmd pvli_bench_cmd;		/* pvli_bench.c */
+extern struct pvli_cmd pvli_hold_cmd;		/* pvli_probe.c */
+extern struct pvli_cmd pvli_watch_cmd;
+extern struct pvli_cmd pvli_quota_cmd;
+extern struct pvli_cmd pvli_selftest_cmd;	/* pvli_selftest.c */
 
 #endif /* __PVLI_TEST_H */

@@ -1,57 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * pvlockinfo_test: what measures and tests pvlockinfo.ko, kept apart from
- * the driver as the kernel keeps locktorture apart from the locks.  Its
- * debugfs files go into the driver's directory, /sys/kernel/debug/pvlockinfo/:
+ * the driver as the kernel keeps locktorture apart from the locks.  It
+ * uses only what pvlockinfo.ko exports, and adds its debugfs commands
+ * (pvli_cmd.h) to the driver's directory, /sys/kernel/debug/pvlockinfo/:
  *
  *   bench         the lock benchmark and torture harness (pvli_bench.c)
  *   hold, watch,  probes that set up known guest situations for the
  *   quota         host's ground truth (pvli_probe.c)
  *   selftest_own  every CPU reads its own record (pvli_selftest.c)
  *
- * Their writes start kthreads that spin with preemption off for up to
- * minutes: load this module only to measure.  It uses only what
- * pvlockinfo.ko exports.
+ * A write to one of them starts kthreads that keep CPUs busy for as long
+ * as the run lasts (the probes with preemption off, for seconds): load
+ * this module to measure, not in production.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/module.h>
 
 #include "pvlockinfo.h"
 #include "pvli_test.h"
 
-static const char *const files[] = { "bench", "hold", "watch", "quota", "selftest_own" };
+static struct pvli_cmd *const cmds[] = {
+	&pvli_bench_cmd, &pvli_hold_cmd, &pvli_watch_cmd, &pvli_quota_cmd, &pvli_selftest_cmd,
+};
 
-static void remove_files(void)
+static void remove_cmds(unsigned int n)
 {
-	for (int i = 0; i < ARRAY_SIZE(files); i++)
-		debugfs_lookup_and_remove(files[i], pvli_debugfs_dir());
+	while (n--)
+		pvli_cmd_remove(cmds[n]);
 }
 
 static int __init pvli_test_init(void)
 {
-	int ret;
+	for (unsigned int i = 0; i < ARRAY_SIZE(cmds); i++) {
+		int ret = pvli_cmd_add(cmds[i], pvli_debugfs_dir());
 
-	pvli_selftest_init();
-	pvli_probe_init();
-	ret = pvli_bench_init();
-	if (ret) {
-		remove_files();
-		pvli_probe_exit();
-		pvli_selftest_exit();
+		if (ret) {
+			remove_cmds(i);
+			return ret;
+		}
 	}
-	return ret;
+	return 0;
 }
 
 static void __exit pvli_test_exit(void)
 {
-	/* Files first: no write can start after this. */
-	remove_files();
-	pvli_bench_exit();
-	pvli_probe_exit();
-	pvli_selftest_exit();
+	remove_cmds(ARRAY_SIZE(cmds));
 }
 
 module_init(pvli_test_init);
