@@ -155,25 +155,26 @@ define kbuild
 endef
 
 # The driver (guest/module) with the lock core linked in, and the
-# takeover's livepatch.
+# takeover's livepatch.  One Kbuild run per directory makes its modules
+# (grouped targets: make re-reads each).
 MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.h) guest/module/Kbuild \
 	$(patsubst %,guest/lock/%.c,$(LOCK_CORE) shim_kernel) \
 	$(filter-out guest/lock/shim_user.h,$(wildcard guest/lock/*.h))
 MODULE := $(B)/guest/module/pvlockinfo.ko
 TAKEOVER_MODULE := $(B)/guest/module/pvlockinfo_takeover.ko
-FIXTURE_MODULE := $(B)/guest/module/pvlockinfo_klp_fixture.ko
 
-# One Kbuild run makes all modules (grouped target: make re-reads each).
-$(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) &: $(MODULE_SRCS) $(wildcard include/*.h) config.mk
-	$(call kbuild,$(MODULE_SRCS),$(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE))
+$(MODULE) $(TAKEOVER_MODULE) &: $(MODULE_SRCS) $(wildcard include/*.h) config.mk
+	$(call kbuild,$(MODULE_SRCS),$(MODULE) $(TAKEOVER_MODULE))
 
-# The test module (guest/test): links against the driver's exports.
+# The tests' modules (guest/test): pvlockinfo_test.ko, which links against
+# the driver's exports, and the livepatch fixture.
 TEST_SRCS := $(wildcard guest/test/*.c guest/test/*.h) guest/test/Kbuild
 TEST_MODULE := $(B)/guest/test/pvlockinfo_test.ko
-GUEST_MODULES := $(MODULE) $(TAKEOVER_MODULE) $(FIXTURE_MODULE) $(TEST_MODULE)
+FIXTURE_MODULE := $(B)/guest/test/pvlockinfo_klp_fixture.ko
+GUEST_MODULES := $(MODULE) $(TAKEOVER_MODULE) $(TEST_MODULE) $(FIXTURE_MODULE)
 
-$(TEST_MODULE): $(TEST_SRCS) $(MODULE) $(wildcard guest/module/*.h guest/lock/*.h include/*.h) config.mk
-	$(call kbuild,$(TEST_SRCS),$@,KBUILD_EXTRA_SYMBOLS=$(B)/guest/module/Module.symvers)
+$(TEST_MODULE) $(FIXTURE_MODULE) &: $(TEST_SRCS) $(MODULE) $(wildcard guest/module/*.h guest/lock/*.h include/*.h) config.mk
+	$(call kbuild,$(TEST_SRCS),$(TEST_MODULE) $(FIXTURE_MODULE),KBUILD_EXTRA_SYMBOLS=$(B)/guest/module/Module.symvers)
 
 # ---- guest image ------------------------------------------------------------
 INITRAMFS := $(B)/guest/initramfs.cpio.gz
@@ -245,7 +246,8 @@ help:
 	@echo "  check-long  torture and soak tests"
 	@echo "  qemu        build (or find in the cache) the patched QEMU"
 	@echo "  image       guest initramfs"
-	@echo "  module      pvlockinfo.ko, its takeover livepatch and pvlockinfo_test.ko"
+	@echo "  module      the guest modules: pvlockinfo.ko and its takeover livepatch,"
+	@echo "              pvlockinfo_test.ko and the tests' livepatch fixture"
 	@echo "  clean       remove $(O)/; distclean also config.mk"
 	@echo "Variables: V=1 (verbose), O=DIR (build dir), CC, CFLAGS, EXTRA_CFLAGS"
 
