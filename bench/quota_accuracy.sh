@@ -4,7 +4,7 @@
 # bench/quota_accuracy.sh: can the guest trust the run quota in the page?
 #
 # A 2-vCPU guest; vCPU 1 alone on host CPU 1, everything else of QEMU on
-# CPU 0.  In the guest, the "quota" probe of pvlockinfo.ko keeps vCPU 1
+# CPU 0.  In the guest, the "quota" probe of pvlockinfo_test.ko keeps vCPU 1
 # busy and, again and again, reads the quota the page promises (ns left
 # before the host takes the pCPU away), then measures with the host's
 # clock when the host actually preempted it.  Two ways to lose the pCPU:

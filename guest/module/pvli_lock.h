@@ -21,7 +21,7 @@ bool pvli_trylock(struct pvli_lock *lock);
 void pvli_unlock(struct pvli_lock *lock);
 const struct shfl_policy *pvli_lock_policy(const char *name);
 
-/* pvli_lock() in two halves, for the harness (see pvli_lock.c). */
+/* pvli_lock() in two halves, for the harness in pvlockinfo_test.ko (see pvli_lock.c). */
 bool __pvli_lock_acquire(struct pvli_lock *lock, bool *counted);
 void __pvli_lock_acquired(struct pvli_lock *lock, bool counted);
 
