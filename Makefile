@@ -141,6 +141,8 @@ $(B)/lock/%.o: guest/lock/%.c $(wildcard guest/lock/*.h) include/pvli_trace_ids.
 # ---- guest modules, built out of tree ----------------------------------------
 # Kbuild writes its output next to the sources, so each module directory
 # is built as a tree of symlinks under $(B).
+# Our O= means our build dir; passed down, Kbuild would take it for its own.
+MAKEOVERRIDES := $(filter-out O=%,$(MAKEOVERRIDES))
 # $(call kbuild,SOURCES,TARGETS,MAKE-ARGS): one Kbuild run over the
 # directory of the first target; fails on any compiler warning.
 define kbuild
