@@ -548,7 +548,7 @@ static int bench_run(struct pvli_cmd_args *a, void **result)
 	unsigned int ncpus = num_online_cpus(), n, *cpus = NULL, left;
 	u64 lhp0 = 0, lwp0 = 0, lhp1, lwp1;
 	struct pvli_cmd_threads *threads;
-	char *text = NULL;
+	char *text;
 	bool lhp_ok;
 	struct seq_buf s;
 	int ret = 0;
@@ -562,6 +562,7 @@ static int bench_run(struct pvli_cmd_args *a, void **result)
 	n = run->npol * run->p.threads;
 	cpus = kcalloc(n, sizeof(*cpus), GFP_KERNEL);
 	text = kvmalloc(BENCH_RESULT_SIZE, GFP_KERNEL);
+	*result = text;
 	if (!cpus || !text) {
 		ret = -ENOMEM;
 		goto out_free;
@@ -624,7 +625,6 @@ static int bench_run(struct pvli_cmd_args *a, void **result)
 		pr_err("%u threads still waiting %d ms after the run ended: lock hang\n",
 		       left, BENCH_HANG_MS);
 		kfree(cpus);
-		kvfree(text);
 		return pvli_cmd_fail(a, -EDEADLK, "HANG: %u threads never got the lock back", left);
 	}
 	run->end_ns = local_clock();
@@ -639,10 +639,6 @@ static int bench_run(struct pvli_cmd_args *a, void **result)
 
 out_free:
 	kfree(cpus);
-	if (ret)
-		kvfree(text);
-	else
-		*result = text;
 	free_run(run);
 	return ret;
 }

@@ -24,6 +24,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "pvlockinfo.h"
 #include "pvli_cmd.h"
 
 /* ---- parsing ---------------------------------------------------------------- */
@@ -132,9 +133,12 @@ static ssize_t cmd_write(struct file *file, const char __user *ubuf, size_t len,
 	kvfree(cmd->result);
 	cmd->result = NULL;
 	ret = parse(cmd, buf, a);
+	if (!ret && cmd->needs_page && !pvli_available())
+		ret = pvli_cmd_fail(a, -ENODEV, "the page is not live");
 	if (!ret)
 		ret = cmd->run(a, &result);
 	if (ret) {
+		kvfree(result);
 		if (!a->why[0])
 			snprintf(a->why, sizeof(a->why), "run failed (%d)", ret);
 		pr_err("%s: %s\n", cmd->name, a->why);

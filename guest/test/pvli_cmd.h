@@ -68,9 +68,10 @@ struct pvli_cmd_args {
  * @keys:      the keys a write may give, @nkeys of them
  * @usage:     what the file reads before the first run
  * @error_fmt: how a failure reads (one %s: the reason); NULL: "error: %s\n"
- * @run:       do the run; on success set *@result (kmalloc()ed or
- *             kvmalloc()ed: kept until the next run, then kvfree()d); on
- *             failure return -errno
+ * @needs_page: fail with -ENODEV, without running, unless the page is live
+ * @run:       do the run: return 0 or -errno; *@result is what reads show
+ *             (kmalloc()ed or kvmalloc()ed), kept until the next run, or
+ *             kvfree()d at once if the run fails
  * @show:      print a result
  */
 struct pvli_cmd {
@@ -79,6 +80,7 @@ struct pvli_cmd {
 	unsigned int nkeys;
 	const char *usage;
 	const char *error_fmt;
+	bool needs_page;
 	int (*run)(struct pvli_cmd_args *a, void **result);
 	void (*show)(struct seq_file *m, const void *result);
 

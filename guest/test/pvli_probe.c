@@ -110,7 +110,6 @@ static int hold_run(struct pvli_cmd_args *a, void **result)
 	unsigned int cpus[2] = { a->val[HOLD_HOLDER], a->val[HOLD_WAITER] };
 	bool waiter = cpus[1] != PVLI_CMD_UNSET;
 	struct hold_run *r;
-	int ret;
 
 	if (!pvli_cmd_cpu_ok(cpus[0]) ||
 	    (waiter && (!pvli_cmd_cpu_ok(cpus[1]) || cpus[1] == cpus[0])))
@@ -124,13 +123,8 @@ static int hold_run(struct pvli_cmd_args *a, void **result)
 	r->holder = cpus[0];
 	r->waiter = waiter ? cpus[1] : -1;
 	r->end_ns = ktime_get_ns() + (u64)a->val[HOLD_MS] * NSEC_PER_MSEC;
-
-	ret = pvli_cmd_run_on(waiter ? 2 : 1, cpus, hold_thread, r, "pvli_hold/%u");
-	if (ret)
-		kfree(r);
-	else
-		*result = r;
-	return ret;
+	*result = r;
+	return pvli_cmd_run_on(waiter ? 2 : 1, cpus, hold_thread, r, "pvli_hold/%u");
 }
 
 static void hold_show(struct seq_file *m, const void *result)
@@ -221,25 +215,17 @@ static int watch_run(struct pvli_cmd_args *a, void **result)
 {
 	unsigned int on = a->val[WATCH_ON];
 	struct watch_run *w;
-	int ret;
 
 	if (a->val[WATCH_CPU] >= nr_cpu_ids || !pvli_cmd_cpu_ok(on) || on == a->val[WATCH_CPU])
 		return pvli_cmd_fail(a, -EINVAL, "cpu must be a CPU, on another one that is online");
-	if (!pvli_available())
-		return pvli_cmd_fail(a, -ENODEV, "the page is not live");
 	w = kzalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
 	w->cpu = a->val[WATCH_CPU];
 	w->min_us = a->val[WATCH_MIN_US];
 	w->end_ns = ktime_get_ns() + (u64)a->val[WATCH_MS] * NSEC_PER_MSEC;
-
-	ret = pvli_cmd_run_on(1, &on, watch_thread, w, "pvli_watch/%u");
-	if (ret)
-		kfree(w);
-	else
-		*result = w;
-	return ret;
+	*result = w;
+	return pvli_cmd_run_on(1, &on, watch_thread, w, "pvli_watch/%u");
 }
 
 static void watch_show(struct seq_file *m, const void *result)
@@ -257,6 +243,7 @@ struct pvli_cmd pvli_watch_cmd = {
 	.keys = watch_keys,
 	.nkeys = ARRAY_SIZE(watch_keys),
 	.usage = "no run yet: echo 'cpu=N ms=M on=C [min_us=U]' > watch\n",
+	.needs_page = true,
 	.run = watch_run,
 	.show = watch_show,
 };
@@ -363,23 +350,15 @@ static int quota_run(struct pvli_cmd_args *a, void **result)
 {
 	unsigned int cpu = a->val[QUOTA_CPU];
 	struct quota_run *q;
-	int ret;
 
 	if (!pvli_cmd_cpu_ok(cpu))
 		return pvli_cmd_fail(a, -EINVAL, "cpu=%u is not an online CPU", cpu);
-	if (!pvli_available())
-		return pvli_cmd_fail(a, -ENODEV, "the page is not live");
 	q = kvzalloc(sizeof(*q), GFP_KERNEL);
 	if (!q)
 		return -ENOMEM;
 	q->end_ns = ktime_get_ns() + (u64)a->val[QUOTA_MS] * NSEC_PER_MSEC;
-
-	ret = pvli_cmd_run_on(1, &cpu, quota_thread, q, "pvli_quota/%u");
-	if (ret)
-		kvfree(q);
-	else
-		*result = q;
-	return ret;
+	*result = q;
+	return pvli_cmd_run_on(1, &cpu, quota_thread, q, "pvli_quota/%u");
 }
 
 static void quota_show(struct seq_file *m, const void *result)
@@ -419,6 +398,7 @@ struct pvli_cmd pvli_quota_cmd = {
 	.keys = quota_keys,
 	.nkeys = ARRAY_SIZE(quota_keys),
 	.usage = "no run yet: echo 'cpu=N ms=M' > quota\n",
+	.needs_page = true,
 	.run = quota_run,
 	.show = quota_show,
 };

@@ -80,26 +80,18 @@ static int own_run(struct pvli_cmd_args *a, void **result)
 {
 	struct own_run run = { .reads = a->val[0] };
 	unsigned int *cpus, n = 0;
-	int cpu, ret;
+	int cpu, ret = -ENOMEM;
 
-	if (!pvli_available())
-		return pvli_cmd_fail(a, -ENODEV, "the page is not live");
 	run.res = kcalloc(nr_cpu_ids, sizeof(*run.res), GFP_KERNEL);
+	*result = run.res;
 	cpus = kcalloc(nr_cpu_ids, sizeof(*cpus), GFP_KERNEL);
-	if (!run.res || !cpus) {
-		ret = -ENOMEM;
-		goto out;
+	if (run.res && cpus) {
+		/* One thread on every online CPU. */
+		for_each_online_cpu(cpu)
+			cpus[n++] = cpu;
+		ret = pvli_cmd_run_on(n, cpus, own_thread, &run, "pvli_own/%u");
 	}
-	/* One thread on every online CPU. */
-	for_each_online_cpu(cpu)
-		cpus[n++] = cpu;
-	ret = pvli_cmd_run_on(n, cpus, own_thread, &run, "pvli_own/%u");
-out:
 	kfree(cpus);
-	if (ret)
-		kfree(run.res);
-	else
-		*result = run.res;
 	return ret;
 }
 
@@ -133,6 +125,7 @@ struct pvli_cmd pvli_selftest_cmd = {
 	.keys = own_keys,
 	.nkeys = ARRAY_SIZE(own_keys),
 	.usage = "no run yet: echo READS > selftest_own\n",
+	.needs_page = true,
 	.run = own_run,
 	.show = own_show,
 };
