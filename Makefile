@@ -144,14 +144,17 @@ $(B)/lock/%.o: guest/lock/%.c $(wildcard guest/lock/*.h) include/pvli_trace_ids.
 # Our O= means our build dir; passed down, Kbuild would take it for its own.
 MAKEOVERRIDES := $(filter-out O=%,$(MAKEOVERRIDES))
 # $(call kbuild,SOURCES,TARGETS,MAKE-ARGS): one Kbuild run over the
-# directory of the first target; fails on any compiler warning.
+# directory of the first target; fails on any compiler warning.  Its
+# output goes to build.log, shown on failure (and with V=1, which also
+# makes Kbuild list its commands).
 define kbuild
 	$(call msg,KBUILD,$(firstword $(2)))
 	$(Q)mkdir -p $(dir $(firstword $(2)))
 	$(Q)for f in $(1); do ln -sf $(abspath $$f) $(dir $(firstword $(2))); done
-	$(Q)+$(MAKE) -s -C $(KDIR) M=$(dir $(firstword $(2))) PVLI_SRC=$(abspath .) $(3) modules \
-		$(if $(filter 1,$(V)),V=1,) >$(dir $(firstword $(2)))build.log 2>&1 || \
+	$(Q)+$(MAKE) -C $(KDIR) M=$(dir $(firstword $(2))) PVLI_SRC=$(abspath .) $(3) modules \
+		$(if $(filter 1,$(V)),V=1,-s) >$(dir $(firstword $(2)))build.log 2>&1 || \
 		{ cat $(dir $(firstword $(2)))build.log; exit 1; }
+	$(if $(filter 1,$(V)),cat $(dir $(firstword $(2)))build.log)
 	$(Q)! grep -E 'warning:' $(dir $(firstword $(2)))build.log || { echo "module build has warnings"; exit 1; }
 	$(Q)touch $(2)	# Kbuild keeps unchanged ones old
 endef
