@@ -160,6 +160,7 @@ struct watch_run {
 	unsigned int cpu, min_us;
 	u64 end_ns;
 	u64 reads, failed, missed, short_ones;
+	u64 stall_ns;			/* longest time between two of its reads */
 	u32 nr;
 	u64 us[WATCH_MAX_INTERVALS];	/* preempted intervals >= min_us */
 	u32 miss[WATCH_MAX_INTERVALS];	/* transitions missed inside each */
@@ -177,38 +178,56 @@ struct watch_run {
  * step) waits until the preempted one runs again.  The missed
  * transitions are counted per interval.
  */
+/* One snapshot of the watched record: close the interval since the last one. */
+static void watch_read(struct watch_run *w, struct pvli_vcpu_host *prev, bool *have_prev)
+{
+	struct pvli_vcpu_host h;
+
+	w->reads++;
+	if (pvli_vcpu_snapshot(w->cpu, &h)) {
+		w->failed++;
+		*have_prev = false;
+		return;
+	}
+	if (*have_prev && h.steal_ns != prev->steal_ns) {
+		u64 us = (h.steal_ns - prev->steal_ns) / NSEC_PER_USEC;
+		/* record versions between the two that it never saw */
+		u32 missed = (h.seq - prev->seq) / 2 - 1;
+
+		w->missed += missed;
+		if (us < w->min_us) {
+			w->short_ones++;
+		} else if (w->nr < WATCH_MAX_INTERVALS) {
+			w->us[w->nr] = us;
+			w->miss[w->nr++] = missed;
+		}
+	}
+	*prev = h;
+	*have_prev = true;
+}
+
 static void watch_thread(void *arg, unsigned int thread)
 {
 	struct watch_run *w = arg;
-	struct pvli_vcpu_host h, prev;
+	struct pvli_vcpu_host prev;
 	bool have_prev = false;
+	u64 now, last = ktime_get_ns();
 
-	while (ktime_get_ns() < w->end_ns) {
-		w->reads++;
-		if (pvli_vcpu_snapshot(w->cpu, &h)) {
-			w->failed++;
-			have_prev = false;
-			goto next;
-		}
-		if (have_prev && h.steal_ns != prev.steal_ns) {
-			u64 us = (h.steal_ns - prev.steal_ns) / NSEC_PER_USEC;
-			/* record versions between the two that it never saw */
-			u32 missed = (h.seq - prev.seq) / 2 - 1;
-
-			w->missed += missed;
-			if (us < w->min_us) {
-				w->short_ones++;
-			} else if (w->nr < WATCH_MAX_INTERVALS) {
-				w->us[w->nr] = us;
-				w->miss[w->nr++] = missed;
-			}
-		}
-		prev = h;
-		have_prev = true;
-next:
+	while ((now = ktime_get_ns()) < w->end_ns) {
+		/* The watcher's own stalls (guest time between two reads). */
+		w->stall_ns = max(w->stall_ns, now - last);
+		last = now;
+		watch_read(w, &prev, &have_prev);
 		if (!(w->reads & 0xfff))
 			cond_resched();
 	}
+	/*
+	 * One more read: a watcher stalled until after its end (by a
+	 * stop_machine() waiting for the watched vCPU, say) still reports
+	 * what happened meanwhile, as one interval with transitions missed.
+	 */
+	w->stall_ns = max(w->stall_ns, ktime_get_ns() - last);
+	watch_read(w, &prev, &have_prev);
 }
 
 static int watch_run(struct pvli_cmd_args *a, void **result)
@@ -234,6 +253,7 @@ static void watch_show(struct seq_file *m, const void *result)
 
 	seq_printf(m, "cpu %u reads %llu failed %llu missed %llu short %llu long %u\n",
 		   w->cpu, w->reads, w->failed, w->missed, w->short_ones, w->nr);
+	seq_printf(m, "watcher_stall_us %llu\n", w->stall_ns / NSEC_PER_USEC);
 	for (u32 i = 0; i < w->nr; i++)
 		seq_printf(m, "preempted_us %llu missed %u\n", w->us[i], w->miss[i]);
 }

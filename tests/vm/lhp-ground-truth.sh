@@ -50,12 +50,15 @@ until grep -q "^available: yes" /sys/kernel/debug/pvlockinfo/status; do
 	sleep 1
 done
 d=/sys/kernel/debug/pvlockinfo
+cs=/sys/devices/system/clocksource/clocksource0/current_clocksource
+echo "clocksource before $(cat $cs)"
 echo "holder=1 ms=6000" >$d/hold &
 echo "cpu=1 ms=6000 on=0 min_us=25000" >$d/watch || exit 1
 wait $! || exit 1
 echo "== A"; cat $d/hold $d/watch
 echo "holder=0 waiter=1 ms=6000" >$d/hold || exit 1
-echo "== B"; cat $d/hold' >"$out" 2>&1 &
+echo "== B"; cat $d/hold
+echo "clocksource after $(cat $cs)"' >"$out" 2>&1 &
 vm_pid=$!
 at_exit 'kill $vm_pid 2>/dev/null; wait $vm_pid 2>/dev/null'
 
@@ -150,6 +153,13 @@ cat "$out"
 sed -n '/^== A/,/^== B/p' "$out" | grep -q '^holder cpu 1 held' || fail "no hold result in phase A"
 read -r _ wcpu _ reads _ failed _ missed _ short _ nlong < <(grep '^cpu 1 reads' "$out")
 [ "$wcpu" = 1 ] || fail "no watch result: $(cat "$out")"
+# What a miss is diagnosed from: a guest that changed clocksource meanwhile
+# did so in a stop_machine() that waits for every vCPU, vCPU 1 (holding
+# the lock with preemption off) last; its watcher on vCPU 0 stalled.
+cs0=$(sed -n 's/^clocksource before //p' "$out") cs1=$(sed -n 's/^clocksource after //p' "$out")
+stall=$(sed -n 's/^watcher_stall_us //p' "$out")
+note "guest clocksource $cs0 before, $cs1 after; the watcher's longest stall: ${stall:-?} us"
+[ "$cs0" = "$cs1" ] || note "the guest switched clocksource during the run: its TSC was marked unstable (see the console)"
 expect_eq "50 ms preemptions of vCPU 1 seen by the guest" "$nlong" $N
 while read -r _ us _ m; do
 	if [ "$m" = 0 ]; then
