@@ -65,6 +65,15 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< >$@
 
+# ---- user-space helpers of the BPF tools (pvlockstat, pvlocktrace) ----------
+# One object for both: the static guest link takes it as the host one does.
+TOOL_HELPERS := $(B)/host/lib/tool_helpers.o
+
+$(TOOL_HELPERS): host/lib/tool_helpers.c host/lib/tool_helpers.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 # ---- host daemon and CLI ------------------------------------------------------
 HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(B)/host/pvli-host-tsc
 HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -Ibpf -I$(B)/bpf
@@ -79,11 +88,11 @@ $(B)/host/pvlockd: $(PVLOCKD_SRCS) $(PVLOCKD_HDRS) \
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(LIBBPF_LIBS) -luring
 
-$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/vm_meta.h host/pvlockd_proto.h host/kernel_probe.h bpf/pvlockstat.h bpf/tool_helpers.h \
-		$(B)/bpf/pvlockstat.skel.h include/pvli_abi.h bpf/host_sched.h
+$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/vm_meta.h host/pvlockd_proto.h host/kernel_probe.h bpf/pvlockstat.h \
+		$(TOOL_HELPERS) $(B)/bpf/pvlockstat.skel.h include/pvli_abi.h bpf/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -Ibpf -o $@ $(filter %.c,$^) $(LIBBPF_LIBS)
+	$(Q)$(CC) $(HOST_CFLAGS) -Ibpf -Ihost/lib -o $@ $(filter %.c %.o,$^) $(LIBBPF_LIBS)
 
 $(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd_proto.h
 	$(call msg,CC,$@)
@@ -116,11 +125,11 @@ LIBBPF_STATIC_LIBS := -l:libbpf.a $(LIBELF_STATIC) -lzstd -lz -pthread
 
 # The guest's BPF is CO-RE too: types from the host's vmlinux.h, relocated
 # against the guest kernel's BTF when pvlocktrace loads it there.
-$(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/pvlocktrace.h bpf/tool_helpers.h include/pvli_trace_ids.h \
-		$(B)/bpf/pvlocktrace.skel.h
+$(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/pvlocktrace.h include/pvli_trace_ids.h \
+		$(TOOL_HELPERS) $(B)/bpf/pvlocktrace.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf -Iinclude -I$(B)/bpf -static -o $@ $< $(LIBBPF_STATIC_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf -Ihost/lib -Iinclude -I$(B)/bpf -static -o $@ $(filter %.c %.o,$^) $(LIBBPF_STATIC_LIBS)
 
 $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h tests/helpers/parse.h
 	$(call msg,CC,$@)

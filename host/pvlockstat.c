@@ -12,7 +12,6 @@
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +36,7 @@ static struct {
 	bool json;
 	bool timestamp;
 	bool hist;
+	bool verbose;
 	long interval;		/* seconds; 0: once, at exit */
 	long count;		/* intervals; 0: until interrupted */
 } env;
@@ -89,7 +89,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.hist = true;
 		break;
 	case 'v':
-		tool_verbose = true;
+		env.verbose = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num == 0)
@@ -415,7 +415,7 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 2;
-	libbpf_set_print(tool_libbpf_print);
+	tool_libbpf_log(env.verbose);
 	if (geteuid() != 0) {
 		fprintf(stderr, "pvlockstat: must run as root (it loads BPF programs and "
 			"opens pvlockd's pinned maps)\n");
@@ -469,10 +469,10 @@ int main(int argc, char **argv)
 			env.vm ?: "", env.interval ? "every interval" : "Ctrl-C prints the totals");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!tool_exiting) {
+	for (;;) {
+		bool stop = tool_wait(env.interval);
 		double secs;
 
-		tool_wait(env.interval);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 		t0 = t1;
@@ -485,7 +485,7 @@ int main(int argc, char **argv)
 			print_table(secs);
 		fflush(stdout);
 		retire(bpf_map__fd(skel->maps.stats));
-		if (!env.interval || (env.count && ++done >= env.count))
+		if (stop || !env.interval || (env.count && ++done >= env.count))
 			break;
 	}
 	err = 0;

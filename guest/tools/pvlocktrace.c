@@ -17,7 +17,6 @@
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +38,7 @@ static struct {
 	bool hist;
 	bool no_kernel;
 	bool no_module;
+	bool verbose;
 	long interval;		/* seconds; 0: once, at exit */
 	long count;		/* intervals; 0: until interrupted */
 } env;
@@ -89,7 +89,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.hist = true;
 		break;
 	case 'v':
-		tool_verbose = true;
+		env.verbose = true;
 		break;
 	case OPT_NO_KERNEL:
 		env.no_kernel = true;
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return err;
-	libbpf_set_print(tool_libbpf_print);
+	tool_libbpf_log(env.verbose);
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "pvlocktrace: must run as root (it loads BPF programs)\n");
@@ -374,11 +374,11 @@ int main(int argc, char **argv)
 		env.interval ? "Ctrl-C to end" : "Ctrl-C prints totals");
 
 	t_prev = mono_s();
-	while (!tool_exiting) {
+	for (;;) {
+		/* A signal ends the wait early: print that part and stop. */
+		bool stop = tool_wait(env.interval);
 		double t_now;
 
-		/* A signal ends the wait early: print that part and stop. */
-		tool_wait(env.interval);
 		err = read_stats(fd, ncpus, now);
 		if (err) {
 			fprintf(stderr, "pvlocktrace: cannot read statistics: %s\n", strerror(-err));
@@ -396,7 +396,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		memcpy(prev, now, sizeof(prev));
 		t_prev = t_now;
-		if (env.count && ++printed >= env.count)
+		if (stop || (env.count && ++printed >= env.count))
 			break;
 	}
 	err = 0;
