@@ -47,7 +47,10 @@ $(B)/tests/bpfmap-pin: tests/helpers/bpfmap-pin.c tests/helpers/pattern.h tests/
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBBPF_LIBS)
 
-# ---- host BPF: CO-RE against the running host kernel's BTF -------------------
+# ---- BPF: CO-RE, types from the running host kernel's BTF --------------------
+# bpf/host/ holds what runs on the host (host_sched, loaded by pvlockd, and
+# pvlockstat), bpf/guest/ what runs in the guest (pvlocktrace); objects and
+# skeletons land in the same folders under $(B)/bpf.
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	-I$(B)/bpf -Ibpf -Iinclude -I/usr/include/$(shell gcc -dumpmachine)
 
@@ -57,8 +60,9 @@ $(B)/bpf/vmlinux.h:
 	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "host kernel has no BTF (/sys/kernel/btf/vmlinux)"; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c >$@
 
-$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/bpf/vmlinux.h $(wildcard bpf/*.h) $(wildcard include/*.h)
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/bpf/vmlinux.h $(wildcard bpf/*.h bpf/*/*.h) $(wildcard include/*.h)
 	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
@@ -76,23 +80,23 @@ $(TOOL_HELPERS): host/lib/tool_helpers.c host/lib/tool_helpers.h
 
 # ---- host daemon and CLI ------------------------------------------------------
 HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(B)/host/pvli-host-tsc
-HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -Ibpf -I$(B)/bpf
+HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -Ibpf/host -I$(B)/bpf/host
 
 PVLOCKD_SRCS := $(addprefix host/,pvlockd.c pvlockd_bpf.c pvlockd_ctl.c pvlockd_log.c pvlockd_loop.c \
 	pvlockd_req.c pvlockd_vm.c vm_meta.c qmp.c qmp_parse.c)
 PVLOCKD_HDRS := $(PVLOCKD_SRCS:.c=.h) host/pvlockd_proto.h host/errbuf.h host/kernel_probe.h
 
 $(B)/host/pvlockd: $(PVLOCKD_SRCS) $(PVLOCKD_HDRS) \
-		$(B)/bpf/host_sched.skel.h include/pvli_abi.h bpf/host_sched.h
+		$(B)/bpf/host/host_sched.skel.h include/pvli_abi.h bpf/host/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(LIBBPF_LIBS) -luring
 
-$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/vm_meta.h host/pvlockd_proto.h host/kernel_probe.h bpf/pvlockstat.h \
-		$(TOOL_HELPERS) $(B)/bpf/pvlockstat.skel.h include/pvli_abi.h bpf/host_sched.h
+$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/vm_meta.h host/pvlockd_proto.h host/kernel_probe.h bpf/host/pvlockstat.h \
+		$(TOOL_HELPERS) $(B)/bpf/host/pvlockstat.skel.h include/pvli_abi.h bpf/host/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -Ibpf -Ihost/lib -o $@ $(filter %.c %.o,$^) $(LIBBPF_LIBS)
+	$(Q)$(CC) $(HOST_CFLAGS) -Ihost/lib -o $@ $(filter %.c %.o,$^) $(LIBBPF_LIBS)
 
 $(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd_proto.h
 	$(call msg,CC,$@)
@@ -111,7 +115,7 @@ $(B)/tests/unit/test_pvlockd_req: host/pvlockd_req.c host/vm_meta.c
 $(B)/tests/unit/test_qmp_parse: host/qmp_parse.c
 $(B)/tests/unit/test_vm_meta: host/vm_meta.c
 
-$(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) include/pvli_abi.h bpf/host_sched.h
+$(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) include/pvli_abi.h bpf/host/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -Ihost -o $@ $(filter %.c,$^) -lcmocka
@@ -125,11 +129,11 @@ LIBBPF_STATIC_LIBS := -l:libbpf.a $(LIBELF_STATIC) -lzstd -lz -pthread
 
 # The guest's BPF is CO-RE too: types from the host's vmlinux.h, relocated
 # against the guest kernel's BTF when pvlocktrace loads it there.
-$(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/pvlocktrace.h include/pvli_trace_ids.h \
-		$(TOOL_HELPERS) $(B)/bpf/pvlocktrace.skel.h
+$(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/guest/pvlocktrace.h include/pvli_trace_ids.h \
+		$(TOOL_HELPERS) $(B)/bpf/guest/pvlocktrace.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf -Ihost/lib -Iinclude -I$(B)/bpf -static -o $@ $(filter %.c %.o,$^) $(LIBBPF_STATIC_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf/guest -Ihost/lib -Iinclude -I$(B)/bpf/guest -static -o $@ $(filter %.c %.o,$^) $(LIBBPF_STATIC_LIBS)
 
 $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h tests/helpers/parse.h
 	$(call msg,CC,$@)

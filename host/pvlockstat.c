@@ -4,7 +4,7 @@
  * held a guest lock (LHP) or waited for one (LWP), how long preempted
  * holders stayed off-CPU, steal, and the run-queue wait of vCPU threads.
  *
- * The BPF half (bpf/pvlockstat.bpf.c) counts into a hash keyed by host
+ * The BPF half (bpf/host/pvlockstat.bpf.c) counts into a hash keyed by host
  * thread id; this half names the threads with the VM records pvlockd keeps
  * in RUN_DIR/vms/NAME.meta, prints per interval what changed, and forgets
  * the threads of VMs that went away after printing their last figures.
@@ -439,7 +439,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	skel->rodata->targ_vm_slot = slot;
-	/* Only a definition here: pvlockd creates the pages (bpf/pvli_maps.bpf.h). */
+	/* Only a definition here: pvlockd creates the pages (bpf/host/pvli_maps.bpf.h). */
 	bpf_map__set_autocreate(skel->maps.page_template, false);
 	/* Unreported switch-ins are caught at the end of __schedule() (6.18+), else at the tick. */
 	if (have_sched_exit_tp())

@@ -135,7 +135,7 @@ struct pvli_vcpu_host {
 	 * Run time left at last_switch_ns before the host takes the pCPU
 	 * away: min(EEVDF slice left, CFS bandwidth runtime left), rounded
 	 * up to the host CPU's next scheduler tick at or after that (when
-	 * the host notices; see to_tick() in bpf/host_sched.bpf.c).  Valid
+	 * the host notices; see to_tick() in bpf/host/host_sched.bpf.c).  Valid
 	 * in state RUNNING; PVLI_QUOTA_UNKNOWN when it cannot be bounded.
 	 */
 	__u64 quota_ns;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * What the pvlockinfo tracepoints (guest/module/pvli_trace.h) pass as
- * numbers, shared with the tools that read them (bpf/pvlocktrace.bpf.c,
+ * numbers, shared with the tools that read them (bpf/guest/pvlocktrace.bpf.c,
  * guest/tools/pvlocktrace.c, bpftrace one-liners).  Append only.
  */
 #ifndef __PVLI_TRACE_IDS_H

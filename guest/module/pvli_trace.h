@@ -15,7 +15,7 @@
  * acquired and release fire inside the critical section, so for one
  * lock they are ordered by the lock itself: a tool can keep a per-lock
  * timeline of holds and hand-overs from them, and place each wait on it
- * (bpf/pvlocktrace.bpf.c does).  Steal clocks come from the host page
+ * (bpf/guest/pvlocktrace.bpf.c does).  Steal clocks come from the host page
  * (host ns, PVLI_TP_STEAL_UNKNOWN without a live page); they are read
  * only while the event is enabled.
  *

@@ -4,7 +4,7 @@
  *
  * Only contention is traced: a wait, and every acquisition and release
  * of a lock while somebody waits for it (@waiters > 0), which is all a
- * tool needs to split waits (see bpf/pvlocktrace.bpf.c).  An uncontended
+ * tool needs to split waits (see bpf/guest/pvlocktrace.bpf.c).  An uncontended
  * acquisition costs one static branch and one read of @waiters, so a
  * tracer leaves lock throughput alone.  Each call is a static branch
  * while its event is off.  Call with preemption disabled.

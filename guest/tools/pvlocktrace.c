@@ -9,7 +9,7 @@
  * waiter whose vCPU is not running); plus halts, kicks and shuffles.  For
  * the kernel's own spinlocks it measures qspinlock slow-path waits.
  *
- * The BPF half (bpf/pvlocktrace.bpf.c) attaches to the tracepoints
+ * The BPF half (bpf/guest/pvlocktrace.bpf.c) attaches to the tracepoints
  * pvlockinfo.ko defines (guest/module/pvli_trace.h) and to the qspinlock
  * slow path with fentry/fexit; this half prints per interval what changed.
  * It runs in the guest image, so it is linked statically.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Types shared by bpf/pvlocktrace.bpf.c and guest/tools/pvlocktrace.c.
+ * Types shared by bpf/guest/pvlocktrace.bpf.c and guest/tools/pvlocktrace.c.
  * Fixed-width types only.
  */
 #ifndef __PVLOCKTRACE_H
@@ -32,7 +32,7 @@
  * unplaced_ns is the part of wait_ns that could not be placed (the lock's
  * timeline started during the wait); it is not in the three parts.
  * holder_unknown and torn_starts count waits whose split is approximate
- * (see bpf/pvlocktrace.bpf.c); their total is exact.
+ * (see bpf/guest/pvlocktrace.bpf.c); their total is exact.
  * waiter_preempted_ns is the waiter's own steal during its waits.
  *
  * For PVLT_KERNEL, a wait is one native_queued_spin_lock_slowpath (or

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Types shared by bpf/pvlockstat.bpf.c and host/pvlockstat.c.
+ * Types shared by bpf/host/pvlockstat.bpf.c and host/pvlockstat.c.
  * Fixed-width types only.
  */
 #ifndef __PVLOCKSTAT_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Types shared by bpf/host_sched.bpf.c and pvlockd: the maps through which
+ * Types shared by bpf/host/host_sched.bpf.c and pvlockd: the maps through which
  * pvlockd tells the BPF program which host threads are vCPUs and where
  * each VM's page is.  Fixed-width types only.
  */
