@@ -227,7 +227,7 @@ $(VM_ENV): $(QEMU_STAMP) config.mk
 # ---- unit tests (cmocka) ----------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 
-$(B)/tests/unit/%: tests/unit/%.c $(wildcard tests/helpers/*.h include/*.h guest/lock/*.h) $(LOCK_OBJS)
+$(B)/tests/unit/%: tests/unit/%.c $(wildcard tests/helpers/*.h include/*.h guest/lock/*.h bpf/*.h bpf/*/*.h) $(LOCK_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iguest/lock -o $@ $< $(LOCK_OBJS) -lcmocka -lpthread

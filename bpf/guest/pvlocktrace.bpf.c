@@ -48,6 +48,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "bits.bpf.h"
 #include "pvlocktrace.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -55,10 +56,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define MAX_LOCKS	16384
 #define READ_TRIES	4
 #define KERNEL_NEST	4
-
-#define READ_ONCE(x)		(*(volatile typeof(x) *)&(x))
-#define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
-#define barrier()		asm volatile("" ::: "memory")
 
 struct timeline {
 	__u32 seq;		/* odd while a holder writes */
@@ -128,26 +125,9 @@ static __always_inline struct wait *this_wait(void)
 	return bpf_map_lookup_elem(&waits, &zero);
 }
 
-/* floor(log2(v)), 0 for 0.  (clang 14 runs out of memory on clzll for BPF.) */
-static __always_inline __u32 log2_u64(__u64 v)
-{
-	__u32 r = 0, shift;
-
-	shift = (v >= (1ULL << 32)) << 5; v >>= shift; r |= shift;
-	shift = (v >= (1ULL << 16)) << 4; v >>= shift; r |= shift;
-	shift = (v >= (1ULL << 8)) << 3; v >>= shift; r |= shift;
-	shift = (v >= (1ULL << 4)) << 2; v >>= shift; r |= shift;
-	shift = (v >= (1ULL << 2)) << 1; v >>= shift; r |= shift;
-	return r | (__u32)(v >> 1);
-}
-
 static __always_inline void hist_add(struct pvlt_stats *s, __u64 ns)
 {
-	__u32 slot = log2_u64(ns);
-
-	if (slot >= PVLT_HIST_SLOTS)
-		slot = PVLT_HIST_SLOTS - 1;
-	s->hist[slot]++;
+	s->hist[log2_slot(ns, PVLT_HIST_SLOTS)]++;
 }
 
 static __always_inline bool steal_known(__u64 steal)

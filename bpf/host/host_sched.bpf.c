@@ -46,6 +46,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "pvli_abi.h"
+#include "bits.bpf.h"
 #include "host_sched.h"
 #include "core_fixes.bpf.h"
 #include "pvli_maps.bpf.h"

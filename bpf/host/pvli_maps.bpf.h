@@ -9,9 +9,6 @@
 #ifndef __PVLI_MAPS_BPF_H
 #define __PVLI_MAPS_BPF_H
 
-#define READ_ONCE(x)		(*(const volatile typeof(x) *)&(x))
-#define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
-
 /*
  * A VM's page: element 0 is the header, element 1 + i vCPU i's record.
  * page_template is the inner map's definition; it also puts the full

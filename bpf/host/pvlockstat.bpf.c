@@ -41,6 +41,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "pvli_abi.h"
+#include "bits.bpf.h"
 #include "host_sched.h"
 #include "pvlockstat.h"
 #include "pvli_maps.bpf.h"
@@ -103,26 +104,10 @@ static __always_inline struct pvls_vcpu *vcpu_stats(__u32 tid, const struct pvli
 	return s;
 }
 
-static __always_inline __u32 log2_slot(__u64 us)
-{
-	__u32 slot = 0;
-
-	/* Bounded loop: the verifier needs no unrolling hint. */
-	for (int i = 0; i < PVLS_HIST_SLOTS - 1; i++) {
-		if (us < 2)
-			break;
-		us >>= 1;
-		slot++;
-	}
-	return slot;
-}
-
+/* One more wait of @ns in @hist, by microseconds. */
 static __always_inline void hist_add(__u32 *hist, __u64 ns)
 {
-	__u32 slot = log2_slot(ns / 1000);
-
-	if (slot < PVLS_HIST_SLOTS)
-		__sync_fetch_and_add(&hist[slot], 1);
+	__sync_fetch_and_add(&hist[log2_slot(ns / 1000, PVLS_HIST_SLOTS)], 1);
 }
 
 /* The guest half of vCPU @ref's record, or NULL when its page is gone. */
