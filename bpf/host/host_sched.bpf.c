@@ -50,6 +50,7 @@
 #include "host_sched.h"
 #include "core_fixes.bpf.h"
 #include "pvli_maps.bpf.h"
+#include "preempt_kind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -241,9 +242,8 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
 {
 	struct pvli_vcpu_counters *c = vcpu_counters(ref);
 	struct pvli_vcpu *rec = page_elem(ref->vm_slot, ref->vcpu + 1);
+	enum pvli_preempt_kind kind;
 	struct pvli_vcpu_host *h;
-	__u32 depth;
-	__u64 wait;
 
 	if (!rec) {
 		if (c)
@@ -251,9 +251,8 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
 		return;
 	}
 	h = &rec->host;
-	/* Untrusted guest half: plain bounded loads, used only as booleans. */
-	depth = READ_ONCE(rec->guest.hold_depth) | READ_ONCE(rec->guest.kernel_hold_depth);
-	wait = READ_ONCE(rec->guest.wait_lock) | READ_ONCE(rec->guest.kernel_waiting);
+	/* The guest half is not under the seqlock: classify before entering. */
+	kind = pvli_preempt_kind(&rec->guest, NULL);
 
 	if (!seq_begin(h, c))
 		return;
@@ -266,18 +265,18 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
 	h->quota_ns = 0;
 	if (runnable) {
 		h->preempt_count++;
-		if (depth)
+		if (kind == PVLI_PREEMPT_LHP)
 			h->lhp_count++;
-		else if (wait)
+		else if (kind == PVLI_PREEMPT_LWP)
 			h->lwp_count++;
 	}
 	if (c) {
 		c->switch_out++;
 		if (runnable) {
 			c->preempted++;
-			if (depth)
+			if (kind == PVLI_PREEMPT_LHP)
 				c->lhp++;
-			else if (wait)
+			else if (kind == PVLI_PREEMPT_LWP)
 				c->lwp++;
 		}
 	}

@@ -7,20 +7,14 @@
  * than keeping a registry of its own, so it sees VMs come and go with
  * pvlockd.  At every switch-out of a vCPU thread that is still runnable
  * (a preemption) it reads the guest-written half of that vCPU's record,
- * as the guest left it a moment ago, and classifies the preemption:
- *
- *   hold_depth > 0            lock-holder preemption (LHP)
- *   else wait_lock != 0       lock-waiter preemption (LWP)
- * where the kernel_* fields (the guest kernel's own spinlocks, published
- * in takeover mode) count as well: kernel_hold_depth as a hold,
- * kernel_waiting as a wait; those cases are also counted as lhp_kernel /
- * lwp_kernel.
- *   else                      harmless (for locks)
- *
- * and starts a clock that the thread's next switch-in stops: that is its
- * run-queue wait (steal, seen from the guest), and for an LHP the off-CPU
- * time of a preempted lock holder, the delay every waiter of that lock
- * suffers.
+ * as the guest left it a moment ago, and classifies the preemption as a
+ * lock-holder preemption (LHP), a lock-waiter preemption (LWP) or
+ * harmless, by the rule host_sched.bpf.c counts with too
+ * (preempt_kind.bpf.h); those a guest kernel spinlock caused (takeover
+ * mode) are also counted as lhp_kernel / lwp_kernel.  It starts a clock
+ * that the thread's next switch-in stops: that is its run-queue wait
+ * (steal, seen from the guest), and for an LHP the off-CPU time of a
+ * preempted lock holder, the delay every waiter of that lock suffers.
  *
  * A vCPU thread can also lose its pCPU while blocked: under TCG it blocks
  * on QEMU's own locks (the BQL, exclusive sections) many times a second,
@@ -45,6 +39,7 @@
 #include "host_sched.h"
 #include "pvlockstat.h"
 #include "pvli_maps.bpf.h"
+#include "preempt_kind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -59,11 +54,9 @@ struct {
 	__type(value, struct pvls_vcpu);
 } stats SEC(".maps");
 
-enum wait_kind { WAIT_PLAIN, WAIT_LHP, WAIT_LWP };
-
 struct wait {
 	__u64 since;
-	__u32 kind;		/* enum wait_kind, from the guest half at the start */
+	__u32 kind;		/* enum pvli_preempt_kind, from the guest half at the start */
 	__u32 woken;		/* started at a wakeup, not at a preemption */
 	__u32 kernel;		/* the kind came from a kernel spinlock */
 	__u32 __pad;
@@ -118,40 +111,24 @@ static __always_inline struct pvli_vcpu_guest *guest_half(const struct pvli_vcpu
 	return rec ? &rec->guest : NULL;
 }
 
-/*
- * What the vCPU was doing in the guest, as its record says now; *kernel:
- * a kernel spinlock made it so (takeover mode).  Untrusted fields, read
- * as booleans only.
- */
-static __always_inline __u32 guest_kind(const struct pvli_vcpu_ref *ref, __u32 *kernel)
+/* @w's kind: what losing its pCPU now hits in @ref's guest, as the record says. */
+static __always_inline void wait_kind(const struct pvli_vcpu_ref *ref, struct wait *w)
 {
 	struct pvli_vcpu_guest *g = guest_half(ref);
-	__u32 kdepth, kwait;
+	bool kernel = false;
 
-	*kernel = 0;
-	if (!g)
-		return WAIT_PLAIN;
-	kdepth = READ_ONCE(g->kernel_hold_depth);
-	kwait = READ_ONCE(g->kernel_waiting);
-	if (READ_ONCE(g->hold_depth) || kdepth) {
-		*kernel = kdepth != 0;
-		return WAIT_LHP;
-	}
-	if (READ_ONCE(g->wait_lock) || kwait) {
-		*kernel = kwait != 0;
-		return WAIT_LWP;
-	}
-	return WAIT_PLAIN;
+	w->kind = g ? pvli_preempt_kind(g, &kernel) : PVLI_PREEMPT_HARMLESS;
+	w->kernel = kernel;
 }
 
 /* One more LHP or LWP of kind @w on @s. */
 static __always_inline void count_kind(struct pvls_vcpu *s, const struct wait *w)
 {
-	if (w->kind == WAIT_LHP) {
+	if (w->kind == PVLI_PREEMPT_LHP) {
 		__sync_fetch_and_add(&s->lhp, 1);
 		if (w->kernel)
 			__sync_fetch_and_add(&s->lhp_kernel, 1);
-	} else if (w->kind == WAIT_LWP) {
+	} else if (w->kind == PVLI_PREEMPT_LWP) {
 		__sync_fetch_and_add(&s->lwp, 1);
 		if (w->kernel)
 			__sync_fetch_and_add(&s->lwp_kernel, 1);
@@ -165,7 +142,7 @@ static __always_inline void switch_out(__u32 tid, const struct pvli_vcpu_ref *re
 
 	if (!s)
 		return;
-	w.kind = guest_kind(ref, &w.kernel);
+	wait_kind(ref, &w);
 	__sync_fetch_and_add(&s->preempted, 1);
 	count_kind(s, &w);
 	bpf_map_update_elem(&waits, &tid, &w, BPF_ANY);
@@ -185,18 +162,18 @@ static __always_inline void switch_in(__u32 tid, const struct pvli_vcpu_ref *ref
 	d = now > w->since ? now - w->since : 0;
 	kind = w->kind;
 	if (w->woken && !contended)
-		kind = WAIT_PLAIN;
+		kind = PVLI_PREEMPT_HARMLESS;
 	s = vcpu_stats(tid, ref);
 	if (s) {
 		__sync_fetch_and_add(&s->steal_ns, d);
 		__sync_fetch_and_add(&s->rq_waits, 1);
 		hist_add(s->rq_hist, d);
-		if (w->woken && kind != WAIT_PLAIN)
+		if (w->woken && kind != PVLI_PREEMPT_HARMLESS)
 			count_kind(s, w);
-		if (kind == WAIT_LHP) {
+		if (kind == PVLI_PREEMPT_LHP) {
 			__sync_fetch_and_add(&s->lhp_offcpu_ns, d);
 			hist_add(s->lhp_hist, d);
-		} else if (kind == WAIT_LWP) {
+		} else if (kind == PVLI_PREEMPT_LWP) {
 			__sync_fetch_and_add(&s->lwp_offcpu_ns, d);
 			hist_add(s->lwp_hist, d);
 		}
@@ -236,7 +213,7 @@ static __always_inline int on_wakeup(struct task_struct *p)
 	if (!ref || BPF_CORE_READ(p, on_cpu))
 		return 0;
 	w.since = bpf_ktime_get_ns();
-	w.kind = guest_kind(ref, &w.kernel);
+	wait_kind(ref, &w);
 	/* A preemption already waiting keeps its start and its kind. */
 	bpf_map_update_elem(&waits, &tid, &w, BPF_NOEXIST);
 	return 0;
