@@ -32,13 +32,9 @@
 #include "vm_meta.h"
 
 static struct {
+	struct tool_env tool;	/* -j -T -v [interval [count]] */
 	const char *vm;
-	bool json;
-	bool timestamp;
 	bool hist;
-	bool verbose;
-	long interval;		/* seconds; 0: once, at exit */
-	long count;		/* intervals; 0: until interrupted */
 } env;
 
 const char *argp_program_version = "pvlockstat 0.1";
@@ -64,40 +60,23 @@ static const char doc[] =
 
 static const struct argp_option opts[] = {
 	{ "vm", 'm', "NAME", 0, "only the VM registered as NAME", 0 },
-	{ "json", 'j', NULL, 0, "one JSON object per interval", 0 },
-	{ "timestamp", 'T', NULL, 0, "print a timestamp before each interval", 0 },
 	{ "hist", 'H', NULL, 0, "log2 histograms per VM (JSON always has them)", 0 },
-	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
 	{},
 };
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &env.tool;
+		break;
 	case 'm':
 		if (!*arg || strlen(arg) > PVLOCKD_NAME_MAX || strchr(arg, '/'))
 			argp_error(state, "invalid VM name '%s'", arg);
 		env.vm = arg;
 		break;
-	case 'j':
-		env.json = true;
-		break;
-	case 'T':
-		env.timestamp = true;
-		break;
 	case 'H':
 		env.hist = true;
-		break;
-	case 'v':
-		env.verbose = true;
-		break;
-	case ARGP_KEY_ARG:
-		if (state->arg_num == 0)
-			env.interval = tool_parse_count(arg, state, "interval");
-		else if (state->arg_num == 1)
-			env.count = tool_parse_count(arg, state, "count");
-		else
-			argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -284,12 +263,9 @@ static void vm_hists(const char *vm, uint32_t *lhp, uint32_t *lwp, uint32_t *rq)
 static void print_table(double secs)
 {
 	uint32_t lhp[PVLS_HIST_SLOTS], lwp[PVLS_HIST_SLOTS], rq[PVLS_HIST_SLOTS];
-	char ts[16];
 
-	if (env.timestamp) {
-		tool_now_string(ts, sizeof(ts));
-		printf("%s\n", ts);
-	}
+	if (env.tool.timestamp)
+		tool_print_timestamp();
 	printf("%-16s %4s %8s %9s %7s %7s %10s %10s %11s %8s\n", "VM", "VCPU", "TID",
 	       "PREEMPT", "LHP", "LWP", "STEAL_MS", "WAIT_AVG", "LHP_OFF_MS", "LHP/s");
 	if (!nr_threads)
@@ -404,18 +380,21 @@ static int vm_slot_of(const char *name)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
+	static const struct argp_child children[] = { { .argp = &tool_argp }, {} };
+	static const struct argp argp = {
+		.options = opts, .parser = parse_arg, .doc = doc, .children = children,
+	};
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	struct pvlockstat_bpf *skel = NULL;
-	struct timespec t0, t1;
 	struct vm_list *vms;
-	long done = 0;
 	int err, slot = -1;
+	bool more;
+	double t0;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 2;
-	tool_libbpf_log(env.verbose);
+	tool_libbpf_log(&env.tool);
 	if (geteuid() != 0) {
 		fprintf(stderr, "pvlockstat: must run as root (it loads BPF programs and "
 			"opens pvlockd's pinned maps)\n");
@@ -466,28 +445,26 @@ int main(int argc, char **argv)
 	tool_catch_signals();
 	/* On stderr in every mode: scripts wait for it before they measure. */
 	fprintf(stderr, "pvlockstat: counting%s%s; %s\n", env.vm ? " for VM " : "",
-			env.vm ?: "", env.interval ? "every interval" : "Ctrl-C prints the totals");
+			env.vm ?: "", env.tool.interval ? "every interval" : "Ctrl-C prints the totals");
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		bool stop = tool_wait(env.interval);
-		double secs;
+	t0 = tool_monotonic_s();
+	do {
+		double t1, secs;
 
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		more = tool_next_interval(&env.tool);
+		t1 = tool_monotonic_s();
+		secs = t1 - t0;
 		t0 = t1;
 		load_vms(vms);
 		collect(bpf_map__fd(skel->maps.stats), vms);
 		qsort(threads, nr_threads, sizeof(threads[0]), cmp_thread);
-		if (env.json)
+		if (env.tool.json)
 			print_json(secs);
 		else
 			print_table(secs);
 		fflush(stdout);
 		retire(bpf_map__fd(skel->maps.stats));
-		if (stop || !env.interval || (env.count && ++done >= env.count))
-			break;
-	}
+	} while (more);
 	err = 0;
 
 cleanup:

@@ -33,14 +33,10 @@
 #include "tool_helpers.h"
 
 static struct {
-	bool json;
-	bool timestamp;
+	struct tool_env tool;	/* -j -T -v [interval [count]] */
 	bool hist;
 	bool no_kernel;
 	bool no_module;
-	bool verbose;
-	long interval;		/* seconds; 0: once, at exit */
-	long count;		/* intervals; 0: until interrupted */
 } env;
 
 const char *argp_program_version = "pvlocktrace 0.1";
@@ -66,44 +62,28 @@ static const char doc[] =
 enum { OPT_NO_KERNEL = 1000, OPT_KERNEL_ONLY };
 
 static const struct argp_option opts[] = {
-	{ "json", 'j', NULL, 0, "one JSON object per interval", 0 },
-	{ "timestamp", 'T', NULL, 0, "print a timestamp before each interval", 0 },
 	{ "hist", 'H', NULL, 0, "log2 histograms of wait time (JSON always has them)", 0 },
 	{ "no-kernel", OPT_NO_KERNEL, NULL, 0, "do not trace the kernel's own spinlocks", 0 },
 	{ "kernel-only", OPT_KERNEL_ONLY, NULL, 0,
 	  "only the kernel's own spinlocks (pvlockinfo.ko need not be loaded)", 0 },
-	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
 	{},
 };
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
+	(void)arg;	/* no option of ours takes one */
 	switch (key) {
-	case 'j':
-		env.json = true;
-		break;
-	case 'T':
-		env.timestamp = true;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &env.tool;
 		break;
 	case 'H':
 		env.hist = true;
-		break;
-	case 'v':
-		env.verbose = true;
 		break;
 	case OPT_NO_KERNEL:
 		env.no_kernel = true;
 		break;
 	case OPT_KERNEL_ONLY:
 		env.no_module = true;
-		break;
-	case ARGP_KEY_ARG:
-		if (state->arg_num == 0)
-			env.interval = tool_parse_count(arg, state, "interval");
-		else if (state->arg_num == 1)
-			env.count = tool_parse_count(arg, state, "count");
-		else
-			argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
 		if (env.no_kernel && env.no_module)
@@ -265,39 +245,25 @@ static void print_json(const struct pvlt_stats d[PVLT_NR], double secs)
 	printf("]}\n");
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void print_timestamp(void)
-{
-	char buf[32];
-
-	tool_now_string(buf, sizeof(buf));
-	printf("%s\n", buf);
-}
-
 /* ---- main ------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
+	static const struct argp_child children[] = { { .argp = &tool_argp }, {} };
+	static const struct argp argp = {
+		.options = opts, .parser = parse_arg, .doc = doc, .children = children,
+	};
 	struct pvlt_stats prev[PVLT_NR] = {}, now[PVLT_NR], delta[PVLT_NR];
 	struct pvlocktrace_bpf *obj = NULL;
 	struct btf *vmlinux = NULL;
-	bool trace_kernel, have_native, have_pv;
+	bool trace_kernel, have_native, have_pv, more;
 	int err, ncpus, fd;
-	long printed = 0;
 	double t_prev;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return err;
-	tool_libbpf_log(env.verbose);
+	tool_libbpf_log(&env.tool);
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "pvlocktrace: must run as root (it loads BPF programs)\n");
@@ -371,34 +337,32 @@ int main(int argc, char **argv)
 	fprintf(stderr, "pvlocktrace: tracing%s%s; %s\n",
 		env.no_module ? "" : " pvlockinfo locks",
 		trace_kernel ? (env.no_module ? " kernel spinlocks" : " and kernel spinlocks") : "",
-		env.interval ? "Ctrl-C to end" : "Ctrl-C prints totals");
+		env.tool.interval ? "Ctrl-C to end" : "Ctrl-C prints totals");
 
-	t_prev = mono_s();
-	for (;;) {
-		/* A signal ends the wait early: print that part and stop. */
-		bool stop = tool_wait(env.interval);
+	t_prev = tool_monotonic_s();
+	do {
 		double t_now;
 
+		/* A signal ends the wait early: print that part and stop. */
+		more = tool_next_interval(&env.tool);
 		err = read_stats(fd, ncpus, now);
 		if (err) {
 			fprintf(stderr, "pvlocktrace: cannot read statistics: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		t_now = mono_s();
+		t_now = tool_monotonic_s();
 		for (int i = 0; i < PVLT_NR; i++)
 			stats_delta(&now[i], &prev[i], &delta[i]);
-		if (env.timestamp)
-			print_timestamp();
-		if (env.json)
+		if (env.tool.timestamp)
+			tool_print_timestamp();
+		if (env.tool.json)
 			print_json(delta, t_now - t_prev);
 		else
 			print_table(delta);
 		fflush(stdout);
 		memcpy(prev, now, sizeof(prev));
 		t_prev = t_now;
-		if (stop || (env.count && ++printed >= env.count))
-			break;
-	}
+	} while (more);
 	err = 0;
 
 cleanup:

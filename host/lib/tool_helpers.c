@@ -14,6 +14,15 @@
 
 #include "tool_helpers.h"
 
+/* ---- the common command line ---------------------------------------------- */
+
+static const struct argp_option tool_opts[] = {
+	{ "json", 'j', NULL, 0, "one JSON object per interval", 0 },
+	{ "timestamp", 'T', NULL, 0, "print a timestamp before each interval", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{},
+};
+
 long tool_parse_count(const char *arg, struct argp_state *state, const char *what)
 {
 	char *end;
@@ -26,10 +35,57 @@ long tool_parse_count(const char *arg, struct argp_state *state, const char *wha
 	return v;
 }
 
-/* The signals tool_wait() takes; set once by tool_catch_signals(). */
+static error_t tool_parse_arg(int key, char *arg, struct argp_state *state)
+{
+	struct tool_env *env = state->input;
+
+	switch (key) {
+	case 'j':
+		env->json = true;
+		break;
+	case 'T':
+		env->timestamp = true;
+		break;
+	case 'v':
+		env->verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num == 0)
+			env->interval = tool_parse_count(arg, state, "interval");
+		else if (state->arg_num == 1)
+			env->count = tool_parse_count(arg, state, "count");
+		else
+			argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp tool_argp = { .options = tool_opts, .parser = tool_parse_arg };
+
+/* ---- libbpf's messages ------------------------------------------------------ */
+
+static bool libbpf_debug;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_debug)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+void tool_libbpf_log(const struct tool_env *env)
+{
+	libbpf_debug = env->verbose;
+	libbpf_set_print(libbpf_log);
+}
+
+/* ---- intervals and signals -------------------------------------------------- */
+
+/* The signals the waits take; set once by tool_catch_signals(). */
 static sigset_t signals;
-/* Sticky: once a signal has come, every later wait ends at once. */
-static bool exiting;
 
 void tool_catch_signals(void)
 {
@@ -39,44 +95,45 @@ void tool_catch_signals(void)
 	sigprocmask(SIG_BLOCK, &signals, NULL);
 }
 
-bool tool_wait(unsigned int secs)
+/* Wait @secs seconds, or (0) for ever; true if SIGINT or SIGTERM ended it. */
+static bool wait_for_signal(unsigned int secs)
 {
 	struct timespec ts = { .tv_sec = secs };
 	int sig;
 
-	if (exiting)
-		return true;
 	do {
 		sig = secs ? sigtimedwait(&signals, NULL, &ts)
 			   : sigwaitinfo(&signals, NULL);
 	} while (sig < 0 && errno == EINTR && !secs);
-	if (sig == SIGINT || sig == SIGTERM)
-		exiting = true;
-	return exiting;
+	return sig == SIGINT || sig == SIGTERM;
 }
 
-static bool verbose;
-
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list args)
+bool tool_next_interval(struct tool_env *env)
 {
-	if (level == LIBBPF_DEBUG && !verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
+	if (wait_for_signal(env->interval))
+		return false;
+	return env->interval && !(env->count && ++env->done >= env->count);
 }
 
-void tool_libbpf_log(bool want_debug)
+double tool_monotonic_s(void)
 {
-	verbose = want_debug;
-	libbpf_set_print(libbpf_log);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void tool_now_string(char *buf, size_t len)
+/* ---- output -------------------------------------------------------------------- */
+
+void tool_print_timestamp(void)
 {
 	time_t t = time(NULL);
+	char buf[16];
 	struct tm tm;
 
 	localtime_r(&t, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
+	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+	printf("%s\n", buf);
 }
 
 void tool_print_log2_hist(const __u64 *h, int slots, const char *unit, const char *indent)
