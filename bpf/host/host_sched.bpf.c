@@ -84,6 +84,20 @@ static __always_inline struct pvli_vcpu_counters *vcpu_counters(const struct pvl
 	return bpf_map_lookup_elem(&counters, &key);
 }
 
+/*
+ * vCPU @ref's record in its VM's page, or NULL when the page is gone
+ * (its VM is being torn down), which @c counts as missing_page.
+ */
+static __always_inline struct pvli_vcpu *vcpu_record(const struct pvli_vcpu_ref *ref,
+						     struct pvli_vcpu_counters *c)
+{
+	struct pvli_vcpu *rec = page_elem(ref->vm_slot, ref->vcpu + 1);
+
+	if (!rec && c)
+		__sync_fetch_and_add(&c->missing_page, 1);
+	return rec;
+}
+
 /* Writer spins this many times for a writer on another CPU to leave. */
 #define SEQ_SPIN_MAX	64
 
@@ -241,15 +255,12 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
 					    bool runnable, __u64 now)
 {
 	struct pvli_vcpu_counters *c = vcpu_counters(ref);
-	struct pvli_vcpu *rec = page_elem(ref->vm_slot, ref->vcpu + 1);
+	struct pvli_vcpu *rec = vcpu_record(ref, c);
 	enum pvli_preempt_kind kind;
 	struct pvli_vcpu_host *h;
 
-	if (!rec) {
-		if (c)
-			__sync_fetch_and_add(&c->missing_page, 1);
+	if (!rec)
 		return;
-	}
 	h = &rec->host;
 	/* The guest half is not under the seqlock: classify before entering. */
 	kind = pvli_preempt_kind(&rec->guest, NULL);
@@ -313,15 +324,12 @@ static __always_inline void write_running(struct pvli_vcpu_host *h, struct task_
 static __always_inline void vcpu_switch_in(const struct pvli_vcpu_ref *ref,
 					   struct task_struct *p, __u64 now, bool btf)
 {
-	struct pvli_vcpu *rec = page_elem(ref->vm_slot, ref->vcpu + 1);
 	struct pvli_vcpu_counters *c = vcpu_counters(ref);
+	struct pvli_vcpu *rec = vcpu_record(ref, c);
 	struct pvli_vcpu_host *h;
 
-	if (!rec) {
-		if (c)
-			__sync_fetch_and_add(&c->missing_page, 1);
+	if (!rec)
 		return;
-	}
 	h = &rec->host;
 	if (!seq_begin(h, c))
 		return;
