@@ -2,8 +2,9 @@
 /*
  * pvlockinfo shared page ABI.
  *
- * The one definition of the page that the host BPF program, pvlockd, QEMU's
- * user (pvlock-qemu), the guest module and the tests compile against.
+ * The one definition of the page that the host BPF programs, pvlockd, the
+ * guest module and the tests compile against (QEMU, started by
+ * pvlock-qemu, only maps it).
  *
  * One page set per VM: a BPF_F_MMAPABLE array map on the host, the BAR2 of
  * an ivshmem-plain device in the guest.  Layout:
@@ -16,8 +17,9 @@
  *   struct pvli_vcpu (128 bytes, 64-byte aligned)
  *   +-------------------------------+-------------------------------+
  *   | host half: written only by    | guest half: written only by   |
- *   | host BPF at sched_switch,     | the guest, by the vCPU it      |
- *   | read by the guest (seqlock)   | describes; read by host BPF    |
+ *   | host BPF at scheduler events; | the guest, mostly by the vCPU |
+ *   | read by the guest and pvlockd | it describes; read by host    |
+ *   | (seqlock)                     | BPF while it is off-CPU       |
  *   +-------------------------------+-------------------------------+
  *        cache line 0                      cache line 1
  *
@@ -26,10 +28,19 @@
  * way round.
  *
  * Writers and trust:
- *  - Host-written fields are written by exactly one BPF program instance
- *    per vCPU at a time (a vCPU thread switches on one pCPU at a time), so
- *    the seqlock has one writer.  pvlockd writes the header once when it
- *    creates the page and then only the clock fields and heartbeat.
+ *  - A vCPU's host half has several writers, not one: the host BPF
+ *    program writes it at its thread's switch-out and switch-in, at its
+ *    wakeup, when it runs without a reported switch-in (a repair) and at
+ *    its exit, and a wakeup issued from another CPU can race the thread's
+ *    own switch-in.  So the record's seqlock is also the writers' lock: a
+ *    writer enters by a compare-and-swap of seq from even to odd and
+ *    decides the new state inside (see struct pvli_vcpu_host).
+ *  - pvlockd writes the header when it creates the page, and then only
+ *    generation (when a new pvlockd re-adopts the page) and the clock
+ *    fields (under clock_seq); the host BPF program writes heartbeat_ns.
+ *  - The guest half is written by the guest: its lock fields by the vCPU
+ *    they describe, flags (and the zeroing of the kernel_* fields when the
+ *    takeover ends) by whichever CPU switches the takeover.
  *  - Guest-written fields are untrusted on the host: the host reads them
  *    with bounded loads, never follows them as pointers and never uses
  *    them as an index without a bound check.
@@ -93,15 +104,16 @@ struct pvli_page_hdr {
 	__u32 nr_vcpus;		/* records that follow the header */
 	__u32 vcpu_stride;	/* bytes per record, >= sizeof(struct pvli_vcpu) */
 	__u32 accel;		/* enum pvli_accel of the VM */
-	__u32 generation;	/* bumped by each pvlockd that (re)adopts the page */
+	__u32 generation;	/* set anew by each pvlockd that creates or re-adopts it */
 	__u32 flags;		/* none defined yet; must be 0 */
 	__u8  __pad0[PVLI_CACHELINE - 40];
 
 	/* --- line 1: liveness and clock, updated while the VM runs --- */
 	/*
-	 * Host CLOCK_MONOTONIC ns of the last write by the host BPF program.
-	 * A guest that sees it stand still for PVLI_STALE_NS of its own
-	 * time treats the page as stale (host side dead or detached).
+	 * Host CLOCK_MONOTONIC ns of the last vCPU switch, wakeup or repair
+	 * the host BPF program wrote into this page.  A guest that sees it
+	 * stand still for PVLI_STALE_NS of its own time treats the page as
+	 * stale (host side dead or detached).
 	 */
 	__u64 heartbeat_ns;
 	/*
@@ -122,13 +134,20 @@ struct pvli_page_hdr {
 #define PVLI_STALE_NS		(1000ULL * 1000 * 1000)
 
 /*
- * Host half of a vCPU record.  Writer: host BPF, at every transition of
- * the vCPU's thread.  Protocol (single writer):
- *   seq++ (odd), smp_wmb, fields, smp_wmb, seq++ (even)
- * Readers: pvli_read_host_begin()/pvli_read_host_retry().
+ * Host half of a vCPU record.  Writers: the programs of
+ * bpf/host/host_sched.bpf.c, at every scheduler event of the vCPU's
+ * thread, possibly on several CPUs at once.  Writer protocol, a seqlock
+ * entered by compare-and-swap:
+ *   enter: CAS seq from even to odd (full barrier); up to 64 tries
+ *          while another writer is inside, then the update is dropped
+ *          (and counted: pvli_vcpu_counters.dropped)
+ *   write: the fields, state decided from the state found inside
+ *   leave: atomic seq++ back to even (full barrier)
+ * Reader protocol (guest/module/pvli_page.c, host/pvlockd_vm.c): read seq,
+ * retry while odd; smp_rmb; copy the fields; smp_rmb; retry if seq moved.
  */
 struct pvli_vcpu_host {
-	__u32 seq;		/* odd while being written; seq/2 = transitions */
+	__u32 seq;		/* odd while being written; seq/2 = updates written */
 	__u32 state;		/* enum pvli_vcpu_state since last_switch_ns */
 	__u64 last_switch_ns;	/* host ns of the last state change */
 	/*
@@ -150,8 +169,9 @@ struct pvli_vcpu_host {
 
 /*
  * Guest half of a vCPU record.  Writer: the guest, on the vCPU itself
- * (plain stores; the host reads at sched_switch, when the vCPU is not
- * running, so it sees a settled value).  Untrusted on the host.
+ * (single stores, no lock; flags excepted, see the top).  The host reads
+ * it when the vCPU is not running (at its switch-out, and pvlockstat at
+ * its wakeup), so it sees a settled value.  Untrusted on the host.
  */
 struct pvli_vcpu_guest {
 	__u32 hold_depth;	/* locks this vCPU holds now */

@@ -29,8 +29,9 @@
  *                        taken (by us or by a waiter ahead of us); long
  *                        when the lock went to a preempted waiter
  *
- * unplaced_ns is the part of wait_ns that could not be placed (the lock's
- * timeline started during the wait); it is not in the three parts.
+ * unplaced_ns is the part of wait_ns that could not be placed (no timeline
+ * could be made for the lock when the wait began: the map was full); it
+ * is not in the three parts.
  * holder_unknown and torn_starts count waits whose split is approximate
  * (see bpf/guest/pvlocktrace.bpf.c); their total is exact.
  * waiter_preempted_ns is the waiter's own steal during its waits.

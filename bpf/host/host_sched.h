@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Types shared by bpf/host/host_sched.bpf.c and pvlockd: the maps through which
- * pvlockd tells the BPF program which host threads are vCPUs and where
- * each VM's page is.  Fixed-width types only.
+ * Types shared by bpf/host/host_sched.bpf.c and pvlockd: the maps through
+ * which pvlockd tells the BPF program which host threads are vCPUs and
+ * where each VM's page is (pvlockstat.bpf.c reuses them), and the BPF
+ * program's private counters.  Fixed-width types only.
  */
 #ifndef __PVLI_HOST_SCHED_H
 #define __PVLI_HOST_SCHED_H

@@ -21,7 +21,7 @@ struct pvls_vcpu {
 	__u64 preempted;	/* switch-outs while runnable */
 	/*
 	 * Times the vCPU lost its pCPU to another task while the guest held
-	 * a lock (hold_depth > 0) / waited for one (wait_lock != 0): at a
+	 * a lock / waited for one (the rule: preempt_kind.bpf.h): at a
 	 * preemption, or at a wakeup that found the pCPU taken.
 	 */
 	__u64 lhp;
