@@ -39,8 +39,9 @@
  *    generation (when a new pvlockd re-adopts the page) and the clock
  *    fields (under clock_seq); the host BPF program writes heartbeat_ns.
  *  - The guest half is written by the guest: its lock fields by the vCPU
- *    they describe, flags (and the zeroing of the kernel_* fields when the
- *    takeover ends) by whichever CPU switches the takeover.
+ *    they describe; flags (and the zeroing of the kernel_* fields when the
+ *    takeover ends) by whichever CPU switches the takeover or brings the
+ *    page live.
  *  - Guest-written fields are untrusted on the host: the host reads them
  *    with bounded loads, never follows them as pointers and never uses
  *    them as an index without a bound check.

@@ -7,8 +7,9 @@
  * at probe and refuses anything it cannot trust, with the reason in dmesg.
  * After that a watchdog keeps checking, every PVLI_WATCH_MS:
  *   - the magic (pvlockd clears it when the VM is torn down),
- *   - the heartbeat (the host BPF program bumps it on every event; if it
- *     stands still for PVLI_STALE_NS the host side is gone),
+ *   - the heartbeat (the host BPF program sets it at every vCPU switch,
+ *     wakeup or repair; if it stands still for PVLI_STALE_NS the host
+ *     side is gone),
  *   - the generation (a new pvlockd took the page over: logged).
  * Queries go through pvli_live, which is NULL whenever the page is not
  * both valid and fresh, so every caller falls back to "unknown".
@@ -125,7 +126,7 @@ static void clock_sample(struct pvli_page *p, const struct pvli_vcpu_host *own)
 	WRITE_ONCE(p->clock_fixed, true);
 }
 
-/* Copy a host record; retries while the single host writer is mid-update. */
+/* Copy a host record; retries while one of its host writers is mid-update. */
 static int read_host(const struct pvli_vcpu_host *src, struct pvli_vcpu_host *dst)
 {
 	for (int tries = 0; tries < PVLI_SNAPSHOT_TRIES; tries++) {
