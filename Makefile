@@ -142,7 +142,7 @@ $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h test
 
 # ---- lock core, user-space build (the module builds the same files) ----------
 # Policy hooks share one signature and not every hook needs every argument.
-LOCK_CORE := shfl_lock shfl_policy mcs_lock qword_lock
+LOCK_CORE := shfl_lock shfl_shuffle shfl_policy pvspin_lock mcs_lock
 LOCK_OBJS := $(patsubst %,$(B)/lock/%.o,$(LOCK_CORE) shim_user)
 LOCK_CFLAGS := $(ALL_CFLAGS) -Wno-unused-parameter -Iguest/lock -Iinclude
 

@@ -16,7 +16,8 @@ enum pvli_trace_policy {
 	PVLI_TP_SHFL_QUOTA = 4,
 	PVLI_TP_PVSPIN = 5,
 	PVLI_TP_OTHER = 6,	/* a policy this list does not know yet */
-	PVLI_TP_NR = 7,
+	PVLI_TP_TAS_PV = 7,
+	PVLI_TP_NR = 8,
 };
 
 /* "steal" arguments: ns a vCPU was runnable but not running, host clock. */
@@ -24,6 +25,6 @@ enum pvli_trace_policy {
 #define PVLI_TP_NO_CPU		(-1)	/* holder not known */
 
 #define PVLI_TP_POLICY_NAMES \
-	{ "native", "mcs", "shfl", "shfl-pv", "shfl-quota", "pvspin", "other" }
+	{ "native", "mcs", "shfl", "shfl-pv", "shfl-quota", "pvspin", "other", "tas-pv" }
 
 #endif /* __PVLI_TRACE_IDS_H */

@@ -31,11 +31,11 @@ void mcs_lock(struct mcs_lock *lock, struct mcs_node *node)
 		while (!smp_load_acquire(&node->locked))
 			cpu_relax();
 		shfl_publish_wait(NULL);
-		shfl_stat_inc(queued);
+		shfl_stat_inc(SHFL_STATS_LOCKS, queued);
 	} else {
-		shfl_stat_inc(stolen);
+		shfl_stat_inc(SHFL_STATS_LOCKS, stolen);
 	}
-	shfl_stat_inc(acquired);
+	shfl_stat_inc(SHFL_STATS_LOCKS, acquired);
 }
 SHFL_EXPORT(mcs_lock);
 
@@ -47,8 +47,8 @@ bool mcs_trylock(struct mcs_lock *lock, struct mcs_node *node)
 	node->locked = 0;
 	/* Acquire: pairs with the release in mcs_unlock()'s tail reset. */
 	if (cmpxchg_acquire(&lock->tail, NULL, node) == NULL) {
-		shfl_stat_inc(stolen);
-		shfl_stat_inc(acquired);
+		shfl_stat_inc(SHFL_STATS_LOCKS, stolen);
+		shfl_stat_inc(SHFL_STATS_LOCKS, acquired);
 		return true;
 	}
 	shfl_preempt_enable();

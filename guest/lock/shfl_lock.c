@@ -1,353 +1,546 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pvlockinfo lock core: a ShflLock (Kashyap et al., "Scalable and
- * Practical Locking with Shuffling", SOSP'19) whose shuffler and waiting
- * are policy hooks (in the spirit of SynCord, OSDI'22), so that the
- * host's view of our vCPUs can steer both.
+ * pvlockinfo lock core: a test-and-set word whose queue grants the right
+ * to compete for it, not ownership.
  *
- * The lock is a word plus an MCS queue of waiters, as in qspinlock:
+ * Anchors: ShflLock (Kashyap et al., SOSP'19, aqs.c: a TAS word, an MCS
+ * queue whose head spins on the word, a shuffler that reorders waiters),
+ * FlexGuard (Laforet et al., SOSP'25: a TAS word plus an MCS queue that
+ * only decides who spins), Linux's pv qspinlock (qspinlock_paravirt.h:
+ * newcomers may take a free word while the head is not spinning; the
+ * head halts and is kicked by the release), and preemptable ticket locks
+ * (Ouyang and Lange, VEE'13: waiters whose vCPU is not running are
+ * passed over).  The host's page (pvlockinfo.h) says which vCPUs run.
  *
- *        word: LOCKED | SLOW | NO_STEAL        tail ------------------.
- *                                                                     v
- *   holder    head --next--> w1 --next--> w2 --next--> ... --next--> wN
- *   (runs)    spins on       spin on their own node->status
- *             the word       (the token holder among them shuffles)
+ * Why not ownership: a lock that hands the word to a named successor pays
+ * a host wake-up (IPI -> QEMU -> futex -> host scheduler, far longer than
+ * a critical section) whenever that successor is not on a pCPU, and the
+ * word sits idle meanwhile.  Here ownership is a cmpxchg on the word by
+ * whoever is running; the queue only says who may not be passed over for
+ * ever.
  *
- * - A newcomer takes a free word with one cmpxchg unless NO_STEAL is set,
- *   i.e. unless the queue has a head (ShflLock's bounded stealing: none
- *   once someone queues).  shfl-pv and shfl-quota let a newcomer take a
- *   free word past a queue whose head's vCPU is preempted: that head
- *   could not take it before the host runs it again.
- * - Otherwise it appends itself (xchg on tail) and spins on its node
- *   until its predecessor makes it the head (status = READY).
- * - The head spins on the word, takes LOCKED, then makes its successor
- *   the head.  Unlock clears LOCKED (and SLOW, kicking a halted head).
- * - One waiter at a time holds the shuffler token.  It walks the queue
- *   behind itself and moves the waiters the policy prefers up, right
- *   behind the batch it has built so far; the last member of the batch
- *   gets the token.  The shuffler only rewires nodes that are behind it
- *   and never the tail, so neither enqueuers (which only write the old
- *   tail's next) nor the head (which only reads its own next) race with
- *   it.
+ *        word: holder | SLOW | head | URGENT | tail --------------------.
+ *                                                                      v
+ *   holder   head --next--> w1 --next--> w2 --next--> ... --next--> wN
+ *   (runs)   spins on the   spin on their own node->status, then halt
+ *            word (or halts (the token holder among them shuffles)
+ *            while the
+ *            holder is     newcomers: spin on the word and take it while
+ *            preempted)    nobody is urgent, then queue
  *
- * The policies (shfl_policy.c) fill in what to prefer and when to halt:
- *   shfl        no hooks: in one NUMA node every waiter is alike
- *   shfl-pv     prefer waiters whose vCPU runs; halt while the holder's
- *               vCPU is preempted
- *   shfl-quota  shfl-pv, and a waiter with less run quota than the
- *               lock's typical hold time is not preferred, and gives up
- *               the head of the queue rather than take the lock
- *   pvspin      no shuffling; spin SHFL_SPIN_THRESHOLD times, then halt;
- *               halt early when the predecessor is halted or preempted;
- *               a halted successor is kicked by the unlock, not at
- *               hand-over (Linux's pv qspinlock)
+ * The word (shfl_lock.h) is the kernel's qspinlock word, so the kernel's
+ * own spinlocks can use this lock (the takeover).  What the kernel's own
+ * paths do to it, and why that is safe:
+ *  - its fast path, trylock and virt_spin_lock() take the lock only by a
+ *    cmpxchg of the whole word from 0, so never past a queue (the tail is
+ *    in the word) and never past an urgent head (URGENT implies a tail);
+ *  - its unlock stores 0 to the locked byte: that releases whoever held
+ *    and clears SLOW without a kick.  Waiters halt only behind holders
+ *    that named themselves (CPU + 2), and only callers whose release is
+ *    shfl_word_unlock() name themselves.
  *
- * Starvation bound: a waiter is overtaken by the shuffler at most
- * SHFL_MAX_BYPASS times (after that the shuffler stops at it) and gives up
- * the head at most SHFL_MAX_YIELDS times, so it waits at most
- * (queue length + SHFL_MAX_BYPASS) hold times per queue pass and
- * SHFL_MAX_YIELDS + 1 passes.
+ * Invariants:
+ *  1. The locked byte is nonzero exactly while the lock is held.  Every
+ *     acquisition is a cmpxchg that finds it 0.
+ *  2. The tail bits are changed only by a cmpxchg that swaps in a new
+ *     tail (enqueue), by the head taking the lock while it is the tail
+ *     (the queue empties: tail, head and URGENT go with it in the same
+ *     cmpxchg, so a newcomer that swapped the tail first makes it fail),
+ *     and by the shuffler moving a preferred tail up (a cmpxchg that
+ *     fails if anyone queued behind it).
+ *  3. URGENT is set only by the queue head, and cleared only by the
+ *     cmpxchg with which the head takes the lock; so URGENT implies a
+ *     queue (tail != 0).  While it is set nobody but the head takes a
+ *     free word (NMIs excepted: see 6).  That is the bypass bound: a head
+ *     loses at most its policy's urgent_bypass free words, or waits at
+ *     most its urgent_ns as the head, before it is the next holder; a queued
+ *     waiter is overtaken by the shuffler at most SHFL_MAX_BYPASS times.
+ *  4. The head byte names the queue head while it waits (set by the
+ *     predecessor before it makes the node the head, see pass_head(), or
+ *     by an enqueue onto an empty queue); it is cleared when the head
+ *     takes the lock.  A hint: newcomers read it to tell whether the head
+ *     could take a free word now (policy channel: not if its vCPU is
+ *     preempted or halted).
+ *  5. A node is used by its CPU at nesting level count (as qspinlock's
+ *     qnodes): an interrupt that waits for a lock on the same CPU uses
+ *     the next one and returns before the interrupted level resumes.
+ *     Beyond SHFL_LEVELS levels, or for CPU numbers the tail cannot hold,
+ *     a waiter spins on the word without a node (no queue, no halt).
+ *  6. In an NMI a waiter never queues and never halts (nothing can kick
+ *     it, and the queue head it waits behind may be the context it
+ *     interrupted); it takes any free word, URGENT or not.
  *
- * Halting (shfl_halt) takes the vCPU off its pCPU until a kick or an
- * interrupt.  A halter first publishes what it halts on in
- * shfl_halted_on(cpu), then re-checks its condition: the waker changes
- * the condition, then reads shfl_halted_on().  With a full barrier on
- * each side one of them sees the other, so a kick is never lost.
+ * Halting: a waiter halts (shfl_halt(): sti; hlt under TCG, a vmexit
+ * under KVM) only where a kick will end it: with interrupts on, not in
+ * an NMI, and only behind a holder that named itself.  It publishes what
+ * it halts on in its own node (node->halted_on, per nesting level), makes
+ * that visible (a full barrier), re-checks, then halts; the waker changes
+ * the condition, makes that visible (a full barrier), then reads
+ * halted_on.  Store buffering with full barriers on both sides: one of
+ * them sees the other, so a kick is never lost.  Two conditions:
+ *  - the word: the head, or a newcomer of a test-and-set policy, halts
+ *    while the holder it saw still holds, after setting SLOW; the release
+ *    (an xchg of the locked byte) kicks every node halted on the word;
+ *  - its node's status: a queued waiter halts until it is the head;
+ *    pass_head() kicks it.
+ * Every halt may end early (any interrupt); callers re-check.
  */
 #include "shfl_lock.h"
 
+struct shfl_cpu {
+	struct shfl_node node[SHFL_LEVELS];
+	u32 count;			/* nodes in use: the nesting level */
+};
+static SHFL_DEFINE_PER_CPU(struct shfl_cpu, shfl_cpus);
+
+SHFL_DEFINE_PER_CPU(struct shfl_stats_cpu, shfl_stats_pcpu);
+SHFL_EXPORT_PER_CPU(shfl_stats_pcpu);
+
+#define stat_inc(pol, field)	shfl_stat_inc((pol)->stats_set, field)
+#define stat_add(pol, field, n)	shfl_stat_add((pol)->stats_set, field, n)
+
+void shfl_stats(unsigned int set, struct shfl_stats *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	shfl_for_each_cpu(cpu)
+		shfl_stats_add(sum, &shfl_per_cpu(shfl_stats_pcpu, cpu).set[set]);
+}
+SHFL_EXPORT(shfl_stats);
+
 /* ---- the word ------------------------------------------------------------ */
 
-/* word: v -> (v & ~clear) | set, whatever else changes meanwhile. */
-static u32 word_update(struct shfl_lock *lock, u32 clear, u32 set)
+static u32 encode_tail(u32 cpu, u32 level)
 {
-	u32 v = READ_ONCE(lock->word), old;
+	return ((cpu + 1) << 2 | level) << SHFL_TAIL_SHIFT;
+}
+
+static struct shfl_node *decode_tail(u32 v)
+{
+	u32 t = (v & SHFL_TAIL_MASK) >> SHFL_TAIL_SHIFT;
+
+	return &shfl_per_cpu(shfl_cpus, (t >> 2) - 1).node[t & 3];
+}
+
+static u32 head_bits(u32 cpu)
+{
+	return cpu < SHFL_MAX_HEAD_CPU ? (cpu + 1) << SHFL_HEAD_SHIFT : 0;
+}
+
+static int head_of(u32 v)
+{
+	return (int)((v & SHFL_HEAD_MASK) >> SHFL_HEAD_SHIFT) - 1;
+}
+
+/* word: the @mask bits -> @bits, the rest kept (a full barrier).  Returns the old word. */
+static u32 word_set_bits(struct shfl_word *w, u32 mask, u32 bits)
+{
+	u32 v = READ_ONCE(w->val), old;
 
 	for (;;) {
-		old = cmpxchg(&lock->word, v, (v & ~clear) | set);
+		old = cmpxchg(&w->val, v, (v & ~mask) | bits);
 		if (old == v)
 			return v;
 		v = old;
 	}
 }
 
-/* word: LOCKED clear -> LOCKED set.  Acquire: pairs with shfl_unlock(). */
-static bool word_trylock(struct shfl_lock *lock)
+/* word @v, locked byte 0 -> @me (holder bits); head, URGENT and tail stay. */
+static bool take_free_word(struct shfl_word *w, u32 v, u32 me)
 {
-	u32 v = READ_ONCE(lock->word);
-
-	return !(v & SHFL_LOCKED) &&
-	       cmpxchg_acquire(&lock->word, v, v | SHFL_LOCKED) == v;
+	return !(v & SHFL_LOCKED_MASK) && cmpxchg_acquire(&w->val, v, v | me) == v;
 }
 
-static void note_acquired(struct shfl_lock *lock)
+/* ---- what the host's page says ------------------------------------------------ */
+
+bool shfl_cpu_preempted(int cpu)
 {
-	WRITE_ONCE(lock->holder_cpu, shfl_cpu());
-	if (lock->policy->track_hold)
-		WRITE_ONCE(lock->acquired_ns, shfl_now_ns());
-	shfl_stat_inc(acquired);
+	return cpu >= 0 && cpu != (int)shfl_cpu() && shfl_vcpu_preempted(cpu);
+}
+SHFL_EXPORT(shfl_cpu_preempted);
+
+bool shfl_holder_preempted(u32 v)
+{
+	return shfl_cpu_preempted(shfl_holder_of(v));
+}
+SHFL_EXPORT(shfl_holder_preempted);
+
+struct shfl_node *shfl_waiter_node(int cpu, int level)
+{
+	return &shfl_per_cpu(shfl_cpus, cpu).node[level];
+}
+SHFL_EXPORT(shfl_waiter_node);
+
+bool shfl_cpu_halted_on(int cpu, const u32 *ptr)
+{
+	struct shfl_cpu *c;
+
+	if (cpu < 0)
+		return false;
+	c = &shfl_per_cpu(shfl_cpus, cpu);
+	for (int i = 0; i < SHFL_LEVELS; i++)
+		if (READ_ONCE(c->node[i].halted_on) == ptr)
+			return true;
+	return false;
+}
+SHFL_EXPORT(shfl_cpu_halted_on);
+
+bool shfl_quota_covers(int cpu, u64 hold_ns)
+{
+	u64 quota = shfl_vcpu_quota_ns(cpu);
+
+	/*
+	 * 0 is a quota used up without the host taking the pCPU (nobody else
+	 * wanted it, so a new slice began): no bound, as unknown.
+	 */
+	return quota == SHFL_QUOTA_UNKNOWN || quota == 0 ||
+	       quota >= (hold_ns ?: SHFL_DEFAULT_HOLD_NS);
+}
+SHFL_EXPORT(shfl_quota_covers);
+
+/*
+ * Could the queue head named in @v take a free word right now?  Not if
+ * none is named (the hand-over is naming one, or its CPU number does not
+ * fit), and by the channel not if its vCPU is preempted or halted, or
+ * (shfl-quota) out of quota.
+ */
+static bool head_absent(const struct shfl_word *w, u32 v, const struct shfl_policy *pol,
+			u64 hold_ns)
+{
+	int head = head_of(v);
+
+	if (head < 0)
+		return true;
+	if (!pol->channel || head == (int)shfl_cpu())
+		return false;
+	return shfl_cpu_preempted(head) || shfl_cpu_halted_on(head, &w->val) ||
+	       (pol->quota && !shfl_quota_covers(head, hold_ns));
+}
+
+/*
+ * Does @pol run on the channel now?  Without a live page every policy is
+ * its channel-free self (ShflLock, or plain test-and-set): no stealing
+ * past a queue, no halting, no shuffling by vCPU state.
+ */
+static bool channel_on(const struct shfl_policy *pol)
+{
+	return pol->channel && shfl_channel_ok();
+}
+
+/*
+ * May a newcomer (not queued) take the free word @v under @pol?
+ * @quota_ok: shfl-quota, our own quota covers a typical hold (the caller
+ * checks it now and then, not at every spin).
+ */
+static bool may_steal(const struct shfl_word *w, u32 v, const struct shfl_policy *pol,
+		      u64 hold_ns, bool quota_ok)
+{
+	if (v & SHFL_LOCKED_MASK)
+		return false;
+	if (!(v & SHFL_TAIL_MASK))
+		return true;
+	if (v & SHFL_URGENT)
+		return false;
+	switch (pol->steal) {
+	case SHFL_STEAL_NO_QUEUE:
+		return false;
+	case SHFL_STEAL_UNTIL_URGENT:
+		if (!channel_on(pol))
+			return false;
+		break;
+	case SHFL_STEAL_ALWAYS:
+		break;
+	}
+	return quota_ok || head_absent(w, v, pol, hold_ns);
 }
 
 /* ---- halting and kicking --------------------------------------------------- */
 
-/* Halt this vCPU while (*ptr & mask) == val; see "Halting" above. */
-static void park(u16 cpu, u32 *ptr, u32 mask, u32 val)
+static void halt_here(const struct shfl_policy *pol, struct shfl_node *node, u32 *ptr, u32 mask,
+		 u32 val)
 {
-	WRITE_ONCE(shfl_halted_on(cpu), ptr);
-	smp_mb();	/* pairs with smp_mb() in wake_if_halted() / word_update() */
-	if ((READ_ONCE(*ptr) & mask) == val) {
-		shfl_stat_inc(halts);
-		shfl_halt(cpu, ptr, mask, val);
-	}
-	WRITE_ONCE(shfl_halted_on(cpu), NULL);
+	stat_inc(pol, halts);
+	if (pol->stats_set == SHFL_STATS_KERNEL)
+		shfl_halt_untraced(ptr, mask, val);
+	else
+		shfl_halt(node->cpu, ptr, mask, val);
 }
 
-/* The condition @cpu may halt on (@ptr) has changed: kick it if it halts. */
-static void wake_if_halted(u16 cpu, u32 *ptr)
+static void kick(const struct shfl_policy *pol, int cpu)
 {
-	smp_mb();	/* pairs with smp_mb() in park() */
-	if (READ_ONCE(shfl_halted_on(cpu)) == ptr) {
-		shfl_stat_inc(kicks);
+	stat_inc(pol, kicks);
+	if (pol->stats_set == SHFL_STATS_KERNEL)
+		shfl_kick_untraced(cpu);
+	else
 		shfl_kick(cpu);
-	}
 }
 
 /*
- * Queue head: halt until the unlock kicks us.  word: LOCKED -> LOCKED|SLOW.
- * If the word is free we return at once to take it instead.
+ * Halt while the holder named by word @v still holds: locked byte v ->
+ * v | SLOW, so that its release kicks us.  Only behind a holder that named
+ * itself (its release is shfl_word_unlock(), which kicks).
  */
-static void park_head(struct shfl_lock *lock, struct shfl_node *node)
+static void park_on_word(struct shfl_word *w, struct shfl_node *node, u32 v,
+			 const struct shfl_policy *pol)
 {
-	u32 v = READ_ONCE(lock->word), old;
+	u8 holder = v & SHFL_HOLDER_MASK, cur, old;
 
-	WRITE_ONCE(lock->kick_cpu, node->cpu);
-	while (v & SHFL_LOCKED) {
-		/* Full barrier: kick_cpu is visible before SLOW is. */
-		old = cmpxchg(&lock->word, v, v | SHFL_SLOW);
-		if (old == v) {
-			park(node->cpu, &lock->word, SHFL_SLOW, SHFL_SLOW);
-			return;
-		}
-		v = old;
+	if (holder < SHFL_CPU_BIAS || !shfl_can_halt())
+		return;
+	WRITE_ONCE(node->halted_on, &w->val);
+	/* Pairs with the xchg in shfl_word_unlock(): see "Halting". */
+	smp_mb();
+	cur = READ_ONCE(w->locked);
+	while ((cur & SHFL_HOLDER_MASK) == holder && !(cur & SHFL_SLOW)) {
+		old = cmpxchg(&w->locked, cur, cur | SHFL_SLOW);
+		cur = old == cur ? cur | SHFL_SLOW : old;
+	}
+	if (cur == (holder | SHFL_SLOW))
+		halt_here(pol, node, &w->val, SHFL_LOCKED_MASK, cur);
+	WRITE_ONCE(node->halted_on, NULL);
+}
+
+/* Kick every CPU with a node halted on @w (a release that cleared SLOW). */
+static void kick_halted(struct shfl_word *w, const struct shfl_policy *pol)
+{
+	int cpu;
+
+	shfl_for_each_cpu(cpu) {
+		if (cpu != (int)shfl_cpu() && shfl_cpu_halted_on(cpu, &w->val))
+			kick(pol, cpu);
 	}
 }
 
-/* ---- the shuffler -------------------------------------------------------- */
-
-/*
- * One pass of the shuffler, run by @node, which holds the token (or is a
- * head outside any batch, which ShflLock lets start one).  Moves each
- * waiter @q->prefer() picks up behind the batch.  Stops at the tail, at
- * (or right after overtaking) a waiter that has been overtaken
- * SHFL_MAX_BYPASS times, or, once it has grouped someone, when @node's
- * own wait is over (@q->wait_over()).  Passes the token to the last
- * member of the batch.  Returns the number of waiters moved.
- *
- * Only the queue's links are touched, so any lock whose waiters are
- * shfl_nodes can be shuffled: shfl_lock's, and the kernel-spinlock
- * takeover's queue in a qspinlock word (qword_lock.c).
- */
-/*
- * The tail @curr is preferred, the waiters last->next .. @prev are not:
- * make @prev the tail and put @curr behind @last instead, so that in a
- * queue as short as a small VM's (holder, head, one preempted waiter,
- * the tail) the tail can still go first.  The tail's next is written by
- * whoever swaps the tail after it, so @curr is unlinked first and only
- * relinked once the tail swap (a full barrier) has proven that nobody
- * did; if somebody did, everything is put back as it was.  Nodes between
- * @last and the tail are behind the shuffler: only it writes their next.
- */
-static bool move_tail_up(const struct shfl_queue_ops *q, struct shfl_node *last,
-			 struct shfl_node *prev, struct shfl_node *curr)
+void shfl_kick_halted(struct shfl_word *w)
 {
-	struct shfl_node *first = READ_ONCE(last->next), *n;
+	kick_halted(w, &shfl_policy_kernel_shfl_pv);
+}
+SHFL_EXPORT(shfl_kick_halted);
 
-	WRITE_ONCE(prev->next, NULL);
-	if (!q->swap_tail(q, curr, prev)) {
-		WRITE_ONCE(prev->next, curr);
-		return false;
-	}
-	for (n = first; ; n = READ_ONCE(n->next)) {
-		n->bypassed++;
-		if (n == prev)
-			break;
-	}
-	WRITE_ONCE(curr->next, first);
-	WRITE_ONCE(last->next, curr);
-	curr->batch = 1;
-	return true;
+/* A queued waiter, not the head: halt until made the head. */
+static void park_in_queue(struct shfl_node *node, const struct shfl_policy *pol)
+{
+	if (!shfl_can_halt())
+		return;
+	WRITE_ONCE(node->halted_on, &node->status);
+	smp_mb();	/* pairs with the smp_mb() in wake_node() */
+	if (READ_ONCE(node->status) == SHFL_WAITING)
+		halt_here(pol, node, &node->status, ~0U, SHFL_WAITING);
+	WRITE_ONCE(node->halted_on, NULL);
 }
 
-u32 shfl_walk_queue(struct shfl_node *node, const struct shfl_queue_ops *q)
+/* @node's status changed (made the head): kick its CPU if it halts on it. */
+static void wake_node(struct shfl_node *node, u16 cpu, const struct shfl_policy *pol)
 {
-	struct shfl_node *last = node, *prev = node, *curr, *next, *n;
-	bool grouped = false, bound_hit = false;
-	u32 moved = 0;
-
-	WRITE_ONCE(node->shuffler, 0);
-	node->batch = 1;
-
-	while (!bound_hit) {
-		curr = READ_ONCE(prev->next);
-		if (!curr)
-			break;
-		/* The tail may be getting a successor right now: see move_tail_up(). */
-		if (q->is_tail(q, curr)) {
-			if (q->swap_tail && prev != last && q->prefer(q, node, curr) &&
-			    move_tail_up(q, last, prev, curr)) {
-				last = curr;
-				moved++;
-			}
-			break;
-		}
-		if (q->prefer(q, node, curr)) {
-			if (prev == last) {
-				curr->batch = 1;
-				last = prev = curr;
-			} else {
-				next = READ_ONCE(curr->next);
-				if (!next)
-					break;
-				/* Everyone between last and curr is overtaken. */
-				for (n = READ_ONCE(last->next); ; n = READ_ONCE(n->next)) {
-					if (++n->bypassed >= SHFL_MAX_BYPASS)
-						bound_hit = true;
-					if (n == prev)
-						break;
-				}
-				/* prev -> curr -> next  becomes  prev -> next */
-				WRITE_ONCE(prev->next, next);
-				/* last -> x  becomes  last -> curr -> x */
-				WRITE_ONCE(curr->next, READ_ONCE(last->next));
-				WRITE_ONCE(last->next, curr);
-				curr->batch = 1;
-				last = curr;
-				moved++;
-			}
-			grouped = true;
-		} else {
-			if (curr->bypassed >= SHFL_MAX_BYPASS)
-				break;
-			prev = curr;
-		}
-		/* Our own wait is over: stop once this pass has done something. */
-		if (grouped && q->wait_over(q, node))
-			break;
-	}
-	/*
-	 * Release: the next shuffler sees this pass's links and counters.
-	 * Pairs with the acquire in shfl_may_walk().
-	 */
-	smp_store_release(&last->shuffler, 1);
-	return moved;
+	smp_mb();	/* pairs with the smp_mb() in park_in_queue() */
+	if (READ_ONCE(node->halted_on) == &node->status)
+		kick(pol, cpu);
 }
-SHFL_EXPORT(shfl_walk_queue);
 
-/* shfl_lock's side of a walk: its tail pointer, word and policy. */
-struct lock_walk {
+/* ---- the shuffler's view of this lock ---------------------------------------- */
+
+struct word_walk {
 	struct shfl_queue_ops ops;
-	struct shfl_lock *lock;
+	struct shfl_word *w;
+	const struct shfl_policy *pol;
+	u64 hold_ns;
 	bool head;
 };
 
-static bool lock_is_tail(const struct shfl_queue_ops *q, const struct shfl_node *curr)
+static bool walk_is_tail(const struct shfl_queue_ops *q, const struct shfl_node *curr)
 {
-	const struct lock_walk *w = container_of(q, struct lock_walk, ops);
+	const struct word_walk *ww = container_of(q, struct word_walk, ops);
+	u32 v = READ_ONCE(ww->w->val);
 
-	return curr == READ_ONCE(w->lock->tail);
+	return (v & SHFL_TAIL_MASK) == curr->tail;
 }
 
-static bool lock_prefer(const struct shfl_queue_ops *q, const struct shfl_node *shuffler,
+/* tail: @old's bits -> @new's, if nobody queued behind @old (a full barrier). */
+static bool walk_swap_tail(const struct shfl_queue_ops *q, struct shfl_node *old,
+			   struct shfl_node *new)
+{
+	const struct word_walk *ww = container_of(q, struct word_walk, ops);
+	u32 v = READ_ONCE(ww->w->val), prev;
+
+	while ((v & SHFL_TAIL_MASK) == old->tail) {
+		prev = cmpxchg(&ww->w->val, v, (v & ~SHFL_TAIL_MASK) | new->tail);
+		if (prev == v)
+			return true;
+		v = prev;
+	}
+	return false;
+}
+
+static bool walk_prefer(const struct shfl_queue_ops *q, const struct shfl_node *shuffler,
 			const struct shfl_node *curr)
 {
-	const struct lock_walk *w = container_of(q, struct lock_walk, ops);
+	const struct word_walk *ww = container_of(q, struct word_walk, ops);
 
-	return w->lock->policy->prefer(w->lock, shuffler, curr);
+	return ww->pol->prefer(ww->pol, shuffler, curr, ww->hold_ns);
 }
 
-/* @head: the word is free; else: @node became the head. */
-static bool lock_wait_over(const struct shfl_queue_ops *q, const struct shfl_node *node)
+/* The head: the word is free; others: @node is the head now. */
+static bool walk_wait_over(const struct shfl_queue_ops *q, const struct shfl_node *node)
 {
-	const struct lock_walk *w = container_of(q, struct lock_walk, ops);
+	const struct word_walk *ww = container_of(q, struct word_walk, ops);
 
-	return w->head ? !(READ_ONCE(w->lock->word) & SHFL_LOCKED)
-		       : READ_ONCE(node->status) != SHFL_WAITING;
+	return ww->head ? !(READ_ONCE(ww->w->locked))
+			: READ_ONCE(node->status) != SHFL_WAITING;
 }
 
-/* One shuffler pass over @lock's queue by @node (@head: the queue head). */
-u32 shfl_shuffle(struct shfl_lock *lock, struct shfl_node *node, bool head)
+/* Run a shuffler pass if @node holds the token (or heads outside any batch). */
+static void maybe_shuffle(struct shfl_word *w, struct shfl_node *node,
+			  const struct shfl_policy *pol, u64 hold_ns, bool head)
 {
-	struct lock_walk w = {
+	struct word_walk ww = {
 		.ops = {
-			.is_tail = lock_is_tail,
-			.prefer = lock_prefer,
-			.wait_over = lock_wait_over,
+			.is_tail = walk_is_tail,
+			.prefer = walk_prefer,
+			.wait_over = walk_wait_over,
+			.swap_tail = walk_swap_tail,
 		},
-		.lock = lock,
+		.w = w,
+		.pol = pol,
+		.hold_ns = hold_ns,
 		.head = head,
 	};
 	u32 moved;
 
-	shfl_stat_inc(shuffle_walks);
-	moved = shfl_walk_queue(node, &w.ops);
+	if (!pol->prefer || !shfl_may_walk(node, head))
+		return;
+	stat_inc(pol, shuffle_walks);
+	moved = shfl_walk_queue(node, &ww.ops);
 	if (moved) {
-		shfl_stat_add(shuffles, moved);
-		shfl_trace_shuffle(lock, moved);
+		stat_add(pol, shuffles, moved);
+		if (pol->stats_set != SHFL_STATS_KERNEL)
+			shfl_trace_shuffle(w, moved);
 	}
-	return moved;
-}
-
-static bool may_shuffle(const struct shfl_lock *lock, const struct shfl_node *node,
-			bool head)
-{
-	return lock->policy->prefer && shfl_may_walk(node, head);
 }
 
 /* ---- waiting ----------------------------------------------------------------- */
 
-static bool time_to_check(const struct shfl_lock *lock, u32 spins)
+/* One slow-path call: what it waits for, how, and as whom. */
+struct waiter {
+	struct shfl_word *w;
+	const struct shfl_policy *pol;
+	struct shfl_node *node;
+	u64 hold_ns;
+	u32 me;			/* the holder bits it takes the word with */
+	unsigned int flags;	/* SHFL_WAIT_* */
+	u32 away_holder;	/* holder_away_long(): whom we saw preempted, */
+	u64 away_since;		/* since when (0: not seen preempted) */
+};
+
+/*
+ * Take the free word @v.  SHFL_WAIT_IRQS_ON: the caller turned interrupts
+ * off for this lock only; it waits with them on and takes the lock with
+ * them off (an interrupt between taking and disabling could want it).
+ */
+static bool take(struct waiter *wt, u32 v)
 {
-	return (spins & SHFL_CHECK_MASK) == 0 && lock->policy->should_park;
+	if (!(wt->flags & SHFL_WAIT_IRQS_ON))
+		return take_free_word(wt->w, v, wt->me);
+	shfl_irq_disable();
+	if (take_free_word(wt->w, v, wt->me))
+		return true;
+	shfl_irq_enable();
+	return false;
 }
 
-/* Not the head yet: spin on our own node until the predecessor says READY. */
-static void wait_in_queue(struct shfl_lock *lock, struct shfl_node *node)
+static bool time_to_check(u32 spins)
 {
-	const struct shfl_policy *pol = lock->policy;
-	u32 spins = 0;
+	return (spins & SHFL_CHECK_MASK) == 0;
+}
 
-	/* Acquire: pairs with the release in pass_head(). */
-	while (smp_load_acquire(&node->status) == SHFL_WAITING) {
-		if (may_shuffle(lock, node, false))
-			shfl_shuffle(lock, node, false);
-		if (time_to_check(lock, ++spins) && pol->should_park(lock, node, false, spins)) {
-			park(node->cpu, &node->status, ~0U, SHFL_WAITING);
-			spins = 0;
+/* Channel policies: spinning behind a preempted holder only keeps it off its pCPU. */
+static bool holder_away(u32 v, const struct shfl_policy *pol)
+{
+	return pol->channel && shfl_holder_preempted(v);
+}
+
+/*
+ * Has the holder named in @v been preempted for at least the policy's
+ * park_delay_ns, as far as this waiter has watched?  A preemption that
+ * short is usually a host kworker or QEMU's own thread, over before a
+ * halted waiter would even be woken; halting then only adds a wake-up.
+ */
+static bool holder_away_long(struct waiter *wt, u32 v)
+{
+	u32 holder = v & SHFL_HOLDER_MASK;
+	u64 now;
+
+	if (!holder_away(v, wt->pol)) {
+		wt->away_since = 0;
+		return false;
+	}
+	now = shfl_now_ns();
+	if (!wt->away_since || holder != wt->away_holder) {
+		wt->away_holder = holder;
+		wt->away_since = now;
+	}
+	return now - wt->away_since >= wt->pol->park_delay_ns;
+}
+
+/*
+ * A newcomer: compete for the free word while the policy lets us past the
+ * queue, at most spin_budget times while the holder runs (forever for
+ * test-and-set); halt on the word while it does not.  Returns true
+ * holding the lock, false to queue.
+ */
+static bool spin_to_steal(struct waiter *wt)
+{
+	const struct shfl_policy *pol = wt->pol;
+	bool tas = pol->steal == SHFL_STEAL_ALWAYS;
+	bool quota_ok = !pol->quota || shfl_quota_covers(shfl_cpu(), wt->hold_ns);
+	u32 spins = 0, v;
+
+	for (;;) {
+		v = READ_ONCE(wt->w->val);
+		if (may_steal(wt->w, v, pol, wt->hold_ns, quota_ok)) {
+			if (take(wt, v)) {
+				stat_inc(pol, stolen);
+				return true;
+			}
+			continue;
+		}
+		spins++;
+		if (!tas && ((v & SHFL_URGENT) || spins >= pol->spin_budget))
+			return false;
+		if (time_to_check(spins)) {
+			if (pol->quota)
+				quota_ok = shfl_quota_covers(shfl_cpu(), wt->hold_ns);
+			if (holder_away_long(wt, v)) {
+				/* No use spinning; its release kicks us (as tas-pv). */
+				stat_inc(pol, holder_preempted);
+				park_on_word(wt->w, wt->node, v, pol);
+				spins = 0;
+			}
 		}
 		cpu_relax();
 	}
 }
 
-/*
- * The head: spin on the word until LOCKED is ours.  Returns false if the
- * policy wants us to give up the head instead (we have a successor then).
- */
-static bool wait_for_word(struct shfl_lock *lock, struct shfl_node *node)
+/* Not the head yet: spin on our node until the predecessor makes us the head. */
+static void wait_in_queue(struct waiter *wt)
 {
-	const struct shfl_policy *pol = lock->policy;
-	u32 spins = 0;
+	const struct shfl_policy *pol = wt->pol;
+	struct shfl_node *node = wt->node;
+	u32 spins = 0, v;
 
-	for (;;) {
-		if (word_trylock(lock))
-			return true;
-		if (may_shuffle(lock, node, true))
-			shfl_shuffle(lock, node, true);
-		if (time_to_check(lock, ++spins)) {
-			if (pol->should_yield && node->yields < SHFL_MAX_YIELDS &&
-			    READ_ONCE(node->next) && pol->should_yield(lock, node))
-				return false;
-			if (pol->should_park(lock, node, true, spins)) {
-				park_head(lock, node);
+	/* Acquire: pairs with the release in pass_head(). */
+	while (smp_load_acquire(&node->status) == SHFL_WAITING) {
+		maybe_shuffle(wt->w, node, pol, wt->hold_ns, false);
+		if (time_to_check(++spins) && channel_on(pol)) {
+			v = READ_ONCE(wt->w->val);
+			if (holder_away_long(wt, v) || shfl_cpu_preempted(head_of(v))) {
+				/* Behind a preempted holder or head: no use spinning. */
+				stat_inc(pol, holder_preempted);
+				park_in_queue(node, pol);
+				spins = 0;
+			} else if (pol->node_spins && spins >= pol->node_spins) {
+				/* Not next: our spinning only takes the pCPU from those who are. */
+				park_in_queue(node, pol);
 				spins = 0;
 			}
 		}
@@ -356,187 +549,241 @@ static bool wait_for_word(struct shfl_lock *lock, struct shfl_node *node)
 }
 
 /*
- * Make @next (our successor) the head.  We are the head, holding the
- * word or giving up our place; either way nobody else writes @next's
- * status, and after the release below nobody reads @node again.
+ * The head: take the locked byte.  As the tail, the queue (tail, head,
+ * URGENT) goes with us in the same cmpxchg; otherwise the tail stays and
+ * head and URGENT are cleared.  Returns the word as it was taken.
  */
-static void pass_head(struct shfl_lock *lock, struct shfl_node *node,
-		      struct shfl_node *next)
+static u32 wait_as_head(struct waiter *wt)
 {
-	u16 cpu = next->cpu;	/* read before READY: @next may then return */
+	const struct shfl_policy *pol = wt->pol;
+	struct shfl_node *node = wt->node;
+	struct shfl_word *w = wt->w;
+	u64 since = shfl_now_ns();
+	u32 spins = 0, lost = 0, v, next, old;
+	bool urgent = false, gated = false;
+
+	for (;;) {
+		v = READ_ONCE(w->val);
+		if (!(v & SHFL_LOCKED_MASK)) {
+			if (pol->quota && !urgent && !shfl_quota_covers(node->cpu, wt->hold_ns)) {
+				/* Others may take it meanwhile: head_absent() says so. */
+				if (!gated)
+					stat_inc(pol, quota_waits);
+				gated = true;
+			} else {
+				next = (v & SHFL_TAIL_MASK) == node->tail ? 0 : v & SHFL_TAIL_MASK;
+				old = cmpxchg_acquire(&w->val, v, next | wt->me);
+				if (old == v)
+					return v;
+				if (old & SHFL_LOCKED_MASK)
+					lost++;	/* a newcomer took it */
+				continue;
+			}
+		}
+		/* Only newcomers that may steal past a queue need the bound. */
+		if (!urgent && pol->steal == SHFL_STEAL_UNTIL_URGENT && channel_on(pol) &&
+		    (lost >= pol->urgent_bypass || shfl_now_ns() - since >= pol->urgent_ns)) {
+			word_set_bits(w, SHFL_URGENT, SHFL_URGENT);
+			stat_inc(pol, urgent);
+			urgent = true;
+		}
+		maybe_shuffle(w, node, pol, wt->hold_ns, true);
+		if (time_to_check(++spins) && holder_away_long(wt, v)) {
+			stat_inc(pol, holder_preempted);
+			park_on_word(w, node, v, pol);
+		}
+		cpu_relax();
+	}
+}
+
+/* Make @next the head: we hold the lock; nobody else writes its status. */
+static void pass_head(struct shfl_word *w, struct shfl_node *node, struct shfl_node *next,
+		      const struct shfl_policy *pol)
+{
+	u16 cpu = next->cpu;	/* read before SHFL_HEAD: @next may then return */
+	struct shfl_node *after = READ_ONCE(next->next);
 
 	/* The shuffler token must outlive us: it goes with the queue head. */
 	if (READ_ONCE(node->shuffler))
 		WRITE_ONCE(next->shuffler, 1);
-	/*
-	 * Name the new head here, not when it notices: it may be preempted
-	 * before it does, and that is when waiters need to know who it is.
-	 */
-	WRITE_ONCE(lock->head_cpu, cpu);
-
-	/*
-	 * pvspin: a halted successor is left halted and becomes the vCPU the
-	 * unlock kicks (we hold LOCKED, so SLOW is ours to set).  It would
-	 * only spin on the word until then.
-	 */
-	if (lock->policy->lazy_kick && (READ_ONCE(lock->word) & SHFL_LOCKED) &&
-	    READ_ONCE(shfl_halted_on(cpu)) == &next->status) {
-		WRITE_ONCE(lock->kick_cpu, cpu);
-		word_update(lock, 0, SHFL_SLOW);	/* full barrier */
-		smp_store_release(&next->status, SHFL_READY);
-		return;
-	}
+	/* Named now, not when it notices: it may be preempted before it does. */
+	word_set_bits(w, SHFL_HEAD_MASK, head_bits(cpu));
 	/* Release: our shuffles and the lock's data; pairs with wait_in_queue(). */
-	smp_store_release(&next->status, SHFL_READY);
-	wake_if_halted(cpu, &next->status);
+	smp_store_release(&next->status, SHFL_HEAD);
+	wake_node(next, cpu, pol);
+	/*
+	 * Its successor is next in line: wake it now, so that it is on a pCPU
+	 * by then.  @after stayed queued at least until the release above; a
+	 * node reused since only gets a spurious kick.
+	 */
+	if (pol->pre_kick && after && READ_ONCE(after->halted_on) == &after->status)
+		kick(pol, READ_ONCE(after->cpu));
 }
 
-/* The head after taking the word: leave the queue. */
-static void leave_queue(struct shfl_lock *lock, struct shfl_node *node)
+/*
+ * Spin for a word we cannot queue on (invariants 5 and 6): any free word,
+ * past an urgent head only in an NMI.
+ */
+static void spin_without_node(struct waiter *wt, bool nmi)
 {
-	struct shfl_node *next = READ_ONCE(node->next);
+	for (;;) {
+		u32 v = READ_ONCE(wt->w->val);
 
-	if (!next) {
-		/* Last one out: tail us -> empty, and newcomers may steal again. */
-		if (cmpxchg_release(&lock->tail, node, NULL) == node) {
-			word_update(lock, SHFL_NO_STEAL, 0);
-			return;
-		}
-		/* Someone swapped the tail: wait for them to link in. */
+		if ((nmi || !(v & SHFL_URGENT)) && !(v & SHFL_LOCKED_MASK) && take(wt, v))
+			break;
+		cpu_relax();
+	}
+	stat_inc(wt->pol, stolen);
+}
+
+void shfl_word_lock_slowpath(struct shfl_word *w, const struct shfl_policy *pol, u64 hold_ns,
+			     unsigned int flags)
+{
+	u32 cpu = shfl_cpu(), level, v, old;
+	struct shfl_cpu *c = &shfl_per_cpu(shfl_cpus, cpu);
+	struct waiter wt = {
+		.w = w,
+		.pol = pol,
+		.hold_ns = hold_ns,
+		.me = flags & SHFL_WAIT_ANONYMOUS ? SHFL_UNKNOWN_HOLDER : shfl_me(),
+		.flags = flags,
+	};
+	struct shfl_node *node, *prev, *next;
+
+	/* Interrupts on while waiting: only test-and-set waiters (see take()). */
+	WARN_ON_ONCE((flags & SHFL_WAIT_IRQS_ON) && pol->steal != SHFL_STEAL_ALWAYS);
+	if (flags & SHFL_WAIT_IRQS_ON)
+		shfl_irq_enable();
+	level = c->count++;
+	if (level >= SHFL_LEVELS || cpu > SHFL_MAX_QUEUE_CPU || shfl_in_nmi()) {
+		spin_without_node(&wt, shfl_in_nmi());
+		goto out;
+	}
+	/* The count is ours before the node is: an interrupt uses the next one. */
+	barrier();
+	node = &c->node[level];
+	node->cpu = cpu;
+	node->level = level;
+	node->tail = encode_tail(cpu, level);
+	node->next = NULL;
+	node->status = SHFL_WAITING;
+	node->batch = 0;
+	node->shuffler = 0;
+	node->bypassed = 0;
+	node->halted_on = NULL;
+	wt.node = node;
+
+	if (((pol->spin_budget && channel_on(pol)) || pol->steal == SHFL_STEAL_ALWAYS) &&
+	    spin_to_steal(&wt))
+		goto out;
+	/* One more look, as the fast path took none (ShflLock's newcomer). */
+	v = READ_ONCE(w->val);
+	if (may_steal(w, v, pol, hold_ns, !pol->quota || shfl_quota_covers(cpu, hold_ns)) &&
+	    take(&wt, v)) {
+		stat_inc(pol, stolen);
+		goto out;
+	}
+
+	/*
+	 * word: tail -> us (and head -> us onto an empty queue).  Full
+	 * barrier: the node is ready before it is reachable.
+	 */
+	v = READ_ONCE(w->val);
+	for (;;) {
+		u32 new = (v & ~SHFL_TAIL_MASK) | node->tail;
+
+		if (!(v & SHFL_TAIL_MASK))
+			new = (new & ~(SHFL_HEAD_MASK | SHFL_URGENT)) | head_bits(cpu);
+		old = cmpxchg(&w->val, v, new);
+		if (old == v)
+			break;
+		v = old;
+	}
+	stat_inc(pol, queued);
+	if (v & SHFL_TAIL_MASK) {
+		prev = decode_tail(v);
+		/* prev stays queued until it sees our link: safe to write. */
+		WRITE_ONCE(prev->next, node);
+		wait_in_queue(&wt);
+	}
+
+	v = wait_as_head(&wt);
+	if ((v & SHFL_TAIL_MASK) != node->tail) {
+		/* Someone is behind us, or is linking in right now. */
 		while (!(next = READ_ONCE(node->next)))
 			cpu_relax();
+		pass_head(w, node, next, pol);
 	}
-	pass_head(lock, node, next);
+out:
+	stat_inc(pol, acquired);
+	/* Our node is free again once nobody can reach it: after the hand-over. */
+	barrier();
+	c->count--;
 }
+SHFL_EXPORT(shfl_word_lock_slowpath);
 
-static void shfl_lock_slowpath(struct shfl_lock *lock)
-{
-	struct shfl_node node = {
-		.cpu = shfl_cpu(),
-		.prev_cpu = SHFL_NO_CPU,
-	};
-	struct shfl_node *prev;
-
-	shfl_stat_inc(queued);
-	shfl_publish_wait(lock);
-	if (lock->policy->should_yield)
-		node.wait_start = shfl_now_ns();
-	for (;;) {
-		node.next = NULL;
-		node.status = SHFL_WAITING;
-		node.batch = 0;
-		node.shuffler = 0;
-		/* Full barrier: the node is initialised before it is reachable. */
-		prev = xchg(&lock->tail, &node);
-		if (prev) {
-			/* prev stays queued until it sees our link: safe to read. */
-			node.prev_cpu = prev->cpu;
-			WRITE_ONCE(prev->next, &node);
-			wait_in_queue(lock, &node);
-		} else {
-			word_update(lock, 0, SHFL_NO_STEAL);
-			WRITE_ONCE(lock->head_cpu, node.cpu);
-		}
-		if (wait_for_word(lock, &node))
-			break;
-		/* Give the head to our successor and queue again at the tail. */
-		node.yields++;
-		shfl_stat_inc(yields);
-		pass_head(lock, &node, READ_ONCE(node.next));
-	}
-	/* No head until the hand-over names the next one (or the queue empties). */
-	WRITE_ONCE(lock->head_cpu, SHFL_NO_CPU);
-	note_acquired(lock);
-	shfl_publish_wait(NULL);
-	leave_queue(lock, &node);
-}
-
-/* ---- the API ------------------------------------------------------------ */
+/* ---- pvlockinfo's own locks ---------------------------------------------------- */
 
 void shfl_lock_init(struct shfl_lock *lock, const struct shfl_policy *policy)
 {
-	lock->word = 0;
-	lock->holder_cpu = SHFL_NO_CPU;
-	lock->kick_cpu = SHFL_NO_CPU;
-	lock->head_cpu = SHFL_NO_CPU;
-	lock->tail = NULL;
+	lock->w.val = 0;
+	lock->policy = policy;
 	lock->hold_ns = 0;
 	lock->acquired_ns = 0;
-	lock->policy = policy;
 }
 SHFL_EXPORT(shfl_lock_init);
 
-/*
- * word: 0 -> LOCKED, or NO_STEAL -> NO_STEAL|LOCKED when the policy lets
- * us past a preempted queue head.  Fails when held or queued for.
- */
-static bool fast_trylock(struct shfl_lock *lock)
+static void note_acquired(struct shfl_lock *lock)
 {
-	u32 v = READ_ONCE(lock->word);
-	u16 head;
-
-	if (v & SHFL_LOCKED)
-		return false;
-	if (v & SHFL_NO_STEAL) {
-		if (!lock->policy->steal_past_preempted_head)
-			return false;
-		head = READ_ONCE(lock->head_cpu);
-		if (head == SHFL_NO_CPU || !shfl_vcpu_preempted(head))
-			return false;
-	}
-	if (cmpxchg_acquire(&lock->word, v, v | SHFL_LOCKED) != v)
-		return false;
-	shfl_stat_inc(stolen);
-	note_acquired(lock);
-	return true;
+	if (lock->policy->quota)
+		WRITE_ONCE(lock->acquired_ns, shfl_now_ns());
 }
 
 bool shfl_trylock(struct shfl_lock *lock)
 {
 	shfl_preempt_disable();
-	if (fast_trylock(lock))
+	if (shfl_word_trylock(&lock->w)) {
+		stat_inc(lock->policy, acquired);
+		stat_inc(lock->policy, stolen);
+		note_acquired(lock);
 		return true;
+	}
 	shfl_preempt_enable();
 	return false;
 }
+SHFL_EXPORT(shfl_trylock);
 
 void shfl_lock(struct shfl_lock *lock)
 {
 	shfl_preempt_disable();
-	if (!fast_trylock(lock))
-		shfl_lock_slowpath(lock);
+	if (shfl_word_trylock(&lock->w)) {
+		stat_inc(lock->policy, acquired);
+		stat_inc(lock->policy, stolen);
+	} else {
+		/* The host classifies a preemption of this vCPU as LWP meanwhile. */
+		shfl_publish_wait(lock);
+		shfl_word_lock_slowpath(&lock->w, lock->policy, READ_ONCE(lock->hold_ns), 0);
+		shfl_publish_wait(NULL);
+	}
+	note_acquired(lock);
 }
+SHFL_EXPORT(shfl_lock);
 
-/* word: LOCKED[|SLOW] -> 0 (NO_STEAL kept); kick the head if SLOW was set. */
 void shfl_unlock(struct shfl_lock *lock)
 {
-	u32 v, old;
-	u16 kick = SHFL_NO_CPU;
+	const struct shfl_policy *pol = lock->policy;
 
-	if (lock->policy->track_hold) {
+	if (pol->quota) {
 		u64 held = shfl_now_ns() - READ_ONCE(lock->acquired_ns);
 		u64 est = READ_ONCE(lock->hold_ns);
 
 		/* Moving average, weight 1/8; only the holder writes it. */
 		WRITE_ONCE(lock->hold_ns, est ? est - est / 8 + held / 8 : held);
 	}
-	WRITE_ONCE(lock->holder_cpu, SHFL_NO_CPU);
-
-	/* Acquire: the kick_cpu we read belongs to the SLOW we clear. */
-	v = smp_load_acquire(&lock->word);
-	for (;;) {
-		WARN_ON_ONCE(!(v & SHFL_LOCKED));
-		if (v & SHFL_SLOW)
-			kick = READ_ONCE(lock->kick_cpu);
-		/* Release: the critical section; pairs with word_trylock(). */
-		old = cmpxchg_release(&lock->word, v, v & ~(SHFL_LOCKED | SHFL_SLOW));
-		if (old == v)
-			break;
-		v = old;
-	}
-	if (v & SHFL_SLOW) {
-		shfl_stat_inc(kicks);
-		shfl_kick(kick);
-	}
+	WARN_ON_ONCE(!(READ_ONCE(lock->w.locked) & SHFL_LOCKED_MASK));
+	/* Release, and a full barrier: pairs with the one in park_on_word(). */
+	if (xchg(&lock->w.locked, 0) & SHFL_SLOW)
+		kick_halted(&lock->w, pol);
 	shfl_preempt_enable();
 }
+SHFL_EXPORT(shfl_unlock);

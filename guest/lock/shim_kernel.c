@@ -6,24 +6,67 @@
  * so a kick IPI that arrives after the check stays pending and ends the
  * hlt at once (the sti shadow covers the hlt).  The host sees the vCPU
  * halt and gives its pCPU to someone else: under TCG the vCPU thread
- * sleeps, under KVM the vCPU exits.  A kick is a no-op cross-CPU call;
- * any other interrupt (the tick) also ends a halt, which callers treat as
- * spurious.
+ * sleeps, under KVM the vCPU exits.  Any other interrupt (the tick) also
+ * ends a halt, which callers treat as spurious.
+ *
+ * A kick is a call_single_data IPI to the target CPU behind a claim bit
+ * of its own: the first kicker to set the target's claim sends the IPI,
+ * the others find it set and lose nothing, as an IPI is on its way; the
+ * IPI's handler clears the claim (after a full barrier the target then
+ * re-checks what it waits for).  The claim serialises the callers of
+ * smp_call_function_single_async(), which must not queue one csd twice
+ * (its CSD_FLAG_LOCK test is not atomic: two unlockers kicking one CPU
+ * could link the csd into the IPI list twice, a self-linked list and a
+ * hard lockup).  irq_work_queue_on() would claim atomically too, but it
+ * is not exported to modules.  Sending an IPI is not NMI-safe, so a kick
+ * from an NMI is recorded in this CPU's nmi_kicks and sent by a local
+ * irq_work (which an NMI may queue) once the NMI is over.
  */
+#include <linux/cpumask.h>
 #include <linux/export.h>
+#include <linux/bitops.h>
+#include <linux/irq_work.h>
 #include <linux/irqflags.h>
+#include <linux/rcupdate.h>
 #include <linux/smp.h>
 
 #include "shfl_lock.h"
 
-DEFINE_PER_CPU(u32 *, shfl_halted_on_pcpu);
-DEFINE_PER_CPU(struct shfl_stats, shfl_stats_pcpu);
-EXPORT_PER_CPU_SYMBOL_GPL(shfl_stats_pcpu);
-static DEFINE_PER_CPU(call_single_data_t, kick_csd);
+static DEFINE_PER_CPU(call_single_data_t, kick_csd);	/* a kick to this CPU */
+static DEFINE_PER_CPU(unsigned long, kick_claim);	/* bit 0: a kick is on its way */
+static DEFINE_PER_CPU(struct irq_work, nmi_flush);	/* this CPU's NMI kicks */
+static DEFINE_PER_CPU(cpumask_t, nmi_kicks);		/* targets kicked from NMI here */
 
-static void kick_ipi(void *unused)
+/* On the target, in the IPI: taking the interrupt ended the hlt. */
+static void kick_ipi(void *claim)
 {
-	/* Nothing to do: taking the interrupt ended the hlt. */
+	clear_bit(0, claim);
+	/* Pairs with the kicker's claim: we re-check what we wait for after this. */
+	smp_mb__after_atomic();
+}
+
+static void notrace send_kick(int cpu)
+{
+	unsigned long *claim = per_cpu_ptr(&kick_claim, cpu);
+
+	/* Set: a kick to @cpu is on its way, which is as good (see above). */
+	if (test_and_set_bit(0, claim))
+		return;
+	/* The csd was unlocked before its last handler ran: never -EBUSY, but be sure. */
+	if (smp_call_function_single_async(cpu, per_cpu_ptr(&kick_csd, cpu)))
+		clear_bit(0, claim);
+}
+
+/* After an NMI on this CPU: send the kicks it could not. */
+static void flush_nmi_kicks(struct irq_work *work)
+{
+	cpumask_t *mask = this_cpu_ptr(&nmi_kicks);
+	int cpu;
+
+	for_each_cpu(cpu, mask) {
+		if (cpumask_test_and_clear_cpu(cpu, mask))
+			send_kick(cpu);
+	}
 }
 
 /* Halt while (*ptr & mask) == val; @trace_cpu >= 0: trace the halt. */
@@ -60,8 +103,14 @@ EXPORT_SYMBOL_GPL(shfl_halt_untraced);
 
 void notrace shfl_kick_untraced(int cpu)
 {
-	/* -EBUSY: a kick to @cpu is already in flight, which is as good. */
-	smp_call_function_single_async(cpu, per_cpu_ptr(&kick_csd, cpu));
+	if (cpu == smp_processor_id())
+		return;		/* we are not halted */
+	if (unlikely(in_nmi())) {
+		cpumask_set_cpu(cpu, this_cpu_ptr(&nmi_kicks));
+		irq_work_queue(this_cpu_ptr(&nmi_flush));
+		return;
+	}
+	send_kick(cpu);
 }
 EXPORT_SYMBOL_GPL(shfl_kick_untraced);
 
@@ -76,7 +125,29 @@ int shfl_shim_init(void)
 	int cpu;
 
 	BUILD_BUG_ON(SHFL_QUOTA_UNKNOWN != PVLI_QUOTA_UNKNOWN);
-	for_each_possible_cpu(cpu)
-		INIT_CSD(per_cpu_ptr(&kick_csd, cpu), kick_ipi, NULL);
+	for_each_possible_cpu(cpu) {
+		INIT_CSD(per_cpu_ptr(&kick_csd, cpu), kick_ipi, per_cpu_ptr(&kick_claim, cpu));
+		*per_cpu_ptr(&kick_claim, cpu) = 0;
+		*per_cpu_ptr(&nmi_flush, cpu) = IRQ_WORK_INIT_HARD(flush_nmi_kicks);
+		cpumask_clear(per_cpu_ptr(&nmi_kicks, cpu));
+	}
 	return 0;
+}
+
+/*
+ * Before the module goes: no NMI kick may still be queued, and no kick
+ * IPI may still be on its way to a handler in this module.
+ */
+void shfl_shim_exit(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		irq_work_sync(per_cpu_ptr(&nmi_flush, cpu));
+	for_each_possible_cpu(cpu) {
+		while (test_bit(0, per_cpu_ptr(&kick_claim, cpu)))
+			cpu_relax();
+	}
+	/* A handler that has cleared its claim may still be returning: IRQs off, an RCU reader. */
+	synchronize_rcu();
 }

@@ -13,6 +13,7 @@
 #include <linux/irqflags.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
+#include <linux/string.h>
 #include <linux/sched/clock.h>
 #include <linux/topology.h>
 #include <linux/smp.h>
@@ -31,10 +32,9 @@
 #define shfl_publish_wait(lock)		pvli_publish_wait((u64)(unsigned long)(lock))
 #define shfl_trace_shuffle(lock, n)	trace_pvli_shuffle((u64)(unsigned long)(lock), (n))
 #define shfl_preempt_disable()		preempt_disable()
+#define shfl_irq_disable()		local_irq_disable()
+#define shfl_irq_enable()		local_irq_enable()
 #define shfl_preempt_enable()		preempt_enable()
-
-DECLARE_PER_CPU(u32 *, shfl_halted_on_pcpu);
-#define shfl_halted_on(cpu)		(per_cpu(shfl_halted_on_pcpu, (cpu)))
 
 void shfl_halt(int cpu, u32 *ptr, u32 mask, u32 val);
 void shfl_kick(int cpu);
@@ -43,19 +43,19 @@ void shfl_halt_untraced(u32 *ptr, u32 mask, u32 val);
 void shfl_kick_untraced(int cpu);
 /* Could a kick end a halt here?  Not with interrupts off, not in an NMI. */
 #define shfl_can_halt()			(!irqs_disabled() && !in_nmi())
+#define shfl_in_nmi()			in_nmi()
 
 #define SHFL_DEFINE_PER_CPU(type, name)	DEFINE_PER_CPU_ALIGNED(type, name)
+#define SHFL_DECLARE_PER_CPU(type, name)	DECLARE_PER_CPU_ALIGNED(type, name)
 #define shfl_per_cpu(name, cpu)		per_cpu(name, cpu)
 #define shfl_pcpu_inc(name, field)	this_cpu_inc(name.field)
 #define shfl_pcpu_add(name, field, n)	this_cpu_add(name.field, (n))
 #define shfl_for_each_cpu(cpu)		for_each_possible_cpu(cpu)
+#define shfl_nr_cpu_ids()		nr_cpu_ids
 int shfl_shim_init(void);
-
-struct shfl_stats;
-DECLARE_PER_CPU(struct shfl_stats, shfl_stats_pcpu);
-#define shfl_stat_inc(field)		this_cpu_inc(shfl_stats_pcpu.field)
-#define shfl_stat_add(field, n)		this_cpu_add(shfl_stats_pcpu.field, (n))
+void shfl_shim_exit(void);
 
 #define SHFL_EXPORT(sym)		EXPORT_SYMBOL_GPL(sym)
+#define SHFL_EXPORT_PER_CPU(sym)	EXPORT_PER_CPU_SYMBOL_GPL(sym)
 
 #endif /* __SHFL_SHIM_KERNEL_H */

@@ -10,7 +10,6 @@
 
 struct shfl_sim shfl_sim;
 __thread int shfl_sim_cpu;
-__thread struct shfl_stats shfl_stats_thread;
 
 static void futex_wait(u32 *addr, u32 val)
 {
@@ -27,10 +26,11 @@ void shfl_sim_reset(void)
 	for (int i = 0; i < SHFL_SIM_MAX_CPUS; i++) {
 		WRITE_ONCE(shfl_sim.preempted[i], 0);
 		WRITE_ONCE(shfl_sim.quota_ns[i], SHFL_QUOTA_UNKNOWN);
-		WRITE_ONCE(shfl_sim.halted_on[i], NULL);
 		WRITE_ONCE(shfl_sim.preempt_stops[i], 0);
+		WRITE_ONCE(shfl_sim.halts[i], 0);
 	}
 	WRITE_ONCE(shfl_sim.channel_ok, true);
+	shfl_sim.on_halt = NULL;
 }
 
 void shfl_sim_set_cpu(int cpu)
@@ -71,10 +71,16 @@ u64 shfl_now_ns(void)
  */
 void shfl_halt(int cpu, u32 *ptr, u32 mask, u32 val)
 {
-	u32 seq = __atomic_load_n(&shfl_sim.kick_seq[cpu], __ATOMIC_SEQ_CST);
+	void (*hook)(int) = READ_ONCE(shfl_sim.on_halt);
+	u32 seq;
 
-	if ((__atomic_load_n(ptr, __ATOMIC_SEQ_CST) & mask) == val)
+	if (hook)
+		hook(cpu);
+	seq = __atomic_load_n(&shfl_sim.kick_seq[cpu], __ATOMIC_SEQ_CST);
+	if ((__atomic_load_n(ptr, __ATOMIC_SEQ_CST) & mask) == val) {
+		__atomic_fetch_add(&shfl_sim.halts[cpu], 1, __ATOMIC_RELAXED);
 		futex_wait(&shfl_sim.kick_seq[cpu], seq);
+	}
 	shfl_sim_preempt_point();
 }
 

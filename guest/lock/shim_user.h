@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -71,8 +72,14 @@ struct shfl_sim {
 	u32 preempted[SHFL_SIM_MAX_CPUS];	/* 1: runnable, not running */
 	u64 quota_ns[SHFL_SIM_MAX_CPUS];	/* ~0: unknown */
 	u32 kick_seq[SHFL_SIM_MAX_CPUS];	/* futex word per vCPU */
-	u32 *halted_on[SHFL_SIM_MAX_CPUS];
 	u64 preempt_stops[SHFL_SIM_MAX_CPUS];	/* times a vCPU stopped */
+	u64 halts[SHFL_SIM_MAX_CPUS];		/* halts that slept */
+	/*
+	 * Test hook: run at the start of every shfl_halt(), i.e. where an
+	 * interrupt can arrive in the kernel between a waiter publishing
+	 * its halt and halting (interrupts are still on there).
+	 */
+	void (*on_halt)(int cpu);
 };
 extern struct shfl_sim shfl_sim;
 extern __thread int shfl_sim_cpu;
@@ -93,10 +100,11 @@ static inline void cpu_relax(void)
 #define shfl_channel_ok()		READ_ONCE(shfl_sim.channel_ok)
 #define shfl_vcpu_preempted(cpu)	(shfl_channel_ok() && READ_ONCE(shfl_sim.preempted[cpu]))
 #define shfl_vcpu_quota_ns(cpu)		(shfl_channel_ok() ? READ_ONCE(shfl_sim.quota_ns[cpu]) : ~0ULL)
-#define shfl_halted_on(cpu)		(shfl_sim.halted_on[cpu])
 #define shfl_publish_wait(lock)		do { (void)(lock); } while (0)
 #define shfl_trace_shuffle(lock, n)	do { (void)(lock); (void)(n); } while (0)
 #define shfl_preempt_disable()		do { } while (0)
+#define shfl_irq_disable()		do { } while (0)
+#define shfl_irq_enable()		do { } while (0)
 #define shfl_preempt_enable()		do { } while (0)
 
 u64 shfl_now_ns(void);
@@ -105,18 +113,17 @@ void shfl_kick(int cpu);
 #define shfl_halt_untraced(ptr, mask, val)	shfl_halt(shfl_sim_cpu, (ptr), (mask), (val))
 #define shfl_kick_untraced(cpu)			shfl_kick(cpu)
 #define shfl_can_halt()				true
+#define shfl_in_nmi()				false
 
 #define SHFL_DEFINE_PER_CPU(type, name)	type name[SHFL_SIM_MAX_CPUS]
+#define SHFL_DECLARE_PER_CPU(type, name)	extern type name[SHFL_SIM_MAX_CPUS]
 #define shfl_per_cpu(name, cpu)		((name)[cpu])
 #define shfl_pcpu_inc(name, field)	__atomic_fetch_add(&(name)[shfl_sim_cpu].field, 1, __ATOMIC_RELAXED)
 #define shfl_pcpu_add(name, field, n)	__atomic_fetch_add(&(name)[shfl_sim_cpu].field, (n), __ATOMIC_RELAXED)
 #define shfl_for_each_cpu(cpu)		for ((cpu) = 0; (cpu) < SHFL_SIM_MAX_CPUS; (cpu)++)
-
-struct shfl_stats;
-extern __thread struct shfl_stats shfl_stats_thread;
-#define shfl_stat_inc(field)		(shfl_stats_thread.field++)
-#define shfl_stat_add(field, n)		(shfl_stats_thread.field += (n))
+#define shfl_nr_cpu_ids()		SHFL_SIM_MAX_CPUS
 
 #define SHFL_EXPORT(sym)		_Static_assert(1, #sym)
+#define SHFL_EXPORT_PER_CPU(sym)	_Static_assert(1, #sym)
 
 #endif /* __SHFL_SHIM_USER_H */

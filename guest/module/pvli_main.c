@@ -43,6 +43,8 @@ static void __exit pvli_exit(void)
 	pvli_takeover_ctl_exit();
 	pvli_page_exit();
 	pvli_debugfs_exit();
+	/* No user of the locks is left: no kick may still be on its way. */
+	shfl_shim_exit();
 	pr_info("unloaded\n");
 }
 

@@ -9,7 +9,7 @@
  * and native_queued_spin_lock_slowpath(), where inline arch_spin_lock()
  * users end up.  The replacements and their invariants are in
  * pvli_tk_lock.c: holders are recorded in the lock word, waiters queue
- * in it and are shuffled around preempted vCPUs (the lock core's qword
+ * in it and are shuffled around preempted vCPUs (the lock core's word
  * lock), halt while the holder's vCPU is preempted and are kicked by its
  * release, and each vCPU's hold depth goes into the shared page.
  *

@@ -28,7 +28,7 @@ enum pvli_tk_counter {
 	TK_KICKS,	/* halted waiters kicked by a release */
 	TK_IRQ_WAITS,	/* waits done with interrupts back on (irq/irqsave callers) */
 	TK_NR_COUNTERS,
-	/* Counted by the lock core (qword_lock.c), not per call here. */
+	/* Counted by the lock core (shfl_lock.c), not per call here. */
 	TK_QUEUED = TK_NR_COUNTERS,	/* waits that queued (policy shfl-pv) */
 	TK_SHUFFLES,	/* waiters moved ahead of preempted ones */
 };

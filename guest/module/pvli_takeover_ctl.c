@@ -162,7 +162,7 @@ MODULE_PARM_DESC(takeover,
  * preempted vCPUs, halting behind preempted holders) or tas-pv
  * (test-and-set, halting behind preempted holders).  Switchable at any
  * time: each waiter finishes the way it started, and the two share the
- * word (qword_lock.c).
+ * word (the lock core, shfl_lock.c).
  */
 static int policy_set(const char *val, const struct kernel_param *kp)
 {

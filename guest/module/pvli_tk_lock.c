@@ -10,35 +10,34 @@
  * without PV_UNHALT): there the kernel's own contended path is
  * virt_spin_lock(), a test-and-set of the whole lock word, and its unlock
  * stores 0 to the locked byte.  The waiting itself is the lock core's
- * qword lock (guest/lock/qword_lock.c, in pvlockinfo.ko), which keeps a
- * ShflLock queue inside that same word; its invariants, and why the
- * kernel's inline paths, arch_spin_*() users and tasks the livepatch
- * transition has not switched yet share locks with it safely, are stated
- * there.  What this file adds:
+ * word lock (guest/lock/shfl_lock.c, in pvlockinfo.ko), which lives in
+ * that same word; its invariants, and why the kernel's inline paths,
+ * arch_spin_*() users and tasks still running the original functions
+ * share locks with it safely, are stated there.  What this file adds:
  *
  *  - Every acquisition here, uncontended ones included, names this CPU as
- *    the holder in the locked byte (qword_trylock()); a lock taken by an
- *    unpatched path names nobody (1) and its holder is treated as running.
+ *    the holder in the locked byte (shfl_word_trylock()); a lock taken by
+ *    an unpatched path names nobody (1), and nobody halts behind it.
  *  - How a contended caller waits (tk_wait()):
- *      takeover on, policy shfl-pv (the default): queued (shfl-pv: the
- *        queue is shuffled so that waiters whose vCPU runs go first, and
- *        waiters halt while the holder's or the queue head's vCPU is
- *        preempted), with interrupts as the caller had them;
+ *      takeover on, policy shfl-pv (the default): the lock core's shfl-pv
+ *        (newcomers compete for the free word, then queue; the queue is
+ *        shuffled so that waiters whose vCPU runs go first; waiters halt
+ *        while the holder's or the queue head's vCPU is preempted), with
+ *        interrupts as the caller had them;
  *      takeover on, policy tas-pv: test-and-set, halting while the
  *        holder's vCPU is preempted (the first version of the takeover);
  *      takeover off: test-and-set, never halting (the kernel's own way).
- *    Test-and-set waiters take the lock whenever the locked byte is 0,
- *    past a queue if there is one.
  *  - Callers of the _irq/_irqsave variants whose interrupts were on never
  *    queue: an interrupt handler on top of a queued node could want the
  *    same lock.  They wait test-and-set with interrupts on (and so can
  *    halt), and turn them off again to take the lock, as the kernel's
  *    spin-ops did with GENERIC_LOCKBREAK: they hold no lock an interrupt
  *    handler could want (they had interrupts on).  NMIs never queue.
- *  - Releases are qword_unlock(): an xchg of the locked byte that kicks
- *    the waiters halted on the word.  An unpatched release (a plain
- *    store) kicks nobody: a halted waiter's next interrupt (at the latest
- *    its tick) ends the halt and it looks again.
+ *  - Inline arch_spin_lock() users that reach the slow path release with
+ *    the kernel's inline store: they take the word naming nobody.
+ *  - Releases are shfl_word_unlock(): an xchg of the locked byte that
+ *    kicks the waiters halted on the word.  An unpatched release (a plain
+ *    store) kicks nobody, and nobody halts behind such a holder.
  *  - Per CPU, tk_held lists the locks taken here and not yet released;
  *    an entry counts only while the lock word still names this CPU (see
  *    tk_prune()), so a lock released by some other path cannot leave the
@@ -61,7 +60,7 @@
 
 #include "pvlockinfo.h"
 #include "pvli_takeover.h"
-#include "qword_lock.h"
+#include "shfl_lock.h"
 
 /*
  * The locks this CPU holds, taken here: one stack per interrupt context
@@ -85,11 +84,11 @@ struct tk_held {
 static DEFINE_PER_CPU(struct tk_held [4], tk_held);
 static DEFINE_PER_CPU(u32, tk_waiting);		/* nested waits in progress */
 static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
-static struct shfl_stats tk_core_base;	/* the core's counts when we came */
+static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came */
 
 unsigned long pvli_tk_count(enum pvli_tk_counter c)
 {
-	struct shfl_stats q = { 0 };
+	struct shfl_stats q;
 	unsigned long sum = 0;
 	int cpu;
 
@@ -98,8 +97,8 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 	case TK_KICKS:
 	case TK_QUEUED:
 	case TK_SHUFFLES:
-		/* The lock core's counters (pvlockinfo.ko), since we were loaded. */
-		qword_stats(&q);
+		/* The lock core's kernel-lock counters, since we were loaded. */
+		shfl_stats(SHFL_STATS_KERNEL, &q);
 		return c == TK_HALTS ? q.halts - tk_core_base.halts :
 		       c == TK_KICKS ? q.kicks - tk_core_base.kicks :
 		       c == TK_QUEUED ? q.queued - tk_core_base.queued :
@@ -111,14 +110,14 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 	}
 }
 
-static __always_inline struct qword *tk_word(struct qspinlock *lock)
+static __always_inline struct shfl_word *tk_word(struct qspinlock *lock)
 {
-	return (struct qword *)lock;
+	return (struct shfl_word *)lock;
 }
 
 static __always_inline bool tk_trylock(struct qspinlock *lock)
 {
-	return qword_trylock(tk_word(lock));
+	return shfl_word_trylock(tk_word(lock));
 }
 
 /* The locked byte of @lock; 0 when unreadable (the lock may be freed). */
@@ -132,7 +131,7 @@ static __always_inline u8 tk_locked_byte(struct qspinlock *lock)
 /* Does @lock still name this CPU (@me) as its holder? */
 static __always_inline bool tk_still_mine(struct qspinlock *lock, u32 me)
 {
-	return (tk_locked_byte(lock) & QWORD_HOLDER_MASK) == me;
+	return (tk_locked_byte(lock) & SHFL_HOLDER_MASK) == me;
 }
 
 static __always_inline void tk_prune(struct tk_held *h, u32 me)
@@ -167,7 +166,7 @@ static __always_inline void tk_held_add(struct qspinlock *lock, unsigned long ip
 	struct tk_held *h = this_cpu_ptr(&tk_held[interrupt_context_level()]);
 	/* Nested: drop entries released behind our back (cost only then). */
 	if (h->n)
-		tk_prune(h, qword_me());
+		tk_prune(h, shfl_me());
 	if (h->n < TK_STACK) {
 		h->e[h->n].lock = lock;
 		h->e[h->n].ip = ip;
@@ -193,7 +192,7 @@ static __always_inline void tk_held_del(struct qspinlock *lock)
 	if (i == (u32)-1 && h->overflow)
 		h->overflow--;
 	if (h->n)
-		tk_prune(h, qword_me());
+		tk_prune(h, shfl_me());
 	pvli_publish_kernel_locks(tk_depth(), this_cpu_read(tk_waiting));
 }
 
@@ -224,56 +223,47 @@ int pvli_tk_show_held(char *buf, size_t len)
 	return n;
 }
 
-/* Test-and-set waiting; @halt: halt while the holder's vCPU is preempted. */
-static void notrace tk_spin(struct qword *w, bool irqs_on, bool halt)
-{
-	for (;;) {
-		u32 v = READ_ONCE(w->val);
-
-		if (!(v & QWORD_LOCKED_MASK)) {
-			if (irqs_on)
-				local_irq_disable();
-			if (qword_steal(w, v))
-				return;
-			if (irqs_on)
-				local_irq_enable();
-			continue;
-		}
-		/* qword_park() returns at once where a halt could not end. */
-		if (halt && qword_holder_preempted(v))
-			qword_park(w, v);
-		cpu_relax();
-	}
-}
-
 /*
  * Wait for @lock and take it.  @irqs_on: the caller turned interrupts off
  * for this lock only (they were on): wait with them on, take the lock
- * with them off.  Returns with interrupts as on entry.
+ * with them off.  Returns with interrupts as on entry.  @flags: more
+ * SHFL_WAIT_* flags.
+ *
+ *   takeover off                 test-and-set, no halting (the kernel's way)
+ *   on, policy tas-pv, or a      test-and-set, halting behind a preempted
+ *   caller with interrupts on    holder
+ *   on, policy shfl-pv           queued (the lock core's shfl-pv)
  */
-static void notrace tk_wait(struct qspinlock *lock, bool irqs_on)
+static void notrace tk_wait(struct qspinlock *lock, bool irqs_on, unsigned int flags)
 {
-	bool active = READ_ONCE(pvli_takeover_active);
+	const struct shfl_policy *pol;
 
 	pvli_publish_kernel_locks(tk_depth(), this_cpu_inc_return(tk_waiting));
 	this_cpu_inc(tk_counts[TK_WAITS]);
-	if (active && READ_ONCE(pvli_takeover_queue) && !irqs_on && !in_nmi()) {
-		qword_lock_queued(tk_word(lock));
-	} else {
-		if (irqs_on) {
-			this_cpu_inc(tk_counts[TK_IRQ_WAITS]);
-			local_irq_enable();
-		}
-		tk_spin(tk_word(lock), irqs_on, active);
+	if (!READ_ONCE(pvli_takeover_active))
+		pol = &shfl_policy_kernel_tas;
+	else if (irqs_on || !READ_ONCE(pvli_takeover_queue))
+		pol = &shfl_policy_kernel_tas_pv;
+	else
+		pol = &shfl_policy_kernel_shfl_pv;
+	if (irqs_on) {
+		this_cpu_inc(tk_counts[TK_IRQ_WAITS]);
+		flags |= SHFL_WAIT_IRQS_ON;
 	}
+	shfl_word_lock_slowpath(tk_word(lock), pol, 0, flags);
 	/* Published by the caller's tk_held() (or the next publication). */
 	this_cpu_dec(tk_waiting);
 }
 
+/*
+ * Inline arch_spin_lock() users (the qrwlock wait_lock behind
+ * tasklist_lock, for one): their release is the kernel's inline store,
+ * which kicks nobody, so they take the word naming nobody and nobody
+ * halts behind them; no hold count either.
+ */
 void notrace pvli_tk_slowpath(struct qspinlock *lock, u32 val)
 {
-	/* Inline arch_spin_lock() users: no hold count (their unlock is inline). */
-	tk_wait(lock, false);
+	tk_wait(lock, false, SHFL_WAIT_ANONYMOUS);
 	pvli_publish_kernel_locks(tk_depth(), this_cpu_read(tk_waiting));
 }
 
@@ -285,7 +275,7 @@ void notrace pvli_tk_slowpath(struct qspinlock *lock, u32 val)
 static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on, unsigned long ip)
 {
 	if (unlikely(!tk_trylock(lock)))
-		tk_wait(lock, irqs_on);
+		tk_wait(lock, irqs_on, 0);
 	tk_held_add(lock, ip);
 }
 
@@ -310,7 +300,7 @@ static __always_inline unsigned long tk_lock_irqsave(struct qspinlock *lock, uns
 
 static __always_inline void tk_release(struct qspinlock *lock)
 {
-	qword_unlock(tk_word(lock));
+	shfl_word_unlock(tk_word(lock));
 	tk_held_del(lock);
 }
 
@@ -382,10 +372,10 @@ void notrace pvli_tk_spin_unlock_irqrestore(raw_spinlock_t *lock, unsigned long 
 
 int pvli_tk_lock_init(void)
 {
-	BUILD_BUG_ON(sizeof(struct qword) != sizeof(struct qspinlock));
-	BUILD_BUG_ON(offsetof(struct qspinlock, locked) != offsetof(struct qword, locked));
-	BUILD_BUG_ON(offsetof(struct qspinlock, tail) != offsetof(struct qword, tail));
-	BUILD_BUG_ON(QWORD_UNKNOWN_HOLDER != _Q_LOCKED_VAL);
-	qword_stats(&tk_core_base);
+	BUILD_BUG_ON(sizeof(struct shfl_word) != sizeof(struct qspinlock));
+	BUILD_BUG_ON(offsetof(struct qspinlock, locked) != offsetof(struct shfl_word, locked));
+	BUILD_BUG_ON(offsetof(struct qspinlock, tail) != offsetof(struct shfl_word, tail));
+	BUILD_BUG_ON(SHFL_UNKNOWN_HOLDER != _Q_LOCKED_VAL);
+	shfl_stats(SHFL_STATS_KERNEL, &tk_core_base);
 	return 0;
 }

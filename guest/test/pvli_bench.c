@@ -92,7 +92,7 @@ struct bench_lock {
 
 struct lock_ops {
 	const char *name;
-	void (*init)(struct bench_lock *bl, const struct shfl_policy *pol);
+	int (*init)(struct bench_lock *bl, const char *policy);
 	/*
 	 * Returns whether it had to wait (its fast path failed); sets
 	 * *@held_ns to local_clock() once the lock is held, before the
@@ -133,9 +133,10 @@ static void baseline_release(struct bench_lock *bl, u32 policy)
 	pvli_trace_release(bl, &bl->trace_waiters, policy);
 }
 
-static void native_init(struct bench_lock *bl, const struct shfl_policy *pol)
+static int native_init(struct bench_lock *bl, const char *policy)
 {
 	spin_lock_init(&bl->native);
+	return 0;
 }
 
 static bool native_lock(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns)
@@ -164,9 +165,10 @@ static void native_unlock(struct bench_lock *bl, struct mcs_node *node)
 	spin_unlock(&bl->native);
 }
 
-static void mcs_init(struct bench_lock *bl, const struct shfl_policy *pol)
+static int mcs_init(struct bench_lock *bl, const char *policy)
 {
 	mcs_lock_init(&bl->mcs);
+	return 0;
 }
 
 static bool mcs_lock_op(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns)
@@ -190,13 +192,12 @@ static void mcs_unlock_op(struct bench_lock *bl, struct mcs_node *node)
 	mcs_unlock(&bl->mcs, node);
 }
 
-static void shfl_init_op(struct bench_lock *bl, const struct shfl_policy *pol)
+static int pvli_init_op(struct bench_lock *bl, const char *policy)
 {
-	shfl_lock_init(&bl->pv.shfl, pol);
-	atomic_set(&bl->pv.trace_waiters, 0);
+	return pvli_lock_init(&bl->pv, policy);
 }
 
-static bool shfl_lock_op(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns)
+static bool pvli_lock_op(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns)
 {
 	bool counted, waited = __pvli_lock_acquire(&bl->pv, &counted);
 
@@ -205,12 +206,12 @@ static bool shfl_lock_op(struct bench_lock *bl, struct mcs_node *node, u64 *held
 	return waited;
 }
 
-static void shfl_unlock_op(struct bench_lock *bl, struct mcs_node *node)
+static void pvli_unlock_op(struct bench_lock *bl, struct mcs_node *node)
 {
 	pvli_unlock(&bl->pv);
 }
 
-static void broken_init(struct bench_lock *bl, const struct shfl_policy *pol) { }
+static int broken_init(struct bench_lock *bl, const char *policy) { return 0; }
 
 /* Excludes no one: the checks must see it. */
 static bool broken_lock(struct bench_lock *bl, struct mcs_node *node, u64 *held_ns)
@@ -227,7 +228,7 @@ static void broken_unlock(struct bench_lock *bl, struct mcs_node *node)
 
 static const struct lock_ops native_ops = { "native", native_init, native_lock, native_unlock };
 static const struct lock_ops mcs_ops = { "mcs", mcs_init, mcs_lock_op, mcs_unlock_op };
-static const struct lock_ops shfl_ops = { "shfl-core", shfl_init_op, shfl_lock_op, shfl_unlock_op };
+static const struct lock_ops pvli_ops = { "pvli", pvli_init_op, pvli_lock_op, pvli_unlock_op };
 static const struct lock_ops broken_ops = { "broken", broken_init, broken_lock, broken_unlock };
 
 /* ---- a run ------------------------------------------------------------------ */
@@ -256,7 +257,6 @@ struct bench_thread {
 struct bench_policy {
 	const char *name;
 	const struct lock_ops *ops;
-	const struct shfl_policy *pol;
 	struct bench_lock *locks;
 	struct bench_thread **threads;
 };
@@ -353,11 +353,7 @@ static void bench_thread(void *data, unsigned int id)
 
 static void sum_stats(struct shfl_stats *out)
 {
-	int cpu;
-
-	memset(out, 0, sizeof(*out));
-	for_each_possible_cpu(cpu)
-		shfl_stats_add(out, per_cpu_ptr(&shfl_stats_pcpu, cpu));
+	shfl_stats(SHFL_STATS_LOCKS, out);
 }
 
 /* Sum of the host's LHP and LWP counts over all vCPUs, if the page is live. */
@@ -409,10 +405,9 @@ static int add_policy(struct bench_run *run, const char *name)
 	} else if (!strcmp(name, "broken")) {
 		bp->ops = &broken_ops;
 	} else {
-		bp->pol = pvli_lock_policy(name);
-		if (!bp->pol)
+		if (!pvli_lock_type(name))
 			return -ENOENT;
-		bp->ops = &shfl_ops;
+		bp->ops = &pvli_ops;
 	}
 	run->npol++;
 	return 0;
@@ -434,7 +429,7 @@ static int parse_params(struct bench_run *run, struct pvli_cmd_args *a)
 		ret = add_policy(run, name);
 		if (ret == -ENOENT)
 			return pvli_cmd_fail(a, -EINVAL,
-					     "unknown policy '%s' (native, mcs, shfl, pvspin, shfl-pv, shfl-quota, broken)",
+					     "unknown policy '%s' (native, mcs, shfl, pvspin, tas-pv, shfl-pv, shfl-quota, broken)",
 					     name);
 		if (ret)
 			return pvli_cmd_fail(a, ret, "too many policies at '%s'", name);
@@ -505,9 +500,9 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 	 * for a run of one policy, the sum when several run at once.
 	 */
 #define D(f) (run->stats_after.f - run->stats_before.f)
-	seq_buf_printf(s, "\"halts\":%llu,\"kicks\":%llu,\"shuffles\":%llu,\"yields\":%llu,"
+	seq_buf_printf(s, "\"halts\":%llu,\"kicks\":%llu,\"shuffles\":%llu,\"urgent\":%llu,"
 		       "\"holder_preempted\":%llu,\"stolen\":%llu,\"queued\":%llu,",
-		       D(halts), D(kicks), D(shuffles), D(yields), D(holder_preempted),
+		       D(halts), D(kicks), D(shuffles), D(urgent), D(holder_preempted),
 		       D(stolen), D(queued));
 #undef D
 	if (lhp_ok)
@@ -577,7 +572,12 @@ static int bench_run(struct pvli_cmd_args *a, void **result)
 			goto out_free;
 		}
 		for (unsigned int l = 0; l < run->p.locks; l++) {
-			bp->ops->init(&bp->locks[l], bp->pol);
+			ret = bp->ops->init(&bp->locks[l], bp->name);
+			if (ret) {
+				ret = pvli_cmd_fail(a, ret, "policy %s cannot run in this guest (%d)",
+						    bp->name, ret);
+				goto out_free;
+			}
 			bp->locks[l].owner = -1;
 			bp->locks[l].trace_holder = PVLI_TP_NO_CPU;
 			atomic_set(&bp->locks[l].trace_waiters, 0);

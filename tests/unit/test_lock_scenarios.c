@@ -2,10 +2,13 @@
 /*
  * Scripted multi-thread scenarios of the lock core (user-space build):
  * each arranges a queue and a host page step by step and checks who gets
- * the lock next, so a policy's promise is tested as behaviour, with the
- * plain policy as the control that must not show it.  The takeover's
- * lock in a qspinlock word (qword_lock.c) runs the shfl-pv scenarios too
- * (policy NULL below), and one of its own: the queue in the kernel's word.
+ * the lock next, so a policy's promise is tested as behaviour, with a
+ * plain policy (or no page) as the control that must not show it.  The
+ * races a review found in the first lock core each have a scenario here
+ * that the old core fails (see the test names).
+ *
+ * Threads are simulated vCPUs (shim_user.h): vCPU 7 is this thread, the
+ * holder; waiters are vCPUs 0-6.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,43 +20,80 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "qword_lock.h"
+#include "shfl_lock.h"
+#include "pvspin_lock.h"
 
 #define MAXT 8
+#define HOLDER 7
 
-static struct shfl_lock lock;
-static struct qword qlock;	/* used instead while use_qword */
-static bool use_qword;
+enum lock_kind { L_SHFL, L_WORD, L_PVSPIN };
+
+static enum lock_kind kind;
+static struct shfl_lock lock;		/* L_SHFL */
+static struct shfl_word word;		/* L_WORD: the kernel's word */
+static const struct shfl_policy *word_pol;
+static struct pvspin_lock pvl;		/* L_PVSPIN */
 static int order[MAXT];
 static int norder;
 static volatile int release_now[MAXT];
-static struct shfl_stats stats[MAXT];
-static struct shfl_stats *live_stats[MAXT];	/* each waiter's, while it runs */
 
 struct waiter {
 	pthread_t tid;
 	int cpu;
 };
 
+static void take(void)
+{
+	switch (kind) {
+	case L_SHFL:
+		shfl_lock(&lock);
+		break;
+	case L_WORD:
+		if (!shfl_word_trylock(&word))
+			shfl_word_lock_slowpath(&word, word_pol, 0, 0);
+		break;
+	case L_PVSPIN:
+		pvspin_lock(&pvl);
+		break;
+	}
+}
+
+static void let_go(void)
+{
+	switch (kind) {
+	case L_SHFL:
+		shfl_unlock(&lock);
+		break;
+	case L_WORD:
+		shfl_word_unlock(&word);
+		break;
+	case L_PVSPIN:
+		pvspin_unlock(&pvl);
+		break;
+	}
+}
+
+static u32 word_val(void)
+{
+	return kind == L_SHFL ? READ_ONCE(lock.w.val) : kind == L_WORD ? READ_ONCE(word.val)
+								   : READ_ONCE(pvl.val);
+}
+
+static u32 *word_ptr(void)
+{
+	return kind == L_SHFL ? &lock.w.val : kind == L_WORD ? &word.val : &pvl.val;
+}
+
 static void *waiter_main(void *p)
 {
 	struct waiter *w = p;
 
 	shfl_sim_set_cpu(w->cpu);
-	memset(&shfl_stats_thread, 0, sizeof(shfl_stats_thread));
-	__atomic_store_n(&live_stats[w->cpu], &shfl_stats_thread, __ATOMIC_SEQ_CST);
-	if (use_qword && !qword_trylock(&qlock))
-		qword_lock_queued(&qlock);
-	else if (!use_qword)
-		shfl_lock(&lock);
+	take();
 	order[__atomic_fetch_add(&norder, 1, __ATOMIC_SEQ_CST)] = w->cpu;
 	while (!READ_ONCE(release_now[w->cpu]))
 		cpu_relax();
-	if (use_qword)
-		qword_unlock(&qlock);
-	else
-		shfl_unlock(&lock);
-	stats[w->cpu] = shfl_stats_thread;
+	let_go();
 	return NULL;
 }
 
@@ -81,106 +121,90 @@ static bool wait_acquired(int n, int limit_ms)
 	return false;
 }
 
-static u64 qword_queued_base;	/* the qword lock's "queued" count at reset() */
+static u64 queued_base[SHFL_SIM_MAX_CPUS];
 
-static u64 qword_queued(void)
+static u64 queued_by(int cpu)
 {
-	struct shfl_stats q = { 0 };
-
-	qword_stats(&q);
-	return q.queued;
+	return READ_ONCE(shfl_stats_pcpu[cpu].set[SHFL_STATS_LOCKS].queued) +
+	       READ_ONCE(shfl_stats_pcpu[cpu].set[SHFL_STATS_KERNEL].queued);
 }
 
-/*
- * Wait until the node of @cpu is queued: the tail (shfl_lock), or the
- * (@cpu + 1)-th to queue since reset() (qword: its shuffler may move the
- * tail up as soon as it is queued; vCPUs are started in order).
- */
+/* Wait until vCPU @cpu has queued (its newcomer's spin is over). */
 static void wait_queued(int cpu)
 {
 	for (int i = 0; i < 5000; i++) {
-		struct shfl_node *t = READ_ONCE(lock.tail);
-
-		if (use_qword ? qword_queued() >= qword_queued_base + cpu + 1
-			      : t && READ_ONCE(t->cpu) == cpu)
+		if (queued_by(cpu) > queued_base[cpu])
 			return;
 		ms(1);
 	}
 	fail_msg("cpu %d never queued", cpu);
 }
 
-/* @pol NULL: the qword lock (always shfl-pv). */
-static void reset(const struct shfl_policy *pol)
+/* Wait until vCPU @cpu halts (sleeps in the sim) at least @n times. */
+static void wait_halts(int cpu, u64 n)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (READ_ONCE(shfl_sim.halts[cpu]) >= n)
+			return;
+		ms(1);
+	}
+	fail_msg("cpu %d halted %llu times, want %llu", cpu,
+		 (unsigned long long)READ_ONCE(shfl_sim.halts[cpu]), (unsigned long long)n);
+}
+
+static void reset(enum lock_kind k, const struct shfl_policy *pol)
 {
 	shfl_sim_reset();
-	use_qword = !pol;
-	qlock.val = 0;
-	qword_queued_base = qword_queued();
+	kind = k;
 	shfl_lock_init(&lock, pol ? pol : &shfl_policy_shfl);
+	word.val = 0;
+	word_pol = pol;
+	pvspin_lock_init(&pvl);
 	norder = 0;
 	memset(order, -1, sizeof(order));
 	memset((void *)release_now, 0, sizeof(release_now));
-	memset(stats, 0, sizeof(stats));
-	memset(live_stats, 0, sizeof(live_stats));
+	for (int i = 0; i < SHFL_SIM_MAX_CPUS; i++)
+		queued_base[i] = queued_by(i);
+	shfl_sim_set_cpu(HOLDER);
 }
 
-/* Queue waiters 0 (the head) and 1 behind the lock we hold, then wait
- * (up to 5 s) until both have halted. */
-static void queue_two_until_halted(struct waiter w[2])
+static void join_all(struct waiter *w, int n)
 {
-	start(&w[0], 0);
-	wait_queued(0);
-	start(&w[1], 1);
-	wait_queued(1);
-	for (int i = 0; i < 5000 && !(READ_ONCE(shfl_sim.halted_on[0]) &&
-				      READ_ONCE(shfl_sim.halted_on[1])); i++)
-		ms(1);
+	for (int i = 0; i < n; i++)
+		release_now[w[i].cpu] = 1;
+	for (int i = 0; i < n; i++)
+		pthread_join(w[i].tid, NULL);
+	assert_int_equal(norder, n);
+	assert_int_equal(word_val(), 0);
 }
+
+static u64 stat_of(unsigned int set, size_t off)
+{
+	struct shfl_stats s;
+
+	shfl_stats(set, &s);
+	return *(u64 *)((char *)&s + off);
+}
+#define STAT(set, field) stat_of(set, offsetof(struct shfl_stats, field))
 
 /*
- * Holder 7.  Queue: 0 (head, shuffler), 1, 2, ... @n - 1 (tail).  1's
- * vCPU is preempted.  Returns whether 2 got the lock while 1 was still
- * preempted.  With @n 3, 2 is the tail.
+ * Holder 7; queue: 0 (the head), 1 (preempted), 2 .. @n - 1; 0 takes the
+ * lock when 7 lets go.  Returns whether 2 came next, past 1 (which a FIFO
+ * queue cannot do while 1 is preempted).  With @n == 3, 2 is the tail.
  */
-/* Shuffler passes that moved someone so far (the qword lock counts per CPU). */
-static u64 shuffles_seen(void)
+static bool running_waiter_passes_preempted_one(enum lock_kind k, const struct shfl_policy *pol,
+						bool channel, int n)
 {
-	struct shfl_stats q = { 0 };
-
-	if (!use_qword)
-		return READ_ONCE(live_stats[0]->shuffles);
-	qword_stats(&q);
-	return q.shuffles;
-}
-
-/* The lock this thread (vCPU 7 in the scenarios) holds, whichever it is. */
-static void hold(void)
-{
-	if (use_qword)
-		assert_true(qword_trylock(&qlock));
-	else
-		shfl_lock(&lock);
-}
-
-static void let_go(void)
-{
-	if (use_qword)
-		qword_unlock(&qlock);
-	else
-		shfl_unlock(&lock);
-}
-
-static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, bool channel,
-						int n)
-{
-	struct waiter w[4];
-	bool passed, reorders = (!pol || pol->prefer != shfl_policy_shfl.prefer) && channel;
+	struct waiter w[MAXT];
+	unsigned int set = k == L_WORD ? SHFL_STATS_KERNEL : SHFL_STATS_LOCKS;
+	bool reorders = channel && pol->prefer && pol->prefer != shfl_policy_shfl.prefer;
 	u64 shuffles;
+	bool passed;
 
-	reset(pol);
+	reset(k, pol);
 	shfl_sim.channel_ok = channel;
-	shfl_sim_set_cpu(7);
-	hold();
+	take();
+	shuffles = STAT(set, shuffles);
 	for (int i = 0; i < n; i++) {
 		start(&w[i], i);
 		wait_queued(i);
@@ -188,211 +212,417 @@ static bool running_waiter_passes_preempted_one(const struct shfl_policy *pol, b
 			shfl_sim_preempt(1, true);
 	}
 	/* Where the policy reorders, let the head's shuffler do it first. */
-	shuffles = use_qword ? shuffles_seen() : 0;
-	for (int i = 0; i < 5000 && reorders && shuffles_seen() == shuffles; i++)
+	for (int i = 0; i < 5000 && reorders && STAT(set, shuffles) == shuffles; i++)
 		ms(1);
-	release_now[0] = release_now[2] = release_now[3] = 1;
-	let_go();		/* 0 takes it and hands over */
-	/* 0, then 2 if 1 was moved back; FIFO stops at 1. */
+	release_now[0] = 1;
+	let_go();			/* 0 takes it and makes the next one the head */
+	for (int i = 2; i < n; i++)
+		release_now[i] = 1;
 	passed = wait_acquired(2, 500) && order[1] == 2;
 	shfl_sim_preempt(1, false);
-	release_now[1] = 1;
-	for (int i = 0; i < n; i++)
-		pthread_join(w[i].tid, NULL);
-	assert_int_equal(norder, n);
-	shfl_sim_set_cpu(0);
+	join_all(w, n);
 	return passed;
 }
 
-static void shfl_pv_hands_over_past_a_preempted_waiter(void **state)
+static void shfl_pv_passes_a_preempted_waiter(void **state)
 {
 	(void)state;
-	assert_true(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, true, 4));
-	assert_true(stats[0].shuffles >= 1);
+	assert_true(running_waiter_passes_preempted_one(L_SHFL, &shfl_policy_shfl_pv, true, 4));
+	assert_true(running_waiter_passes_preempted_one(L_WORD, &shfl_policy_kernel_shfl_pv,
+							true, 4));
 	/* Control: plain shfl is FIFO here, 2 waits for 1 ... */
-	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl, true, 4));
+	assert_false(running_waiter_passes_preempted_one(L_SHFL, &shfl_policy_shfl, true, 4));
 	/* ... and so is shfl-pv without a page. */
-	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, false, 4));
-	assert_int_equal(stats[0].shuffles, 0);
-}
-
-static void qword_hands_over_past_a_preempted_waiter(void **state)
-{
-	(void)state;
-	assert_true(running_waiter_passes_preempted_one(NULL, true, 4));
-	/* Control: without a page the queue is FIFO. */
-	assert_false(running_waiter_passes_preempted_one(NULL, false, 4));
+	assert_false(running_waiter_passes_preempted_one(L_SHFL, &shfl_policy_shfl_pv, false, 4));
 }
 
 /*
  * A 4-vCPU guest's longest queue: holder, head, a preempted waiter and
  * the tail.  The tail goes before the preempted waiter (it becomes the
- * tail instead); plain shfl-pv, which never moves a tail, is the control.
+ * tail instead).
  */
-static void qword_tail_passes_a_preempted_waiter(void **state)
+static void shfl_pv_tail_passes_a_preempted_waiter(void **state)
 {
 	(void)state;
-	assert_true(running_waiter_passes_preempted_one(NULL, true, 3));
-	assert_false(running_waiter_passes_preempted_one(&shfl_policy_shfl_pv, true, 3));
+	assert_true(running_waiter_passes_preempted_one(L_SHFL, &shfl_policy_shfl_pv, true, 3));
+	assert_true(running_waiter_passes_preempted_one(L_WORD, &shfl_policy_kernel_shfl_pv,
+							true, 3));
+	assert_false(running_waiter_passes_preempted_one(L_SHFL, &shfl_policy_shfl_pv, false, 3));
 }
 
 /*
- * The qword queue lives in the kernel's own lock word and the kernel's
- * own paths respect it: its trylock (a cmpxchg from 0) fails while a
- * waiter is queued, and its unlock (a store of 0 to the locked byte)
- * hands the lock to the queue head.
+ * The queue lives in the kernel's own lock word and the kernel's own
+ * paths respect it: its trylock (a cmpxchg from 0) fails while a waiter
+ * is queued, and its unlock (a store of 0 to the locked byte) lets the
+ * queue head take the lock.
  */
-static void qword_queue_in_the_kernel_word(void **state)
+static void queue_in_the_kernel_word(void **state)
 {
 	struct waiter w[1];
 	u32 zero = 0;
 
 	(void)state;
-	reset(NULL);
-	shfl_sim_set_cpu(7);
-	hold();
-	assert_int_equal(qlock.val, 7 + QWORD_CPU_BIAS);
+	reset(L_WORD, &shfl_policy_kernel_shfl_pv);
+	take();
+	assert_int_equal(word.val, HOLDER + SHFL_CPU_BIAS);
 	start(&w[0], 0);
 	wait_queued(0);
 	/* tail: CPU 0 node 0; head: CPU 0; holder: CPU 7 */
-	for (int i = 0; i < 5000 && READ_ONCE(qlock.val) != 0x00040109U; i++)
+	for (int i = 0; i < 5000 && READ_ONCE(word.val) != 0x00040109U; i++)
 		ms(1);
-	assert_int_equal(qlock.val, 0x00040109U);
-	assert_false(__atomic_compare_exchange_n(&qlock.val, &zero, 1U, false,
+	assert_int_equal(word.val, 0x00040109U);
+	assert_false(__atomic_compare_exchange_n(&word.val, &zero, 1U, false,
 						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 	release_now[0] = 1;
-	smp_store_release(&qlock.locked, 0);	/* queued_spin_unlock() */
+	smp_store_release(&word.locked, 0);	/* queued_spin_unlock() */
 	pthread_join(w[0].tid, NULL);
 	assert_int_equal(norder, 1);
 	/* 0 took it as the last in the queue (tail and head cleared), then let go. */
-	assert_int_equal(qlock.val, 0);
-	shfl_sim_set_cpu(0);
+	assert_int_equal(word.val, 0);
 }
 
 /*
- * Holder 7 is preempted.  Waiters 0 (head) and 1 must halt rather than
- * spin, and both must be woken when 7 resumes and lets go.
+ * Holder 7 is preempted.  Waiters 0 and 1 halt on the word rather than
+ * spin (newcomers do not queue behind a preempted holder: a queue would
+ * only order who is kicked), and 7's release kicks both.  With @queue,
+ * 0 and 1 queue first (the holder runs while their spin budget runs
+ * out), then 7 is preempted: 0, the head, halts on the word and 1 on its
+ * node; 7's release kicks 0 (SLOW), 0 makes 1 the head and kicks it.
  */
-static void waiters_halt_behind_a_preempted_holder(const struct shfl_policy *pol)
+static void waiters_halt_behind_a_preempted_holder(enum lock_kind k,
+						   const struct shfl_policy *pol, bool queue)
 {
 	struct waiter w[2];
-	struct shfl_stats q0 = { 0 }, q1 = { 0 };
+	unsigned int set = k == L_WORD ? SHFL_STATS_KERNEL : SHFL_STATS_LOCKS;
+	u64 kicks;
 
-	reset(pol);
-	qword_stats(&q0);
-	shfl_sim_set_cpu(7);
-	hold();
-	shfl_sim.preempted[7] = 1;	/* the page says so; this thread goes on */
-	queue_two_until_halted(w);
-	/* Both halted: the head on the word (SLOW / HALTED), 1 on its node. */
-	assert_ptr_equal(shfl_sim.halted_on[0], use_qword ? &qlock.val : &lock.word);
-	assert_non_null(shfl_sim.halted_on[1]);
-	assert_true(use_qword ? qlock.locked & QWORD_HALTED : lock.word & SHFL_SLOW);
-	shfl_sim.preempted[7] = 0;
-	release_now[0] = release_now[1] = 1;
+	reset(k, pol);
+	take();
+	shfl_sim.preempted[HOLDER] = !queue;	/* the page says so; this thread goes on */
+	start(&w[0], 0);
+	if (queue)
+		wait_queued(0);
+	start(&w[1], 1);
+	if (queue)
+		wait_queued(1);
+	shfl_sim.preempted[HOLDER] = 1;
+	wait_halts(0, 1);
+	wait_halts(1, 1);
+	assert_true(shfl_cpu_halted_on(0, word_ptr()));
+	/* 1 halts on the word too, or (queued, not the head) on its node. */
+	assert_int_equal(shfl_cpu_halted_on(1, word_ptr()), !queue);
+	assert_true(word_val() & SHFL_SLOW);
+	assert_int_equal(queued_by(0) - queued_base[0] + queued_by(1) - queued_base[1],
+			 queue ? 2 : 0);
+	kicks = STAT(set, kicks);
+	shfl_sim.preempted[HOLDER] = 0;
 	let_go();
+	release_now[0] = release_now[1] = 1;
 	pthread_join(w[0].tid, NULL);
 	pthread_join(w[1].tid, NULL);
 	assert_int_equal(norder, 2);
-	assert_int_equal(order[0], 0);
-	assert_int_equal(order[1], 1);
-	if (use_qword) {
-		qword_stats(&q1);
-		/* 7's unlock kicked 0, and 0 kicked 1 at hand-over. */
-		assert_true(q1.halts - q0.halts >= 2);
-		assert_true(q1.kicks - q0.kicks >= 2);
-		assert_int_equal(qlock.val, 0);
-	} else {
-		assert_true(stats[0].halts >= 1 && stats[1].halts >= 1);
-		assert_true(stats[0].kicks >= 1);	/* 0 kicked 1 at hand-over */
+	if (queue) {
+		assert_int_equal(order[0], 0);
+		assert_int_equal(order[1], 1);
 	}
-	shfl_sim_set_cpu(0);
+	assert_true(STAT(set, kicks) - kicks >= 2);
+	assert_int_equal(word_val(), 0);
 }
 
 static void shfl_pv_waiters_halt_behind_a_preempted_holder(void **state)
 {
 	(void)state;
-	waiters_halt_behind_a_preempted_holder(&shfl_policy_shfl_pv);
-}
-
-static void qword_waiters_halt_behind_a_preempted_holder(void **state)
-{
-	(void)state;
-	waiters_halt_behind_a_preempted_holder(NULL);
+	waiters_halt_behind_a_preempted_holder(L_SHFL, &shfl_policy_shfl_pv, false);
+	waiters_halt_behind_a_preempted_holder(L_WORD, &shfl_policy_kernel_shfl_pv, false);
+	waiters_halt_behind_a_preempted_holder(L_SHFL, &shfl_policy_shfl_pv, true);
+	waiters_halt_behind_a_preempted_holder(L_WORD, &shfl_policy_kernel_shfl_pv, true);
 }
 
 /*
- * shfl-quota: the head (0) has less quota than the lock is usually held
- * for, so it lets its successor (1) take the lock first.
+ * Race 2 of the review: halt state was one slot per CPU, shared by the
+ * nesting levels.  Waiter 0 parks on the lock behind preempted holder 7;
+ * an interrupt arrives on vCPU 0 right before it halts and waits for a
+ * second lock (held by vCPU 6, also preempted), parking on it too; 6 lets
+ * go, the interrupt takes and releases the second lock and returns; then
+ * 7 lets go.  7's release must still find vCPU 0 halted on the first
+ * lock and kick it.  (With one slot per CPU the interrupt's park had
+ * overwritten it and then cleared it: 0 slept until its next interrupt.)
+ */
+static struct shfl_lock irq_lock;
+static volatile int irq_done;
+
+static void nested_interrupt(int cpu)
+{
+	if (cpu != 0 || irq_done)
+		return;
+	irq_done = 1;
+	shfl_lock(&irq_lock);
+	shfl_unlock(&irq_lock);
+	irq_done = 2;
+}
+
+static void *irq_lock_holder(void *arg)
+{
+	(void)arg;
+	shfl_sim_set_cpu(6);
+	shfl_lock(&irq_lock);
+	while (READ_ONCE(irq_done) != 1 || !shfl_cpu_halted_on(0, &irq_lock.w.val))
+		ms(1);
+	shfl_sim.preempted[6] = 0;
+	shfl_unlock(&irq_lock);	/* kicks vCPU 0's interrupt level */
+	return NULL;
+}
+
+static void nested_halt_keeps_the_kick(void **state)
+{
+	struct waiter w[1];
+	pthread_t holder6;
+
+	(void)state;
+	reset(L_SHFL, &shfl_policy_shfl_pv);
+	shfl_lock_init(&irq_lock, &shfl_policy_shfl_pv);
+	irq_done = 0;
+	take();
+	shfl_sim.preempted[HOLDER] = 1;
+	shfl_sim.preempted[6] = 1;	/* the page says so; thread 6 goes on */
+	assert_int_equal(pthread_create(&holder6, NULL, irq_lock_holder, NULL), 0);
+	for (int i = 0; i < 5000 && !(READ_ONCE(irq_lock.w.val) & SHFL_LOCKED_MASK); i++)
+		ms(1);
+	shfl_sim.on_halt = nested_interrupt;
+	start(&w[0], 0);
+	pthread_join(holder6, NULL);
+	/* The interrupt is over and vCPU 0 sleeps on the first lock again. */
+	for (int i = 0; i < 5000 && READ_ONCE(irq_done) != 2; i++)
+		ms(1);
+	assert_int_equal(irq_done, 2);
+	wait_halts(0, 2);
+	assert_true(shfl_cpu_halted_on(0, &lock.w.val));
+	shfl_sim.preempted[HOLDER] = 0;
+	let_go();
+	/* Kicked: it takes the lock at once, not at some later interrupt. */
+	assert_true(wait_acquired(1, 2000));
+	shfl_sim.on_halt = NULL;
+	join_all(w, 1);
+}
+
+/*
+ * The queue grants the right to compete, not ownership: with the head 0
+ * preempted, a newcomer (2) takes the free word at once.  Control: plain
+ * shfl (ShflLock: no stealing past a queue) makes it wait for 0.
+ */
+static bool newcomer_passes_a_preempted_head(const struct shfl_policy *policy)
+{
+	struct shfl_policy patient = *policy;
+	const struct shfl_policy *pol = &patient;
+	struct waiter w[2];
+	bool passed;
+
+	patient.urgent_ns = ~0ULL;
+	reset(L_SHFL, pol);
+	take();
+	start(&w[0], 0);
+	wait_queued(0);
+	shfl_sim_preempt(0, true);
+	release_now[2] = 1;
+	let_go();
+	start(&w[1], 2);
+	passed = wait_acquired(1, 500) && order[0] == 2;
+	shfl_sim_preempt(0, false);
+	join_all(w, 2);
+	return passed;
+}
+
+static void newcomer_takes_the_word_past_a_preempted_head(void **state)
+{
+	(void)state;
+	assert_true(newcomer_passes_a_preempted_head(&shfl_policy_shfl_pv));
+	assert_false(newcomer_passes_a_preempted_head(&shfl_policy_shfl));
+}
+
+/*
+ * The bound: once the head has turned urgent, nobody else takes a free
+ * word.  Head 0 sets URGENT itself after SHFL_URGENT_NS as the head;
+ * here a newcomer (2) arrives after that and must queue behind 0.
+ */
+static void urgent_head_is_next(void **state)
+{
+	struct waiter w[2];
+	u64 urgent;
+
+	(void)state;
+	reset(L_SHFL, &shfl_policy_shfl_pv);
+	urgent = STAT(SHFL_STATS_LOCKS, urgent);
+	take();
+	start(&w[0], 0);
+	wait_queued(0);
+	for (int i = 0; i < 5000 && !(word_val() & SHFL_URGENT); i++)
+		ms(1);
+	assert_true(word_val() & SHFL_URGENT);
+	assert_int_equal(STAT(SHFL_STATS_LOCKS, urgent) - urgent, 1);
+	start(&w[1], 2);
+	wait_queued(2);		/* it could not steal */
+	release_now[0] = release_now[2] = 1;
+	let_go();
+	assert_true(wait_acquired(2, 2000));
+	assert_int_equal(order[0], 0);
+	assert_int_equal(order[1], 2);
+	join_all(w, 2);
+}
+
+/*
+ * shfl-quota: a head whose quota will not cover a typical hold leaves a
+ * free word alone (it would be preempted holding it) and a running
+ * newcomer with the quota takes it; shfl-pv's head (the control, same
+ * quotas) takes it itself.
  */
 static void shfl_quota_head_with_short_quota_goes_second(void **state)
 {
-	struct waiter w[3];
+	struct shfl_policy quota = shfl_policy_shfl_quota, pv = shfl_policy_shfl_pv;
+	struct waiter w[2];
 
 	(void)state;
-	reset(&shfl_policy_shfl_quota);
+	/* No urgency by time here: the scenario must not depend on speed. */
+	quota.urgent_ns = pv.urgent_ns = ~0ULL;
+
+	reset(L_SHFL, &quota);
 	lock.hold_ns = 50000;
-	shfl_sim_set_cpu(7);
-	shfl_lock(&lock);
-	for (int i = 0; i < 3; i++) {
-		start(&w[i], i);
-		wait_queued(i);
-	}
-	/* 0's quota runs short: it requeues behind 2. */
-	shfl_sim.quota_ns[0] = 1000;
+	take();
+	start(&w[0], 0);
 	wait_queued(0);
-	release_now[0] = release_now[1] = release_now[2] = 1;
-	shfl_unlock(&lock);
-	for (int i = 0; i < 3; i++)
-		pthread_join(w[i].tid, NULL);
-	assert_int_equal(order[0], 1);
-	assert_true(stats[0].yields >= 1);
-	shfl_sim_set_cpu(0);
+	shfl_sim.quota_ns[0] = 1000;	/* 1 us left: less than a 50 us hold */
+	release_now[0] = release_now[2] = 1;
+	let_go();
+	ms(100);
+	assert_int_equal(norder, 0);	/* the gated head left it free */
+	start(&w[1], 2);
+	assert_true(wait_acquired(1, 2000));
+	assert_int_equal(order[0], 2);
+	shfl_sim.quota_ns[0] = SHFL_QUOTA_UNKNOWN;
+	join_all(w, 2);
+	assert_true(STAT(SHFL_STATS_LOCKS, quota_waits) > 0);
+
+	reset(L_SHFL, &pv);
+	lock.hold_ns = 50000;
+	take();
+	start(&w[0], 0);
+	wait_queued(0);
+	shfl_sim.quota_ns[0] = 1000;
+	release_now[0] = 1;
+	let_go();
+	assert_true(wait_acquired(1, 2000));
+	assert_int_equal(order[0], 0);
+	shfl_sim.quota_ns[0] = SHFL_QUOTA_UNKNOWN;
+	join_all(w, 1);
 }
 
 /*
- * pvspin: a waiter behind a halted predecessor halts early; a halted
- * successor is not woken at hand-over but by the unlock (lazy kick).
+ * tas-pv: never queues; waiters halt on the word behind a preempted
+ * holder and the release kicks all of them.
  */
-static void pvspin_lazy_kick(void **state)
+static void tas_pv_waiters_halt_and_are_kicked(void **state)
 {
 	struct waiter w[2];
 
 	(void)state;
-	reset(&shfl_policy_pvspin);
-	shfl_sim_set_cpu(7);
-	shfl_lock(&lock);
-	/* The head spins SHFL_SPIN_THRESHOLD times, then both halt. */
-	queue_two_until_halted(w);
-	assert_non_null(shfl_sim.halted_on[0]);
-	assert_non_null(shfl_sim.halted_on[1]);
-	shfl_unlock(&lock);		/* kicks 0; 0 takes it, 1 stays halted */
-	assert_true(wait_acquired(1, 5000));
-	/* 0 holds; 1 is the head now but still halted, and SLOW is set for it. */
-	for (int i = 0; i < 5000 && !(READ_ONCE(lock.word) & SHFL_SLOW); i++)
+	reset(L_SHFL, &shfl_policy_tas_pv);
+	take();
+	shfl_sim.preempted[HOLDER] = 1;
+	start(&w[0], 0);
+	start(&w[1], 1);
+	wait_halts(0, 1);
+	wait_halts(1, 1);
+	assert_true(shfl_cpu_halted_on(0, &lock.w.val) && shfl_cpu_halted_on(1, &lock.w.val));
+	assert_int_equal(word_val() & SHFL_TAIL_MASK, 0);
+	shfl_sim.preempted[HOLDER] = 0;
+	let_go();
+	assert_true(wait_acquired(1, 2000));
+	join_all(w, 2);
+	assert_int_equal(queued_by(0) - queued_base[0] + queued_by(1) - queued_base[1], 0);
+}
+
+/*
+ * pvspin (qspinlock_paravirt.h): a newcomer takes the word unfairly while
+ * the head is not spinning (pending clear: the head halted, hashed, with
+ * _Q_SLOW_VAL); here the kicked head is preempted before it can run.
+ */
+static void pvspin_unfair_trylock_past_a_halted_head(void **state)
+{
+	struct waiter w[2];
+
+	(void)state;
+	reset(L_PVSPIN, NULL);
+	take();
+	start(&w[0], 0);
+	wait_queued(0);
+	wait_halts(0, 1);
+	assert_int_equal(pvl.locked, PVSPIN_SLOW_VAL);
+	assert_int_equal(pvl.pending, 0);
+	shfl_sim_preempt(0, true);
+	release_now[2] = 1;
+	let_go();		/* SLOW: unhash, kick 0, which is preempted */
+	start(&w[1], 2);
+	assert_true(wait_acquired(1, 2000));
+	assert_int_equal(order[0], 2);
+	shfl_sim_preempt(0, false);
+	join_all(w, 2);
+}
+
+/*
+ * pvspin: a halted successor is not woken at hand-over but by the next
+ * unlock, through _Q_SLOW_VAL and the hash (pv_kick_node()).
+ */
+static void pvspin_lazy_kick(void **state)
+{
+	struct waiter w[2];
+	u64 kicks;
+
+	(void)state;
+	reset(L_PVSPIN, NULL);
+	take();
+	/*
+	 * 0 queues as the head and stops in its spin with pending set, so
+	 * that 1 queues behind it instead of spinning unfairly.
+	 */
+	shfl_sim.preempted[0] = 1;
+	start(&w[0], 0);
+	for (int i = 0; i < 5000 && !READ_ONCE(shfl_sim.preempt_stops[0]); i++)
 		ms(1);
-	assert_true(lock.word & SHFL_SLOW);
-	assert_int_equal(lock.kick_cpu, 1);
-	assert_non_null(shfl_sim.halted_on[1]);	/* not woken at hand-over */
+	assert_int_equal(pvl.pending, 1);
+	start(&w[1], 1);
+	wait_queued(1);
+	shfl_sim_preempt(0, false);
+	wait_halts(0, 1);
+	wait_halts(1, 1);
+	kicks = STAT(SHFL_STATS_LOCKS, kicks);
+	let_go();		/* kicks 0, the hashed head */
+	assert_true(wait_acquired(1, 2000));
+	assert_int_equal(order[0], 0);
+	/* 0 holds; it made 1 the head without waking it: SLOW, hashed for 1. */
+	for (int i = 0; i < 5000 && READ_ONCE(pvl.locked) != PVSPIN_SLOW_VAL; i++)
+		ms(1);
+	assert_int_equal(pvl.locked, PVSPIN_SLOW_VAL);
+	assert_int_equal(STAT(SHFL_STATS_LOCKS, kicks) - kicks, 1);
 	assert_int_equal(norder, 1);
-	release_now[0] = release_now[1] = 1;
-	pthread_join(w[0].tid, NULL);	/* 0's unlock kicks 1 */
-	pthread_join(w[1].tid, NULL);
-	assert_int_equal(norder, 2);
-	shfl_sim_set_cpu(0);
+	release_now[0] = 1;	/* 0's unlock kicks 1 */
+	assert_true(wait_acquired(2, 2000));
+	assert_int_equal(STAT(SHFL_STATS_LOCKS, kicks) - kicks, 2);
+	join_all(w, 2);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(shfl_pv_hands_over_past_a_preempted_waiter),
+		cmocka_unit_test(shfl_pv_passes_a_preempted_waiter),
+		cmocka_unit_test(shfl_pv_tail_passes_a_preempted_waiter),
+		cmocka_unit_test(queue_in_the_kernel_word),
 		cmocka_unit_test(shfl_pv_waiters_halt_behind_a_preempted_holder),
+		cmocka_unit_test(nested_halt_keeps_the_kick),
+		cmocka_unit_test(newcomer_takes_the_word_past_a_preempted_head),
+		cmocka_unit_test(urgent_head_is_next),
 		cmocka_unit_test(shfl_quota_head_with_short_quota_goes_second),
+		cmocka_unit_test(tas_pv_waiters_halt_and_are_kicked),
+		cmocka_unit_test(pvspin_unfair_trylock_past_a_halted_head),
 		cmocka_unit_test(pvspin_lazy_kick),
-		cmocka_unit_test(qword_queue_in_the_kernel_word),
-		cmocka_unit_test(qword_hands_over_past_a_preempted_waiter),
-		cmocka_unit_test(qword_tail_passes_a_preempted_waiter),
-		cmocka_unit_test(qword_waiters_halt_behind_a_preempted_holder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Multi-thread stress of every lock in the core (user-space build), the
- * takeover's qword lock with the kernel's own paths on its word included, with
- * random critical sections and random simulated vCPU preemptions:
+ * Multi-thread stress of every lock in the core (user-space build), with
+ * random critical sections, random simulated vCPU preemptions and
+ * simulated interrupts that take other locks while a waiter is about to
+ * halt:
  *
  * - 8 worker threads, each a "vCPU", lock, check and update shared state
  *   non-atomically, unlock, repeat;
  * - one hold in 64 is preempted mid-section for 50 .. 550 us; a
  *   preempter thread stops random workers, and half the time the current
- *   holder, for 50 us .. 2 ms, marks them preempted in the simulated page, hands
- *   out random run quotas and now and then takes the page away;
+ *   holder, for 50 us .. 2 ms, marks them preempted in the simulated page,
+ *   hands out random run quotas and now and then takes the page away;
+ * - every halt may first run an "interrupt" on the same vCPU (the sim's
+ *   on_halt hook) that takes and releases a second lock, halting on it
+ *   too: the nesting that per-node halt state exists for;
+ * - the kernel's own paths on the same word (the takeover's case):
+ *   virt_spin_lock()'s test-and-set of a zero word, inline arch_spin_lock()
+ *   users in the replaced slow path, and the inline unlock, a plain store
+ *   that kicks nobody (the preempter then plays the tick);
  * - checks: no two threads inside at once (owner field), no lost update
  *   (shared counter == sum of acquisitions), every thread got the lock,
- *   nobody hangs (a halted waiter that is never kicked hangs: the watchdog
+ *   nobody hangs (a halted waiter that is never kicked hangs: the alarm
  *   fails the test), and the pv paths really ran (halts and kicks > 0);
  * - a deliberately broken lock proves the checks catch a violation.
  *
@@ -28,35 +36,45 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "qword_lock.h"
+#include "shfl_lock.h"
+#include "pvspin_lock.h"
 
 #define WORKERS 8
 
 /*
- * K_QWORD: the takeover's lock in a qspinlock word, each acquisition by
- * one of its paths at random: queued (shfl-pv) or stealing with halts
- * behind a preempted holder (a waiter that may not queue).
- * K_QWORD_MIXED: the same plus the kernel's own paths on the same word,
- * virt_spin_lock()'s test-and-set and the inline unlock (a plain store
- * that kicks nobody); the preempter then also plays the timer tick.
+ * K_WORD: the takeover's waiting on a bare lock word, each acquisition by
+ * one of its paths at random: queued (kernel shfl-pv), test-and-set with
+ * halts (kernel tas-pv: callers that may not queue), and the kernel's own
+ * virt_spin_lock() with the plain-store unlock.
  */
-enum kind { K_SHFL, K_MCS, K_QWORD, K_QWORD_MIXED, K_BROKEN };
+enum kind { K_SHFL, K_PVSPIN, K_MCS, K_WORD, K_BROKEN };
 
 struct run {
 	enum kind kind;
 	const struct shfl_policy *policy;
+	const char *name;
 	struct shfl_lock shfl;
+	struct pvspin_lock pv;
 	struct mcs_lock mcs;
-	struct qword qword;
+	struct shfl_word word;
+	bool nest;			/* simulated interrupts take irq_lock */
 	volatile int stop;
 	volatile int stop_preempter;
 	int owner;			/* -1 or the worker inside */
 	u64 shared;			/* updated non-atomically inside */
 	u64 violations;
 	u64 count[WORKERS];
-	struct shfl_stats stats[WORKERS];
+	u64 nested[WORKERS];		/* interrupts that took irq_lock */
 	u32 seed;
 };
+
+/* The lock the simulated interrupts take, and who holds it. */
+static struct shfl_lock irq_lock;
+static int irq_owner = -1;
+static u64 irq_violations;
+static struct run *cur_run;
+static __thread bool in_irq;
+static __thread u32 irq_seed;
 
 static u32 xorshift(u32 *s)
 {
@@ -83,38 +101,64 @@ static void sleep_us(u32 us)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * An interrupt on this vCPU right before it halts (one halt in 4): take
+ * and release irq_lock, itself a shfl-pv lock, so that its waiters queue
+ * and halt on a nested node of the same vCPU.
+ */
+static void interrupt(int cpu)
+{
+	struct run *r = cur_run;
+
+	if (in_irq || !r || !r->nest || xorshift(&irq_seed) % 4)
+		return;
+	in_irq = true;
+	shfl_lock(&irq_lock);
+	if (__atomic_exchange_n(&irq_owner, cpu, __ATOMIC_RELAXED) != -1)
+		__atomic_fetch_add(&irq_violations, 1, __ATOMIC_RELAXED);
+	busy(xorshift(&irq_seed) % 500);
+	if (__atomic_exchange_n(&irq_owner, -1, __ATOMIC_RELAXED) != cpu)
+		__atomic_fetch_add(&irq_violations, 1, __ATOMIC_RELAXED);
+	shfl_unlock(&irq_lock);
+	r->nested[cpu]++;
+	in_irq = false;
+}
+
 struct worker_arg {
 	struct run *run;
 	int id;
 };
 
-/* Paths 0-3 queue, 4-5 steal (and halt), 6-7 are the kernel's own. */
-static void qword_path_lock(struct qword *w, u32 path)
+/*
+ * K_WORD: paths 0-3 queue, 4-5 test-and-set with halts (5: with
+ * interrupts on while waiting), 6 the kernel's own virt_spin_lock(), 7 an
+ * inline arch_spin_lock() user in the replaced slow path, taking the word
+ * anonymously; 6 and 7 release with the kernel's plain store.
+ */
+static void word_lock(struct shfl_word *w, u32 path)
 {
-	u32 v;
-
+	if (path < 6 && shfl_word_trylock(w))
+		return;
 	if (path < 4) {
-		if (!qword_trylock(w))
-			qword_lock_queued(w);
+		shfl_word_lock_slowpath(w, &shfl_policy_kernel_shfl_pv, 0, 0);
 	} else if (path < 6) {
-		while (!qword_steal(w, v = READ_ONCE(w->val))) {
-			if (qword_holder_preempted(v))
-				qword_park(w, v);
-			cpu_relax();
-		}
-	} else {
+		shfl_word_lock_slowpath(w, &shfl_policy_kernel_tas_pv, 0, path == 5 ? SHFL_WAIT_IRQS_ON : 0);
+	} else if (path == 6) {
 		/* virt_spin_lock(): only a whole word of 0, and it names nobody. */
-		while (READ_ONCE(w->val) || cmpxchg_acquire(&w->val, 0, QWORD_UNKNOWN_HOLDER))
+		while (READ_ONCE(w->val) || cmpxchg_acquire(&w->val, 0, SHFL_UNKNOWN_HOLDER))
 			cpu_relax();
+	} else if (!shfl_word_trylock(w)) {
+		/* An inline arch_spin_lock() user in the replaced slow path. */
+		shfl_word_lock_slowpath(w, &shfl_policy_kernel_shfl_pv, 0, SHFL_WAIT_ANONYMOUS);
 	}
 }
 
-static void qword_path_unlock(struct qword *w, u32 path)
+static void word_unlock(struct shfl_word *w, u32 path)
 {
-	if (path == 7)
+	if (path >= 6)
 		smp_store_release(&w->locked, 0);	/* queued_spin_unlock() */
 	else
-		qword_unlock(w);
+		shfl_word_unlock(w);
 }
 
 static void *worker(void *p)
@@ -125,16 +169,17 @@ static void *worker(void *p)
 	struct mcs_node mnode;
 
 	shfl_sim_set_cpu(a->id);
-	memset(&shfl_stats_thread, 0, sizeof(shfl_stats_thread));
+	irq_seed = seed ^ 0x5bd1e995;
 	while (!READ_ONCE(r->stop)) {
 		u32 path = xorshift(&seed) % 8;
 
-		if (r->kind == K_SHFL)
-			shfl_lock(&r->shfl);
-		else if (r->kind == K_MCS)
-			mcs_lock(&r->mcs, &mnode);
-		else if (r->kind == K_QWORD || r->kind == K_QWORD_MIXED)
-			qword_path_lock(&r->qword, r->kind == K_QWORD_MIXED ? path : path % 6);
+		switch (r->kind) {
+		case K_SHFL: shfl_lock(&r->shfl); break;
+		case K_PVSPIN: pvspin_lock(&r->pv); break;
+		case K_MCS: mcs_lock(&r->mcs, &mnode); break;
+		case K_WORD: word_lock(&r->word, path); break;
+		case K_BROKEN: break;
+		}
 
 		if (__atomic_load_n(&r->owner, __ATOMIC_RELAXED) != -1)
 			__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
@@ -152,16 +197,16 @@ static void *worker(void *p)
 			__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->owner, -1, __ATOMIC_RELAXED);
 
-		if (r->kind == K_SHFL)
-			shfl_unlock(&r->shfl);
-		else if (r->kind == K_MCS)
-			mcs_unlock(&r->mcs, &mnode);
-		else if (r->kind == K_QWORD || r->kind == K_QWORD_MIXED)
-			qword_path_unlock(&r->qword, r->kind == K_QWORD_MIXED ? path : path % 6);
+		switch (r->kind) {
+		case K_SHFL: shfl_unlock(&r->shfl); break;
+		case K_PVSPIN: pvspin_unlock(&r->pv); break;
+		case K_MCS: mcs_unlock(&r->mcs, &mnode); break;
+		case K_WORD: word_unlock(&r->word, path); break;
+		case K_BROKEN: break;
+		}
 		r->count[a->id]++;
 		busy(xorshift(&seed) % 4000);
 	}
-	r->stats[a->id] = shfl_stats_thread;
 	return NULL;
 }
 
@@ -181,7 +226,7 @@ static void *preempter(void *p)
 		/* Unknown, shorter than a typical hold (a few us here), or ample. */
 		switch (xorshift(&seed) % 4) {
 		case 0: quota = SHFL_QUOTA_UNKNOWN; break;
-		case 1: quota = xorshift(&seed) % 300; break;
+		case 1: quota = 1 + xorshift(&seed) % 300; break;
 		default: quota = 1000000 + xorshift(&seed) % 1000000; break;
 		}
 		WRITE_ONCE(shfl_sim.quota_ns[xorshift(&seed) % WORKERS], quota);
@@ -192,7 +237,7 @@ static void *preempter(void *p)
 		shfl_sim_preempt(victim, false);
 		sleep_us(xorshift(&seed) % 500);
 		/* The tick: what ends a halt that a plain-store unlock did not kick. */
-		if (r->kind == K_QWORD_MIXED)
+		if (r->kind == K_WORD)
 			for (int i = 0; i < WORKERS; i++)
 				shfl_kick(i);
 	}
@@ -212,19 +257,22 @@ static void stress(struct run *r)
 {
 	pthread_t tid[WORKERS], pre;
 	struct worker_arg args[WORKERS];
-	u64 sum = 0;
+	u64 sum = 0, nested = 0;
 
 	shfl_sim_reset();
+	shfl_sim.on_halt = interrupt;
 	/* Two vCPUs start with less quota than any hold: shfl-quota's case. */
 	shfl_sim.quota_ns[1] = shfl_sim.quota_ns[5] = 100;
+	shfl_lock_init(&irq_lock, &shfl_policy_shfl_pv);
+	irq_owner = -1;
+	irq_violations = 0;
 	r->owner = -1;
 	r->seed = (u32)time(NULL);
-	print_message("%s: %u s, %d workers, seed %u\n",
-		      r->policy ? r->policy->name : r->kind == K_MCS ? "mcs" :
-		      r->kind == K_QWORD ? "qword" : r->kind == K_QWORD_MIXED ? "qword+kernel" : "broken",
-		      seconds(), WORKERS, r->seed);
+	cur_run = r;
+	print_message("%s: %u s, %d workers, seed %u\n", r->name, seconds(), WORKERS, r->seed);
 	if (r->policy)
 		shfl_lock_init(&r->shfl, r->policy);
+	pvspin_lock_init(&r->pv);
 	mcs_lock_init(&r->mcs);
 	for (int i = 0; i < WORKERS; i++) {
 		args[i] = (struct worker_arg){ .run = r, .id = i };
@@ -241,11 +289,16 @@ static void stress(struct run *r)
 	for (int i = 0; i < WORKERS; i++)
 		pthread_join(tid[i], NULL);
 	alarm(0);
-	for (int i = 0; i < WORKERS; i++)
+	cur_run = NULL;
+	for (int i = 0; i < WORKERS; i++) {
 		sum += r->count[i];
-	print_message("  %llu acquisitions, %llu violations, shared %llu\n",
+		nested += r->nested[i];
+	}
+	print_message("  %llu acquisitions, %llu violations, shared %llu, %llu nested in"
+		      " interrupts (%llu violations)\n",
 		      (unsigned long long)sum, (unsigned long long)r->violations,
-		      (unsigned long long)r->shared);
+		      (unsigned long long)r->shared, (unsigned long long)nested,
+		      (unsigned long long)irq_violations);
 }
 
 static void check_correct(const struct run *r)
@@ -253,135 +306,143 @@ static void check_correct(const struct run *r)
 	u64 sum = 0;
 
 	assert_int_equal(r->violations, 0);
+	assert_int_equal(irq_violations, 0);
 	for (int i = 0; i < WORKERS; i++) {
 		/* Starvation: every worker got the lock during the run. */
 		assert_true(r->count[i] > 0);
 		sum += r->count[i];
 	}
 	assert_int_equal(r->shared, sum);
+	/* Nobody left holding, halting, or queued. */
+	assert_int_equal(r->shfl.w.val, 0);
+	assert_int_equal(r->pv.val, 0);
+	assert_int_equal(r->word.val, 0);
+	assert_int_equal(irq_lock.w.val, 0);
 }
 
-static struct run *new_run(enum kind kind, const struct shfl_policy *pol)
+static struct run *new_run(enum kind kind, const struct shfl_policy *pol, const char *name)
 {
 	struct run *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
 	r->kind = kind;
 	r->policy = pol;
+	r->name = name;
+	r->nest = kind != K_BROKEN;
 	return r;
 }
 
-/*
- * Stress one correct lock (@pol, or MCS when NULL), check it and print
- * its event totals.  Returns the totals.
- */
-static struct shfl_stats stress_correct(enum kind kind, const struct shfl_policy *pol)
+static struct shfl_stats diff(const struct shfl_stats *a, const struct shfl_stats *b)
 {
-	struct run *r = new_run(kind, pol);
-	struct shfl_stats t = { 0 }, before = { 0 }, after = { 0 };
+	return (struct shfl_stats){
+		.acquired = a->acquired - b->acquired,
+		.stolen = a->stolen - b->stolen,
+		.queued = a->queued - b->queued,
+		.halts = a->halts - b->halts,
+		.kicks = a->kicks - b->kicks,
+		.shuffles = a->shuffles - b->shuffles,
+		.shuffle_walks = a->shuffle_walks - b->shuffle_walks,
+		.holder_preempted = a->holder_preempted - b->holder_preempted,
+		.urgent = a->urgent - b->urgent,
+		.quota_waits = a->quota_waits - b->quota_waits,
+	};
+}
 
-	/* The qword lock counts per CPU inside the core, for the life of the process. */
-	qword_stats(&before);
+/* Stress one correct lock, check it and print its event totals (set @set). */
+static struct shfl_stats stress_correct(enum kind kind, const struct shfl_policy *pol,
+					const char *name, unsigned int set)
+{
+	struct run *r = new_run(kind, pol, name);
+	struct shfl_stats before, after, t;
+
+	shfl_stats(set, &before);
 	stress(r);
 	check_correct(r);
-	for (int i = 0; i < WORKERS; i++)
-		shfl_stats_add(&t, &r->stats[i]);
-	if (kind == K_QWORD || kind == K_QWORD_MIXED) {
-		qword_stats(&after);
-		t.queued = after.queued - before.queued;
-		t.stolen = after.stolen - before.stolen;
-		t.halts = after.halts - before.halts;
-		t.kicks = after.kicks - before.kicks;
-		t.shuffles = after.shuffles - before.shuffles;
-		t.holder_preempted = after.holder_preempted - before.holder_preempted;
-		/* Nobody left holding, halting, or queued. */
-		assert_int_equal(r->qword.val, 0);
-	}
-	print_message("  queued %llu stolen %llu halts %llu kicks %llu shuffles %llu yields %llu"
-		      " holder-preempted %llu hold estimate %llu ns\n",
-		      (unsigned long long)t.queued, (unsigned long long)t.stolen,
-		      (unsigned long long)t.halts, (unsigned long long)t.kicks,
-		      (unsigned long long)t.shuffles, (unsigned long long)t.yields,
-		      (unsigned long long)t.holder_preempted,
-		      (unsigned long long)r->shfl.hold_ns);
+	shfl_stats(set, &after);
+	t = diff(&after, &before);
+	print_message("  acquired %llu queued %llu stolen %llu halts %llu kicks %llu shuffles %llu"
+		      " holder-preempted %llu urgent %llu quota-waits %llu\n",
+		      (unsigned long long)t.acquired, (unsigned long long)t.queued,
+		      (unsigned long long)t.stolen, (unsigned long long)t.halts,
+		      (unsigned long long)t.kicks, (unsigned long long)t.shuffles,
+		      (unsigned long long)t.holder_preempted, (unsigned long long)t.urgent,
+		      (unsigned long long)t.quota_waits);
 	free(r);
 	return t;
 }
 
 static void stress_shfl(void **state)
 {
-	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_shfl);
+	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_shfl, "shfl", SHFL_STATS_LOCKS);
 
 	(void)state;
-	/* No host information used: never halts, never moves anyone. */
-	assert_int_equal(t.halts, 0);
-	assert_int_equal(t.shuffles, 0);
+	assert_true(t.queued > 0);
 }
 
 static void stress_shfl_pv(void **state)
 {
-	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_shfl_pv);
+	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_shfl_pv, "shfl-pv",
+					     SHFL_STATS_LOCKS);
 
 	(void)state;
-	/* Preempted holders and waiters happened: both pv paths ran. */
+	/* Preempted holders and waiters happened: the pv paths ran. */
 	assert_true(t.holder_preempted > 0);
 	assert_true(t.halts > 0);
 	assert_true(t.kicks > 0);
-	assert_true(t.shuffles > 0);
+	assert_true(t.stolen > 0);
+	assert_true(t.queued > 0);
 }
 
 static void stress_shfl_quota(void **state)
 {
-	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_shfl_quota);
+	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_shfl_quota, "shfl-quota",
+					     SHFL_STATS_LOCKS);
 
 	(void)state;
-	/* Yields need a short-quota head at the right moment: see
-	 * test_lock_scenarios for the scripted case. */
 	assert_true(t.halts > 0);
+	assert_true(t.quota_waits > 0);
+}
+
+static void stress_tas_pv(void **state)
+{
+	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_tas_pv, "tas-pv",
+					     SHFL_STATS_LOCKS);
+
+	(void)state;
+	assert_true(t.halts > 0);
+	assert_true(t.kicks > 0);
 }
 
 static void stress_pvspin(void **state)
 {
-	struct shfl_stats t = stress_correct(K_SHFL, &shfl_policy_pvspin);
+	struct shfl_stats t = stress_correct(K_PVSPIN, NULL, "pvspin", SHFL_STATS_LOCKS);
 
 	(void)state;
 	assert_true(t.halts > 0);
 	assert_true(t.kicks > 0);
-	assert_int_equal(t.shuffles, 0);
-}
-
-static void stress_qword(void **state)
-{
-	struct shfl_stats t = stress_correct(K_QWORD, NULL);
-
-	(void)state;
-	/* Every path ran: queued, stolen, halted and kicked, shuffled. */
-	assert_true(t.queued > 0);
 	assert_true(t.stolen > 0);
-	assert_true(t.halts > 0);
-	assert_true(t.kicks > 0);
-	assert_true(t.shuffles > 0);
 }
 
-static void stress_qword_with_kernel_paths(void **state)
+static void stress_word_with_kernel_paths(void **state)
 {
-	struct shfl_stats t = stress_correct(K_QWORD_MIXED, NULL);
+	struct shfl_stats t = stress_correct(K_WORD, NULL, "kernel word", SHFL_STATS_KERNEL);
 
 	(void)state;
 	assert_true(t.queued > 0);
 	assert_true(t.halts > 0);
+	assert_true(t.kicks > 0);
 }
 
 static void stress_mcs(void **state)
 {
 	(void)state;
-	stress_correct(K_MCS, NULL);
+	stress_correct(K_MCS, NULL, "mcs", SHFL_STATS_LOCKS);
 }
 
 /* The checks must be able to fail: a "lock" that excludes no one. */
 static void broken_lock_is_caught(void **state)
 {
-	struct run *r = new_run(K_BROKEN, NULL);
+	struct run *r = new_run(K_BROKEN, NULL, "broken");
 	u64 sum = 0;
 
 	(void)state;
@@ -401,9 +462,9 @@ int main(void)
 		cmocka_unit_test(stress_shfl),
 		cmocka_unit_test(stress_shfl_pv),
 		cmocka_unit_test(stress_shfl_quota),
+		cmocka_unit_test(stress_tas_pv),
 		cmocka_unit_test(stress_pvspin),
-		cmocka_unit_test(stress_qword),
-		cmocka_unit_test(stress_qword_with_kernel_paths),
+		cmocka_unit_test(stress_word_with_kernel_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
