@@ -34,7 +34,29 @@ grep -q -- "--smp '0'" <<<"$err" || fail "no usage error: $err"
 err=$("$WRAPPER" --host-cpus 99 --run true 2>&1)
 expect_eq "exit status for --host-cpus 99" "$?" 2
 
-for n in panic hang bogus; do
+# A socket left by a pvlockd that was killed: --channel auto boots without
+# the channel and says why; --channel on refuses.
+sock=/run/pvlockinfo/pvlockd.sock
+if ! flock -n /run/pvlockinfo/pvlockd.lock true 2>/dev/null; then
+	note "a pvlockd is running: not faking a stale socket"
+elif [ -e "$sock" ] && [ ! -S "$sock" ]; then
+	fail "$sock exists and is not a socket"
+else
+	mkdir -p /run/pvlockinfo
+	[ -S "$sock" ] || python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$sock" ||
+		fail "cannot create a stale socket at $sock"
+	at_exit 'rm -f "$sock"'
+	err=$(vm stale --run true 2>&1 >/dev/null)
+	expect_eq "exit status with a stale pvlockd socket, --channel auto" "$?" 0
+	grep -q "warning: pvlockd is not running.*stale.*booting without the channel" <<<"$err" ||
+		fail "no stale-socket warning: $err"
+	err=$(vm stale-on --channel on --run true 2>&1 >/dev/null)
+	expect_eq "exit status with a stale pvlockd socket, --channel on" "$?" 125
+	grep -q "channel on, but pvlockd is not running.*stale" <<<"$err" ||
+		fail "no stale-socket error: $err"
+fi
+
+for n in panic hang bogus stale stale-on; do
 	[ ! -e "/run/pvlockinfo/t-$n-$$" ] || fail "run directory of t-$n left behind"
 done
 if pgrep -f "name t-[a-z0-9]*-$$," >/dev/null; then
