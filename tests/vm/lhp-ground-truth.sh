@@ -12,8 +12,8 @@
 #     pvlockstat counts exactly N lock-holder preemptions of >= 32 ms on
 #     vCPU 1 and none at all on vCPU 0; the guest, watching vCPU 1's
 #     record from vCPU 0 (probe "watch"), sees exactly N preempted
-#     intervals of 50 ms +- 2 ms, and vCPU 0 waits >= 16 ms on no run queue
-#     (it is not affected).
+#     intervals of 50 ms +- 2 ms, and vCPU 0 has no long run-queue wait
+#     the host kernel's schedstat does not show too (it is not affected).
 #  B. vCPU 0 holds the lock and vCPU 1 waits for it (spinning): exactly N
 #     lock-waiter preemptions of >= 32 ms on vCPU 1, no LWP on vCPU 0.
 #
@@ -38,11 +38,18 @@ PVLOCKSTAT=$PVLI_BUILD/host/pvlockstat
 HOG=$PVLI_BUILD/tests/cpuhog
 RUNDELAY=$PVLI_BUILD/tests/rundelay
 N=5
+# Each guest phase lasts PHASE_MS; the host's side of a phase (pvlockstat
+# loading its BPF, a 3 s count holding the N bursts) must fit inside it,
+# which on a loaded 2-CPU machine took up to 7 s.  Preemption stays off
+# on a vCPU for a whole phase: 10 s keeps clear of the soft-lockup (20 s)
+# and RCU stall (21 s) detectors.  The host checks the phase still held
+# when it was done (phase_held) instead of trusting the margin.
+PHASE_MS=10000
 name=t-lhp-$$
 out=$PVLI_LOGDIR/guest.out
 
 "$WRAPPER" -q --name "$name" --smp 2 --channel on \
-	--console-log "$PVLI_LOGDIR/lhp.console" --run '
+	--console-log "$PVLI_LOGDIR/lhp.console" --run "PHASE_MS=$PHASE_MS"'
 modprobe pvlockinfo_test || exit 1
 i=0
 until grep -q "^available: yes" /sys/kernel/debug/pvlockinfo/status; do
@@ -52,11 +59,11 @@ done
 d=/sys/kernel/debug/pvlockinfo
 cs=/sys/devices/system/clocksource/clocksource0/current_clocksource
 echo "clocksource before $(cat $cs)"
-echo "holder=1 ms=6000" >$d/hold &
-echo "cpu=1 ms=6000 on=0 min_us=25000" >$d/watch || exit 1
+echo "holder=1 ms=$PHASE_MS" >$d/hold &
+echo "cpu=1 ms=$PHASE_MS on=0 min_us=25000" >$d/watch || exit 1
 wait $! || exit 1
 echo "== A"; cat $d/hold $d/watch
-echo "holder=0 waiter=1 ms=6000" >$d/hold || exit 1
+echo "holder=0 waiter=1 ms=$PHASE_MS" >$d/hold || exit 1
 echo "== B"; cat $d/hold
 echo "clocksource after $(cat $cs)"' >"$out" 2>&1 &
 vm_pid=$!
@@ -67,7 +74,7 @@ for _ in $(seq 300); do [ -S "/run/pvlockinfo/$name/qmp.sock" ] && break; sleep 
 tids=$(qmp "$name" '{"execute":"query-cpus-fast"}' | jq -r '.return[]."thread-id"')
 set -- $tids
 [ $# = 2 ] || fail "query-cpus-fast gave '$tids', want 2 vCPU threads"
-vcpu1=$2
+vcpu0=$1 vcpu1=$2
 qpid=$(cat "/run/pvlockinfo/$name/qemu.pid")
 for t in /proc/"$qpid"/task/*; do taskset -pc 0 "${t##*/}" >/dev/null; done
 taskset -pc 1 "$vcpu1" >/dev/null || fail "cannot pin vCPU 1 ($vcpu1) to CPU 1"
@@ -96,6 +103,15 @@ await_state() {
 	fail "$2 never showed in the page: want '$1', last saw '$s'"
 }
 
+# phase_held STATE LABEL: the guest is still in the phase the host just
+# measured (otherwise the counts mix two phases: say so, not a wrong count).
+phase_held() {
+	local s
+	s=$(guest_state 2>/dev/null)
+	[ "$s" = "$1" ] ||
+		fail "the guest left phase $2 (its $PHASE_MS ms) before the host had counted its $N bursts (page now '$s'): the host side took $((SECONDS - phase_start)) s; is the machine overloaded?"
+}
+
 # phase LABEL STATFILE: hog CPU 1 N times while pvlockstat counts.
 phase() {
 	"$PVLOCKSTAT" -j --vm "$name" 3 1 >"$2" 2>"$2.err" &
@@ -115,15 +131,22 @@ long='[.[15:][]] | add // 0'	# events of >= 32768 us in a log2 us histogram
 
 # ---- A: lock-holder preemption ------------------------------------------------------
 await_state "0 false 1 false" "vCPU 1 holding the lock (phase A)"
+phase_start=$SECONDS
 # The host kernel's own account of each long wait of vCPU 1 (schedstat):
 # the truth the guest's readings are held to (see the end).
 "$RUNDELAY" --tid="$vcpu1" --min-us=25000 --seconds=30 >"$PVLI_LOGDIR/rundelay-A.txt" 2>&1 &
 rd_pid=$!
 at_exit 'kill $rd_pid 2>/dev/null'
+"$RUNDELAY" --tid="$vcpu0" --min-us=25000 --seconds=30 >"$PVLI_LOGDIR/rundelay-A0.txt" 2>&1 &
+rd0_pid=$!
+at_exit 'kill $rd0_pid 2>/dev/null'
 wait_for "$PVLI_LOGDIR/rundelay-A.txt" '^watching' 10 || fail "rundelay did not start"
+wait_for "$PVLI_LOGDIR/rundelay-A0.txt" '^watching' 10 || fail "rundelay (vCPU 0) did not start"
 phase A "$PVLI_LOGDIR/stat-A.json"
-kill -TERM $rd_pid; wait $rd_pid
+phase_held "0 false 1 false" A
+kill -TERM $rd_pid $rd0_pid; wait $rd_pid $rd0_pid
 host_waits=$(sed -n 's/^wait_us //p' "$PVLI_LOGDIR/rundelay-A.txt" | tr '\n' ' ')
+host_waits0=$(sed -n 's/^wait_us //p' "$PVLI_LOGDIR/rundelay-A0.txt" | tr '\n' ' ')
 note "host schedstat: vCPU 1's waits of >= 25 ms in phase A (us): $host_waits"
 cat "$PVLI_LOGDIR/stat-A.json"
 lhp1=$(figure "$PVLI_LOGDIR/stat-A.json" 1 "(.lhp_offcpu_log2_us | $long)")
@@ -133,14 +156,23 @@ expect_eq "vCPU 0 lock-holder preemptions" "$(figure "$PVLI_LOGDIR/stat-A.json" 
 expect_eq "lock-waiter preemptions on either vCPU" \
 	"$(jq '[.vms[0].vcpus[].lwp] | add' "$PVLI_LOGDIR/stat-A.json")" 0
 # vCPU 0 shares CPU 0 with the rest of QEMU, this script and its tools,
-# so it waits now and then (once 16-32 ms, in a CI run); what it must not
-# see is anything like the hog's bursts.
-expect_eq "vCPU 0 run-queue waits of >= 32 ms" \
-	"$(figure "$PVLI_LOGDIR/stat-A.json" 0 '[.rq_wait_log2_us[15:][]] | add // 0')" 0
+# so it waits now and then, on a loaded machine for 32 ms and more: those
+# waits are real, and the host kernel's schedstat shows them too.  What it
+# must not see is the hog's bursts on CPU 1: every long wait pvlockstat
+# gives vCPU 0 must be one the host kernel gave it (a schedstat jump of
+# >= 31 ms; the histogram bucket starts at 32.768 ms).
+rq0=$(figure "$PVLI_LOGDIR/stat-A.json" 0 '[.rq_wait_log2_us[15:][]] | add // 0')
+host0=0
+for h in $host_waits0; do [ "$h" -ge 31000 ] && host0=$((host0 + 1)); done
+note "vCPU 0: $rq0 run-queue waits of >= 32 ms in pvlockstat, $host0 of >= 31 ms in schedstat ($host_waits0)"
+[ "$rq0" -le "$host0" ] ||
+	fail "pvlockstat gives vCPU 0 $rq0 run-queue waits of >= 32 ms, the host kernel only $host0 (schedstat: $host_waits0)"
 
 # ---- B: lock-waiter preemption ------------------------------------------------------
 await_state "1 false 0 true" "vCPU 0 holding and vCPU 1 waiting (phase B)"
+phase_start=$SECONDS
 phase B "$PVLI_LOGDIR/stat-B.json"
+phase_held "1 false 0 true" B
 cat "$PVLI_LOGDIR/stat-B.json"
 lwp1=$(figure "$PVLI_LOGDIR/stat-B.json" 1 "(.lwp_offcpu_log2_us | $long)")
 expect_eq "vCPU 1 lock-waiter preemptions of >= 32 ms" "$lwp1" $N
@@ -160,7 +192,17 @@ cs0=$(sed -n 's/^clocksource before //p' "$out") cs1=$(sed -n 's/^clocksource af
 stall=$(sed -n 's/^watcher_stall_us //p' "$out")
 note "guest clocksource $cs0 before, $cs1 after; the watcher's longest stall: ${stall:-?} us"
 [ "$cs0" = "$cs1" ] || note "the guest switched clocksource during the run: its TSC was marked unstable (see the console)"
-expect_eq "50 ms preemptions of vCPU 1 seen by the guest" "$nlong" $N
+# A reading that missed transitions spans several of vCPU 1's preemptions
+# and the runs between them (its steal counter sums the preemptions).  As
+# long as the watcher never stalled for the 25 ms it counts from, such a
+# reading held a burst and is exact in number: N of them, in all.  A
+# watcher that stalled longer (its own vCPU 0 kept off host CPU 0 by a
+# loaded machine) merges short preemptions into readings of 25 ms and up
+# too: then the test holds the guest to seeing every burst (a reading of
+# >= 48 ms per burst it holds) and to exact clean readings, and says so.
+stalled=no
+[ "${stall:-0}" -lt 25000 ] || stalled=yes
+seen=0
 while read -r _ us _ m; do
 	if [ "$m" = 0 ]; then
 		if [ "$us" -lt 48000 ] || [ "$us" -gt 52000 ]; then
@@ -175,10 +217,22 @@ while read -r _ us _ m; do
 				fail "the guest saw vCPU 1 preempted for $us us, want 50000 +- 2000 (host waits: $host_waits)"
 			note "the host itself kept vCPU 1 off for $match us (schedstat); the guest saw $us us"
 		fi
+		seen=$((seen + 1))
+	elif [ "$us" -ge 48000 ]; then
+		seen=$((seen + us / 48000))
+	elif [ $stalled = yes ]; then
+		note "guest saw vCPU 1 preempted $us us over $m transitions: short preemptions merged while the watcher stalled"
+		continue
 	else
-		[ "$us" -ge 48000 ] ||
-			fail "the guest saw vCPU 1 preempted for $us us ($m transitions missed), want >= 48000"
+		fail "the guest saw vCPU 1 preempted for $us us ($m transitions missed), want >= 48000"
 	fi
 	note "guest saw vCPU 1 preempted $us us ($m transitions missed inside)"
 done < <(grep '^preempted_us' "$out")
+if [ $stalled = no ]; then
+	expect_eq "50 ms preemptions of vCPU 1 seen by the guest" "$nlong" $N
+else
+	note "the watcher stalled for up to $stall us (vCPU 0's host waits: $host_waits0): its readings merge, so only a lower bound holds"
+	[ "$seen" -ge $N ] || fail "the guest saw $seen of the $N 50 ms preemptions of vCPU 1"
+	note "the guest saw all $N 50 ms preemptions of vCPU 1 (readings of >= 48 ms: $seen bursts' worth)"
+fi
 note "watcher: $reads reads, $failed failed, $short short preemptions, $missed transitions missed"
