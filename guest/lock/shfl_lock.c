@@ -581,7 +581,7 @@ static u32 wait_as_head(struct waiter *wt)
 			}
 		}
 		/* Only newcomers that may steal past a queue need the bound. */
-		if (!urgent && pol->steal == SHFL_STEAL_UNTIL_URGENT && channel_on(pol) &&
+		if (!urgent && pol->steal == SHFL_STEAL_UNTIL_URGENT &&
 		    (lost >= pol->urgent_bypass || shfl_now_ns() - since >= pol->urgent_ns)) {
 			word_set_bits(w, SHFL_URGENT, SHFL_URGENT);
 			stat_inc(pol, urgent);

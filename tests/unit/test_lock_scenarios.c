@@ -470,6 +470,59 @@ static void urgent_head_is_next(void **state)
 }
 
 /*
+ * The bound holds without a page too.  In the kernel word, waiters that
+ * wait with interrupts on (and the tas-pv policy) test-and-set past any
+ * queue that is not URGENT, page or no page; so a queued shfl-pv head
+ * must turn urgent without a channel as well, and then be next.  Found by
+ * review: the head set URGENT only with a live channel, and three such
+ * stealers took 133k-7.3M words past it in 3 s.
+ */
+static void *word_waiter_main(void *p)
+{
+	struct waiter *w = p;
+	const struct shfl_policy *pol = w->cpu == 0 ? &shfl_policy_kernel_shfl_pv
+						    : &shfl_policy_kernel_tas_pv;
+
+	shfl_sim_set_cpu(w->cpu);
+	if (!shfl_word_trylock(&word))
+		shfl_word_lock_slowpath(&word, pol, 0, w->cpu == 0 ? 0 : SHFL_WAIT_IRQS_ON);
+	order[__atomic_fetch_add(&norder, 1, __ATOMIC_SEQ_CST)] = w->cpu;
+	shfl_word_unlock(&word);
+	return NULL;
+}
+
+static void head_turns_urgent_without_channel(void **state)
+{
+	struct waiter w[2];
+	u64 urgent;
+	int i;
+
+	(void)state;
+	reset(L_WORD, &shfl_policy_kernel_shfl_pv);
+	shfl_sim.channel_ok = false;
+	urgent = STAT(SHFL_STATS_KERNEL, urgent);
+	assert_true(shfl_word_trylock(&word));
+	w[0].cpu = 0;
+	assert_int_equal(pthread_create(&w[0].tid, NULL, word_waiter_main, &w[0]), 0);
+	wait_queued(0);
+	for (i = 0; i < 5000 && !(READ_ONCE(word.val) & SHFL_URGENT); i++)
+		ms(1);
+	assert_true(READ_ONCE(word.val) & SHFL_URGENT);
+	assert_int_equal(STAT(SHFL_STATS_KERNEL, urgent) - urgent, 1);
+	/* A test-and-set waiter with interrupts on, spinning for the word. */
+	w[1].cpu = 2;
+	assert_int_equal(pthread_create(&w[1].tid, NULL, word_waiter_main, &w[1]), 0);
+	ms(20);
+	shfl_word_unlock(&word);
+	pthread_join(w[0].tid, NULL);
+	pthread_join(w[1].tid, NULL);
+	assert_int_equal(norder, 2);
+	assert_int_equal(order[0], 0);
+	assert_int_equal(order[1], 2);
+	assert_int_equal(word.val, 0);
+}
+
+/*
  * shfl-quota: a head whose quota will not cover a typical hold leaves a
  * free word alone (it would be preempted holding it) and a running
  * newcomer with the quota takes it; shfl-pv's head (the control, same
@@ -619,6 +672,7 @@ int main(void)
 		cmocka_unit_test(nested_halt_keeps_the_kick),
 		cmocka_unit_test(newcomer_takes_the_word_past_a_preempted_head),
 		cmocka_unit_test(urgent_head_is_next),
+		cmocka_unit_test(head_turns_urgent_without_channel),
 		cmocka_unit_test(shfl_quota_head_with_short_quota_goes_second),
 		cmocka_unit_test(tas_pv_waiters_halt_and_are_kicked),
 		cmocka_unit_test(pvspin_unfair_trylock_past_a_halted_head),
