@@ -58,7 +58,7 @@ def fmt(x, spec):
 
 
 HEAD = ["scenario", "config", "policy", "ops/s median", "min-max", "vs native", "vs 1x",
-        "p99 us", "fairness", "LHP/s", "LWP/s", "n"]
+        "p99 us", "Jain", "LHP/s", "LWP/s", "n"]
 
 
 def cells(r):
@@ -173,7 +173,8 @@ def write_text(rows, tgts, host, bad, split, tk, ceil, lock, notes):
 def write_md(rows, tgts, host, split, tk, ceil, lock, notes):
     md = ["# vCPU oversubscription sweep", "",
           "Medians over repetitions; `vs 1x` is the same policy's throughput in the "
-          "overcommit 1x run (2 vCPUs on 2 host CPUs). LHP/LWP per second are the "
+          "overcommit 1x run (2 vCPUs on 2 host CPUs) with the same workload; `Jain` is "
+          "Jain's fairness index of the per-thread acquisitions. LHP/LWP per second are the "
           "host's counts for the vCPUs of the measured VM during each run.", "",
           "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     md += ["| " + " | ".join(cells(r)) + " |" for r in rows]

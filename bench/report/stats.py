@@ -17,6 +17,14 @@ def ratio(a, b):
     return a / b if b and not math.isnan(b) and not math.isnan(a) else float("nan")
 
 
+def one_x_key(conf):
+    """The overcommit 1x configuration with @conf's workload ("2x/long"
+    -> "1x/long"): what the same policy is compared with (vs 1x) and,
+    for native, the ceiling on the same two host CPUs."""
+    _, slash, wl = conf.partition("/")
+    return "1x" + slash + wl
+
+
 def groups(runs):
     keys = sorted({(s, c) for s, c, _ in runs},
                   key=lambda k: (k[0] != "overcommit", k[0], len(k[1]), k[1]))
@@ -43,7 +51,7 @@ def table(runs):
                 "scenario": s, "config": c, "policy": p, "n": len(rs),
                 "ops": tput[s, c, p], "min": min(ops), "max": max(ops),
                 "vs_native": ratio(tput[s, c, p], tput.get((s, c, "native"))),
-                "vs_1x": ratio(tput[s, c, p], tput.get(("overcommit", "1x", p))),
+                "vs_1x": ratio(tput[s, c, p], tput.get(("overcommit", one_x_key(c), p))),
                 "p99_us": p99[s, c, p] / 1e3,
                 "fair": med([r["fairness"] for r in rs]),
                 "lhp_s": med(lhp), "lwp_s": med(lwp),
