@@ -138,6 +138,13 @@ class Ratios(unittest.TestCase):
 
 
 class Targets(unittest.TestCase):
+    def test_shown_agrees_with_verdict(self):
+        # 0.996 of tas-pv is short of ">= 1.0": not printed as 1.00
+        self.assertEqual(compare.shown(0.9963, 2, compare.AT_LEAST, 1.0), "0.996")
+        self.assertEqual(compare.shown(0.99996, 2, compare.AT_LEAST, 1.0), "0.99996")
+        self.assertEqual(compare.shown(0.3334, 2, compare.AT_MOST, 1 / 3), "0.3334")
+        self.assertEqual(compare.shown(1.456, 2, compare.AT_LEAST, 1.1), "1.46")
+
     def test_verdicts(self):
         v = verdicts(*sweep())
         want = {
