@@ -232,8 +232,17 @@ $(B)/tests/unit/%: tests/unit/%.c $(wildcard tests/helpers/*.h include/*.h guest
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iguest/lock -o $@ $< $(LOCK_OBJS) -lcmocka -lpthread
 
+# The benches' report is Python (bench/report/); its unit tests run from
+# the source tree, linked into the build where tests/run.sh finds them.
+PY_UNIT_TESTS := $(patsubst tests/unit/%.py,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.py))
+
+$(PY_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.py
+	$(call msg,LN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)ln -sf $(abspath $<) $@
+
 # ---- top-level targets --------------------------------------------------------
-all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS)
+all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS) $(PY_UNIT_TESTS)
 
 qemu: $(QEMU_STAMP)
 
@@ -244,7 +253,7 @@ module: $(GUEST_MODULES)
 check: all
 	tests/run.sh --build=$(B) --suite=check
 
-check-unit: $(UNIT_TESTS)
+check-unit: $(UNIT_TESTS) $(PY_UNIT_TESTS)
 	tests/run.sh --build=$(B) --suite=unit
 
 check-long: all

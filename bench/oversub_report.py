@@ -5,7 +5,8 @@
 Usage: oversub_report.py OUT-DIR
 
 Reads OUT-DIR/results.jsonl (pvlock-bench objects tagged with "scenario"
-and "config"), OUT-DIR/pvlockstat-*.jsonl (host pvlockstat intervals,
+and "config"), OUT-DIR/ceiling.jsonl (the single-thread ceiling runs of
+configurations on one host CPU), OUT-DIR/pvlockstat-*.jsonl (host pvlockstat intervals,
 one file per scenario/config) and, if the sweep had a traced pass,
 OUT-DIR/trace.jsonl and traced_runs.jsonl (guest pvlocktrace totals and
 the harness's figures for the same runs) and takeover.jsonl (hackbench with
@@ -14,7 +15,10 @@ the kernel-spinlock takeover off and on), and writes:
   results.csv     one row per harness run
   summary.md      the table (medians over repetitions, min-max, throughput
                   relative to native and to the same policy at 1x, p99
-                  latency, host LHP/LWP per second), the wait-time split
+                  latency, host LHP/LWP per second), each configuration's
+                  ceiling and the lock part's figures against it (p99.9
+                  and max wait, per-thread shares, longest bypass, lock
+                  events per 1000 acquisitions), the wait-time split
                   from pvlocktrace, and the targets
   summary.txt     the same as plain text (also printed)
   throughput.png  throughput vs oversubscription per policy (overcommit)
@@ -28,7 +32,7 @@ Plots need gnuplot; without it the report says so and writes the rest.
 import os
 import sys
 
-from report import load, plots, render, stats
+from report import compare, load, plots, render, stats
 
 
 def main():
@@ -46,13 +50,16 @@ def main():
     split = load.load_split(out)
     tk = stats.takeover_table(load.load_takeover(out))
     rows, tput, p99 = stats.table(runs)
-    tgts = stats.targets(tput, p99)
+    ceil = compare.ceilings(runs, load.load_ceiling(out))
+    lock = compare.details(runs, rows, ceil)
+    tgts = compare.targets(lock, ceil)
+    notes = compare.quota_note(lock)
     render.write_csv(out, runs)
-    text = render.write_text(rows, tgts, host, bad, split, tk)
+    text = render.write_text(rows, tgts, host, bad, split, tk, ceil, lock, notes)
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write(text)
     with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write(render.write_md(rows, tgts, host, split, tk))
+        f.write(render.write_md(rows, tgts, host, split, tk, ceil, lock, notes))
     print(text, end="")
     print(plots.plots(out, runs, rows, tput))
 

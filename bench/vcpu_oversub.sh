@@ -16,7 +16,7 @@ scenarios=overcommit,noisy,capped
 # Every policy of the harness, in report order: the one list.
 all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
 policies=$all_policies
-reps=2 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1
+reps=3 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1
 
 usage() {
 	cat <<EOF
@@ -28,11 +28,13 @@ guest image), starts pvlockd if it is not running, then for every scenario
 boots a guest with the channel and runs the in-kernel lock harness for
 every policy, interleaved (A B C .. A B C ..) and repeated, while the host
 tool pvlockstat counts lock-holder/waiter preemptions of the guest's vCPUs.
-Ends with the summary table and the targets.
+Ends with the summary table, each configuration's ceiling and the
+policies against it, and the targets.
 
 Scenarios (2 host CPUs; vCPU threads pinned with taskset):
   overcommit   one VM, more vCPUs than host CPUs: 1x (2 vCPUs on CPUs
-               0-1), 2x (4 vCPUs on CPUs 0-1), 4x (4 vCPUs on CPU 0)
+               0-1), 2x (4 vCPUs on CPUs 0-1), 4x (4 vCPUs on CPU 0),
+               8x2 (8 vCPUs on CPUs 0-1: queues long enough to shuffle)
   noisy        2 vCPUs on CPUs 0-1, sharing them with a second VM whose
                2 vCPUs run busy loops (the cloud neighbour)
   capped       2 vCPUs on CPUs 0-1 in a cgroup capped at one CPU's worth
@@ -58,6 +60,24 @@ Options:
   --no-setup         do not run configure and make first
   -h, --help         this help
 
+Ceilings, measured in the same run (on the same host CPUs, R-times
+overcommit cannot beat 1x; on one host CPU, nothing beats one thread):
+  - every configuration on host CPUs 0-1 (overcommit 2x and 8x2, noisy,
+    capped): native's median at overcommit 1x with the same workload,
+    native being the lock users run (for noisy and capped, which get
+    less than two CPUs' worth, an upper bound rather than a goal);
+    each policy's ratio to its own 1x figure is printed too;
+  - a configuration on one host CPU (overcommit 4x): native on one
+    thread (pvlock-bench -t 1) in the same guest, one run at the start
+    of every rep, interleaved with the policies; the median of those.
+A run without overcommit 1x and native has no ceiling for the former
+and says so.  Beside each policy's ratios to native and to the ceiling,
+the summary prints p99, p99.9 and max wait, Jain's index, the smallest
+and largest per-thread share, the longest bypass (the most acquisitions
+by others while one thread waited for the lock, its own preemptions
+included) and the lock core's steals, queued acquisitions, halts, kicks
+and shuffles per 1000 acquisitions: all medians over the reps.
+
 After the measured reps, each part runs every policy once more with the
 guest tool pvlocktrace attached, for the wait-time split (holder running,
 holder preempted, hand-over); tracing costs throughput, so that pass is
@@ -70,12 +90,16 @@ Outputs in the results directory: results.jsonl (one harness object per
 run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), trace.jsonl and
 traced_runs.jsonl (the traced pass: pvlocktrace totals and the harness's
 own figures for the same runs), takeover.jsonl (hackbench seconds,
-takeover 0 = native, 1 = on), results.csv, summary.md, summary.txt,
+takeover 0 = native, 1 = on), ceiling.jsonl (the single-thread runs of
+configurations on one host CPU), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 (*.console).
 
-The default run takes about 5 minutes after set-up on 2 cores (set-up on
-a fresh machine: about 8 minutes more).  A VM that fails or hangs is
+The default run (6 parts, 3 reps of 2 s) took 11:40 after set-up on a
+quiet 2-core machine: overcommit 7:56 (1x 1:31, 2x 1:53, 4x 2:33, 8x2
+1:59), noisy 2:03, capped 1:41; a busy host makes it longer (set-up on a
+fresh machine: about 8 minutes more).  The summary's heading gives
+the sweep's own time.  A VM that fails or hangs is
 reported and skipped, keeping everything measured so far; Ctrl-C stops
 the sweep and leaves no QEMU, hog, cgroup or pin behind.
 EOF
@@ -117,7 +141,7 @@ if [ $smoke = yes ]; then
 fi
 for s in $(tr , ' ' <<<"$scenarios"); do
 	case "$s" in
-	overcommit) lv="1x 2x 4x" ;;
+	overcommit) lv="1x 2x 4x 8x2" ;;
 	noisy) lv="1x" ;;
 	capped) lv="1cpu" ;;
 	*) die "unknown scenario '$s' (overcommit, noisy, capped)" ;;
@@ -204,13 +228,38 @@ start_noise() {
 policy_list=$(tr , ' ' <<<"$policies")
 npol=$(wc -w <<<"$policy_list")
 ncells=$(wc -w <<<"$cells")
-runs_per_cell=$((npol * (reps + trace) + 2 * reps * takeover))
 # The guest side of a part is pvlock-sweep, a tool in the guest image.
 sweep_opts=
 [ $trace = 1 ] && sweep_opts+=" --trace"
 [ $takeover = 1 ] && sweep_opts+=" --takeover"
-cell_secs=$((runs_per_cell * (dur + 400) / 1000 + 20))
-k=0 failed=0
+
+# cell_layout SCENARIO LEVEL: the guest's vCPUs (smp) and the host CPUs
+# its QEMU is pinned to (cpus).  Every config but 4x shares host CPUs 0-1
+# with 1x, whose native figure is its ceiling; a config on one host CPU
+# measures its own ceiling, the single-thread rate (pvlock-sweep --ceiling).
+cell_layout() {
+	case "$1:$2" in
+	overcommit:1x) smp=2 cpus=0-1 ;;
+	overcommit:2x) smp=4 cpus=0-1 ;;
+	overcommit:4x) smp=4 cpus=0 ;;
+	overcommit:8x2) smp=8 cpus=0-1 ;;
+	noisy:1x|capped:1cpu) smp=2 cpus=0-1 ;;
+	esac
+	ceiling=0
+	case "$cpus" in *[,-]*) ;; *) ceiling=1 ;; esac
+}
+# cell_runs SCENARIO LEVEL: the harness and hackbench runs of one part.
+cell_runs() {
+	local smp cpus ceiling
+	cell_layout "$1" "$2"
+	echo $((npol * (reps + trace) + reps * ceiling + 2 * reps * takeover))
+}
+total_runs=0
+for cell in $cells; do
+	IFS=: read -r scen level wl <<<"$cell"
+	total_runs=$((total_runs + $(cell_runs "$scen" "$level")))
+done
+k=0 failed=0 runs_before=0 this_runs=0
 sweep_start=$SECONDS
 
 # cell_failed MESSAGE: a part that cannot go on; stop what it started.
@@ -221,13 +270,9 @@ cell_failed() {
 }
 
 run_cell() { # scenario level workload config tag
-	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus cs=1000 ncs=1000 locks=1 rc
-	case "$scen:$level" in
-	overcommit:1x) smp=2 cpus=0-1 ;;
-	overcommit:2x) smp=4 cpus=0-1 ;;
-	overcommit:4x) smp=4 cpus=0 ;;
-	noisy:1x|capped:1cpu) smp=2 cpus=0-1 ;;
-	esac
+	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus ceiling cs=1000 ncs=1000 locks=1 rc
+	local cell_secs=$(($(cell_runs "$scen" "$level") * (dur + 400) / 1000 + 20))
+	cell_layout "$scen" "$level"
 	case "$wl" in
 	long) cs=10000 ncs=10000 ;;
 	locks4) locks=4 ;;
@@ -251,6 +296,7 @@ run_cell() { # scenario level workload config tag
 	# Each result line is tagged with the part it belongs to.
 	local sweep="pvlock-sweep --policies $policies --reps $reps --duration-ms $dur"
 	sweep+=" --cs-ns $cs --ncs-ns $ncs --locks $locks --channel-wait 10$sweep_opts"
+	[ $ceiling = 1 ] && sweep+=" --ceiling"
 	sweep+=" --tag $(printf %q "\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",")"
 	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" \
 		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \
@@ -272,8 +318,8 @@ run_cell() { # scenario level workload config tag
 		line=$(grep '^run [0-9]' "$out/$tag.out" 2>/dev/null | tail -n1)
 		if [ -n "$line" ] && [ "$line" != "$last" ]; then
 			last=$line
-			local n total=$((ncells * runs_per_cell)) el left
-			n=$(( (k - 1) * runs_per_cell + $(sed 's|run \([0-9]*\)/.*|\1|' <<<"$line") ))
+			local n total=$total_runs el left
+			n=$((runs_before + $(sed 's|run \([0-9]*\)/.*|\1|' <<<"$line")))
 			el=$((SECONDS - sweep_start))
 			# from the pace so far; before the first run ends, from the plan
 			left=$(( n > 1 ? el * (total - n + 1) / (n - 1) : (total - n + 1) * (dur + 400) / 1000 ))
@@ -289,6 +335,7 @@ run_cell() { # scenario level workload config tag
 	sed -n 's/^TRACE //p' "$out/$tag.out" >>"$out/trace.jsonl"
 	sed -n 's/^TRACEDRUN //p' "$out/$tag.out" >>"$out/traced_runs.jsonl"
 	sed -n 's/^TAKEOVER //p' "$out/$tag.out" >>"$out/takeover.jsonl"
+	sed -n 's/^CEILING //p' "$out/$tag.out" >>"$out/ceiling.jsonl"
 	cleanup_cell
 	if [ $rc -ne 0 ]; then
 		echo "$prog: the $scen $conf guest failed (exit $rc): $(grep -v '^{' "$out/$tag.out" | tail -n 3 | tr '\n' ' ')" >&2
@@ -307,6 +354,7 @@ step "sweep: $ncells part(s) [$(tr ' ' ',' <<<"${cells# }")], $npol policies x $
 for cell in $cells; do
 	k=$((k + 1))
 	IFS=: read -r scen level wl <<<"$cell"
+	runs_before=$((runs_before + this_runs)) this_runs=$(cell_runs "$scen" "$level")
 	conf=$level; [ "$wl" = short ] || conf=$level/$wl
 	tag=${scen}_${conf//\//-}
 	if [ -e "$out/done/$tag" ]; then
@@ -315,7 +363,7 @@ for cell in $cells; do
 	fi
 	if [ $resume = yes ] && [ -e "$out/$tag.out" ]; then
 		# a part that did not finish: drop its partial results and run it again
-		for f in results trace traced_runs takeover; do
+		for f in results trace traced_runs takeover ceiling; do
 			grep -v "\"scenario\":\"$scen\",\"config\":\"$conf\"," "$out/$f.jsonl" >"$out/$f.tmp" 2>/dev/null
 			mv -f "$out/$f.tmp" "$out/$f.jsonl" 2>/dev/null
 		done
@@ -324,7 +372,8 @@ for cell in $cells; do
 	run_cell "$scen" "$level" "$wl" "$conf" "$tag" || failed=$((failed + 1))
 done
 
-step "summary ($out)"
+el=$((SECONDS - sweep_start))
+step "summary ($out; the sweep took $((el / 60)):$(printf %02d $((el % 60))) after set-up)"
 python3 bench/oversub_report.py "$out" || exit 1
 if [ $failed -gt 0 ]; then
 	echo "$prog: $failed part(s) failed; rerun with --resume --out $out to retry them" >&2

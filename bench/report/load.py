@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Reading a sweep's results directory: the harness runs, the host's
-pvlockstat intervals, the traced pass and the takeover runs."""
+"""Reading a sweep's results directory: the harness runs, the
+single-thread ceiling runs, the host's pvlockstat intervals, the traced
+pass and the takeover runs."""
 import glob
 import json
 import os
@@ -43,6 +44,18 @@ def load_runs(path):
             continue
         runs[(r.get("scenario", "overcommit"), r["config"], r["policy"])].append(r)
     return runs, bad
+
+
+def load_ceiling(out):
+    """The single-thread ceiling runs (pvlock-sweep --ceiling: native on
+    one thread) per (scenario, config); {} without ceiling.jsonl."""
+    ceil = defaultdict(list)
+    path = os.path.join(out, "ceiling.jsonl")
+    if os.path.exists(path):
+        for r in read_jsonl(path)[0]:
+            if "error" not in r and "ops_per_s" in r:
+                ceil[(r.get("scenario", "overcommit"), r["config"])].append(r)
+    return ceil
 
 
 def load_pvlockstat(out):

@@ -10,7 +10,8 @@ from collections import defaultdict
 from .load import ORDER
 from .stats import groups
 
-LEVELS = ["1x", "2x", "4x"]
+# overcommit's configurations, in the order of the throughput plot
+LEVELS = ["1x", "2x", "4x", "8x2"]
 
 
 def nan_row(vals, spec):
@@ -78,7 +79,8 @@ def plots(out, runs, rows, tput):
           'set logscale y; set key outside right; set grid; set ylabel "acquisitions/s (median)"']
     if have_levels:
         gp += ['set title "lock harness throughput vs vCPU oversubscription (overcommit)"',
-               'set xlabel "vCPUs per host CPU"; set xtics ("1x" 0, "2x" 1, "4x" 2)',
+               'set xlabel "vCPUs per host CPU (8x2: 8 vCPUs on 2)"; set xtics (' +
+               ", ".join(f'"{lv}" {i}' for i, lv in enumerate(LEVELS)) + ")",
                "plot " + ", ".join(f'"{data}/throughput.dat" using 1:{i + 3} with linespoints '
                                    f'lw 2 title "{p}"' for i, p in enumerate(pols))]
     else:

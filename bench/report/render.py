@@ -11,7 +11,7 @@ def write_csv(out, runs):
     cols = ["scenario", "config", "policy", "rep", "vcpus", "cs_ns", "ncs_ns", "duration_ms",
             "locks", "ops_per_s", "fairness", "p50_ns", "p99_ns", "p999_ns", "max_ns",
             "halts", "kicks", "shuffles", "holder_preempted", "host_lhp", "host_lwp",
-            "violations"]
+            "violations", "max_bypass", "stolen", "queued", "quota_waits"]
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -22,7 +22,9 @@ def write_csv(out, runs):
                             r["duration_ms"], r["locks"], r["ops_per_s"], r["fairness"],
                             lat["p50"], lat["p99"], lat["p999"], lat["max"], r["halts"],
                             r["kicks"], r["shuffles"], r["holder_preempted"],
-                            r.get("host_lhp"), r.get("host_lwp"), r["violations"]])
+                            r.get("host_lhp"), r.get("host_lwp"), r["violations"],
+                            r.get("max_bypass"), r.get("stolen"), r.get("queued"),
+                            r.get("quota_waits")])
 
 
 SPLIT_HEAD = ["scenario", "config", "policy", "waits", "wait ms", "holder run %",
@@ -56,7 +58,7 @@ def fmt(x, spec):
 
 
 HEAD = ["scenario", "config", "policy", "ops/s median", "min-max", "vs native", "vs 1x",
-        "p99 us", "fairness", "LHP/s", "LWP/s", "n"]
+        "p99 us", "Jain", "LHP/s", "LWP/s", "n"]
 
 
 def cells(r):
@@ -66,7 +68,71 @@ def cells(r):
             fmt(r["lwp_s"], ".1f"), str(r["n"])]
 
 
-def write_text(rows, tgts, host, bad, split, tk):
+# ---- the lock part against its ceiling (compare.py) ---------------------------
+
+LOCK_HEAD = ["scenario", "config", "policy", "vs ceiling", "p99.9 us", "max ms", "min share",
+             "max share", "max bypass", "steals/k", "queued/k", "halts/k", "kicks/k",
+             "shuffles/k"]
+LOCK_WIDTHS = [10, 7, 10, 10, 9, 8, 9, 9, 10, 8, 8, 7, 7, 10]
+LOCK_ABOUT = ("medians over repetitions; share: a thread's acquisitions over the fair share; "
+              "max bypass: the most acquisitions by others while one thread waited; "
+              "events per 1000 acquisitions, '-' for a lock that counts none")
+CEILING_ABOUT = ("native's median at 1x on the same host CPUs (overcommit 1x: 2 vCPUs on "
+                 "host CPUs 0-1); on one host CPU, native on one thread (-t 1) in the same "
+                 "guest, interleaved with the reps")
+
+
+def lock_cells(d):
+    return [d["scenario"], d["config"], d["policy"], fmt(d["vs_ceiling"], ".2f"),
+            fmt(d["p999_us"], ".1f"), fmt(d["max_ms"], ".2f"), fmt(d["min_share"], ".2f"),
+            fmt(d["max_share"], ".2f"), fmt(d["max_bypass"], ".0f")] + \
+        [fmt(d[e + "_k"], ".1f") for e in ("stolen", "queued", "halts", "kicks", "shuffles")]
+
+
+def ceiling_text(c):
+    if math.isnan(c["ops"]):
+        return "not measured in this run (needs overcommit 1x with native)"
+    return f"{c['kind']:10} {c['ops']:9.0f} ops/s  (n={c['n']})"
+
+
+def aligned(cells, widths):
+    """The text tables' row: three names left, the figures right."""
+    return "  ".join(c.rjust(w) if i > 2 else c.ljust(w)
+                     for i, (c, w) in enumerate(zip(cells, widths)))
+
+
+def lock_text(ceil, lock):
+    lines = ["", "ceilings: " + CEILING_ABOUT]
+    lines += [f"  {s:10} {c:6} {ceiling_text(x)}" for (s, c), x in ceil.items()]
+    lines += ["", "against the ceiling (" + LOCK_ABOUT + "):", aligned(LOCK_HEAD, LOCK_WIDTHS)]
+    last = None
+    for d in lock:
+        if last and last != (d["scenario"], d["config"]):
+            lines.append("")
+        last = (d["scenario"], d["config"])
+        lines.append(aligned(lock_cells(d), LOCK_WIDTHS))
+    return lines
+
+
+def lock_md(ceil, lock):
+    md = ["", "## Ceilings and the lock part against them", "",
+          "Ceiling: " + CEILING_ABOUT + ". Figures: " + LOCK_ABOUT + ".", "",
+          "| scenario | config | ceiling | ops/s | n |", "|---|---|---|---|---|"]
+    md += [f"| {s} | {c} | {x['kind']} | {fmt(x['ops'], '.0f')} | {x['n']} |"
+           for (s, c), x in ceil.items()]
+    md += ["", "| " + " | ".join(LOCK_HEAD) + " |", "|" + "---|" * len(LOCK_HEAD)]
+    md += ["| " + " | ".join(lock_cells(d)) + " |" for d in lock]
+    return md
+
+
+def targets_text(tgts, notes):
+    lines = ["", "targets (medians of this run, side by side):"]
+    for what, got, want, verdict in tgts:
+        lines.append(f"  {what:50} {got:>6}  (target {want}): {verdict}")
+    return lines + ["  " + n for n in notes]
+
+
+def write_text(rows, tgts, host, bad, split, tk, ceil, lock, notes):
     widths = [10, 7, 10, 12, 21, 9, 6, 9, 8, 8, 8, 2]
     lines = ["  ".join(h.rjust(w) if i > 2 else h.ljust(w)
                        for i, (h, w) in enumerate(zip(HEAD, widths)))]
@@ -77,6 +143,7 @@ def write_text(rows, tgts, host, bad, split, tk):
         last = (r["scenario"], r["config"])
         lines.append("  ".join(c.rjust(w) if i > 2 else c.ljust(w)
                                for i, (c, w) in enumerate(zip(cells(r), widths))))
+    lines += lock_text(ceil, lock)
     if host:
         lines += ["", "host pvlockstat, whole VM run (all policies):"]
         for (s, c), h in sorted(host.items()):
@@ -94,9 +161,7 @@ def write_text(rows, tgts, host, bad, split, tk):
     if tk:
         lines += ["", "kernel-spinlock takeover (pvlockinfo.ko takeover=1), Debian's hackbench -g 4 -l 100:"]
         lines += ["  " + x for x in takeover_lines(tk)]
-    lines += ["", "targets:"]
-    for what, got, want, verdict in tgts:
-        lines.append(f"  {what:42} {got:>9}  (target {want}): {verdict}")
+    lines += targets_text(tgts, notes)
     viol = sum(r["violations"] for r in rows)
     lines.append("")
     lines.append(f"mutual-exclusion violations in all runs: {viol}")
@@ -105,13 +170,15 @@ def write_text(rows, tgts, host, bad, split, tk):
     return "\n".join(lines) + "\n"
 
 
-def write_md(rows, tgts, host, split, tk):
+def write_md(rows, tgts, host, split, tk, ceil, lock, notes):
     md = ["# vCPU oversubscription sweep", "",
           "Medians over repetitions; `vs 1x` is the same policy's throughput in the "
-          "overcommit 1x run (2 vCPUs on 2 host CPUs). LHP/LWP per second are the "
+          "overcommit 1x run (2 vCPUs on 2 host CPUs) with the same workload; `Jain` is "
+          "Jain's fairness index of the per-thread acquisitions. LHP/LWP per second are the "
           "host's counts for the vCPUs of the measured VM during each run.", "",
           "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     md += ["| " + " | ".join(cells(r)) + " |" for r in rows]
+    md += lock_md(ceil, lock)
     if host:
         md += ["", "## Host pvlockstat (whole VM run)", "",
                "| scenario | config | LHP/s | LWP/s | preempted-holder off-CPU ms/s | steal ms/s |",
@@ -141,5 +208,6 @@ def write_md(rows, tgts, host, split, tk):
                f"{r['halts']} | {r['n']} |" for (s, c), r in sorted(tk.items())]
     md += ["", "## Targets", "", "| target | measured | wanted | verdict |", "|---|---|---|---|"]
     md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tgts]
+    md += [""] + notes if notes else []
     md += ["", "Plots: throughput.png, latency_cdf.png, lhp_rate.png.", ""]
     return "\n".join(md)

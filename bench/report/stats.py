@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Statistics of a sweep: medians over repetitions, the summary table's
-rows, the host's rates, the takeover comparison and the targets."""
+rows, the host's rates and the takeover comparison (the ceilings and
+the targets: compare.py)."""
 import math
 import statistics
 
@@ -14,6 +15,14 @@ def med(xs):
 
 def ratio(a, b):
     return a / b if b and not math.isnan(b) and not math.isnan(a) else float("nan")
+
+
+def one_x_key(conf):
+    """The overcommit 1x configuration with @conf's workload ("2x/long"
+    -> "1x/long"): what the same policy is compared with (vs 1x) and,
+    for native, the ceiling on the same two host CPUs."""
+    _, slash, wl = conf.partition("/")
+    return "1x" + slash + wl
 
 
 def groups(runs):
@@ -42,7 +51,7 @@ def table(runs):
                 "scenario": s, "config": c, "policy": p, "n": len(rs),
                 "ops": tput[s, c, p], "min": min(ops), "max": max(ops),
                 "vs_native": ratio(tput[s, c, p], tput.get((s, c, "native"))),
-                "vs_1x": ratio(tput[s, c, p], tput.get(("overcommit", "1x", p))),
+                "vs_1x": ratio(tput[s, c, p], tput.get(("overcommit", one_x_key(c), p))),
                 "p99_us": p99[s, c, p] / 1e3,
                 "fair": med([r["fairness"] for r in rs]),
                 "lhp_s": med(lhp), "lwp_s": med(lwp),
@@ -78,32 +87,3 @@ def takeover_table(takeover):
                          "halts": halts[(s_, c)], "n": len(t[(s_, c, 1)])}
     return rows
 
-
-def targets(tput, p99):
-    def t(s, c, p):
-        return tput.get((s, c, p), float("nan"))
-
-    out = []
-
-    def add(what, got, want, ok):
-        if "nan" in got:  # a policy or configuration it needs was not run
-            return
-        out.append((what, got, want, "reached" if ok else "NOT reached"))
-
-    if ("overcommit", "2x", "shfl-pv") in tput:
-        r = ratio(t("overcommit", "2x", "shfl-pv"), t("overcommit", "2x", "native"))
-        add("2x: shfl-pv / native throughput", f"{r:.2f}x", ">= 3x", r >= 3)
-        r = ratio(t("overcommit", "2x", "shfl-pv"), t("overcommit", "2x", "pvspin"))
-        add("2x: shfl-pv / pvspin throughput", f"{r:.2f}x", ">= 1.3x", r >= 1.3)
-        r = ratio(t("overcommit", "2x", "shfl-pv"), t("overcommit", "1x", "shfl-pv"))
-        add("shfl-pv efficiency, 2x / 1x throughput", f"{r:.2f}", ">= 0.8", r >= 0.8)
-        r = ratio(p99.get(("overcommit", "2x", "shfl-pv"), float("nan")),
-                  p99.get(("overcommit", "2x", "native"), float("nan")))
-        add("2x: shfl-pv p99 / native p99", f"{r:.3f}", "<= 0.1", r <= 0.1)
-    if ("capped", "1cpu", "shfl-quota") in tput:
-        r = ratio(t("capped", "1cpu", "shfl-quota"), t("capped", "1cpu", "shfl-pv"))
-        add("capped: shfl-quota / shfl-pv throughput", f"{r:.2f}x", ">= 1.2x", r >= 1.2)
-    if ("overcommit", "1x", "shfl-pv") in tput:
-        r = ratio(t("overcommit", "1x", "shfl-pv"), t("overcommit", "1x", "shfl"))
-        add("1x: shfl-pv / shfl throughput", f"{r:.3f}", ">= 0.97", r >= 0.97)
-    return out

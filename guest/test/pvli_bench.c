@@ -249,6 +249,14 @@ struct bench_thread {
 	u64 count;
 	u64 violations;
 	u64 max_wait;
+	/*
+	 * The most acquisitions of this thread's lock by others between one
+	 * of its calls to lock and its own entry (bl->counter read before
+	 * and after): how far a waiter was bypassed.  FIFO keeps it below
+	 * the number of threads on the lock (plus one for a holder that
+	 * had not counted itself yet).
+	 */
+	u64 max_bypass;
 	u64 wait_ns;			/* sum of all acquire latencies */
 	u64 waits, waits_ns;		/* acquisitions that waited, and their latencies */
 	u32 hist[HIST_BUCKETS];
@@ -315,7 +323,7 @@ static void bench_thread(void *data, unsigned int id)
 
 	while (!READ_ONCE(run->stop)) {
 		struct bench_lock *bl = &bp->locks[run->p.locks > 1 ? seed % run->p.locks : 0];
-		u64 cs = run->cs_iters, ncs = run->ncs_iters, t0, held, wait;
+		u64 cs = run->cs_iters, ncs = run->ncs_iters, t0, held, wait, before;
 		bool waited;
 
 		seed = next_pseudo_random32(seed);
@@ -323,6 +331,8 @@ static void bench_thread(void *data, unsigned int id)
 			cs = cs ? seed % (cs + 1) : 0;
 			ncs = ncs ? (seed >> 7) % (ncs + 1) : 0;
 		}
+		/* Racy read: the holder may be about to count itself. */
+		before = READ_ONCE(bl->counter);
 		t0 = local_clock();
 		waited = bp->ops->lock(bl, &node, &held);
 		wait = held - t0;
@@ -330,6 +340,8 @@ static void bench_thread(void *data, unsigned int id)
 		if (READ_ONCE(bl->owner) != -1)
 			t->violations++;
 		WRITE_ONCE(bl->owner, t->id);
+		if (bl->counter - before > t->max_bypass)
+			t->max_bypass = bl->counter - before;
 		bl->counter++;
 		spin_iters(cs);
 		if (READ_ONCE(bl->owner) != t->id)
@@ -445,7 +457,7 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 			  bool lhp_ok, u64 lhp, u64 lwp)
 {
 	static u32 hist[HIST_BUCKETS];	/* one run at a time */
-	u64 total = 0, sumsq = 0, maxw = 0, viol = 0, seen = 0, elapsed;
+	u64 total = 0, sumsq = 0, maxw = 0, viol = 0, seen = 0, elapsed, bypass = 0;
 	u64 wait_ns = 0, waits = 0, waits_ns = 0;
 	u64 pct[3] = { 0 }, pct_rank[3];
 	const u64 pct_per_mille[3] = { 500, 990, 999 };
@@ -460,6 +472,7 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 		total += t->count;
 		sumsq += t->count * t->count;
 		maxw = max(maxw, t->max_wait);
+		bypass = max(bypass, t->max_bypass);
 		viol += t->violations;
 		wait_ns += t->wait_ns;
 		waits += t->waits;
@@ -495,15 +508,17 @@ static void report_policy(struct seq_buf *s, struct bench_run *run, struct bench
 	/* waits: the fast path failed; what pvlocktrace sees as a wait. */
 	seq_buf_printf(s, "\"wait_ns\":%llu,\"waits\":%llu,\"waits_ns\":%llu,",
 		       wait_ns, waits, waits_ns);
+	seq_buf_printf(s, "\"max_bypass\":%llu,", bypass);
 	/*
 	 * Core events are counted per CPU for all policies together: exact
 	 * for a run of one policy, the sum when several run at once.
 	 */
 #define D(f) (run->stats_after.f - run->stats_before.f)
 	seq_buf_printf(s, "\"halts\":%llu,\"kicks\":%llu,\"shuffles\":%llu,\"urgent\":%llu,"
-		       "\"holder_preempted\":%llu,\"stolen\":%llu,\"queued\":%llu,",
+		       "\"holder_preempted\":%llu,\"stolen\":%llu,\"queued\":%llu,"
+		       "\"quota_waits\":%llu,",
 		       D(halts), D(kicks), D(shuffles), D(urgent), D(holder_preempted),
-		       D(stolen), D(queued));
+		       D(stolen), D(queued), D(quota_waits));
 #undef D
 	if (lhp_ok)
 		seq_buf_printf(s, "\"host_lhp\":%llu,\"host_lwp\":%llu,", lhp, lwp);

@@ -3,12 +3,13 @@
 """Check pvlock-bench JSON lines (one object per policy) read from stdin.
 
 Usage: bench-check.py --policies=a,b,... [--channel=yes|no] [--zero=f1,f2]
-                      [--min-ms=N]
+                      [--positive=f1,f2] [--min-ms=N]
 
 Fails (exit 1, with the reason) unless every listed policy has exactly one
 result, ran for at least --min-ms, has 0 violations, and every thread got
 the lock; with --channel, the page's liveness must match; every field in
---zero must be 0.  Prints one summary line per policy.
+--zero must be 0 and every field in --positive above 0.  Prints one
+summary line per policy.
 """
 import argparse
 import json
@@ -20,6 +21,7 @@ def main():
     ap.add_argument("--policies", required=True)
     ap.add_argument("--channel", choices=["yes", "no"])
     ap.add_argument("--zero", default="")
+    ap.add_argument("--positive", default="")
     ap.add_argument("--min-ms", type=int, default=0)
     args = ap.parse_args()
 
@@ -58,6 +60,9 @@ def main():
         for f in filter(None, args.zero.split(",")):
             if r[f] != 0:
                 bad.append(f"{p}: {f} = {r[f]}, expected 0")
+        for f in filter(None, args.positive.split(",")):
+            if not r.get(f, 0) > 0:
+                bad.append(f"{p}: {f} = {r.get(f)}, expected > 0")
     if bad:
         sys.exit("\n".join(bad))
 

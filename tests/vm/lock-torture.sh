@@ -12,6 +12,8 @@
 # - the harness must know exactly the policies of the one list the
 #   benches read (guest/tools/lock-policies), besides its broken lock;
 # - the deliberately broken lock must be caught (violations > 0, exit 1);
+# - every contended lock must show a bypass (max_bypass > 0: waiters saw
+#   others take the lock), or the harness's bypass count is broken;
 # - with no page (channel off) shfl-pv and shfl-quota must stay correct
 #   and take no channel-driven action: no halt, no shuffle, no urgency
 #   (without a page they are ShflLock, which steals past no queue).
@@ -45,7 +47,7 @@ echo "$out" | grep '"policy":"broken"' | grep -q '"violations":[1-9]' ||
 	fail "the broken lock showed no violation: the check cannot fail"
 echo "$out" | grep -q '^torture-rc=0$' || fail "torture run failed"
 echo "$out" | grep -v '"policy":"broken"' |
-	python3 "$CHECK" --policies=$ALL --channel=yes --min-ms=60000 ||
+	python3 "$CHECK" --policies=$ALL --channel=yes --min-ms=60000 --positive=max_bypass ||
 	fail "torture results"
 
 out=$(vm nopage --smp 4 --host-cpus 0 --channel off --timeout 120 --run "

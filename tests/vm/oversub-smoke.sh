@@ -7,7 +7,8 @@
 # seconds-long sweep (overcommit 1x, native and shfl-pv, one 300 ms rep);
 # every output file must exist and parse: raw JSON lines with the
 # harness's fields, the CSV, the markdown and text summaries with the
-# targets, the host pvlockstat intervals, the guest pvlocktrace split of
+# ceilings, the policies against them and the targets, the host
+# pvlockstat intervals, the guest pvlocktrace split of
 # the traced pass, and three PNG plots.  Then --resume keeps a finished
 # part and reruns an unfinished one without duplicating its results.
 . "$(dirname "$0")/lib.sh"
@@ -21,13 +22,21 @@ n=$(jq -s 'length' "$out/results.jsonl") || fail "results.jsonl does not parse"
 expect_eq "harness results in results.jsonl" "$n" 2
 expect_eq "policies measured" "$(jq -r .policy "$out/results.jsonl" | sort | tr '\n' ' ')" "native shfl-pv "
 jq -e 'select(.scenario == "overcommit" and .config == "1x" and .ops_per_s > 0 and
-	.violations == 0 and (.lat_hist | length) > 0)' "$out/results.jsonl" >/dev/null ||
-	fail "results.jsonl lacks the tags, throughput or latency histogram"
+	.violations == 0 and (.lat_hist | length) > 0 and .max_bypass >= 0)' "$out/results.jsonl" >/dev/null ||
+	fail "results.jsonl lacks the tags, throughput, latency histogram or bypass"
 expect_eq "results.csv rows (header + runs)" "$(wc -l <"$out/results.csv")" 3
 head -n1 "$out/results.csv" | grep -q '^scenario,config,policy,rep,' || fail "results.csv header"
 grep -q '^| overcommit | 1x | shfl-pv |' "$out/summary.md" || fail "summary.md has no shfl-pv row"
 grep -q '^## Targets' "$out/summary.md" || fail "summary.md has no targets"
-grep -q '1x: shfl-pv / shfl throughput\|^targets:' "$out/summary.txt" || fail "summary.txt"
+grep -q '^targets (' "$out/summary.txt" || fail "summary.txt has no targets"
+grep -q '^  8x2: shfl-pv / 1x ceiling .*not measured$' "$out/summary.txt" ||
+	fail "summary.txt does not say which targets this run could not measure"
+# 1x is its own ceiling: native's median, so native against it is 1.00.
+awk '$1 == "overcommit" && $2 == "1x" && $3 == "1x" && $4 == "native" && $5 > 0 { ok = 1 }
+	END { exit !ok }' "$out/summary.txt" || fail "summary.txt has no 1x ceiling"
+awk '$1 == "overcommit" && $2 == "1x" && $3 == "native" && $4 == "1.00" { ok = 1 } END { exit !ok }' \
+	"$out/summary.txt" || fail "summary.txt: native at 1x is not 1.00 of its own ceiling"
+grep -q '^## Ceilings and the lock part against them' "$out/summary.md" || fail "summary.md has no ceilings"
 jq -s -e 'length >= 1 and all(.[]; has("vms"))' "$out/pvlockstat-overcommit_1x.jsonl" >/dev/null ||
 	fail "pvlockstat output missing or unparsable"
 # The traced pass: a pvlocktrace total and the harness's figures per policy.
