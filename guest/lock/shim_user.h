@@ -118,8 +118,18 @@ void shfl_kick(int cpu);
 #define SHFL_DEFINE_PER_CPU(type, name)	type name[SHFL_SIM_MAX_CPUS]
 #define SHFL_DECLARE_PER_CPU(type, name)	extern type name[SHFL_SIM_MAX_CPUS]
 #define shfl_per_cpu(name, cpu)		((name)[cpu])
-#define shfl_pcpu_inc(name, field)	__atomic_fetch_add(&(name)[shfl_sim_cpu].field, 1, __ATOMIC_RELAXED)
-#define shfl_pcpu_add(name, field, n)	__atomic_fetch_add(&(name)[shfl_sim_cpu].field, (n), __ATOMIC_RELAXED)
+/*
+ * Like this_cpu_add(): one vCPU (thread) writes its own counter, others
+ * may read it, and it orders nothing.  A locked add here (x86's only
+ * atomic add) would be a full barrier that the kernel does not have, and
+ * would hide a missing smp_mb() next to a counter in the lock core (e.g.
+ * halt_here() counts between a waiter's park and its halt's re-check).
+ */
+#define shfl_pcpu_add(name, field, n)						\
+	__atomic_store_n(&(name)[shfl_sim_cpu].field,				\
+			 __atomic_load_n(&(name)[shfl_sim_cpu].field, __ATOMIC_RELAXED) + (n), \
+			 __ATOMIC_RELAXED)
+#define shfl_pcpu_inc(name, field)	shfl_pcpu_add(name, field, 1)
 #define shfl_for_each_cpu(cpu)		for ((cpu) = 0; (cpu) < SHFL_SIM_MAX_CPUS; (cpu)++)
 #define shfl_nr_cpu_ids()		SHFL_SIM_MAX_CPUS
 
