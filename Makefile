@@ -185,14 +185,17 @@ $(MODULE) $(TAKEOVER_MODULE) &: $(MODULE_SRCS) $(wildcard include/*.h) config.mk
 	$(call kbuild,$(MODULE_SRCS),$(MODULE) $(TAKEOVER_MODULE))
 
 # The tests' modules (guest/test): pvlockinfo_test.ko, which links against
-# the driver's exports, and the livepatch fixture.
+# the driver's exports, the livepatch fixture, and the kick storm
+# (tests/vm/kick-storm.sh), which kicks through the driver's kick.
 TEST_SRCS := $(wildcard guest/test/*.c guest/test/*.h) guest/test/Kbuild
 TEST_MODULE := $(B)/guest/test/pvlockinfo_test.ko
 FIXTURE_MODULE := $(B)/guest/test/pvlockinfo_klp_fixture.ko
-GUEST_MODULES := $(MODULE) $(TAKEOVER_MODULE) $(TEST_MODULE) $(FIXTURE_MODULE)
+KICK_STORM_MODULE := $(B)/guest/test/pvli_kick_storm.ko
+TEST_MODULES := $(TEST_MODULE) $(FIXTURE_MODULE) $(KICK_STORM_MODULE)
+GUEST_MODULES := $(MODULE) $(TAKEOVER_MODULE) $(TEST_MODULES)
 
-$(TEST_MODULE) $(FIXTURE_MODULE) &: $(TEST_SRCS) $(MODULE) $(wildcard guest/module/*.h guest/lock/*.h include/*.h) config.mk
-	$(call kbuild,$(TEST_SRCS),$(TEST_MODULE) $(FIXTURE_MODULE),KBUILD_EXTRA_SYMBOLS=$(B)/guest/module/Module.symvers)
+$(TEST_MODULES) &: $(TEST_SRCS) $(MODULE) $(wildcard guest/module/*.h guest/lock/*.h include/*.h) config.mk
+	$(call kbuild,$(TEST_SRCS),$(TEST_MODULES),KBUILD_EXTRA_SYMBOLS=$(B)/guest/module/Module.symvers)
 
 # ---- guest image ------------------------------------------------------------
 INITRAMFS := $(B)/guest/initramfs.cpio.gz

@@ -10,6 +10,25 @@
  * lock holder" in a test holds the lock for as long as the test says.
  * Halting is a futex wait on a per-vCPU kick counter: a kick sent after
  * the halt decided to sleep is never lost, like an IPI against sti;hlt.
+ *
+ * Test-only instrumentation, all off until a test turns it on, for
+ * scripting races (tests/unit/test_lock_races.c) at points where the lock
+ * code has no preemption point:
+ *  - on_halt runs first in every shfl_halt(): an interrupt that arrives
+ *    after the caller published its halt and before it halts;
+ *  - halts[cpu] counts halts past their condition check, i.e. asleep or
+ *    about to be: a kick from then on ends them;
+ *  - halt_timeout_ns ends a halt that no kick ended.  If its condition was
+ *    false by then the halt outlived the change it waited for: it waits
+ *    SHFL_SIM_KICK_GRACE_NS more for a kick that is only late (the
+ *    kicker's thread descheduled by the machine: late_kicks[cpu]), and
+ *    without one counts a lost kick in stale_halts[cpu] and returns, as
+ *    the guest's next interrupt would end it;
+ *  - shfl_sim_preempt_after_access() stops a vCPU's thread right after
+ *    its next instruction that touches a given word (a hardware
+ *    watchpoint), as if the host preempted it there, until
+ *    shfl_sim_preempt(cpu, false); the page says what the test set
+ *    (preempted or not: a stop is only a point in time the test holds).
  */
 #ifndef __SHFL_SHIM_USER_H
 #define __SHFL_SHIM_USER_H
@@ -73,14 +92,23 @@ struct shfl_sim {
 	u64 quota_ns[SHFL_SIM_MAX_CPUS];	/* ~0: unknown */
 	u32 kick_seq[SHFL_SIM_MAX_CPUS];	/* futex word per vCPU */
 	u64 preempt_stops[SHFL_SIM_MAX_CPUS];	/* times a vCPU stopped */
-	u64 halts[SHFL_SIM_MAX_CPUS];		/* halts that slept */
+	u64 halts[SHFL_SIM_MAX_CPUS];		/* halts past their check: asleep */
 	/*
 	 * Test hook: run at the start of every shfl_halt(), i.e. where an
 	 * interrupt can arrive in the kernel between a waiter publishing
 	 * its halt and halting (interrupts are still on there).
 	 */
 	void (*on_halt)(int cpu);
+	/* Test-only: lost kicks (see the top of this file). */
+	u64 halt_timeout_ns;			/* 0: a halt waits for its kick */
+	u64 stale_halts[SHFL_SIM_MAX_CPUS];	/* no kick came: lost */
+	u64 late_kicks[SHFL_SIM_MAX_CPUS];	/* a kick came, after the timeout */
+	int tid[SHFL_SIM_MAX_CPUS];		/* the thread playing each vCPU */
+	u32 watch_held[SHFL_SIM_MAX_CPUS];	/* 1: stopped at a watchpoint */
 };
+
+/* How long a halt past halt_timeout_ns waits for a late kick before it counts a lost one. */
+#define SHFL_SIM_KICK_GRACE_NS	(500ULL * 1000 * 1000)
 extern struct shfl_sim shfl_sim;
 extern __thread int shfl_sim_cpu;
 
@@ -88,6 +116,15 @@ void shfl_sim_reset(void);
 void shfl_sim_set_cpu(int cpu);
 void shfl_sim_preempt(int cpu, bool preempted);
 void shfl_sim_preempt_point(void);
+/*
+ * Test-only: stop vCPU @cpu's thread right after its next read or write
+ * (@writes: next write) of the @len bytes at @addr, counting it in
+ * preempt_stops[@cpu], until shfl_sim_preempt(@cpu, false); one shot.
+ * The page is not changed.  @len 1, 2, 4 or 8, @addr aligned to it; the
+ * thread has called shfl_sim_set_cpu(@cpu).  Returns 0, or -errno when
+ * the machine gives us no hardware watchpoint.
+ */
+int shfl_sim_preempt_after_access(int cpu, const void *addr, unsigned int len, bool writes);
 
 static inline void cpu_relax(void)
 {
@@ -118,8 +155,18 @@ void shfl_kick(int cpu);
 #define SHFL_DEFINE_PER_CPU(type, name)	type name[SHFL_SIM_MAX_CPUS]
 #define SHFL_DECLARE_PER_CPU(type, name)	extern type name[SHFL_SIM_MAX_CPUS]
 #define shfl_per_cpu(name, cpu)		((name)[cpu])
-#define shfl_pcpu_inc(name, field)	__atomic_fetch_add(&(name)[shfl_sim_cpu].field, 1, __ATOMIC_RELAXED)
-#define shfl_pcpu_add(name, field, n)	__atomic_fetch_add(&(name)[shfl_sim_cpu].field, (n), __ATOMIC_RELAXED)
+/*
+ * Like this_cpu_add(): one vCPU (thread) writes its own counter, others
+ * may read it, and it orders nothing.  A locked add here (x86's only
+ * atomic add) would be a full barrier that the kernel does not have, and
+ * would hide a missing smp_mb() next to a counter in the lock core (e.g.
+ * halt_here() counts between a waiter's park and its halt's re-check).
+ */
+#define shfl_pcpu_add(name, field, n)						\
+	__atomic_store_n(&(name)[shfl_sim_cpu].field,				\
+			 __atomic_load_n(&(name)[shfl_sim_cpu].field, __ATOMIC_RELAXED) + (n), \
+			 __ATOMIC_RELAXED)
+#define shfl_pcpu_inc(name, field)	shfl_pcpu_add(name, field, 1)
 #define shfl_for_each_cpu(cpu)		for ((cpu) = 0; (cpu) < SHFL_SIM_MAX_CPUS; (cpu)++)
 #define shfl_nr_cpu_ids()		SHFL_SIM_MAX_CPUS
 
