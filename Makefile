@@ -140,6 +140,59 @@ $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h test
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
 
+# ---- libpvlock: user-space locks over /dev/pvlockinfo (guest/lib) -------------
+# libpvlock.so.1 and libpvlock.a (the API in pvlock.h), libpvlock-preload.so
+# (the LD_PRELOAD interposer of pthread's locks), pvlock.pc.  The guest
+# image carries them; "make install-libpvlock" installs them elsewhere.
+LIBPVLOCK_VERSION := 1.0
+LIBPVLOCK_CORE := pvlock_channel pvlock_futex pvlock_queue pvlock_mutex pvlock_spin
+LIBPVLOCK_OBJS := $(patsubst %,$(B)/lib/%.o,$(LIBPVLOCK_CORE))
+LIBPVLOCK_PRELOAD_OBJS := $(LIBPVLOCK_OBJS) $(B)/lib/pvlock_cond.o $(B)/lib/pvlock_interpose.o
+LIBPVLOCK_CFLAGS := $(ALL_CFLAGS) -fPIC -pthread -Iinclude
+LIBPVLOCK := $(B)/lib/libpvlock.so.1 $(B)/lib/libpvlock.so $(B)/lib/libpvlock.a \
+	$(B)/lib/libpvlock-preload.so $(B)/lib/pvlock.pc
+
+$(B)/lib/%.o: guest/lib/%.c $(wildcard guest/lib/*.h) include/pvli_abi.h include/pvli_uapi.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LIBPVLOCK_CFLAGS) -c -o $@ $<
+
+$(B)/lib/libpvlock.so.1: $(LIBPVLOCK_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LIBPVLOCK_CFLAGS) -shared -Wl,-soname,libpvlock.so.1 -Wl,-z,defs -o $@ $^
+
+$(B)/lib/libpvlock.so: $(B)/lib/libpvlock.so.1
+	$(Q)ln -sf libpvlock.so.1 $@
+
+$(B)/lib/libpvlock.a: $(LIBPVLOCK_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/lib/libpvlock-preload.so: $(LIBPVLOCK_PRELOAD_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LIBPVLOCK_CFLAGS) -shared -Wl,-z,defs -o $@ $^
+
+PREFIX ?= /usr/local
+$(B)/lib/pvlock.pc: guest/lib/pvlock.pc.in Makefile
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBPVLOCK_VERSION)|' $< >$@
+
+install-libpvlock: $(LIBPVLOCK)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(B)/lib/libpvlock.so.1 $(B)/lib/libpvlock-preload.so $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libpvlock.so.1 $(DESTDIR)$(PREFIX)/lib/libpvlock.so
+	install -m 0644 $(B)/lib/libpvlock.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(B)/lib/pvlock.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0644 guest/lib/pvlock.h $(DESTDIR)$(PREFIX)/include/
+
+# Its unit tests link the archive (and the interposer's objects) directly.
+PVLOCK_UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_pvlock_*.c))
+$(PVLOCK_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard guest/lib/*.h tests/unit/pvlock_*.h) $(LIBPVLOCK_PRELOAD_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread -Iguest/lib -Iinclude -o $@ $< $(LIBPVLOCK_PRELOAD_OBJS) -lcmocka
+
 # ---- lock core, user-space build (the module builds the same files) ----------
 # Policy hooks share one signature and not every hook needs every argument.
 LOCK_CORE := shfl_lock shfl_shuffle shfl_policy pvspin_lock mcs_lock
@@ -242,7 +295,7 @@ $(PY_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.py
 	$(Q)ln -sf $(abspath $<) $@
 
 # ---- top-level targets --------------------------------------------------------
-all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS) $(PY_UNIT_TESTS)
+all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(LIBPVLOCK) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS) $(PY_UNIT_TESTS)
 
 qemu: $(QEMU_STAMP)
 
@@ -275,8 +328,10 @@ help:
 	@echo "  image       guest initramfs"
 	@echo "  module      the guest modules: pvlockinfo.ko and its takeover livepatch,"
 	@echo "              pvlockinfo_test.ko and the tests' livepatch fixture"
+	@echo "  install-libpvlock  libpvlock, its interposer, header and pkg-config file"
+	@echo "              under PREFIX (default /usr/local), DESTDIR honoured"
 	@echo "  clean       remove $(O)/; distclean also config.mk"
 	@echo "Variables: V=1 (verbose), O=DIR (build dir), CC, CFLAGS, EXTRA_CFLAGS"
 
-.PHONY: all qemu image module check check-unit check-long clean distclean help FORCE
+.PHONY: all qemu image module check check-unit check-long clean distclean help install-libpvlock FORCE
 .DEFAULT_GOAL := all
