@@ -121,7 +121,8 @@ $(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) inclu
 	$(Q)$(CC) $(HOST_CFLAGS) -Ihost -o $@ $(filter %.c,$^) -lcmocka
 
 # ---- guest tools: static, the image has no libc -----------------------------
-GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace
+GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace \
+	$(B)/guest/tools/schedview-cost
 # The harness's lock policies, one list for the guest tools and the host's benches.
 GUEST_DATA := guest/tools/lock-policies
 # libelf.a: see configure (the installed one may need elfutils' libeu).
@@ -134,6 +135,12 @@ $(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/guest/pvlocktrace.h 
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf/guest -Ihost/lib -Iinclude -I$(B)/bpf/guest -static -o $@ $(filter %.c %.o,$^) $(LIBBPF_STATIC_LIBS)
+
+# The user-space view's mechanism, measured: the module's probe vs guest BPF.
+$(B)/guest/tools/schedview-cost: guest/tools/schedview_cost.c bpf/guest/schedview_cost.h $(B)/bpf/guest/schedview_cost.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf/guest -I$(B)/bpf/guest -static -o $@ $< $(LIBBPF_STATIC_LIBS)
 
 $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h tests/helpers/parse.h
 	$(call msg,CC,$@)
@@ -193,6 +200,14 @@ $(PVLOCK_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard guest/lib/*.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread -Iguest/lib -Iinclude -o $@ $< $(LIBPVLOCK_PRELOAD_OBJS) -lcmocka
 
+# libpvlock's guest tools: unmodified pthread programs (the variants come in
+# through LD_PRELOAD), dynamic like the Debian workloads beside them.
+PVLOCK_GUEST_TOOLS := $(B)/guest/tools/pvlock-mutexbench $(B)/guest/tools/pvlock-stress
+$(PVLOCK_GUEST_TOOLS): $(B)/guest/tools/%: guest/tools/%.c guest/lib/pvlock.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
+
 # ---- lock core, user-space build (the module builds the same files) ----------
 # Policy hooks share one signature and not every hook needs every argument.
 LOCK_CORE := shfl_lock shfl_shuffle shfl_policy pvspin_lock mcs_lock
@@ -249,14 +264,18 @@ $(TEST_MODULE) $(FIXTURE_MODULE) &: $(TEST_SRCS) $(MODULE) $(wildcard guest/modu
 
 # ---- guest image ------------------------------------------------------------
 INITRAMFS := $(B)/guest/initramfs.cpio.gz
-# Debian's own workloads for the takeover bench (rt-tests).
-GUEST_DYN_TOOLS := /usr/bin/hackbench /usr/bin/cyclictest
+# Debian's own workloads: the takeover bench's (rt-tests) and libpvlock's
+# (sysbench), and libpvlock's own tools.
+GUEST_DYN_TOOLS := /usr/bin/hackbench /usr/bin/cyclictest /usr/bin/sysbench $(PVLOCK_GUEST_TOOLS)
+# Shared libraries for /usr/lib: libpvlock and its interposer.
+GUEST_LIBS := $(B)/lib/libpvlock.so.1 $(B)/lib/libpvlock-preload.so
 
-$(INITRAMFS): Makefile guest/initramfs/mkinitramfs.sh guest/initramfs/init $(GUEST_MODULES) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS) $(GUEST_DATA)
+$(INITRAMFS): Makefile guest/initramfs/mkinitramfs.sh guest/initramfs/init $(GUEST_MODULES) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS) $(GUEST_LIBS) $(GUEST_DATA)
 	$(call msg,CPIO,$@)
 	$(Q)guest/initramfs/mkinitramfs.sh --out=$@ --kernel-release=$(KERNEL_RELEASE) \
 		$(addprefix --module=,$(GUEST_MODULES)) $(addprefix --tool=,$(GUEST_TOOLS)) \
-		$(addprefix --dyn-tool=,$(GUEST_DYN_TOOLS)) $(addprefix --data=,$(GUEST_DATA))
+		$(addprefix --dyn-tool=,$(GUEST_DYN_TOOLS)) $(addprefix --lib=,$(GUEST_LIBS)) \
+		$(addprefix --data=,$(GUEST_DATA))
 
 # ---- patched QEMU (cached outside the tree, keyed on tarball + patches) -------
 QEMU_STAMP := $(B)/qemu-path
