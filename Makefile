@@ -122,6 +122,7 @@ $(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) inclu
 
 # ---- guest tools: static, the image has no libc -----------------------------
 GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace \
+	guest/tools/pvlock-usweep \
 	$(B)/guest/tools/schedview-cost
 # The harness's lock policies, one list for the guest tools and the host's benches.
 GUEST_DATA := guest/tools/lock-policies
