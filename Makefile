@@ -122,8 +122,7 @@ $(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) inclu
 
 # ---- guest tools: static, the image has no libc -----------------------------
 GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace \
-	guest/tools/pvlock-usweep \
-	$(B)/guest/tools/schedview-cost
+	guest/tools/pvlock-usweep $(B)/guest/tools/schedview-cost $(B)/guest/tools/pvli-devcheck
 # The harness's lock policies, one list for the guest tools and the host's benches.
 GUEST_DATA := guest/tools/lock-policies
 # libelf.a: see configure (the installed one may need elfutils' libeu).
@@ -142,6 +141,11 @@ $(B)/guest/tools/schedview-cost: guest/tools/schedview_cost.c bpf/guest/schedvie
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf/guest -I$(B)/bpf/guest -static -o $@ $< $(LIBBPF_STATIC_LIBS)
+
+$(B)/guest/tools/pvli-devcheck: tests/helpers/pvli-devcheck.c include/pvli_abi.h include/pvli_uapi.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
 
 $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h tests/helpers/parse.h
 	$(call msg,CC,$@)
