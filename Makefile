@@ -208,7 +208,7 @@ $(PVLOCK_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard guest/lib/*.h
 # libpvlock's guest tools: unmodified pthread programs (the variants come in
 # through LD_PRELOAD), dynamic like the Debian workloads beside them.
 PVLOCK_GUEST_TOOLS := $(B)/guest/tools/pvlock-mutexbench $(B)/guest/tools/pvlock-stress
-$(PVLOCK_GUEST_TOOLS): $(B)/guest/tools/%: guest/tools/%.c guest/lib/pvlock.h
+$(PVLOCK_GUEST_TOOLS): $(B)/guest/tools/%: guest/tools/%.c guest/lib/pvlock.h tests/helpers/parse.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<

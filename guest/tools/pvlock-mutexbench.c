@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../lib/pvlock.h"
+#include "../../tests/helpers/parse.h"
 
 static pthread_mutex_t lock;
 static volatile int stop, go;
@@ -107,20 +108,6 @@ static void usage(FILE *f)
 		"  LD_PRELOAD=libpvlock-preload.so pvlock-mutexbench   libpvlock\n");
 }
 
-static long number(const char *s, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 0) {
-		fprintf(stderr, "pvlock-mutexbench: bad %s '%s'\n", what, s);
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	long threads = sysconf(_SC_NPROCESSORS_ONLN), dur = 2000, cs = 1000, gap = 1000;
@@ -136,10 +123,10 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "t:d:c:g:al:h")) != -1) {
 		switch (c) {
-		case 't': threads = number(optarg, "thread count"); break;
-		case 'd': dur = number(optarg, "duration"); break;
-		case 'c': cs = number(optarg, "critical section"); break;
-		case 'g': gap = number(optarg, "gap"); break;
+		case 't': threads = parse_option_or_exit("pvlock-mutexbench", "thread count", optarg); break;
+		case 'd': dur = parse_option_or_exit("pvlock-mutexbench", "duration", optarg); break;
+		case 'c': cs = parse_option_or_exit("pvlock-mutexbench", "critical section", optarg); break;
+		case 'g': gap = parse_option_or_exit("pvlock-mutexbench", "gap", optarg); break;
 		case 'a': adaptive = 1; break;
 		case 'l': label = optarg; break;
 		case 'h': usage(stdout); return 0;

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "../lib/pvlock.h"
+#include "../../tests/helpers/parse.h"
 
 #define NLOCKS 4
 #define MAX_THREADS 256
@@ -215,20 +216,6 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
-static long number(const char *s, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 0) {
-		fprintf(stderr, "pvlock-stress: bad %s '%s'\n", what, s);
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	long secs = 60, stalled = 0, unfinished = 0;
@@ -240,9 +227,9 @@ int main(int argc, char **argv)
 	nthreads = 2 * sysconf(_SC_NPROCESSORS_ONLN) + 1;
 	while ((c = getopt(argc, argv, "d:t:s:h")) != -1) {
 		switch (c) {
-		case 'd': secs = number(optarg, "duration"); break;
-		case 't': nthreads = number(optarg, "thread count"); break;
-		case 's': stall_s = number(optarg, "stall limit"); break;
+		case 'd': secs = parse_option_or_exit("pvlock-stress", "duration", optarg); break;
+		case 't': nthreads = parse_option_or_exit("pvlock-stress", "thread count", optarg); break;
+		case 's': stall_s = parse_option_or_exit("pvlock-stress", "stall limit", optarg); break;
 		case 'h':
 			printf("Usage: pvlock-stress [-d SECONDS] [-t THREADS (>= 3)] [-s STALL_SECONDS]\n");
 			return 0;
