@@ -27,7 +27,7 @@ out=$(vm stress --smp 4 --host-cpus 0 --channel on --timeout 360 --run "
 	for i in \$(seq 50); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 	grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status || { echo 'no channel after 5 s'; exit 11; }
 	pvli-devcheck; echo devcheck-rc=\$?
-	echo level=\$(PVLOCK_DEBUG=1 LD_PRELOAD=$P true 2>&1)
+	echo level=\$(PVLOCK_DEBUG=1 LD_PRELOAD=$P pvlock-mutexbench -d 10 -t 1 2>&1 >/dev/null)
 	LD_PRELOAD=$P pvlock-stress -d 60 -t 9; echo stress-rc=\$?
 	grep user_view /sys/kernel/debug/pvlockinfo/status
 ") || fail "guest run failed (exit $?): $out"
@@ -53,10 +53,10 @@ echo "$out" | grep -q 'user_view: 0 open, sched_switch probe off' ||
 # Without the host page: the guest's view alone; without the module: futex.
 out=$(vm nopage --smp 2 --channel off --timeout 120 --run "
 	modprobe pvlockinfo || exit 10
-	echo level=\$(PVLOCK_DEBUG=1 LD_PRELOAD=$P true 2>&1)
+	echo level=\$(PVLOCK_DEBUG=1 LD_PRELOAD=$P pvlock-mutexbench -d 10 -t 1 2>&1 >/dev/null)
 	LD_PRELOAD=$P pvlock-stress -d 10 -t 5; echo stress-rc=\$?
 	rmmod pvlockinfo
-	echo nomod=\$(PVLOCK_DEBUG=1 LD_PRELOAD=$P true 2>&1)
+	echo nomod=\$(PVLOCK_DEBUG=1 LD_PRELOAD=$P pvlock-mutexbench -d 10 -t 1 2>&1 >/dev/null)
 	LD_PRELOAD=$P pvlock-stress -d 5 -t 5; echo stress2-rc=\$?
 ") || fail "guest run without page failed (exit $?): $out"
 echo "$out"
