@@ -144,7 +144,8 @@ static void token_op(struct worker *w)
 			pthread_cond_wait(&token_c, &token_m);
 		else
 			pthread_cond_timedwait(&token_c, &token_m, &t);
-		w->last_progress_ns = now_ns();	/* a wait that returns is progress */
+		/* A wait that returns is progress. */
+		__atomic_store_n(&w->last_progress_ns, now_ns(), __ATOMIC_RELEASE);
 	}
 	token = !w->id;
 	if (rand_r(&w->seed) % 2)
@@ -210,7 +211,7 @@ static void *worker_main(void *p)
 		else
 			mutex_op(w);
 		w->ops++;
-		__atomic_store_n(&w->last_progress_ns, now_ns(), __ATOMIC_RELAXED);
+		__atomic_store_n(&w->last_progress_ns, now_ns(), __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -256,10 +257,19 @@ int main(int argc, char **argv)
 	end = now_ns() + secs * 1000000000ULL;
 	while (now_ns() < end && !stalled) {
 		sleep(1);
-		for (int i = 0; i < nthreads; i++)
-			if (now_ns() - __atomic_load_n(&workers[i].last_progress_ns, __ATOMIC_RELAXED) >
-			    stall_s * 1000000000ULL)
+		for (int i = 0; i < nthreads; i++) {
+			/*
+			 * The thread's time first, then ours: a thread may make
+			 * progress in between, and its time must not pass ours
+			 * (an unsigned difference would wrap into a false stall).
+			 */
+			uint64_t last = __atomic_load_n(&workers[i].last_progress_ns,
+							__ATOMIC_ACQUIRE);
+			int64_t idle = (int64_t)(now_ns() - last);
+
+			if (idle > stall_s * 1000000000LL)
 				stalled++;
+		}
 	}
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&token_m);
