@@ -229,6 +229,18 @@ void pvl_channel_use(const void *view, size_t view_len, const void *host,
 	STORE_REL(&pvl_chan_ready, 2);
 }
 
+/* PVLOCK_DEBUG: the level usable now, and why not better. */
+static void debug_level(void)
+{
+	enum pvlock_level now = pvl_level_now();
+	const char *why = pvl_chan.why;
+
+	if (now < pvl_chan.level)
+		why = "no live host page now (host_live 0); both levels once there is";
+	fprintf(stderr, "libpvlock: level %s%s%s\n", pvlock_level_name(now),
+		why ? ": " : "", why ? why : "");
+}
+
 void pvl_channel_setup(void)
 {
 	enum pvlock_level cap;
@@ -247,8 +259,7 @@ void pvl_channel_setup(void)
 		map_device(cap);
 	STORE_REL(&pvl_chan_ready, 2);
 	if (getenv("PVLOCK_DEBUG"))
-		fprintf(stderr, "libpvlock: level %s%s%s\n", pvlock_level_name(pvl_chan.level),
-			pvl_chan.why ? ": " : "", pvl_chan.why ? pvl_chan.why : "");
+		debug_level();
 }
 
 /* Set up as the library loads, before the program's threads start. */
