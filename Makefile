@@ -137,7 +137,7 @@ $(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/guest/pvlocktrace.h 
 	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf/guest -Ihost/lib -Iinclude -I$(B)/bpf/guest -static -o $@ $(filter %.c %.o,$^) $(LIBBPF_STATIC_LIBS)
 
 # The user-space view's mechanism, measured: the module's probe vs guest BPF.
-$(B)/guest/tools/schedview-cost: guest/tools/schedview_cost.c bpf/guest/schedview_cost.h $(B)/bpf/guest/schedview_cost.skel.h
+$(B)/guest/tools/schedview-cost: guest/tools/schedview_cost.c tests/helpers/parse.h bpf/guest/schedview_cost.h $(B)/bpf/guest/schedview_cost.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf/guest -I$(B)/bpf/guest -static -o $@ $< $(LIBBPF_STATIC_LIBS)

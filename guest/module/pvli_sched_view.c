@@ -15,8 +15,8 @@
  * that does two stores, where a tp_btf program goes through the BPF
  * trampoline (run-context set-up, migrate and RCU bookkeeping) on every
  * switch; and the module already owns the device, so no loader process
- * has to keep a map pinned.  bench/cswitch_cost.sh measures both (the
- * numbers are in README.md).
+ * has to keep a map pinned.  schedview-cost (guest/tools/schedview_cost.c)
+ * measures both in the guest (the numbers are in README.md).
  *
  * The probe is registered only while some process has the device open
  * (users > 0): a guest that runs no libpvlock program pays nothing per

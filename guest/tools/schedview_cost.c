@@ -27,6 +27,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "../../tests/helpers/parse.h"
 #include "schedview_cost.h"
 #include "schedview_cost.skel.h"
 
@@ -98,13 +99,14 @@ int main(int argc, char **argv)
 {
 	double none[MAX_REPS], probe[MAX_REPS], bpf[MAX_REPS];
 	struct schedview_cost_bpf *skel = NULL;
-	int reps = 5, fd, c, ret = 1;
+	long reps = 5;
+	int fd, c, ret = 1;
 	unsigned int bpf_switches;
 
 	while ((c = getopt(argc, argv, "r:n:h")) != -1) {
 		switch (c) {
-		case 'r': reps = atoi(optarg); break;
-		case 'n': round_trips = atol(optarg); break;
+		case 'r': reps = parse_option_or_exit("schedview-cost", "repetitions", optarg); break;
+		case 'n': round_trips = parse_option_or_exit("schedview-cost", "round trips", optarg); break;
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
 				"Usage: schedview-cost [-r REPS (1-%d)] [-n ROUND_TRIPS]\n", MAX_REPS);
@@ -144,7 +146,7 @@ int main(int argc, char **argv)
 	{
 		double n = median(none, reps), p = median(probe, reps), b = median(bpf, reps);
 
-		printf("{\"bench\":\"schedview_cost\",\"reps\":%d,\"round_trips\":%ld,"
+		printf("{\"bench\":\"schedview_cost\",\"reps\":%ld,\"round_trips\":%ld,"
 		       "\"ns_per_switch\":{\"none\":%.1f,\"probe\":%.1f,\"bpf\":%.1f},"
 		       "\"added_ns_per_switch\":{\"probe\":%.1f,\"bpf\":%.1f},"
 		       "\"bpf_switches_seen_cpu0\":%u}\n",
