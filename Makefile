@@ -121,7 +121,8 @@ $(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) inclu
 	$(Q)$(CC) $(HOST_CFLAGS) -Ihost -o $@ $(filter %.c,$^) -lcmocka
 
 # ---- guest tools: static, the image has no libc -----------------------------
-GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace
+GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace \
+	guest/tools/pvlock-usweep $(B)/guest/tools/schedview-cost $(B)/guest/tools/pvli-devcheck
 # The harness's lock policies, one list for the guest tools and the host's benches.
 GUEST_DATA := guest/tools/lock-policies
 # libelf.a: see configure (the installed one may need elfutils' libeu).
@@ -135,10 +136,82 @@ $(B)/guest/tools/pvlocktrace: guest/tools/pvlocktrace.c bpf/guest/pvlocktrace.h 
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf/guest -Ihost/lib -Iinclude -I$(B)/bpf/guest -static -o $@ $(filter %.c %.o,$^) $(LIBBPF_STATIC_LIBS)
 
+# The user-space view's mechanism, measured: the module's probe vs guest BPF.
+$(B)/guest/tools/schedview-cost: guest/tools/schedview_cost.c tests/helpers/parse.h bpf/guest/schedview_cost.h $(B)/bpf/guest/schedview_cost.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ibpf/guest -I$(B)/bpf/guest -static -o $@ $< $(LIBBPF_STATIC_LIBS)
+
+$(B)/guest/tools/pvli-devcheck: tests/helpers/pvli-devcheck.c include/pvli_abi.h include/pvli_uapi.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
+
 $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h tests/helpers/parse.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
+
+# ---- libpvlock: user-space locks over /dev/pvlockinfo (guest/lib) -------------
+# libpvlock.so.1 and libpvlock.a (the API in pvlock.h), libpvlock-preload.so
+# (the LD_PRELOAD interposer of pthread's locks), pvlock.pc.  The guest
+# image carries them; "make install-libpvlock" installs them elsewhere.
+LIBPVLOCK_VERSION := 1.0
+LIBPVLOCK_CORE := pvlock_channel pvlock_futex pvlock_queue pvlock_mutex pvlock_spin
+LIBPVLOCK_OBJS := $(patsubst %,$(B)/lib/%.o,$(LIBPVLOCK_CORE))
+LIBPVLOCK_PRELOAD_OBJS := $(LIBPVLOCK_OBJS) $(B)/lib/pvlock_cond.o $(B)/lib/pvlock_interpose.o
+LIBPVLOCK_CFLAGS := $(ALL_CFLAGS) -fPIC -pthread -Iinclude
+LIBPVLOCK := $(B)/lib/libpvlock.so.1 $(B)/lib/libpvlock.so $(B)/lib/libpvlock.a \
+	$(B)/lib/libpvlock-preload.so $(B)/lib/pvlock.pc
+
+$(B)/lib/%.o: guest/lib/%.c $(wildcard guest/lib/*.h) include/pvli_abi.h include/pvli_uapi.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LIBPVLOCK_CFLAGS) -c -o $@ $<
+
+$(B)/lib/libpvlock.so.1: $(LIBPVLOCK_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LIBPVLOCK_CFLAGS) -shared -Wl,-soname,libpvlock.so.1 -Wl,-z,defs -o $@ $^
+
+$(B)/lib/libpvlock.so: $(B)/lib/libpvlock.so.1
+	$(Q)ln -sf libpvlock.so.1 $@
+
+$(B)/lib/libpvlock.a: $(LIBPVLOCK_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/lib/libpvlock-preload.so: $(LIBPVLOCK_PRELOAD_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LIBPVLOCK_CFLAGS) -shared -Wl,-z,defs -o $@ $^
+
+PREFIX ?= /usr/local
+$(B)/lib/pvlock.pc: guest/lib/pvlock.pc.in Makefile
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBPVLOCK_VERSION)|' $< >$@
+
+install-libpvlock: $(LIBPVLOCK)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(B)/lib/libpvlock.so.1 $(B)/lib/libpvlock-preload.so $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libpvlock.so.1 $(DESTDIR)$(PREFIX)/lib/libpvlock.so
+	install -m 0644 $(B)/lib/libpvlock.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(B)/lib/pvlock.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0644 guest/lib/pvlock.h $(DESTDIR)$(PREFIX)/include/
+
+# Its unit tests link the archive (and the interposer's objects) directly.
+PVLOCK_UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_pvlock_*.c))
+$(PVLOCK_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard guest/lib/*.h tests/unit/pvlock_*.h) $(LIBPVLOCK_PRELOAD_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread -Iguest/lib -Iinclude -o $@ $< $(LIBPVLOCK_PRELOAD_OBJS) -lcmocka
+
+# libpvlock's guest tools: unmodified pthread programs (the variants come in
+# through LD_PRELOAD), dynamic like the Debian workloads beside them.
+PVLOCK_GUEST_TOOLS := $(B)/guest/tools/pvlock-mutexbench $(B)/guest/tools/pvlock-stress
+$(PVLOCK_GUEST_TOOLS): $(B)/guest/tools/%: guest/tools/%.c guest/lib/pvlock.h tests/helpers/parse.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
 
 # ---- lock core, user-space build (the module builds the same files) ----------
 # Policy hooks share one signature and not every hook needs every argument.
@@ -199,14 +272,18 @@ $(TEST_MODULES) &: $(TEST_SRCS) $(MODULE) $(wildcard guest/module/*.h guest/lock
 
 # ---- guest image ------------------------------------------------------------
 INITRAMFS := $(B)/guest/initramfs.cpio.gz
-# Debian's own workloads for the takeover bench (rt-tests).
-GUEST_DYN_TOOLS := /usr/bin/hackbench /usr/bin/cyclictest
+# Debian's own workloads: the takeover bench's (rt-tests) and libpvlock's
+# (sysbench), and libpvlock's own tools.
+GUEST_DYN_TOOLS := /usr/bin/hackbench /usr/bin/cyclictest /usr/bin/sysbench $(PVLOCK_GUEST_TOOLS)
+# Shared libraries for /usr/lib: libpvlock and its interposer.
+GUEST_LIBS := $(B)/lib/libpvlock.so.1 $(B)/lib/libpvlock-preload.so
 
-$(INITRAMFS): Makefile guest/initramfs/mkinitramfs.sh guest/initramfs/init $(GUEST_MODULES) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS) $(GUEST_DATA)
+$(INITRAMFS): Makefile guest/initramfs/mkinitramfs.sh guest/initramfs/init $(GUEST_MODULES) $(GUEST_TOOLS) $(GUEST_DYN_TOOLS) $(GUEST_LIBS) $(GUEST_DATA)
 	$(call msg,CPIO,$@)
 	$(Q)guest/initramfs/mkinitramfs.sh --out=$@ --kernel-release=$(KERNEL_RELEASE) \
 		$(addprefix --module=,$(GUEST_MODULES)) $(addprefix --tool=,$(GUEST_TOOLS)) \
-		$(addprefix --dyn-tool=,$(GUEST_DYN_TOOLS)) $(addprefix --data=,$(GUEST_DATA))
+		$(addprefix --dyn-tool=,$(GUEST_DYN_TOOLS)) $(addprefix --lib=,$(GUEST_LIBS)) \
+		$(addprefix --data=,$(GUEST_DATA))
 
 # ---- patched QEMU (cached outside the tree, keyed on tarball + patches) -------
 QEMU_STAMP := $(B)/qemu-path
@@ -245,7 +322,7 @@ $(PY_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.py
 	$(Q)ln -sf $(abspath $<) $@
 
 # ---- top-level targets --------------------------------------------------------
-all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS) $(PY_UNIT_TESTS)
+all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(LIBPVLOCK) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS) $(PY_UNIT_TESTS)
 
 qemu: $(QEMU_STAMP)
 
@@ -278,8 +355,10 @@ help:
 	@echo "  image       guest initramfs"
 	@echo "  module      the guest modules: pvlockinfo.ko and its takeover livepatch,"
 	@echo "              pvlockinfo_test.ko and the tests' livepatch fixture"
+	@echo "  install-libpvlock  libpvlock, its interposer, header and pkg-config file"
+	@echo "              under PREFIX (default /usr/local), DESTDIR honoured"
 	@echo "  clean       remove $(O)/; distclean also config.mk"
 	@echo "Variables: V=1 (verbose), O=DIR (build dir), CC, CFLAGS, EXTRA_CFLAGS"
 
-.PHONY: all qemu image module check check-unit check-long clean distclean help FORCE
+.PHONY: all qemu image module check check-unit check-long clean distclean help install-libpvlock FORCE
 .DEFAULT_GOAL := all

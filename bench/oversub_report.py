@@ -10,7 +10,8 @@ configurations on one host CPU), OUT-DIR/pvlockstat-*.jsonl (host pvlockstat int
 one file per scenario/config) and, if the sweep had a traced pass,
 OUT-DIR/trace.jsonl and traced_runs.jsonl (guest pvlocktrace totals and
 the harness's figures for the same runs) and takeover.jsonl (hackbench with
-the kernel-spinlock takeover off and on), and writes:
+the kernel-spinlock takeover off and on) and userspace.jsonl (the
+user-space locks part, bench/userspace_locks.sh), and writes:
 
   results.csv     one row per harness run
   summary.md      the table (medians over repetitions, min-max, throughput
@@ -32,7 +33,7 @@ Plots need gnuplot; without it the report says so and writes the rest.
 import os
 import sys
 
-from report import compare, load, plots, render, stats
+from report import compare, load, plots, render, stats, userspace
 
 
 def main():
@@ -56,10 +57,15 @@ def main():
     notes = compare.quota_note(lock)
     render.write_csv(out, runs)
     text = render.write_text(rows, tgts, host, bad, split, tk, ceil, lock, notes)
+    md = render.write_md(rows, tgts, host, split, tk, ceil, lock, notes)
+    us = userspace.report(out)
+    if us:
+        text += "\n" + us[0]
+        md += "\n" + us[1]
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write(text)
     with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write(render.write_md(rows, tgts, host, split, tk, ceil, lock, notes))
+        f.write(md)
     print(text, end="")
     print(plots.plots(out, runs, rows, tput))
 

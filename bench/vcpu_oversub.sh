@@ -16,7 +16,7 @@ scenarios=overcommit,noisy,capped
 # Every policy of the harness, in report order: the one list.
 all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
 policies=$all_policies
-reps=3 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1
+reps=3 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1 userspace=1
 
 usage() {
 	cat <<EOF
@@ -57,6 +57,7 @@ Options:
                      is run
   --no-trace         skip the traced pass (see below)
   --no-takeover      skip the kernel-spinlock takeover runs (see below)
+  --no-userspace     skip the user-space locks part (see below)
   --no-setup         do not run configure and make first
   -h, --help         this help
 
@@ -86,12 +87,19 @@ hackbench REPS times with the kernel's own spinlock functions (native)
 and with the kernel-spinlock takeover applied and on (pvli-takeover
 apply; pvlockinfo.ko takeover mode), alternating.
 
+Last, its own part, the user-space locks (bench/userspace_locks.sh):
+libpvlock side by side with glibc's default and adaptive mutexes in one
+guest, at 1x (2 vCPUs on CPUs 0-1), 2x (4 on 0-1), 4x (4 on CPU 0) and
+8 vCPUs on CPUs 0-1; on a contended microbenchmark and on Debian's
+sysbench (threads and mutex tests), REPS times each.
+
 Outputs in the results directory: results.jsonl (one harness object per
 run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), trace.jsonl and
 traced_runs.jsonl (the traced pass: pvlocktrace totals and the harness's
 own figures for the same runs), takeover.jsonl (hackbench seconds,
 takeover 0 = native, 1 = on), ceiling.jsonl (the single-thread runs of
-configurations on one host CPU), results.csv, summary.md, summary.txt,
+configurations on one host CPU), userspace.jsonl (the user-space locks
+part), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 (*.console).
 
@@ -122,6 +130,7 @@ while [ $# -gt 0 ]; do
 	--no-setup) setup=no ;;
 	--no-trace) trace=0 ;;
 	--no-takeover) takeover=0 ;;
+	--no-userspace) userspace=0 ;;
 	-h|--help) usage; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
@@ -371,6 +380,22 @@ for cell in $cells; do
 	echo "  [$k/$ncells] $scen $conf (workload: $wl)"
 	run_cell "$scen" "$level" "$wl" "$conf" "$tag" || failed=$((failed + 1))
 done
+
+# ---- the user-space locks part: libpvlock (bench/userspace_locks.sh) ------------
+if [ $userspace = 1 ] && [ -e "$out/done/userspace" ]; then
+	echo "  user-space locks: done in an earlier run, kept"
+elif [ $userspace = 1 ]; then
+	step "user-space locks: libpvlock vs glibc (glibc default, adaptive, guest-only, both levels)"
+	rm -f "$out/userspace.jsonl"
+	us_opts=(--reps "$reps" --duration-ms "$dur")
+	[ $smoke = yes ] && us_opts=(--configs 1x --workloads micro --reps 1 --duration-ms 300)
+	if bench/userspace_locks.sh --no-setup --no-report --out "$out" "${us_opts[@]}"; then
+		: >"$out/done/userspace"
+	else
+		echo "$prog: the user-space locks part failed; see $out/userspace-*.out" >&2
+		failed=$((failed + 1))
+	fi
+fi
 
 el=$((SECONDS - sweep_start))
 step "summary ($out; the sweep took $((el / 60)):$(printf %02d $((el % 60))) after set-up)"

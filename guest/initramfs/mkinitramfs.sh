@@ -9,7 +9,7 @@ set -e
 
 usage() {
 	cat <<EOF2
-Usage: $0 --out=FILE --kernel-release=REL [--module=KO]... [--tool=BIN]... [--dyn-tool=BIN]... [--data=FILE]...
+Usage: $0 --out=FILE --kernel-release=REL [--module=KO]... [--tool=BIN]... [--dyn-tool=BIN]... [--lib=SO]... [--data=FILE]...
 
   --out=FILE             initramfs to write (gzip-compressed cpio)
   --kernel-release=REL   guest kernel release the modules are built for
@@ -17,6 +17,8 @@ Usage: $0 --out=FILE --kernel-release=REL [--module=KO]... [--tool=BIN]... [--dy
   --tool=BIN             static binary for /usr/bin (repeatable)
   --dyn-tool=BIN         dynamic binary for /usr/bin, with the shared
                          libraries ldd lists for it (repeatable)
+  --lib=SO               shared library for /usr/lib, with the libraries
+                         ldd lists for it (repeatable)
   --data=FILE            data file for /usr/share/pvlockinfo, such as the
                          lock policy list (repeatable)
 EOF2
@@ -28,6 +30,7 @@ krel=
 modules=
 tools=
 dyn_tools=
+libs=
 data=
 for opt do
 	case "$opt" in
@@ -36,6 +39,7 @@ for opt do
 	--module=*) modules="$modules ${opt#*=}" ;;
 	--tool=*) tools="$tools ${opt#*=}" ;;
 	--dyn-tool=*) dyn_tools="$dyn_tools ${opt#*=}" ;;
+	--lib=*) libs="$libs ${opt#*=}" ;;
 	--data=*) data="$data ${opt#*=}" ;;
 	--help|-h) usage; exit 0 ;;
 	*) echo "mkinitramfs: unknown option '$opt'" >&2; usage >&2; exit 2 ;;
@@ -69,11 +73,15 @@ echo 'PS1="pvli-guest# "' >"$root/etc/profile"
 for m in $modules; do install -m 0644 "$m" "$root/lib/modules/$krel/extra/"; done
 for t in $tools; do install -m 0755 "$t" "$root/usr/bin/"; done
 for d in $data; do install -m 0644 "$d" "$root/usr/share/pvlockinfo/"; done
-# Dynamic tools (Debian's own workloads): the binary and every library
-# ldd names, at the same paths, the loader included.
-for t in $dyn_tools; do
-	[ -x "$t" ] || { echo "mkinitramfs: error: $t is missing" >&2; exit 1; }
-	install -m 0755 "$t" "$root/usr/bin/"
+# Dynamic tools (Debian's own workloads) and libraries: the file and every
+# library ldd names, at the same paths, the loader included.
+mkdir -p "$root/usr/lib"
+for t in $dyn_tools $libs; do
+	[ -e "$t" ] || { echo "mkinitramfs: error: $t is missing" >&2; exit 1; }
+	case " $libs " in
+	*" $t "*) install -m 0755 "$t" "$root/usr/lib/" ;;
+	*) install -m 0755 "$t" "$root/usr/bin/" ;;
+	esac
 	for lib in $(ldd "$t" | grep -o '/[^ ]*'); do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"

@@ -39,6 +39,8 @@ static int status_show(struct seq_file *m, void *v)
 	seq_puts(m, buf);
 	pvli_takeover_status(buf, 1024);
 	seq_puts(m, buf);
+	pvli_sched_view_status(buf, 1024);
+	seq_puts(m, buf);
 	kfree(buf);
 	return 0;
 }

@@ -5,7 +5,9 @@
  * Entry point: the ivshmem driver for the shared page (pvli_page.c), its
  * debugfs view (pvli_debugfs.c), the channel-aware locks (pvli_lock.c
  * over the core in guest/lock), their tracepoints (pvli_trace.c), and the
- * switch of the kernel-spinlock takeover (pvli_takeover_ctl.c).  What
+ * switch of the kernel-spinlock takeover (pvli_takeover_ctl.c), and the
+ * channel for user space, /dev/pvlockinfo (pvli_chardev.c over the
+ * scheduler view of pvli_sched_view.c).  What
  * measures and tests all that lives in pvlockinfo_test.ko (guest/test).
  */
 
@@ -25,14 +27,20 @@ static int __init pvli_init(void)
 
 	shfl_shim_init();
 	pvli_debugfs_init();
-	ret = pvli_page_init();
+	/* Before the page: binding it updates the device's view. */
+	ret = pvli_chardev_init();
 	if (ret)
 		goto undo_debugfs;
+	ret = pvli_page_init();
+	if (ret)
+		goto undo_chardev;
 	pvli_takeover_ctl_init();
 	pr_info("version %s loaded (page ABI %u.%u)\n", PVLI_VERSION,
 		PVLI_ABI_MAJOR, PVLI_ABI_MINOR);
 	return 0;
 
+undo_chardev:
+	pvli_chardev_exit();
 undo_debugfs:
 	pvli_debugfs_exit();
 	return ret;
@@ -42,6 +50,7 @@ static void __exit pvli_exit(void)
 {
 	pvli_takeover_ctl_exit();
 	pvli_page_exit();
+	pvli_chardev_exit();
 	pvli_debugfs_exit();
 	/* No user of the locks is left: no kick may still be on its way. */
 	shfl_shim_exit();

@@ -43,6 +43,7 @@
 
 #include "pvlockinfo.h"
 #include "pvli_trace_ids.h"
+#include "pvli_uapi.h"
 
 #define PVLI_WATCH_MS	100
 #define PVLI_SNAPSHOT_TRIES	64
@@ -51,6 +52,7 @@ struct pvli_page {
 	struct pci_dev *pdev;
 	struct pvli_page_hdr *hdr;
 	struct pvli_vcpu *rec;
+	phys_addr_t phys;	/* of the BAR, for /dev/pvlockinfo's mappings */
 	u64 len;
 	u32 nr_vcpus;
 	u32 generation;
@@ -419,6 +421,34 @@ void pvli_publish_kernel_flag(bool on)
 }
 EXPORT_SYMBOL_GPL(pvli_publish_kernel_flag);
 
+/* ---- the page for user space (pvli_chardev.c) ------------------------------ */
+
+/* Whole pages of the bound BAR that /dev/pvlockinfo may map. */
+static u32 user_bytes(struct pvli_page *p)
+{
+	if (!p || !PAGE_ALIGNED(p->phys))
+		return 0;
+	return min_t(u64, p->len & PAGE_MASK, PVLI_UAPI_HOST_MAX);
+}
+
+/**
+ * pvli_page_user_pfn - page frame of page @pgoff of the bound page
+ * @pgoff: page index from the start of the page set
+ * @pfn: where to store it
+ *
+ * Return: false without a bound device or past the bytes it may map.
+ * The caller serialises against pvli_chardev_host_changed().
+ */
+bool pvli_page_user_pfn(unsigned long pgoff, unsigned long *pfn)
+{
+	struct pvli_page *p = READ_ONCE(pvli_bound);
+
+	if (pgoff >= user_bytes(p) >> PAGE_SHIFT)
+		return false;
+	*pfn = PHYS_PFN(p->phys) + pgoff;
+	return true;
+}
+
 /* ---- watchdog ----------------------------------------------------------------- */
 
 static void set_live(struct pvli_page *p, bool live, const char *why)
@@ -438,6 +468,7 @@ static void set_live(struct pvli_page *p, bool live, const char *why)
 		dev_warn(&p->pdev->dev, "host channel lost: %s; queries answer \"unknown\"\n",
 			 why);
 	}
+	pvli_chardev_host_changed(live, user_bytes(p));
 }
 
 static void pvli_watch(struct work_struct *work)
@@ -543,6 +574,7 @@ static int pvli_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	p->pdev = pdev;
 	p->hdr = base;
 	p->rec = base + snap.hdr_size;
+	p->phys = start;
 	p->len = len;
 	p->nr_vcpus = snap.nr_vcpus;
 	p->generation = snap.generation;
@@ -551,7 +583,8 @@ static int pvli_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	p->why = "not checked yet";
 	INIT_DELAYED_WORK(&p->watch, pvli_watch);
 	pci_set_drvdata(pdev, p);
-	pvli_bound = p;
+	WRITE_ONCE(pvli_bound, p);
+	pvli_chardev_host_changed(false, user_bytes(p));
 	dev_info(&pdev->dev, "shared page ABI %u.%u, %u vCPUs, %llu bytes, generation %u\n",
 		 snap.abi_major, snap.abi_minor, snap.nr_vcpus, (u64)len, snap.generation);
 	pvli_watch(&p->watch.work);
@@ -566,7 +599,9 @@ static void pvli_remove(struct pci_dev *pdev)
 	RCU_INIT_POINTER(pvli_live, NULL);
 	/* Readers run under rcu_read_lock or with preemption off. */
 	synchronize_rcu();
-	pvli_bound = NULL;
+	WRITE_ONCE(pvli_bound, NULL);
+	/* Processes that mapped the page get zero pages from now on. */
+	pvli_chardev_host_changed(false, 0);
 }
 
 static const struct pci_device_id pvli_ids[] = {

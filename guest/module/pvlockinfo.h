@@ -54,4 +54,18 @@ int pvli_takeover_ctl_init(void);
 void pvli_takeover_ctl_exit(void);
 int pvli_takeover_status(char *buf, size_t len);
 
+/* /dev/pvlockinfo (pvli_chardev.c) and its scheduler view (pvli_sched_view.c) */
+int pvli_chardev_init(void);
+void pvli_chardev_exit(void);
+void pvli_chardev_host_changed(bool live, u32 size);
+bool pvli_page_user_pfn(unsigned long pgoff, unsigned long *pfn);
+struct vm_area_struct;
+int pvli_sched_view_init(void);
+void pvli_sched_view_exit(void);
+int pvli_sched_view_get(void);
+void pvli_sched_view_put(void);
+void pvli_sched_view_set_host(bool live, u32 size);
+int pvli_sched_view_mmap(struct vm_area_struct *vma);
+int pvli_sched_view_status(char *buf, size_t len);
+
 #endif /* __PVLOCKINFO_H */

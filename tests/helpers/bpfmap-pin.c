@@ -37,9 +37,10 @@ static void usage(FILE *f)
 		"  fill PIN SEED [OFF LEN] write pattern SEED into the map's memory\n"
 		"  check PIN SEED [OFF LEN] exit 0 if the map's memory holds pattern SEED\n"
 		"  wait PIN SEED OFF LEN MS poll until it does, for at most MS ms\n"
-		"  header PIN NVCPUS [magic=N] [major=N] [stride=N] [page_size=N]\n"
+		"  header PIN NVCPUS [magic=N] [major=N] [stride=N] [page_size=N] [state=N]\n"
 		"                          write a pvlockinfo page header (defaults:\n"
-		"                          valid for the map) with the given fields\n"
+		"                          valid for the map) with the given fields;\n"
+		"                          state=N also sets every record's host state\n"
 		"  rm PIN                  unpin\n");
 }
 
@@ -207,7 +208,7 @@ static int cmd_header(const char *pin, int argc, char **argv)
 {
 	struct pvli_page_hdr *h;
 	volatile uint8_t *mem;
-	uint64_t v, nr;
+	uint64_t v, nr, state = UINT64_MAX;
 	size_t size;
 
 	if (argc < 1 || !parse_u64(argv[0], &nr)) {
@@ -247,10 +248,19 @@ static int cmd_header(const char *pin, int argc, char **argv)
 			h->vcpu_stride = v;
 		else if (!strcmp(argv[i], "page_size"))
 			h->page_size = v;
+		else if (!strcmp(argv[i], "state"))
+			state = v;
 		else {
 			fprintf(stderr, "bpfmap-pin: unknown field '%s'\n", argv[i]);
 			return 2;
 		}
+	}
+	/* A page that claims every vCPU is, say, preempted: for stale-page tests. */
+	for (uint64_t i = 0; state != UINT64_MAX && i < nr &&
+	     pvli_page_bytes(i + 1) <= size; i++) {
+		struct pvli_vcpu *rec = (struct pvli_vcpu *)(mem + pvli_page_bytes(i));
+
+		rec->host.state = state;
 	}
 	return 0;
 }

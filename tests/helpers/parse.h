@@ -4,8 +4,10 @@
 #define __PVLI_PARSE_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /*
@@ -27,6 +29,18 @@ static inline bool parse_u64(const char *s, uint64_t *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* A command-line number for @prog's option @what, or exit 2 saying why. */
+static inline long parse_option_or_exit(const char *prog, const char *what, const char *s)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, &v) || v > (uint64_t)LONG_MAX) {
+		fprintf(stderr, "%s: bad %s '%s'\n", prog, what, s);
+		exit(2);
+	}
+	return (long)v;
 }
 
 #endif /* __PVLI_PARSE_H */

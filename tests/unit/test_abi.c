@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Unit tests for the shared page ABI helpers in include/pvli_abi.h. */
+/* Unit tests for the ABI helpers: the shared page (include/pvli_abi.h) and
+ * what /dev/pvlockinfo maps for user space (include/pvli_uapi.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../include/pvli_abi.h"
+#include "../../include/pvli_uapi.h"
 
 static struct pvli_page_hdr good_hdr(__u32 nr_vcpus)
 {
@@ -159,6 +161,53 @@ static void tsc_translation(void **state)
 	assert_int_equal(pvli_tsc_to_host_ns(&h, 3000000), 0);
 }
 
+static struct pvli_uview_hdr good_view(__u32 nr_cpus)
+{
+	struct pvli_uview_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = PVLI_UAPI_MAGIC;
+	h.abi_major = PVLI_UAPI_MAJOR;
+	h.abi_minor = PVLI_UAPI_MINOR;
+	h.hdr_size = PVLI_UAPI_HDR_SIZE;
+	h.cpu_stride = PVLI_UAPI_CPU_STRIDE;
+	h.nr_cpus = nr_cpus;
+	h.view_size = 4096;
+	return h;
+}
+
+static void uapi_layout_and_check(void **state)
+{
+	struct pvli_uview_hdr h = good_view(4);
+	__u64 m = PVLI_UAPI_MAGIC;
+
+	(void)state;
+	assert_memory_equal(&m, "PVLIVIEW", 8);
+	assert_int_equal(offsetof(struct pvli_uview_hdr, host_live), 32);
+	assert_int_equal(offsetof(struct pvli_uview_hdr, host_gen), 40);
+	assert_int_equal(_Alignof(struct pvli_ucpu), 64);
+	/* The host region holds the page of the largest VM the page ABI allows. */
+	assert_true(pvli_page_bytes(PVLI_MAX_VCPUS) <= PVLI_UAPI_HOST_MAX);
+	assert_true(PVLI_UAPI_VIEW_OFFSET + pvli_uview_bytes(PVLI_MAX_VCPUS) <=
+		    PVLI_UAPI_HOST_OFFSET);
+	assert_int_equal(pvli_uview_check(&h, 4096), 0);
+	h.abi_minor = PVLI_UAPI_MINOR + 3;
+	assert_int_equal(pvli_uview_check(&h, 4096), 0);	/* any minor */
+	assert_int_equal(pvli_uview_check(&h, 32), -22);	/* shorter than a header */
+	h.abi_major++;
+	assert_int_equal(pvli_uview_check(&h, 4096), -95);
+	h = good_view(4);
+	h.magic = 0;
+	assert_int_equal(pvli_uview_check(&h, 4096), -22);
+	h = good_view(4);
+	h.cpu_stride = 32;
+	assert_int_equal(pvli_uview_check(&h, 4096), -22);
+	h = good_view(0);
+	assert_int_equal(pvli_uview_check(&h, 4096), -22);
+	h = good_view(64);		/* 64 records need more than 4096 bytes */
+	assert_int_equal(pvli_uview_check(&h, 4096), -22);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +218,7 @@ int main(void)
 		cmocka_unit_test(quota_left_counts_down_and_clamps),
 		cmocka_unit_test(quota_left_by_state),
 		cmocka_unit_test(tsc_translation),
+		cmocka_unit_test(uapi_layout_and_check),
 	};
 
 	return cmocka_run_group_tests_name("abi", tests, NULL, NULL);

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""libpvlock's bench (bench/userspace_locks.sh): medians, ratios, targets.
+
+Reads OUT/userspace.jsonl, one object per run with config (1x, 2x, 4x,
+8v), workload (micro, sysbench-threads, sysbench-mutex), variant (glibc,
+adaptive, guest, both) and ops_per_s.
+"""
+import os
+import statistics
+from collections import defaultdict
+
+from .load import read_jsonl
+
+CONFIGS = ["1x", "2x", "4x", "8v"]
+CONFIG_TEXT = {"1x": "1x (2 vCPUs on 2 CPUs)", "2x": "2x (4 vCPUs on 2 CPUs)",
+               "4x": "4x (4 vCPUs on 1 CPU)", "8v": "4x (8 vCPUs on 2 CPUs)"}
+WORKLOADS = ["micro", "sysbench-threads", "sysbench-mutex"]
+REAL = ["sysbench-threads", "sysbench-mutex"]
+VARIANTS = ["glibc", "adaptive", "guest", "both"]
+
+
+def load(out):
+    """(runs, violations) or None without userspace.jsonl: runs maps
+    (config, workload, variant) to its ops_per_s values."""
+    path = os.path.join(out, "userspace.jsonl")
+    if not os.path.exists(path):
+        return None
+    runs = defaultdict(list)
+    viol = 0
+    for d in read_jsonl(path)[0]:
+        mb = d.get("mutexbench") or {}
+        viol += mb.get("violations", 0) + abs(mb.get("lost_updates", 0))
+        if d.get("ops_per_s") is None:
+            continue
+        runs[d["config"], d["workload"], d["variant"]].append(d["ops_per_s"])
+    return runs, viol
+
+
+def order(keys, known):
+    return sorted(keys, key=lambda k: known.index(k) if k in known else len(known))
+
+
+def table(runs):
+    """Rows per (config, workload, variant): median, min, max, n, and the
+    ratios to glibc's default mutex and (both) to guest-only."""
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    rows = []
+    for c in order({k[0] for k in runs}, CONFIGS):
+        for w in order({k[1] for k in runs if k[0] == c}, WORKLOADS):
+            base = med.get((c, w, "glibc"))
+            for v in order({k[2] for k in runs if k[:2] == (c, w)}, VARIANTS):
+                m = med[c, w, v]
+                guest = med.get((c, w, "guest"))
+                rows.append({"config": c, "workload": w, "variant": v, "ops": m,
+                             "min": min(runs[c, w, v]), "max": max(runs[c, w, v]),
+                             "n": len(runs[c, w, v]),
+                             "vs_glibc": m / base if base else None,
+                             "vs_guest": m / guest if guest and v == "both" else None})
+    return rows, med
+
+
+def targets(med, viol):
+    """(what, measured, wanted, verdict) for the issue's targets."""
+    out = []
+
+    def ratio(c, w, a, b):
+        x, y = med.get((c, w, a)), med.get((c, w, b))
+        return x / y if x and y else None
+
+    def add(what, got, want, ok):
+        out.append((what, "-" if got is None else f"{got:.2f}x", want,
+                    "not measured" if got is None else ("met" if ok(got) else "MISSED")))
+
+    for c in ("2x", "4x", "8v"):
+        add(f"{CONFIG_TEXT[c]}: both / glibc, micro", ratio(c, "micro", "both", "glibc"),
+            ">= 1.5x", lambda g: g >= 1.5)
+        for w in REAL:
+            add(f"{CONFIG_TEXT[c]}: both / glibc, {w}", ratio(c, w, "both", "glibc"),
+                ">= 1.2x", lambda g: g >= 1.2)
+    add(f"{CONFIG_TEXT['2x']}: both / guest-only, micro", ratio("2x", "micro", "both", "guest"),
+        ">= 1.2x", lambda g: g >= 1.2)
+    for w in WORKLOADS:
+        add(f"{CONFIG_TEXT['1x']}: both / glibc, {w}", ratio("1x", w, "both", "glibc"),
+            ">= 0.97x (<= 3% loss)", lambda g: g >= 0.97)
+    out.append(("mutual-exclusion violations (micro)", str(viol), "0",
+                "met" if viol == 0 else "MISSED"))
+    return out
+
+
+def fmt(x, spec):
+    return "-" if x is None else format(x, spec)
+
+
+HEAD = ["config", "workload", "variant", "ops/s median", "min-max", "vs glibc",
+        "both vs guest", "n"]
+
+
+def cells(r):
+    return [r["config"], r["workload"], r["variant"], f"{r['ops']:.0f}",
+            f"{r['min']:.0f}-{r['max']:.0f}", fmt(r["vs_glibc"], ".2f"),
+            fmt(r["vs_guest"], ".2f"), str(r["n"])]
+
+
+def text(rows, tgts):
+    widths = [6, 16, 8, 12, 21, 8, 13, 2]
+    lines = ["libpvlock (user-space locks), one guest per config, one thread per vCPU:",
+             "  " + "  ".join(h.rjust(w) if i > 2 else h.ljust(w)
+                              for i, (h, w) in enumerate(zip(HEAD, widths)))]
+    last = None
+    for r in rows:
+        if last and last != (r["config"], r["workload"]):
+            lines.append("")
+        last = (r["config"], r["workload"])
+        lines.append("  " + "  ".join(c.rjust(w) if i > 2 else c.ljust(w)
+                                      for i, (c, w) in enumerate(zip(cells(r), widths))))
+    lines += ["", "libpvlock targets:"]
+    lines += [f"  {a:52} {b:>7}  (target {c}): {d}" for a, b, c, d in tgts]
+    return "\n".join(lines) + "\n"
+
+
+def markdown(rows, tgts):
+    md = ["## User-space locks: libpvlock and glibc", "",
+          "One guest per configuration (1x: 2 vCPUs on host CPUs 0-1; 2x: 4 vCPUs on 0-1; "
+          "4x: 4 vCPUs on CPU 0; 8v: 8 vCPUs on 0-1), one thread per vCPU, the variants "
+          "interleaved. `glibc`: the default mutex; `adaptive`: glibc's adaptive mutex; "
+          "`guest`: libpvlock with guest-only knowledge (FlexGuard's); `both`: libpvlock "
+          "with the host page too. Workloads: `micro` (pvlock-mutexbench, 1 us sections), "
+          "`sysbench-threads` (`--thread-locks=1 --thread-yields=100`), `sysbench-mutex` "
+          "(`--mutex-num=1`); medians of ops (events, lock acquisitions) per second.", "",
+          "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    md += ["| " + " | ".join(cells(r)) + " |" for r in rows]
+    md += ["", "### libpvlock targets", "", "| target | measured | wanted | verdict |",
+           "|---|---|---|---|"]
+    md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tgts]
+    return "\n".join(md) + "\n"
+
+
+def report(out):
+    """(text, markdown) for OUT, or None without results."""
+    got = load(out)
+    if not got or not got[0]:
+        return None
+    runs, viol = got
+    rows, med = table(runs)
+    tgts = targets(med, viol)
+    return text(rows, tgts), markdown(rows, tgts)

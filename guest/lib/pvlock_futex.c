@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * libpvlock: futex waits with absolute deadlines.
+ *
+ * FUTEX_WAIT_BITSET takes an absolute time on CLOCK_MONOTONIC, or on
+ * CLOCK_REALTIME with FUTEX_CLOCK_REALTIME, which is what pthread's
+ * timed functions hand us.  Every lock of the library is process-private,
+ * hence FUTEX_PRIVATE_FLAG.
+ */
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "pvlock_impl.h"
+
+int pvl_futex_wait(uint32_t *word, uint32_t val, clockid_t clock, const struct timespec *abstime)
+{
+	int op = FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG;
+
+	if (abstime && clock == CLOCK_REALTIME)
+		op |= FUTEX_CLOCK_REALTIME;
+	if (syscall(SYS_futex, word, op, val, abstime, NULL, FUTEX_BITSET_MATCH_ANY) == 0)
+		return 0;
+	return -errno;
+}
+
+void pvl_futex_wake(uint32_t *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+
+bool pvl_deadline_passed(clockid_t clock, const struct timespec *abstime)
+{
+	struct timespec now;
+
+	if (!pvl_timespec_valid(abstime) || clock_gettime(clock, &now))
+		return true;
+	return now.tv_sec > abstime->tv_sec ||
+	       (now.tv_sec == abstime->tv_sec && now.tv_nsec >= abstime->tv_nsec);
+}

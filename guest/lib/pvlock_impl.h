@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * libpvlock internals: the channel (who runs where), per-thread identity,
+ * the waiters' queue, futex and atomics helpers.
+ *
+ * "Running" means, for a thread that recorded (cpu, tid):
+ *   guest level: the scheduler view of that CPU names tid;
+ *   host level:  and the host's record of that vCPU is not PREEMPTED or
+ *                IDLE (UNKNOWN counts as running: no news is no reason
+ *                to block).
+ * A CPU the view does not cover counts as running too.
+ */
+#ifndef __PVLOCK_IMPL_H
+#define __PVLOCK_IMPL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "pvlock.h"
+#include "pvli_abi.h"
+#include "pvli_uapi.h"
+
+#define PVL_HIDDEN __attribute__((visibility("hidden")))
+#define PVL_TLS __attribute__((tls_model("initial-exec")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- atomics: every racy access says its ordering ---------------------- */
+#define LOAD(p)			__atomic_load_n((p), __ATOMIC_RELAXED)
+#define LOAD_ACQ(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v)		__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define STORE_REL(p, v)		__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define XCHG_ACQ(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_ACQUIRE)
+#define XCHG_REL(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_RELEASE)
+#define XCHG_ACQREL(p, v)	__atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+/* Compare-and-swap that acquires on success (a lock taken). */
+#define CAS_ACQ(p, old, new) ({ __typeof__(*(p)) __o = (old); \
+	__atomic_compare_exchange_n((p), &__o, (new), false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED); })
+#define CAS_REL(p, old, new) ({ __typeof__(*(p)) __o = (old); \
+	__atomic_compare_exchange_n((p), &__o, (new), false, __ATOMIC_RELEASE, __ATOMIC_RELAXED); })
+
+static inline void pvl_pause(void)
+{
+	__builtin_ia32_pause();
+}
+
+/* ---- futex ------------------------------------------------------------------ */
+/* 0, or -errno (-EAGAIN: *word != val; -ETIMEDOUT; -EINTR). */
+int pvl_futex_wait(uint32_t *word, uint32_t val, clockid_t clock,
+		   const struct timespec *abstime) PVL_HIDDEN;
+void pvl_futex_wake(uint32_t *word, int n) PVL_HIDDEN;
+/* Whether @abstime on @clock has passed; EINVAL-worthy times count as passed. */
+bool pvl_deadline_passed(clockid_t clock, const struct timespec *abstime) PVL_HIDDEN;
+static inline bool pvl_timespec_valid(const struct timespec *t)
+{
+	return t->tv_nsec >= 0 && t->tv_nsec < 1000000000L;
+}
+
+/* ---- the channel (pvlock_channel.c) ---------------------------------------- */
+struct pvl_channel {
+	const struct pvli_uview_hdr *view;	/* NULL at PVLOCK_LEVEL_FUTEX */
+	const struct pvli_ucpu *cpus;		/* view records */
+	const struct pvli_vcpu *host;		/* host records, or NULL */
+	uint32_t nr_cpus;
+	enum pvlock_level level;		/* the best this process may use */
+	const char *why;			/* why not better, for PVLOCK_DEBUG */
+};
+
+extern struct pvl_channel pvl_chan PVL_HIDDEN;
+extern int pvl_chan_ready PVL_HIDDEN;		/* 2 once pvl_chan is set */
+extern uint32_t pvl_pid PVL_HIDDEN;		/* getpid(), refreshed at fork */
+void pvl_channel_setup(void) PVL_HIDDEN;
+/* For tests: use these mappings instead of the device (NULL view: none). */
+void pvl_channel_use(const void *view, size_t view_len, const void *host,
+		     enum pvlock_level cap) PVL_HIDDEN;
+
+/* The level usable now: BOTH drops to GUEST while the host page is not live. */
+static inline enum pvlock_level pvl_level_now(void)
+{
+	enum pvlock_level lvl;
+
+	if (unlikely(LOAD_ACQ(&pvl_chan_ready) != 2)) {
+		pvl_channel_setup();
+		if (LOAD_ACQ(&pvl_chan_ready) != 2)
+			return PVLOCK_LEVEL_FUTEX;	/* another thread is setting up */
+	}
+	lvl = pvl_chan.level;
+	if (lvl == PVLOCK_LEVEL_BOTH && !LOAD(&pvl_chan.view->host_live))
+		lvl = PVLOCK_LEVEL_GUEST;
+	return lvl;
+}
+
+/* Why a thread does not make progress, as far as the level can see. */
+enum pvl_run {
+	PVL_RUNNING = 0,
+	PVL_OFF_GUEST,		/* the guest descheduled the thread (or it moved) */
+	PVL_OFF_HOST,		/* the host descheduled its vCPU */
+};
+
+static inline enum pvl_run pvl_thread_state(uint32_t cpu, uint32_t tid, enum pvlock_level lvl)
+{
+	uint32_t hs;
+
+	if (lvl == PVLOCK_LEVEL_FUTEX || cpu >= pvl_chan.nr_cpus)
+		return PVL_RUNNING;
+	if (LOAD(&pvl_chan.cpus[cpu].tid) != tid)
+		return PVL_OFF_GUEST;
+	if (lvl != PVLOCK_LEVEL_BOTH)
+		return PVL_RUNNING;
+	hs = LOAD(&pvl_chan.host[cpu].host.state);
+	return hs == PVLI_STATE_PREEMPTED || hs == PVLI_STATE_IDLE ? PVL_OFF_HOST : PVL_RUNNING;
+}
+
+/* ---- this thread ------------------------------------------------------------ */
+/*
+ * A waiter's queue node.  Nodes live in a pool that is never unmapped
+ * (pvlock_channel.c): a successor may still read its predecessor's
+ * node after the predecessor left and its thread exited, so a node's
+ * memory must outlive its thread.  Reads of a recycled node only give a
+ * wrong "running" answer, never a fault.
+ */
+struct pvl_node {
+	uint32_t waiting;	/* 1 until the predecessor passes the head on */
+	uint32_t tid;		/* owner thread, its CPU, its process */
+	uint32_t cpu;
+	uint32_t pid;
+	struct pvl_node *next;
+} __attribute__((aligned(64)));
+
+struct pvl_self {
+	uint32_t tid;		/* 0 until first needed, and after fork */
+	struct pvl_node *node;	/* from the pool, on the first queued wait */
+};
+extern __thread struct pvl_self pvl_self PVL_TLS PVL_HIDDEN;
+
+uint32_t pvl_gettid(void) PVL_HIDDEN;
+uint32_t pvl_getcpu_slow(void) PVL_HIDDEN;
+struct pvl_node *pvl_node_get(void) PVL_HIDDEN;
+extern long pvl_rseq_cpu_offset PVL_HIDDEN;	/* from the thread pointer; 0: none */
+
+static inline uint32_t pvl_tid(void)
+{
+	uint32_t t = pvl_self.tid;
+
+	return likely(t) ? t : pvl_gettid();
+}
+
+/* The CPU this thread runs on: rseq's cpu_id when glibc registered it. */
+static inline uint32_t pvl_cpu(void)
+{
+	if (likely(pvl_rseq_cpu_offset)) {
+		int32_t c = LOAD((int32_t *)((char *)__builtin_thread_pointer() +
+					       pvl_rseq_cpu_offset));
+		if (likely(c >= 0))
+			return c;
+	}
+	return pvl_getcpu_slow();
+}
+
+/* ---- statistics ------------------------------------------------------------- */
+extern struct pvlock_stats pvl_stats PVL_HIDDEN;
+#define PVL_STAT(field) __atomic_fetch_add(&pvl_stats.field, 1, __ATOMIC_RELAXED)
+
+/* ---- the waiters' queue (pvlock_queue.c) ------------------------------------ */
+/*
+ * Who holds a lock, for waiters: a mutex keeps (cpu << 32 | tid) beside
+ * its word, a spinlock packs (cpu << 22 | tid) into its word.
+ */
+struct pvl_lockref {
+	const uint32_t *word;
+	const uint64_t *holder;		/* NULL: decode the word */
+};
+
+#define PVL_SPIN_TID_BITS	22	/* PID_MAX_LIMIT on 64-bit is 1 << 22 */
+#define PVL_SPIN_CPU_NONE	((1u << (32 - PVL_SPIN_TID_BITS)) - 1)
+
+static inline enum pvl_run pvl_holder_state(const struct pvl_lockref *r, enum pvlock_level lvl)
+{
+	uint32_t cpu, tid;
+
+	if (r->holder) {
+		uint64_t h = LOAD(r->holder);
+
+		if (!h)
+			return PVL_RUNNING;	/* between the take and its record */
+		cpu = h >> 32;
+		tid = (uint32_t)h;
+	} else {
+		uint32_t w = LOAD(r->word);
+
+		if (!w)
+			return PVL_RUNNING;
+		cpu = w >> PVL_SPIN_TID_BITS;
+		tid = w & ((1u << PVL_SPIN_TID_BITS) - 1);
+		if (cpu == PVL_SPIN_CPU_NONE)
+			return PVL_RUNNING;
+	}
+	/* Waiting for ourselves: sleep rather than spin the deadlock away. */
+	if (tid == pvl_tid())
+		return PVL_OFF_GUEST;
+	return pvl_thread_state(cpu, tid, lvl);
+}
+
+static inline void pvl_count_off(enum pvl_run why)
+{
+	if (why == PVL_OFF_HOST)
+		PVL_STAT(holder_off_host);
+	else
+		PVL_STAT(holder_off_guest);
+}
+
+enum pvl_queue_exit {
+	PVL_Q_HEAD,		/* first in the queue: compete for the word */
+	PVL_Q_BYPASS,		/* the predecessor is not running: compete anyway */
+	PVL_Q_HOLDER_OFF,	/* the holder stopped running: block instead */
+};
+
+enum pvl_queue_exit pvl_queue_enter(struct pvl_node **tail, struct pvl_node *n,
+				    const struct pvl_lockref *r, enum pvlock_level lvl) PVL_HIDDEN;
+void pvl_queue_leave(struct pvl_node **tail, struct pvl_node *n) PVL_HIDDEN;
+
+#endif /* __PVLOCK_IMPL_H */

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * libpvlock: the mutex.
+ *
+ * A test-and-set word with glibc's futex protocol plus a queue of
+ * spinning waiters (pvlock_queue.c), after FlexGuard (Laforet et al.,
+ * SOSP'25), with "is the holder running" answered at both levels of
+ * double scheduling (pvlock_impl.h).
+ *
+ *   word:   0 free ──cas──> 1 locked ──xchg by a blocker──> 2 locked, sleepers
+ *           unlock: xchg 0; futex wake one if it was 2
+ *   holder: (cpu << 32 | tid), written by the new holder right after the
+ *           take, cleared before the release (0: "not known yet", which
+ *           waiters read as running)
+ *
+ * Waiting:
+ *   - while the holder runs, queue and spin (the head on the word);
+ *   - once either level descheduled the holder, leave the queue, mark
+ *     the word 2 and sleep on the futex; on wake-up, look again;
+ *   - a thread that slept takes the word as 2 (xchg), never as 1: other
+ *     sleepers may exist, and the 2 makes the next unlock wake one.
+ * That last rule is glibc's own (lll_lock): with it a sleeper is never
+ * left asleep on a free lock.  Every unlock that finds 2 wakes one;
+ * every woken thread either takes the lock as 2 or finds it taken and
+ * sets 2 before it sleeps again.
+ */
+#include "pvlock_impl.h"
+
+static inline uint64_t self_holder(void)
+{
+	return (uint64_t)pvl_cpu() << 32 | pvl_tid();
+}
+
+static inline void took(pvlock_mutex_t *m)
+{
+	STORE(&m->holder, self_holder());
+}
+
+/* glibc's lll_lock_wait: the futex level, no spinning. */
+static int futex_lock(pvlock_mutex_t *m, clockid_t clock, const struct timespec *abstime)
+{
+	while (XCHG_ACQ(&m->word, 2) != 0) {
+		PVL_STAT(blocks);
+		if (pvl_futex_wait(&m->word, 2, clock, abstime) == -ETIMEDOUT)
+			return ETIMEDOUT;
+	}
+	took(m);
+	return 0;
+}
+
+static int mutex_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespec *abstime)
+{
+	const struct pvl_lockref ref = { .word = &m->word, .holder = &m->holder };
+	struct pvl_node **tail = (struct pvl_node **)&m->tail;
+	enum pvlock_level lvl = pvl_level_now();
+	struct pvl_node *n = NULL;
+	uint32_t take_as = 1;		/* 2 once this thread slept */
+	unsigned int spins = 0;
+
+	PVL_STAT(slow);
+	if (lvl == PVLOCK_LEVEL_FUTEX || !(n = pvl_node_get()))
+		return futex_lock(m, clock, abstime);
+
+	for (;;) {
+		enum pvl_run why = pvl_holder_state(&ref, lvl);
+		bool queued = false;
+
+		if (why == PVL_RUNNING) {
+			queued = true;
+			pvl_queue_enter(tail, n, &ref, lvl);
+		}
+		/* Compete for the word while the holder runs. */
+		for (;;) {
+			uint32_t w = LOAD(&m->word);
+
+			if (w == 0 && CAS_ACQ(&m->word, 0, take_as)) {
+				if (queued)
+					pvl_queue_leave(tail, n);
+				took(m);
+				return 0;
+			}
+			if (w != 0 && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING)
+				break;
+			if (abstime && (++spins & 255) == 0 && pvl_deadline_passed(clock, abstime)) {
+				if (queued)
+					pvl_queue_leave(tail, n);
+				return ETIMEDOUT;
+			}
+			pvl_pause();
+			lvl = pvl_level_now();
+		}
+		/* The holder is off: block until an unlock wakes us. */
+		if (queued)
+			pvl_queue_leave(tail, n);
+		pvl_count_off(why);
+		take_as = 2;
+		if (XCHG_ACQ(&m->word, 2) == 0)
+			break;
+		PVL_STAT(blocks);
+		if (pvl_futex_wait(&m->word, 2, clock, abstime) == -ETIMEDOUT)
+			return ETIMEDOUT;
+		if (XCHG_ACQ(&m->word, 2) == 0)
+			break;
+		lvl = pvl_level_now();
+	}
+	took(m);
+	return 0;
+}
+
+int pvlock_mutex_init(pvlock_mutex_t *m)
+{
+	m->word = 0;
+	m->holder = 0;
+	m->tail = NULL;
+	return 0;
+}
+
+int pvlock_mutex_lock(pvlock_mutex_t *m)
+{
+	if (likely(CAS_ACQ(&m->word, 0, 1))) {
+		took(m);
+		return 0;
+	}
+	return mutex_slow(m, CLOCK_REALTIME, NULL);
+}
+
+int pvlock_mutex_trylock(pvlock_mutex_t *m)
+{
+	if (LOAD(&m->word) == 0 && CAS_ACQ(&m->word, 0, 1)) {
+		took(m);
+		return 0;
+	}
+	return EBUSY;
+}
+
+int pvlock_mutex_timedlock(pvlock_mutex_t *m, clockid_t clock, const struct timespec *abstime)
+{
+	if (likely(CAS_ACQ(&m->word, 0, 1))) {
+		took(m);
+		return 0;
+	}
+	if (!pvl_timespec_valid(abstime))
+		return EINVAL;
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+		return EINVAL;
+	return mutex_slow(m, clock, abstime);
+}
+
+int pvlock_mutex_unlock(pvlock_mutex_t *m)
+{
+	STORE(&m->holder, 0);
+	/* Orders the critical section before the release; pairs with CAS_ACQ/XCHG_ACQ. */
+	if (XCHG_REL(&m->word, 0) == 2)
+		pvl_futex_wake(&m->word, 1);
+	return 0;
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * libpvlock: the spinlock, in one 32-bit word.
+ *
+ *   word: 0 free; else the holder's (cpu << 22 | tid)
+ *         (cpu PVL_SPIN_CPU_NONE: a CPU the word cannot name, read as running)
+ *
+ * pthread_spinlock_t is an int, so the lock keeps its holder in the word
+ * and its queue outside: waiters queue (pvlock_queue.c) in a table of
+ * tails hashed by the lock's address, one table per process.  Two locks
+ * that hash alike share a queue, which costs them order, never
+ * exclusion (the word decides).  Because the queue is per process and the
+ * word names the holder by global TID, the lock also works between
+ * processes (pthread's PTHREAD_PROCESS_SHARED spinlocks).
+ *
+ * Waiters never sleep on a futex (an unlock is a plain store and wakes
+ * nobody): while the holder is not running they leave the queue and
+ * yield the CPU, so a holder descheduled on the same vCPU, or the vCPU
+ * under it, can run.
+ */
+#include <sched.h>
+
+#include "pvlock_impl.h"
+
+#define SPIN_QUEUES	256
+
+static struct {
+	struct pvl_node *tail;
+} __attribute__((aligned(64))) spin_queues[SPIN_QUEUES];
+
+static inline uint32_t self_word(void)
+{
+	uint32_t cpu = pvl_cpu();
+
+	if (cpu >= PVL_SPIN_CPU_NONE)
+		cpu = PVL_SPIN_CPU_NONE;
+	return cpu << PVL_SPIN_TID_BITS | (pvl_tid() & ((1u << PVL_SPIN_TID_BITS) - 1));
+}
+
+static struct pvl_node **queue_of(const pvlock_spin_t *s)
+{
+	uintptr_t a = (uintptr_t)s >> 2;
+
+	return &spin_queues[(a ^ (a >> 8) ^ (a >> 16)) % SPIN_QUEUES].tail;
+}
+
+static void spin_slow(pvlock_spin_t *s, uint32_t me)
+{
+	const struct pvl_lockref ref = { .word = &s->word };
+	struct pvl_node **tail = queue_of(s);
+	enum pvlock_level lvl = pvl_level_now();
+	struct pvl_node *n = lvl == PVLOCK_LEVEL_FUTEX ? NULL : pvl_node_get();
+
+	PVL_STAT(slow);
+	for (;;) {
+		enum pvl_run why = pvl_holder_state(&ref, lvl);
+		bool queued = false;
+
+		if (n && why == PVL_RUNNING) {
+			queued = true;
+			pvl_queue_enter(tail, n, &ref, lvl);
+		}
+		for (;;) {
+			uint32_t w = LOAD(&s->word);
+
+			if (w == 0 && CAS_ACQ(&s->word, 0, me)) {
+				if (queued)
+					pvl_queue_leave(tail, n);
+				return;
+			}
+			if (w != 0 && n && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING)
+				break;
+			pvl_pause();
+		}
+		if (queued)
+			pvl_queue_leave(tail, n);
+		pvl_count_off(why);
+		PVL_STAT(blocks);
+		sched_yield();
+		lvl = pvl_level_now();
+	}
+}
+
+int pvlock_spin_init(pvlock_spin_t *s)
+{
+	s->word = 0;
+	return 0;
+}
+
+int pvlock_spin_lock(pvlock_spin_t *s)
+{
+	uint32_t me = self_word();
+
+	if (unlikely(!CAS_ACQ(&s->word, 0, me)))
+		spin_slow(s, me);
+	return 0;
+}
+
+int pvlock_spin_trylock(pvlock_spin_t *s)
+{
+	if (LOAD(&s->word) == 0 && CAS_ACQ(&s->word, 0, self_word()))
+		return 0;
+	return EBUSY;
+}
+
+int pvlock_spin_unlock(pvlock_spin_t *s)
+{
+	/* Orders the critical section before the release; pairs with CAS_ACQ. */
+	STORE_REL(&s->word, 0);
+	return 0;
+}

@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libpvlock's mutex and spinlock against a simulated channel: a view and
+ * a host page in plain memory (pvl_channel_use()), where the test says
+ * which thread "runs" on every CPU and which vCPU the host preempted.
+ *
+ * Behaviour, not timing: a waiter must spin (never block) while the view
+ * says its holder runs, block once either level says it does not, pass a
+ * queued predecessor that does not run, time out when asked, and fall
+ * back when the channel is missing.  The stress test flips the
+ * simulated scheduling at random under 8 threads and checks mutual
+ * exclusion, no lost update and that every thread finishes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "pvlock_impl.h"
+
+#define FAKE_CPUS 64
+
+/* A simulated /dev/pvlockinfo: the view and the host page. */
+static struct {
+	struct pvli_uview_hdr hdr;
+	struct pvli_ucpu cpu[FAKE_CPUS];
+} view __attribute__((aligned(4096)));
+
+static struct {
+	struct pvli_page_hdr hdr;
+	struct pvli_vcpu rec[FAKE_CPUS];
+} host __attribute__((aligned(4096)));
+
+static void fake_channel(enum pvlock_level cap)
+{
+	memset(&view, 0, sizeof(view));
+	memset(&host, 0, sizeof(host));
+	view.hdr.magic = PVLI_UAPI_MAGIC;
+	view.hdr.abi_major = PVLI_UAPI_MAJOR;
+	view.hdr.hdr_size = PVLI_UAPI_HDR_SIZE;
+	view.hdr.cpu_stride = PVLI_UAPI_CPU_STRIDE;
+	view.hdr.nr_cpus = FAKE_CPUS;
+	view.hdr.view_size = sizeof(view);
+	view.hdr.flags = PVLI_UVIEW_SCHED;
+	view.hdr.host_live = 1;
+	for (int c = 0; c < FAKE_CPUS; c++)
+		host.rec[c].host.state = PVLI_STATE_RUNNING;
+	pvl_channel_use(&view, sizeof(view), &host, cap);
+}
+
+/* The view names @tid on every CPU: whoever that is runs, nobody else does. */
+static void view_runs(uint32_t tid)
+{
+	for (int c = 0; c < FAKE_CPUS; c++)
+		__atomic_store_n(&view.cpu[c].tid, tid, __ATOMIC_RELAXED);
+}
+
+static void host_state(uint32_t state)
+{
+	for (int c = 0; c < FAKE_CPUS; c++)
+		__atomic_store_n(&host.rec[c].host.state, state, __ATOMIC_RELAXED);
+}
+
+static uint32_t my_tid(void)
+{
+	return syscall(SYS_gettid);
+}
+
+static struct pvlock_stats stats(void)
+{
+	struct pvlock_stats s;
+
+	pvlock_stats_get(&s);
+	return s;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&t, NULL);
+}
+
+/* Wait (up to 10 s) until the counter @field passes @than. */
+#define WAIT_STAT(field, than) do { \
+	for (int __i = 0; __i < 10000 && stats().field <= (than); __i++) \
+		sleep_ms(1); \
+	assert_true(stats().field > (than)); \
+} while (0)
+
+/* ---- one waiter behind a holder the test controls ---------------------------- */
+struct waiter {
+	pthread_t thread;
+	pvlock_mutex_t *m;
+	pvlock_spin_t *s;
+	const struct timespec *abstime;
+	int ret;
+	volatile int done;
+};
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+
+	if (w->s) {
+		w->ret = pvlock_spin_lock(w->s);
+		pvlock_spin_unlock(w->s);
+	} else if (w->abstime) {
+		w->ret = pvlock_mutex_timedlock(w->m, CLOCK_MONOTONIC, w->abstime);
+		if (!w->ret)
+			pvlock_mutex_unlock(w->m);
+	} else {
+		w->ret = pvlock_mutex_lock(w->m);
+		pvlock_mutex_unlock(w->m);
+	}
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void start_waiter(struct waiter *w)
+{
+	assert_int_equal(pthread_create(&w->thread, NULL, waiter_main, w), 0);
+}
+
+static void finish_waiter(struct waiter *w)
+{
+	assert_int_equal(pthread_join(w->thread, NULL), 0);
+	assert_true(w->done);
+}
+
+static void spins_while_holder_runs(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct pvlock_stats before;
+
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	assert_int_equal(pvlock_level(), PVLOCK_LEVEL_BOTH);
+	assert_int_equal(pvlock_mutex_lock(&m), 0);
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(slow, before.slow);
+	sleep_ms(50);
+	/* The holder runs on a running vCPU: the waiter never blocked. */
+	assert_false(w.done);
+	assert_int_equal(stats().blocks, before.blocks);
+	pvlock_mutex_unlock(&m);
+	finish_waiter(&w);
+	assert_int_equal(stats().blocks, before.blocks);
+	assert_int_equal(m.word, 0);
+	assert_null(m.tail);
+}
+
+/* The guest descheduled the holder (or the host its vCPU): the waiter sleeps. */
+static void blocks_when_holder_off(enum pvlock_level cap, bool guest_off)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct pvlock_stats before;
+
+	fake_channel(cap);
+	view_runs(guest_off ? 0 : my_tid());
+	host_state(guest_off ? PVLI_STATE_RUNNING : PVLI_STATE_PREEMPTED);
+	assert_int_equal(pvlock_mutex_lock(&m), 0);
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(blocks, before.blocks);
+	if (guest_off)
+		assert_true(stats().holder_off_guest > before.holder_off_guest);
+	else
+		assert_true(stats().holder_off_host > before.holder_off_host);
+	assert_int_equal(m.word, 2);	/* the unlock must wake */
+	pvlock_mutex_unlock(&m);
+	finish_waiter(&w);
+	assert_int_equal(m.word, 0);
+	assert_null(m.tail);
+}
+
+static void blocks_when_guest_deschedules_holder(void **state)
+{
+	(void)state;
+	blocks_when_holder_off(PVLOCK_LEVEL_BOTH, true);
+}
+
+static void blocks_when_host_preempts_holder_vcpu(void **state)
+{
+	(void)state;
+	blocks_when_holder_off(PVLOCK_LEVEL_BOTH, false);
+}
+
+/* Guest-only knowledge (FlexGuard's) cannot see the host: it spins on. */
+static void guest_level_spins_behind_preempted_vcpu(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct pvlock_stats before;
+
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_GUEST);
+	assert_int_equal(pvlock_level(), PVLOCK_LEVEL_GUEST);
+	view_runs(my_tid());
+	host_state(PVLI_STATE_PREEMPTED);
+	assert_int_equal(pvlock_mutex_lock(&m), 0);
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(slow, before.slow);
+	sleep_ms(50);
+	assert_int_equal(stats().blocks, before.blocks);
+	pvlock_mutex_unlock(&m);
+	finish_waiter(&w);
+}
+
+/* A host page the driver does not trust (host_live 0) is not read. */
+static void stale_host_page_drops_to_guest_level(void **state)
+{
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	host_state(PVLI_STATE_PREEMPTED);
+	assert_int_equal(pvlock_level(), PVLOCK_LEVEL_BOTH);
+	__atomic_store_n(&view.hdr.host_live, 0, __ATOMIC_RELAXED);
+	assert_int_equal(pvlock_level(), PVLOCK_LEVEL_GUEST);
+	view_runs(my_tid());
+	/* Holder "running" per the view: nothing may block now. */
+	assert_int_equal(pvl_thread_state(0, my_tid(), pvlock_level()), PVL_RUNNING);
+}
+
+static void no_channel_is_a_futex_mutex(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct pvlock_stats before;
+	char bad[PVLI_UAPI_HDR_SIZE * 2] = { 0 };
+
+	(void)state;
+	pvl_channel_use(NULL, 0, NULL, PVLOCK_LEVEL_BOTH);
+	assert_int_equal(pvlock_level(), PVLOCK_LEVEL_FUTEX);
+	/* A view with a bad magic is no view either. */
+	pvl_channel_use(bad, sizeof(bad), NULL, PVLOCK_LEVEL_BOTH);
+	assert_int_equal(pvlock_level(), PVLOCK_LEVEL_FUTEX);
+	assert_int_equal(pvlock_mutex_lock(&m), 0);
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(blocks, before.blocks);	/* no spinning at all */
+	pvlock_mutex_unlock(&m);
+	finish_waiter(&w);
+	assert_null(m.tail);
+}
+
+/*
+ * Holder runs, waiter A queues first and spins as head, waiter B queues
+ * behind A.  The view names only the holder, so A is "not running": B
+ * must stop waiting for A and compete for the word itself.
+ */
+static void queue_passes_predecessor_not_running(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter a = { .m = &m }, b = { .m = &m };
+	struct pvlock_stats before;
+
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	assert_int_equal(pvlock_mutex_lock(&m), 0);
+	before = stats();
+	start_waiter(&a);
+	WAIT_STAT(slow, before.slow);
+	while (!__atomic_load_n((void **)&m.tail, __ATOMIC_ACQUIRE))
+		sleep_ms(1);
+	start_waiter(&b);
+	WAIT_STAT(bypasses, before.bypasses);
+	assert_int_equal(stats().blocks, before.blocks);
+	pvlock_mutex_unlock(&m);
+	finish_waiter(&a);
+	finish_waiter(&b);
+	assert_null(m.tail);
+}
+
+/*
+ * A queue that fork() copied holds the parent's nodes: their PID is not
+ * ours, so they count as not running and are passed.  Simulated with a
+ * node that says it belongs to another process.
+ */
+static void queue_passes_node_of_another_process(void **state)
+{
+	static struct pvl_node foreign;
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct pvlock_stats before;
+
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	assert_int_equal(pvlock_mutex_lock(&m), 0);
+	foreign.waiting = 1;
+	foreign.tid = my_tid();		/* "running", but in the parent */
+	foreign.cpu = 0;
+	foreign.pid = pvl_pid + 1;
+	m.tail = &foreign;
+	view_runs(my_tid());
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(bypasses, before.bypasses);
+	pvlock_mutex_unlock(&m);
+	/* The waiter took the lock and left the queue through the foreign node. */
+	while (!__atomic_load_n(&w.done, __ATOMIC_ACQUIRE))
+		sleep_ms(1);
+	finish_waiter(&w);
+	assert_null(m.tail);
+	assert_int_equal(m.word, 0);
+}
+
+static void timedlock_times_out(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct timespec t, bad = { 0, 1000000000L };
+
+	(void)state;
+	for (int off = 0; off < 2; off++) {
+		struct waiter w = { .m = &m, .abstime = &t };
+
+		fake_channel(PVLOCK_LEVEL_BOTH);
+		/* Spinning (holder runs), then blocked (holder off). */
+		view_runs(off ? 0 : my_tid());
+		assert_int_equal(pvlock_mutex_lock(&m), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += 50 * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		start_waiter(&w);
+		finish_waiter(&w);
+		assert_int_equal(w.ret, ETIMEDOUT);
+		assert_null(m.tail);		/* it left the queue */
+		assert_int_equal(pvlock_mutex_trylock(&m), EBUSY);
+		pvlock_mutex_unlock(&m);
+	}
+	assert_int_equal(pvlock_mutex_trylock(&m), 0);
+	pvlock_mutex_unlock(&m);
+	m.word = 1;
+	assert_int_equal(pvlock_mutex_timedlock(&m, CLOCK_MONOTONIC, &bad), EINVAL);
+}
+
+static void spinlock_word_names_holder_and_waiter_yields(void **state)
+{
+	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
+	struct waiter w = { .s = &s };
+	struct pvlock_stats before;
+
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	assert_int_equal(pvlock_spin_lock(&s), 0);
+	assert_int_equal(s.word & ((1u << PVL_SPIN_TID_BITS) - 1), my_tid());
+	assert_int_equal(s.word >> PVL_SPIN_TID_BITS, pvl_cpu());
+	assert_int_equal(pvlock_spin_trylock(&s), EBUSY);
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(slow, before.slow);
+	sleep_ms(30);
+	assert_int_equal(stats().blocks, before.blocks);	/* spinning */
+	view_runs(0);						/* holder descheduled */
+	WAIT_STAT(blocks, before.blocks);			/* yielding */
+	pvlock_spin_unlock(&s);
+	finish_waiter(&w);
+	assert_int_equal(s.word, 0);
+}
+
+/* ---- stress --------------------------------------------------------------------- */
+#define WORKERS 8
+
+static struct {
+	pvlock_mutex_t m;
+	pvlock_spin_t s;
+	volatile int stop;
+	int owner;		/* -1 or the worker inside */
+	uint64_t shared;	/* updated non-atomically inside */
+	uint64_t violations;
+	uint64_t count[WORKERS];
+	uint32_t tid[WORKERS];
+} st;
+
+struct worker_arg {
+	int id;
+	bool spin;
+	bool broken;	/* no lock at all: proves the checks catch a violation */
+};
+
+static void critical(int id, unsigned int *seed)
+{
+	if (__atomic_exchange_n(&st.owner, id, __ATOMIC_RELAXED) != -1)
+		__atomic_fetch_add(&st.violations, 1, __ATOMIC_RELAXED);
+	st.shared++;
+	for (int i = rand_r(seed) % 200; i > 0; i--)
+		pvl_pause();
+	if (rand_r(seed) % 64 == 0)
+		sched_yield();	/* a real deschedule of the holder now and then */
+	if (__atomic_exchange_n(&st.owner, -1, __ATOMIC_RELAXED) != id)
+		__atomic_fetch_add(&st.violations, 1, __ATOMIC_RELAXED);
+}
+
+static void *stress_worker(void *p)
+{
+	struct worker_arg *a = p;
+	unsigned int seed = a->id * 7919 + 1;
+
+	st.tid[a->id] = my_tid();
+	while (!__atomic_load_n(&st.stop, __ATOMIC_RELAXED)) {
+		if (a->broken) {
+			critical(a->id, &seed);
+		} else if (a->spin) {
+			pvlock_spin_lock(&st.s);
+			critical(a->id, &seed);
+			pvlock_spin_unlock(&st.s);
+		} else {
+			struct timespec t;
+
+			if (rand_r(&seed) % 16 == 0) {
+				/* A timed lock that may give up: must leave no trace. */
+				clock_gettime(CLOCK_MONOTONIC, &t);
+				t.tv_nsec = (t.tv_nsec + 20000) % 1000000000L;
+				if (pvlock_mutex_timedlock(&st.m, CLOCK_MONOTONIC, &t))
+					continue;
+			} else if (rand_r(&seed) % 16 == 0) {
+				if (pvlock_mutex_trylock(&st.m))
+					continue;
+			} else {
+				pvlock_mutex_lock(&st.m);
+			}
+			critical(a->id, &seed);
+			pvlock_mutex_unlock(&st.m);
+		}
+		st.count[a->id]++;
+	}
+	return NULL;
+}
+
+/* Plays both schedulers: random threads "run", random vCPUs "preempted". */
+static void *chaos(void *p)
+{
+	unsigned int seed = 12345;
+
+	(void)p;
+	while (!__atomic_load_n(&st.stop, __ATOMIC_RELAXED)) {
+		for (int c = 0; c < FAKE_CPUS; c++) {
+			uint32_t r = rand_r(&seed);
+
+			__atomic_store_n(&view.cpu[c].tid, r % 3 ? st.tid[r % WORKERS] : 0,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&host.rec[c].host.state,
+					 r % 5 ? PVLI_STATE_RUNNING : PVLI_STATE_PREEMPTED,
+					 __ATOMIC_RELAXED);
+		}
+		__atomic_store_n(&view.hdr.host_live, rand_r(&seed) % 8 != 0, __ATOMIC_RELAXED);
+		sleep_ms(rand_r(&seed) % 3);
+	}
+	return NULL;
+}
+
+static void run_stress(enum pvlock_level cap, bool spin, bool broken)
+{
+	pthread_t w[WORKERS], c;
+	struct worker_arg args[WORKERS];
+	int secs = getenv("PVLOCK_STRESS_SECONDS") ? atoi(getenv("PVLOCK_STRESS_SECONDS")) : 2;
+	uint64_t total = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.owner = -1;
+	fake_channel(cap);
+	for (int i = 0; i < WORKERS; i++) {
+		args[i] = (struct worker_arg){ .id = i, .spin = spin, .broken = broken };
+		assert_int_equal(pthread_create(&w[i], NULL, stress_worker, &args[i]), 0);
+	}
+	assert_int_equal(pthread_create(&c, NULL, chaos, NULL), 0);
+	sleep(secs);
+	__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
+	/* A lost wake-up hangs a join: the alarm in main() fails the test. */
+	for (int i = 0; i < WORKERS; i++)
+		pthread_join(w[i], NULL);
+	pthread_join(c, NULL);
+	for (int i = 0; i < WORKERS; i++) {
+		assert_true(st.count[i] > 0);
+		total += st.count[i];
+	}
+	if (broken) {
+		assert_true(st.violations > 0);
+		return;
+	}
+	assert_int_equal(st.violations, 0);
+	assert_int_equal(st.shared, total);
+	assert_int_equal(st.m.word, 0);
+	assert_null(st.m.tail);
+}
+
+static void stress_mutex_both(void **state)
+{
+	struct pvlock_stats before = stats();
+
+	(void)state;
+	run_stress(PVLOCK_LEVEL_BOTH, false, false);
+	/* The chaos made every path run. */
+	assert_true(stats().blocks > before.blocks);
+	assert_true(stats().holder_off_host > before.holder_off_host);
+	assert_true(stats().holder_off_guest > before.holder_off_guest);
+	assert_true(stats().bypasses > before.bypasses);
+}
+
+static void stress_mutex_guest(void **state)
+{
+	(void)state;
+	run_stress(PVLOCK_LEVEL_GUEST, false, false);
+}
+
+static void stress_mutex_futex(void **state)
+{
+	(void)state;
+	run_stress(PVLOCK_LEVEL_FUTEX, false, false);
+}
+
+static void stress_spin_both(void **state)
+{
+	(void)state;
+	run_stress(PVLOCK_LEVEL_BOTH, true, false);
+}
+
+static void stress_detects_broken_lock(void **state)
+{
+	(void)state;
+	run_stress(PVLOCK_LEVEL_BOTH, false, true);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "test_pvlock_lock: a test hung (lost wake-up?)\n";
+
+	write(2, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(spins_while_holder_runs),
+		cmocka_unit_test(blocks_when_guest_deschedules_holder),
+		cmocka_unit_test(blocks_when_host_preempts_holder_vcpu),
+		cmocka_unit_test(guest_level_spins_behind_preempted_vcpu),
+		cmocka_unit_test(stale_host_page_drops_to_guest_level),
+		cmocka_unit_test(no_channel_is_a_futex_mutex),
+		cmocka_unit_test(queue_passes_predecessor_not_running),
+		cmocka_unit_test(queue_passes_node_of_another_process),
+		cmocka_unit_test(timedlock_times_out),
+		cmocka_unit_test(spinlock_word_names_holder_and_waiter_yields),
+		cmocka_unit_test(stress_mutex_both),
+		cmocka_unit_test(stress_mutex_guest),
+		cmocka_unit_test(stress_mutex_futex),
+		cmocka_unit_test(stress_spin_both),
+		cmocka_unit_test(stress_detects_broken_lock),
+	};
+
+	signal(SIGALRM, on_alarm);
+	alarm(300);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
