@@ -29,6 +29,19 @@ WARN := -Wall -Wextra -Werror
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
+# Where "make install" puts things (GNU names; DESTDIR is prepended).
+# libvirt looks for hooks in its own /etc, whatever our PREFIX.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/pvlockinfo
+SYSCONFDIR ?= /etc
+LIBVIRT_HOOKDIR ?= $(SYSCONFDIR)/libvirt/hooks/qemu.d
+SYSTEMD_UNITDIR ?= $(SYSCONFDIR)/systemd/system
+PVLI_QEMU_INSTALLED := $(LIBEXECDIR)/pvlockinfo/qemu-system-x86_64
+
 # ---- host tools -------------------------------------------------------------
 HOST_TEST_TOOLS := $(B)/tests/bpfmap-pin $(B)/tests/cpuhog $(B)/tests/rundelay
 
@@ -98,10 +111,14 @@ $(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/vm_meta.h host/pvloc
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -Ihost/lib -o $@ $(filter %.c %.o,$^) $(LIBBPF_LIBS)
 
-$(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd_proto.h
+# libvirt-xml names the installed QEMU and the firmware it is run with.
+PVLOCKCTL_SRCS := $(addprefix host/,pvlockctl.c pvlockctl_libvirt.c pvlockd_req.c vm_meta.c)
+$(B)/host/pvlockctl: $(PVLOCKCTL_SRCS) host/pvlockctl_libvirt.h host/pvlockd_req.h host/vm_meta.h \
+		host/pvlockd_proto.h include/pvli_abi.h bpf/host/host_sched.h config.mk
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(HOST_CFLAGS) -DPVLI_QEMU_INSTALLED='"$(PVLI_QEMU_INSTALLED)"' \
+		-DPVLI_FIRMWARE_DIRS='"$(QEMU_FIRMWARE_DIRS)"' -o $@ $(filter %.c,$^)
 
 $(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 	$(call msg,CC,$@)
