@@ -127,12 +127,15 @@ $(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 
 # Unit tests of pvlockd's pure parts, linked with only the host files they
 # test: none of them may need BPF, io_uring or the daemon's state.
-HOST_UNIT_TESTS := $(addprefix $(B)/tests/unit/,test_pvlockd_req test_qmp_parse test_vm_meta)
+HOST_UNIT_TESTS := $(addprefix $(B)/tests/unit/,test_pvlockd_req test_qmp_parse test_vm_meta \
+	test_pvlockstat_prom)
 $(B)/tests/unit/test_pvlockd_req: host/pvlockd_req.c host/vm_meta.c
 $(B)/tests/unit/test_qmp_parse: host/qmp_parse.c
 $(B)/tests/unit/test_vm_meta: host/vm_meta.c
+$(B)/tests/unit/test_pvlockstat_prom: host/pvlockstat_prom.c
 
-$(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) include/pvli_abi.h bpf/host/host_sched.h
+$(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) include/pvli_abi.h bpf/host/host_sched.h \
+		bpf/host/pvlockstat.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -Ihost -o $@ $(filter %.c,$^) -lcmocka
