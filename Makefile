@@ -105,7 +105,9 @@ $(B)/host/pvlockd: $(PVLOCKD_SRCS) $(PVLOCKD_HDRS) \
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(LIBBPF_LIBS) -luring
 
-$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/vm_meta.h host/pvlockd_proto.h host/kernel_probe.h bpf/host/pvlockstat.h \
+PVLOCKSTAT_SRCS := $(addprefix host/,pvlockstat.c pvlockstat_prom.c prom_export.c vm_meta.c)
+$(B)/host/pvlockstat: $(PVLOCKSTAT_SRCS) host/pvlockstat_prom.h host/prom_export.h host/errbuf.h \
+		host/vm_meta.h host/pvlockd_proto.h host/kernel_probe.h bpf/host/pvlockstat.h \
 		$(TOOL_HELPERS) $(B)/bpf/host/pvlockstat.skel.h include/pvli_abi.h bpf/host/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
