@@ -308,6 +308,7 @@ install: $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(QEMU_STAMP
 	$(Q)$(INSTALL) -m 0644 $(INITRAMFS) $(DESTDIR)$(GUEST_DIR)/initramfs.cpio.gz
 	$(Q)$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)$(INSTALL) -m 0644 host/libvirt/example-domain.xml $(DESTDIR)$(DOCDIR)/examples/
+	$(Q)$(INSTALL) -m 0644 host/grafana/pvlockinfo.json $(DESTDIR)$(DOCDIR)/examples/grafana-dashboard.json
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,pvlockd pvlockctl pvlockstat) \

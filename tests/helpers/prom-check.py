@@ -3,7 +3,7 @@
 """Check pvlockstat's Prometheus exposition the way a scraper sees it.
 
     prom-check.py URL --vm NAME --vcpus N [--gap SECS] [--want-lhp]
-    prom-check.py --file FILE --vm NAME --vcpus N
+    prom-check.py --file FILE --vm NAME --vcpus N [--dashboard JSON]
 
 With a URL: scrape twice, GAP seconds apart.  Each scrape must be clean
 under `promtool check metrics` (Debian's prometheus package), carry every
@@ -12,6 +12,9 @@ family for each vCPU of VM NAME, and have consistent histograms
 counter may go down, and the VM's preemptions, run time and steal must
 grow (the test keeps it busy on one host CPU).  --want-lhp: the second
 scrape counts lock-holder preemptions and holder off-CPU times.
+
+--dashboard: every metric the Grafana dashboard's queries name is in the
+exposition (the dashboard cannot drift from the exporter silently).
 
 Exit 0 when all holds, 1 with the reasons.  Notes go to stdout as "# ".
 """
@@ -100,6 +103,31 @@ def check_one(samples, vm, nvcpus, what):
                 f"{value(samples, 'pvlock_vm_vcpus', vm=vm)}, want {nvcpus}")
 
 
+def check_dashboard(samples, path):
+    """Every pvlock_* name in the dashboard's queries is a sample name."""
+    import json
+    names = {n for n, _ in samples}
+    exprs = []
+
+    def walk(o):
+        if isinstance(o, dict):
+            if isinstance(o.get("expr"), str):
+                exprs.append(o["expr"])
+            for v in o.values():
+                walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+    walk(json.load(open(path)))
+    wanted = {m for e in exprs for m in re.findall(r"pvlock_[a-z_]+", e)}
+    if not exprs:
+        problem(f"{path}: no queries")
+    for m in sorted(wanted - names):
+        problem(f"{path} queries {m}, which the exporter does not export")
+    print(f"# dashboard: {len(exprs)} queries, {len(wanted)} metrics, all exported"
+          if wanted <= names else "# dashboard: names metrics not exported")
+
+
 def total(samples, name, vm):
     return sum(v for (n, l), v in samples.items() if n == name and dict(l).get("vm") == vm)
 
@@ -112,12 +140,15 @@ def main():
     ap.add_argument("--vcpus", type=int, required=True)
     ap.add_argument("--gap", type=float, default=5)
     ap.add_argument("--want-lhp", action="store_true")
+    ap.add_argument("--dashboard")
     a = ap.parse_args()
 
     if a.file:
         text = open(a.file).read()
         promtool(text, a.file)
         check_one(parse(text), a.vm, a.vcpus, a.file)
+        if a.dashboard:
+            check_dashboard(parse(text), a.dashboard)
     else:
         t1 = scrape(a.url)
         time.sleep(a.gap)

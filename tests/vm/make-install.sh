@@ -34,6 +34,7 @@ want=(
 	"$prefix/share/pvlockinfo/guest/initramfs.cpio.gz 644"
 	"$prefix/share/doc/pvlockinfo/README.md 644"
 	"$prefix/share/doc/pvlockinfo/examples/example-domain.xml 644"
+	"$prefix/share/doc/pvlockinfo/examples/grafana-dashboard.json 644"
 )
 for w in "${want[@]}"; do
 	f=$dest${w% *}

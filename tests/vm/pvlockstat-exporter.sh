@@ -11,6 +11,7 @@
 #    off-CPU times are counted (tests/helpers/prom-check.py);
 #  - --textfile: the file node_exporter reads is written every interval,
 #    clean under promtool, and removed when pvlockstat stops;
+#  - the Grafana dashboard queries only metrics the exporter exports;
 #  - SIGTERM ends both modes at once with status 0.
 . "$(dirname "$0")/lib.sh"
 
@@ -70,7 +71,8 @@ cp "$dir/pvlockstat.prom" "$PVLI_LOGDIR/textfile.prom"
 [ "$(stat -c %y "$dir/pvlockstat.prom")" != "$first" ] ||
 	fail "$dir/pvlockstat.prom was not rewritten within 2.5 s at a 1 s interval"
 python3 "$PVLI_SRC/tests/helpers/prom-check.py" --file "$PVLI_LOGDIR/textfile.prom" \
-	--vm "$name" --vcpus 4 || fail "the textfile is not right (see above)"
+	--vm "$name" --vcpus 4 --dashboard "$PVLI_SRC/host/grafana/pvlockinfo.json" ||
+	fail "the textfile is not right (see above)"
 ls -A "$dir" | grep -v '^pvlockstat.prom$' && fail "temporary files left in $dir"
 kill -TERM $ps_pid
 wait $ps_pid
