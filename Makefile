@@ -29,6 +29,19 @@ WARN := -Wall -Wextra -Werror
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
+# Where "make install" puts things (GNU names; DESTDIR is prepended).
+# libvirt looks for hooks in its own /etc, whatever our PREFIX.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/pvlockinfo
+SYSCONFDIR ?= /etc
+LIBVIRT_HOOKDIR ?= $(SYSCONFDIR)/libvirt/hooks/qemu.d
+SYSTEMD_UNITDIR ?= $(SYSCONFDIR)/systemd/system
+PVLI_QEMU_INSTALLED := $(LIBEXECDIR)/pvlockinfo/qemu-system-x86_64
+
 # ---- host tools -------------------------------------------------------------
 HOST_TEST_TOOLS := $(B)/tests/bpfmap-pin $(B)/tests/cpuhog $(B)/tests/rundelay
 
@@ -92,16 +105,29 @@ $(B)/host/pvlockd: $(PVLOCKD_SRCS) $(PVLOCKD_HDRS) \
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(LIBBPF_LIBS) -luring
 
-$(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/vm_meta.h host/pvlockd_proto.h host/kernel_probe.h bpf/host/pvlockstat.h \
+PVLOCKSTAT_SRCS := $(addprefix host/,pvlockstat.c pvlockstat_prom.c prom_export.c vm_meta.c)
+$(B)/host/pvlockstat: $(PVLOCKSTAT_SRCS) host/pvlockstat_prom.h host/prom_export.h host/errbuf.h \
+		host/vm_meta.h host/pvlockd_proto.h host/kernel_probe.h bpf/host/pvlockstat.h \
 		$(TOOL_HELPERS) $(B)/bpf/host/pvlockstat.skel.h include/pvli_abi.h bpf/host/host_sched.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -Ihost/lib -o $@ $(filter %.c %.o,$^) $(LIBBPF_LIBS)
 
-$(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd_proto.h
+# libvirt-xml names the installed QEMU and the firmware it is run with.
+# The stamp changes with the path, so "make install PREFIX=..." rebuilds
+# pvlockctl with the path it installs QEMU at.
+INSTALL_PATHS := $(B)/install-paths
+$(INSTALL_PATHS): FORCE
+	@mkdir -p $(@D)
+	@echo '$(PVLI_QEMU_INSTALLED)' | cmp -s - $@ || echo '$(PVLI_QEMU_INSTALLED)' >$@
+
+PVLOCKCTL_SRCS := $(addprefix host/,pvlockctl.c pvlockctl_libvirt.c pvlockd_req.c vm_meta.c)
+$(B)/host/pvlockctl: $(PVLOCKCTL_SRCS) host/pvlockctl_libvirt.h host/pvlockd_req.h host/vm_meta.h \
+		host/pvlockd_proto.h include/pvli_abi.h bpf/host/host_sched.h config.mk $(INSTALL_PATHS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(HOST_CFLAGS) -DPVLI_QEMU_INSTALLED='"$(PVLI_QEMU_INSTALLED)"' \
+		-DPVLI_FIRMWARE_DIRS='"$(QEMU_FIRMWARE_DIRS)"' -o $@ $(filter %.c,$^)
 
 $(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 	$(call msg,CC,$@)
@@ -110,12 +136,15 @@ $(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 
 # Unit tests of pvlockd's pure parts, linked with only the host files they
 # test: none of them may need BPF, io_uring or the daemon's state.
-HOST_UNIT_TESTS := $(addprefix $(B)/tests/unit/,test_pvlockd_req test_qmp_parse test_vm_meta)
+HOST_UNIT_TESTS := $(addprefix $(B)/tests/unit/,test_pvlockd_req test_qmp_parse test_vm_meta \
+	test_pvlockstat_prom)
 $(B)/tests/unit/test_pvlockd_req: host/pvlockd_req.c host/vm_meta.c
 $(B)/tests/unit/test_qmp_parse: host/qmp_parse.c
 $(B)/tests/unit/test_vm_meta: host/vm_meta.c
+$(B)/tests/unit/test_pvlockstat_prom: host/pvlockstat_prom.c
 
-$(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) include/pvli_abi.h bpf/host/host_sched.h
+$(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) include/pvli_abi.h bpf/host/host_sched.h \
+		bpf/host/pvlockstat.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -Ihost -o $@ $(filter %.c,$^) -lcmocka
@@ -339,6 +368,44 @@ check-unit: $(UNIT_TESTS) $(PY_UNIT_TESTS)
 check-long: all
 	tests/run.sh --build=$(B) --suite=long
 
+# ---- install -------------------------------------------------------------------
+# What an operator's host needs: the daemon, its unit and CLIs, the libvirt
+# hook, the man pages, the patched QEMU (libvirt domains name it as their
+# <emulator>) and the example guest of the README's domain XML.
+MAN8 := host/man/pvlockd.8 host/man/pvlockctl.8 host/man/pvlockstat.8
+MAN1 := host/man/pvlock-qemu.1
+INSTALL ?= install
+# The install paths the shipped files name (the unit's ExecStart, the hook's pvlockctl).
+INSTALL_SED := sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|/usr/local/share/doc/pvlockinfo|$(DOCDIR)|g'
+GUEST_DIR := $(DATADIR)/pvlockinfo/guest
+
+install: $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(QEMU_STAMP) $(INITRAMFS)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(LIBVIRT_HOOKDIR) \
+		$(DESTDIR)$(LIBEXECDIR)/pvlockinfo $(DESTDIR)$(GUEST_DIR) $(DESTDIR)$(DOCDIR)/examples
+	$(Q)$(INSTALL) -m 0755 $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL_SED) host/pvlockd.service >$(DESTDIR)$(SYSTEMD_UNITDIR)/pvlockd.service
+	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/pvlockd.service
+	$(Q)$(INSTALL_SED) host/libvirt/pvlockinfo-hook >$(DESTDIR)$(LIBVIRT_HOOKDIR)/pvlockinfo
+	$(Q)chmod 0755 $(DESTDIR)$(LIBVIRT_HOOKDIR)/pvlockinfo
+	$(Q)$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(Q)$(INSTALL) -s -m 0755 $$(cat $(QEMU_STAMP)) $(DESTDIR)$(PVLI_QEMU_INSTALLED)
+	$(Q)$(INSTALL) -m 0644 $(VMLINUZ) $(DESTDIR)$(GUEST_DIR)/vmlinuz
+	$(Q)$(INSTALL) -m 0644 $(INITRAMFS) $(DESTDIR)$(GUEST_DIR)/initramfs.cpio.gz
+	$(Q)$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 0644 host/libvirt/example-domain.xml $(DESTDIR)$(DOCDIR)/examples/
+	$(Q)$(INSTALL) -m 0644 host/grafana/pvlockinfo.json $(DESTDIR)$(DOCDIR)/examples/grafana-dashboard.json
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,pvlockd pvlockctl pvlockstat) \
+		$(DESTDIR)$(SYSTEMD_UNITDIR)/pvlockd.service $(DESTDIR)$(LIBVIRT_HOOKDIR)/pvlockinfo \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/pvlockinfo $(DESTDIR)$(DATADIR)/pvlockinfo $(DESTDIR)$(DOCDIR)
+
 clean:
 	rm -rf $(B)
 
@@ -351,6 +418,9 @@ help:
 	@echo "  check       unit and VM integration tests (under 30 minutes cold)"
 	@echo "  check-unit  unit tests only"
 	@echo "  check-long  torture and soak tests"
+	@echo "  install     pvlockd and its unit, pvlockctl, pvlockstat, the libvirt hook,"
+	@echo "              man pages, the patched QEMU and the example guest"
+	@echo "              (PREFIX=$(PREFIX), DESTDIR; uninstall removes them)"
 	@echo "  qemu        build (or find in the cache) the patched QEMU"
 	@echo "  image       guest initramfs"
 	@echo "  module      the guest modules: pvlockinfo.ko and its takeover livepatch,"
@@ -360,5 +430,5 @@ help:
 	@echo "  clean       remove $(O)/; distclean also config.mk"
 	@echo "Variables: V=1 (verbose), O=DIR (build dir), CC, CFLAGS, EXTRA_CFLAGS"
 
-.PHONY: all qemu image module check check-unit check-long clean distclean help install-libpvlock FORCE
+.PHONY: all qemu image module check check-unit check-long install uninstall clean distclean help install-libpvlock FORCE
 .DEFAULT_GOAL := all

@@ -3,8 +3,9 @@
  * pvlockctl: talk to pvlockd.
  *
  * A thin client of pvlockd's control socket: it sends one request and
- * prints the reply (the protocol is in pvlockd_proto.h).  pvlock-qemu uses
- * it to register and attach VMs.
+ * prints the reply (the protocol is in pvlockd_proto.h).  pvlock-qemu and
+ * the libvirt hook use it to register and attach VMs.  libvirt-xml is
+ * answered here, without pvlockd (pvlockctl_libvirt.c).
  */
 #include <argp.h>
 #include <errno.h>
@@ -16,12 +17,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "pvlockctl_libvirt.h"
 #include "pvlockd_proto.h"
 
 static struct {
 	const char *socket;
 	bool json;
 	char request[PVLOCKD_REQUEST_MAX];
+	char *word[4];		/* the first words, for the commands answered here */
+	int nr_words;
 } env = {
 	.socket = PVLOCKD_SOCKET,
 };
@@ -36,10 +40,13 @@ static const char doc[] =
 "                                 prints the pin path and its size\n"
 "    attach NAME QMP-SOCKET       learn the VM's vCPU threads over QMP\n"
 "    unregister NAME              remove a VM's page and registrations\n"
+"    libvirt-xml NAME NVCPUS      print what libvirt domain NAME needs in its\n"
+"                                 XML to get the channel (pvlockd not needed)\n"
 "\n"
 "EXAMPLES:\n"
 "    pvlockctl status             # table\n"
-"    pvlockctl status --json      # one JSON object\n";
+"    pvlockctl status --json      # one JSON object\n"
+"    pvlockctl libvirt-xml web 4  # XML for libvirt domain 'web', 4 vCPUs\n";
 
 static const struct argp_option opts[] = {
 	{ "socket", 's', "PATH", 0, "pvlockd's socket (default " PVLOCKD_SOCKET ")", 0 },
@@ -65,6 +72,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "bad argument '%s'", arg);
 		snprintf(env.request + len, sizeof(env.request) - len, "%s%s",
 			 len ? " " : "", arg);
+		if (env.nr_words < (int)(sizeof(env.word) / sizeof(env.word[0])))
+			env.word[env.nr_words++] = arg;
 		break;
 	case ARGP_KEY_END:
 		if (!env.request[0])
@@ -89,6 +98,13 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return err;
+	if (!strcmp(env.word[0], "libvirt-xml")) {
+		if (env.nr_words != 3) {
+			fprintf(stderr, "pvlockctl: usage: libvirt-xml NAME NVCPUS\n");
+			return 2;
+		}
+		return pvlockctl_libvirt_xml(stdout, env.word[1], env.word[2]) ? 2 : 0;
+	}
 	if (env.json && !strcmp(env.request, "status"))
 		strcat(env.request, " json");
 	strcat(env.request, "\n");

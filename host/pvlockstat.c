@@ -8,6 +8,10 @@
  * thread id; this half names the threads with the VM records pvlockd keeps
  * in RUN_DIR/vms/NAME.meta, prints per interval what changed, and forgets
  * the threads of VMs that went away after printing their last figures.
+ *
+ * As a Prometheus exporter (--listen, --textfile) it prints no intervals:
+ * each scrape or write renders the totals since it started, with the run
+ * and steal clocks read from each VM's page (pvlockstat_prom.h).
  */
 #include <argp.h>
 #include <errno.h>
@@ -16,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +33,8 @@
 #include "pvlockd_proto.h"
 #include "pvlockstat.h"
 #include "pvlockstat.skel.h"
+#include "pvlockstat_prom.h"
+#include "prom_export.h"
 #include "tool_helpers.h"
 #include "vm_meta.h"
 
@@ -35,7 +42,13 @@ static struct {
 	struct tool_env tool;	/* -j -T -v [interval [count]] */
 	const char *vm;
 	bool hist;
+	const char *listen;	/* exporter: serve /metrics here */
+	const char *textfile;	/* exporter: write DIR/pvlockstat.prom */
 } env;
+
+/* node_exporter's textfile collector reads DIR/\*.prom. */
+#define TEXTFILE_NAME		"pvlockstat.prom"
+#define TEXTFILE_INTERVAL_S	15
 
 const char *argp_program_version = "pvlockstat 0.1";
 static const char doc[] =
@@ -48,19 +61,29 @@ static const char doc[] =
 "Needs pvlockd running (its pinned maps) and root.\n"
 "\n"
 "USAGE: pvlockstat [-j] [-T] [-H] [--vm NAME] [interval [count]]\n"
+"       pvlockstat --listen [HOST:]PORT [--vm NAME]\n"
+"       pvlockstat --textfile DIR [--vm NAME] [interval [count]]\n"
 "\n"
 "Without an interval it counts until Ctrl-C and prints totals.  With one it\n"
-"prints what happened in each interval.\n"
+"prints what happened in each interval.  As a Prometheus exporter it serves\n"
+"the totals at http://HOST:PORT/metrics, or writes them every interval\n"
+"(default 15 s) to DIR/" TEXTFILE_NAME " for node_exporter's textfile\n"
+"collector.\n"
 "\n"
 "EXAMPLES:\n"
 "    pvlockstat              # totals at Ctrl-C\n"
 "    pvlockstat 1            # every second\n"
 "    pvlockstat -H 5 1       # one 5 s interval, with histograms\n"
-"    pvlockstat -j --vm web 1   # JSON lines, VM 'web' only\n";
+"    pvlockstat -j --vm web 1   # JSON lines, VM 'web' only\n"
+"    pvlockstat --listen :9477  # Prometheus scrapes http://HOST:9477/metrics\n"
+"    pvlockstat --textfile /var/lib/prometheus/node-exporter\n";
 
 static const struct argp_option opts[] = {
 	{ "vm", 'm', "NAME", 0, "only the VM registered as NAME", 0 },
 	{ "hist", 'H', NULL, 0, "log2 histograms per VM (JSON always has them)", 0 },
+	{ "listen", 'L', "[HOST:]PORT", 0, "Prometheus exporter: serve /metrics here", 0 },
+	{ "textfile", 'F', "DIR", 0, "Prometheus exporter: write DIR/" TEXTFILE_NAME
+	  " every interval", 0 },
 	{},
 };
 
@@ -77,6 +100,20 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'H':
 		env.hist = true;
+		break;
+	case 'L':
+		env.listen = arg;
+		break;
+	case 'F':
+		env.textfile = arg;
+		break;
+	case ARGP_KEY_END:
+		if (env.listen && env.textfile)
+			argp_error(state, "--listen and --textfile exclude each other");
+		if ((env.listen || env.textfile) && (env.tool.json || env.hist || env.tool.timestamp))
+			argp_error(state, "-j, -H and -T are for the tables, not the exporter");
+		if (env.listen && env.tool.interval)
+			argp_error(state, "--listen takes no interval: each scrape reads the counters");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -339,6 +376,150 @@ static void print_json(double secs)
 	printf("]}\n");
 }
 
+/* ---- Prometheus exporter ------------------------------------------------------- */
+
+/*
+ * The run and steal clocks of @vm's vCPUs and its heartbeat, from its page
+ * (mapped read-only for the moment).  Each field is one aligned 64-bit
+ * word the BPF program only adds to, so a plain atomic load of it is
+ * consistent on its own; no seqlock is needed for one field.
+ *
+ * The map fd is read-write: the kernel refuses to mmap a map fd opened
+ * with BPF_F_RDONLY at all (EINVAL), even PROT_READ.  The mapping is
+ * PROT_READ, so pvlockstat still cannot write the guest's page.
+ */
+static bool read_page(const struct vm_meta *vm, struct pvls_prom_vm *p)
+{
+	const struct pvli_page_hdr *h;
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	char pin[256];
+	size_t bytes;
+	void *page;
+	int fd;
+
+	snprintf(pin, sizeof(pin), PVLOCKD_PIN_VMS "/%s/page", vm->name);
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return false;
+	if (bpf_map_get_info_by_fd(fd, &info, &info_len) ||
+	    info.value_size != PVLI_VCPU_STRIDE) {
+		close(fd);
+		return false;
+	}
+	bytes = (size_t)info.value_size * info.max_entries;
+	page = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (page == MAP_FAILED)
+		return false;
+	h = page;
+	for (uint32_t c = 0; c < p->nr_vcpus && PVLI_HDR_SIZE + (c + 1) * PVLI_VCPU_STRIDE <= bytes;
+	     c++) {
+		const struct pvli_vcpu *rec = (const void *)((const char *)page + PVLI_HDR_SIZE +
+							      c * PVLI_VCPU_STRIDE);
+
+		p->vcpu[c].run_ns = __atomic_load_n(&rec->host.run_ns, __ATOMIC_RELAXED);
+		p->vcpu[c].steal_ns = __atomic_load_n(&rec->host.steal_ns, __ATOMIC_RELAXED);
+	}
+	p->heartbeat_age_s = -1;
+	if (h->heartbeat_ns) {
+		struct timespec ts;
+		uint64_t now, hb = __atomic_load_n(&h->heartbeat_ns, __ATOMIC_RELAXED);
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		p->heartbeat_age_s = now > hb ? (now - hb) / 1e9 : 0;
+	}
+	munmap(page, bytes);
+	return true;
+}
+
+struct exporter {
+	int stats_fd;
+	int slot;			/* --vm's slot, or -1 */
+	struct vm_list vms;
+	struct pvls_prom_vm prom[PVLI_MAX_VMS];
+};
+
+static int cmp_vm(const void *a, const void *b)
+{
+	return strcmp(((const struct vm_meta *)a)->name, ((const struct vm_meta *)b)->name);
+}
+
+/* A prom_render_fn: the totals of every registered vCPU, zeros included. */
+static int render_metrics(FILE *out, void *arg)
+{
+	struct exporter *x = arg;
+	int n = 0;
+
+	load_vms(&x->vms);
+	collect(x->stats_fd, &x->vms);
+	qsort(x->vms.vm, x->vms.n, sizeof(x->vms.vm[0]), cmp_vm);
+	for (int i = 0; i < x->vms.n; i++) {
+		const struct vm_meta *vm = &x->vms.vm[i];
+		struct pvls_prom_vm *p = &x->prom[n];
+
+		if (x->slot >= 0 && vm->slot != (uint32_t)x->slot)
+			continue;
+		memset(p, 0, sizeof(*p));
+		p->name = vm->name;
+		p->nr_vcpus = vm->nr_vcpus < PVLI_MAX_VCPUS_PER_VM ? vm->nr_vcpus
+								   : PVLI_MAX_VCPUS_PER_VM;
+		for (uint32_t c = 0; c < p->nr_vcpus; c++) {
+			for (int t = 0; vm->tids[c] && t < nr_threads; t++)
+				if (threads[t].tid == vm->tids[c] &&
+				    threads[t].now.vm_slot == vm->slot)
+					p->vcpu[c].stats = &threads[t].now;
+		}
+		p->page = read_page(vm, p);
+		n++;
+	}
+	pvls_prom_write(out, x->prom, n);
+	/* Threads of VMs gone are dropped; their series end with the VM. */
+	retire(x->stats_fd);
+	return 0;
+}
+
+static int export(int stats_fd, int slot)
+{
+	struct exporter *x = calloc(1, sizeof(*x));
+	char err[256];
+	int lfd, r = 0;
+
+	if (!x)
+		return -ENOMEM;
+	x->stats_fd = stats_fd;
+	x->slot = slot;
+	if (env.listen) {
+		lfd = prom_listen(env.listen, err, sizeof(err));
+		if (lfd < 0) {
+			fprintf(stderr, "pvlockstat: %s\n", err);
+			free(x);
+			return lfd;
+		}
+		prom_listen_name(lfd, err, sizeof(err));
+		/* Tests wait for this line (and read the port from it). */
+		fprintf(stderr, "pvlockstat: serving metrics at http://%s/metrics\n", err);
+		r = prom_serve(lfd, render_metrics, x);
+		close(lfd);
+	} else {
+		char path[4096];
+
+		if (!env.tool.interval)
+			env.tool.interval = TEXTFILE_INTERVAL_S;
+		fprintf(stderr, "pvlockstat: writing %s/" TEXTFILE_NAME " every %ld s\n",
+			env.textfile, env.tool.interval);
+		do {
+			r = prom_write_textfile(env.textfile, TEXTFILE_NAME, render_metrics, x);
+		} while (!r && tool_next_interval(&env.tool));
+		/* Stale figures would look live to node_exporter. */
+		snprintf(path, sizeof(path), "%s/" TEXTFILE_NAME, env.textfile);
+		unlink(path);
+	}
+	free(x);
+	return r;
+}
+
 /* ---- set-up -------------------------------------------------------------------- */
 
 static int reuse_pin(struct bpf_map *map, const char *path)
@@ -443,6 +624,10 @@ int main(int argc, char **argv)
 	}
 
 	tool_catch_signals();
+	if (env.listen || env.textfile) {
+		err = export(bpf_map__fd(skel->maps.stats), slot);
+		goto cleanup;
+	}
 	/* On stderr in every mode: scripts wait for it before they measure. */
 	fprintf(stderr, "pvlockstat: counting%s%s; %s\n", env.vm ? " for VM " : "",
 			env.vm ?: "", env.tool.interval ? "every interval" : "Ctrl-C prints the totals");
