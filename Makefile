@@ -232,6 +232,13 @@ $(B)/tests/unit/%: tests/unit/%.c $(wildcard tests/helpers/*.h include/*.h guest
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iguest/lock -o $@ $< $(LOCK_OBJS) -lcmocka -lpthread
 
+# The takeover's refusal list: plain C, no kernel needed (pvli_tk_refuse.h).
+$(B)/tests/unit/test_tk_refuse: tests/unit/test_tk_refuse.c guest/module/pvli_tk_refuse.c \
+		guest/module/pvli_tk_refuse.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iguest/module -o $@ $(filter %.c,$^) -lcmocka
+
 # ---- top-level targets --------------------------------------------------------
 all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS)
 

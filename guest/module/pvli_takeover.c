@@ -15,22 +15,26 @@
  *
  * The switch belongs to pvlockinfo.ko (parameter "takeover", see
  * pvli_takeover_ctl.c); this module registers with it once applied and
- * tells it why when it refuses.  Removal: echo 0 >
+ * tells it why when it refuses (the list: pvli_tk_refuse.c).  Removal: echo 0 >
  * /sys/kernel/livepatch/pvlockinfo_takeover/enabled, wait for the
  * transition to end, then rmmod.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpumask.h>
 #include <linux/ftrace.h>
+#include <linux/hrtimer.h>
 #include <linux/kernel.h>
 #include <linux/livepatch.h>
 #include <linux/module.h>
+#include <linux/tick.h>
 #include <asm/cpufeature.h>
 #include <asm/paravirt.h>
 #include <asm/qspinlock.h>
 
 #include "pvlockinfo.h"
 #include "pvli_takeover.h"
+#include "pvli_tk_refuse.h"
 
 static int get_counter(char *buf, const struct kernel_param *kp)
 {
@@ -84,16 +88,58 @@ static struct klp_patch patch = {
 	.objs = objs,
 };
 
-/* Why this kernel's slow path is not the one we replace, or NULL. */
-static const char *unsupported(void)
+struct vsl_probe {
+	struct hrtimer timer;
+	struct qspinlock *lock;
+	bool entered;		/* the slow path is about to be called */
+	unsigned int ticks;
+	u32 seen;
+};
+
+#define VSL_TICK_NS	(100 * NSEC_PER_USEC)
+#define VSL_TICKS	20
+
+static enum hrtimer_restart vsl_release(struct hrtimer *t)
 {
-	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
-		return "not a guest: spinlocks use the queued slow path, not test-and-set";
-#ifdef CONFIG_PARAVIRT_SPINLOCKS
-	if (pv_ops.lock.queued_spin_lock_slowpath != native_queued_spin_lock_slowpath)
-		return "paravirt spinlocks are active (the hypervisor's pv slow path)";
-#endif
-	return NULL;
+	struct vsl_probe *p = container_of(t, struct vsl_probe, timer);
+
+	p->seen = atomic_read(&p->lock->val);
+	/*
+	 * Until the slow path has run for a while: a vCPU thread preempted
+	 * by the host between hrtimer_start() and the call would otherwise
+	 * find the lock free and take it without a trace of its kind.
+	 */
+	if ((!READ_ONCE(p->entered) || !(p->seen & ~_Q_LOCKED_MASK)) && ++p->ticks < VSL_TICKS) {
+		hrtimer_forward_now(t, ns_to_ktime(VSL_TICK_NS));
+		return HRTIMER_RESTART;
+	}
+	smp_store_release(&p->lock->locked, 0);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * Is virt_spin_lock_key on?  The key is not exported, so ask the code it
+ * steers: call the kernel's own slow path on a private lock that we hold,
+ * and let a timer on this CPU look at the word every 100 us and release
+ * it once it has seen the waiter (or after 2 ms).  virt_spin_lock() only
+ * ever reads the word and cmpxchg()es it from 0; the queued MCS path (the
+ * key off) first sets the pending bit.  The timer sees which.
+ */
+static bool virt_spin_lock_on(void)
+{
+	struct qspinlock lock = { .val = ATOMIC_INIT(_Q_LOCKED_VAL) };
+	struct vsl_probe p = { .lock = &lock };
+
+	hrtimer_init_on_stack(&p.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	p.timer.function = vsl_release;
+	preempt_disable();
+	hrtimer_start(&p.timer, ns_to_ktime(VSL_TICK_NS), HRTIMER_MODE_REL_PINNED_HARD);
+	WRITE_ONCE(p.entered, true);
+	native_queued_spin_lock_slowpath(&lock, _Q_LOCKED_VAL);
+	preempt_enable();
+	hrtimer_cancel(&p.timer);
+	destroy_hrtimer_on_stack(&p.timer);
+	return !(p.seen & ~_Q_LOCKED_MASK);
 }
 
 static void tk_nop(unsigned long ip, unsigned long parent_ip,
@@ -102,38 +148,71 @@ static void tk_nop(unsigned long ip, unsigned long parent_ip,
 }
 
 /*
+ * The probes: one of all our functions, then one per function.  Each
+ * ftrace_ops is registered at most once per load of this module: one
+ * whose registration failed is not safe to register again (seen on 6.12:
+ * its filter hash is freed twice, a BUG in slub).
+ */
+static struct ftrace_ops tk_probes[ARRAY_SIZE(funcs)];
+
+/* Can an IPMODIFY ops on @first..@last-1 of our functions register?  0 or -errno. */
+static int ipmodify_probe(struct ftrace_ops *probe, unsigned int first, unsigned int last)
+{
+	unsigned int i;
+	int ret = 0;
+
+	probe->func = tk_nop;
+	probe->flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS;
+	for (i = first; i < last && !ret; i++) {
+		const char *name = funcs[i].old_name;
+
+		ret = ftrace_set_filter(probe, (unsigned char *)name, strlen(name), 0);
+	}
+	if (!ret)
+		ret = register_ftrace_function(probe);
+	if (!ret)
+		unregister_ftrace_function(probe);
+	ftrace_free_filter(probe);
+	return ret;
+}
+
+/*
  * Another livepatch (or any ftrace user that changes where a function
  * returns to) already on one of our functions?  Livepatches stack: ours
  * would silently win over it.  An IPMODIFY ftrace_ops on the same
- * functions is refused (-EBUSY) exactly then; it is removed again at once.
+ * function is refused (-EBUSY) exactly then; it is removed again at once.
+ * One probe of all functions, and only if that is refused one per
+ * function to name it.  Returns the first such function, or NULL.
  */
-static const char *other_patch(char *why, size_t len)
+static const char *ipmodify_taken(void)
 {
-	static struct ftrace_ops probe = {
-		.func = tk_nop,
-		.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS,
-	};
-	struct klp_func *f;
-	int ret = 0;
+	unsigned int i;
 
-	for (f = funcs; f->old_name && !ret; f++)
-		ret = ftrace_set_filter(&probe, (unsigned char *)f->old_name,
-					strlen(f->old_name), 0);
-	if (ret) {
-		snprintf(why, len, "%s is not a traceable function here (%d)", (--f)->old_name, ret);
-		goto out;
+	unsigned int n = ARRAY_SIZE(funcs) - 1;	/* without the terminator */
+
+	if (ipmodify_probe(&tk_probes[0], 0, n) != -EBUSY)
+		return NULL;	/* other errors: the patch itself will say */
+	for (i = 0; i < n; i++) {
+		if (ipmodify_probe(&tk_probes[i + 1], i, i + 1) == -EBUSY)
+			return funcs[i].old_name;
 	}
-	ret = register_ftrace_function(&probe);
-	if (!ret) {
-		unregister_ftrace_function(&probe);
-		goto out;
-	}
-	snprintf(why, len, ret == -EBUSY ?
-		 "another livepatch (or ftrace IPMODIFY user) already patches the spinlock functions" :
-		 "ftrace refused a probe of the spinlock functions (%d)", ret);
-out:
-	ftrace_free_filter(&probe);
-	return ret ? why : NULL;
+	return "one of the spinlock functions";
+}
+
+static void tk_facts(struct pvli_tk_facts *f)
+{
+	f->hypervisor = boot_cpu_has(X86_FEATURE_HYPERVISOR);
+	f->cpus = num_possible_cpus();
+	f->lockdep = IS_ENABLED(CONFIG_LOCKDEP);
+	f->debug_spinlock = IS_ENABLED(CONFIG_DEBUG_SPINLOCK);
+#ifdef CONFIG_PARAVIRT_SPINLOCKS
+	f->pv_spinlocks = pv_ops.lock.queued_spin_lock_slowpath != native_queued_spin_lock_slowpath;
+#endif
+	f->virt_spin_lock = !f->pv_spinlocks && virt_spin_lock_on();
+#ifdef CONFIG_NO_HZ_FULL
+	f->nohz_full = tick_nohz_full_running ? cpumask_weight(tick_nohz_full_mask) : 0;
+#endif
+	f->ipmodify_taken = ipmodify_taken();
 }
 
 static int refuse(const char *why, int ret)
@@ -145,14 +224,14 @@ static int refuse(const char *why, int ret)
 
 static int __init pvli_tk_init(void)
 {
-	char why[128];
-	const char *no = unsupported();
+	struct pvli_tk_facts facts = {};
+	char why[256];
 	int ret;
 
-	if (no)
-		return refuse(no, -EOPNOTSUPP);
-	if (other_patch(why, sizeof(why)))
-		return refuse(why, -EBUSY);
+	tk_facts(&facts);
+	ret = pvli_tk_refusal(&facts, why, sizeof(why));
+	if (ret)
+		return refuse(why, ret);
 	pvli_tk_lock_init();
 	ret = klp_enable_patch(&patch);
 	if (ret) {
