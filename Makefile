@@ -175,7 +175,7 @@ endef
 # The driver (guest/module) with the lock core linked in, and the
 # takeover's livepatch.  One Kbuild run per directory makes its modules
 # (grouped targets: make re-reads each).
-MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.h) guest/module/Kbuild \
+MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.S guest/module/*.h) guest/module/Kbuild \
 	$(patsubst %,guest/lock/%.c,$(LOCK_CORE) shim_kernel) \
 	$(filter-out guest/lock/shim_user.h,$(wildcard guest/lock/*.h))
 MODULE := $(B)/guest/module/pvlockinfo.ko

@@ -1,23 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * pvlockinfo_takeover: the guest kernel's own spinlocks, taken over at
- * runtime without a reboot, by livepatch.
+ * runtime without a reboot.
  *
- * The livepatch replaces the out-of-line spinlock functions every
- * spin_lock*()/spin_trylock*()/spin_unlock*() of the kernel calls (this
- * kernel has no CONFIG_INLINE_SPIN_*, and CONFIG_UNINLINE_SPIN_UNLOCK),
- * and native_queued_spin_lock_slowpath(), where inline arch_spin_lock()
- * users end up.  The replacements and their invariants are in
- * pvli_tk_lock.c: holders are recorded in the lock word, waiters queue
- * in it and are shuffled around preempted vCPUs (the lock core's word
- * lock), halt while the holder's vCPU is preempted and are kicked by its
- * release, and each vCPU's hold depth goes into the shared page.
+ * The out-of-line spinlock functions every spin_lock*()/spin_trylock*()/
+ * spin_unlock*() of the kernel calls (this kernel has no
+ * CONFIG_INLINE_SPIN_*, and CONFIG_UNINLINE_SPIN_UNLOCK) and
+ * native_queued_spin_lock_slowpath(), where inline arch_spin_lock() users
+ * end up, are replaced by the functions of pvli_tk_lock.c.  Two ways in
+ * front of them (parameter "entry"):
+ *
+ *   direct     ftrace direct calls into trampolines that jump to the
+ *              replacements (pvli_tk_direct.c): one call and one jump
+ *              per spin_lock(); every CPU switches at once; applied and
+ *              removed in milliseconds.  The default where the kernel
+ *              has DYNAMIC_FTRACE_WITH_DIRECT_CALLS and nobody else has
+ *              a direct call on these functions.
+ *   livepatch  a klp patch: ftrace_regs_caller() and the livepatch
+ *              handler on every call (about 16% of hackbench under
+ *              TCG), and a per-task transition that takes minutes under
+ *              load.  The fallback.
+ *
+ * Either way holders are named, and waiters may halt, only while every
+ * release of a named lock is ours (pvli_tk_go_live(), pvli_tk_quiesce()):
+ * for the livepatch, from the end of its transition to the start of its
+ * removal.
  *
  * The switch belongs to pvlockinfo.ko (parameter "takeover", see
  * pvli_takeover_ctl.c); this module registers with it once applied and
- * tells it why when it refuses (the list: pvli_tk_refuse.c).  Removal: echo 0 >
+ * tells it why when it refuses (the list: pvli_tk_refuse.c).  Removal:
+ * direct entry, rmmod; livepatch, echo 0 >
  * /sys/kernel/livepatch/pvlockinfo_takeover/enabled, wait for the
- * transition to end, then rmmod.
+ * transition to end, then rmmod (pvli-takeover remove does either).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,6 +50,20 @@
 #include "pvli_takeover.h"
 #include "pvli_tk_refuse.h"
 
+static char *entry = "auto";
+module_param(entry, charp, 0444);
+MODULE_PARM_DESC(entry, "how calls reach the replacements: auto (direct, else livepatch), direct, livepatch");
+
+static const char *tk_entry = "none";	/* the entry in use: "direct" or "livepatch" */
+
+static int get_in_use(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s %s\n", tk_entry, pvli_tk_live() ? "live" : "not-live");
+}
+static const struct kernel_param_ops in_use_ops = { .get = get_in_use };
+module_param_cb(in_use, &in_use_ops, NULL, 0444);
+MODULE_PARM_DESC(in_use, "the entry in use (direct, livepatch) and whether holders are named and waiters channel-aware yet (live)");
+
 static int get_counter(char *buf, const struct kernel_param *kp)
 {
 	return sysfs_emit(buf, "%lu\n", pvli_tk_count((enum pvli_tk_counter)(long)kp->arg));
@@ -51,35 +79,40 @@ static int get_held(char *buf, const struct kernel_param *kp)
 }
 static const struct kernel_param_ops held_ops = { .get = get_held };
 module_param_cb(held, &held_ops, NULL, 0444);
-MODULE_PARM_DESC(held, "spinlocks each online CPU holds now, taken through the takeover, and by whom");
+MODULE_PARM_DESC(held, "per online CPU: spinlocks it holds now, taken through the takeover naming it");
 
 TK_COUNTER_PARAM(waits, TK_WAITS, "contended spin_lock*() calls so far");
-TK_COUNTER_PARAM(halts, TK_HALTS, "halts while the lock holder's vCPU was preempted");
-TK_COUNTER_PARAM(kicks, TK_KICKS, "halted waiters kicked by a release");
+TK_COUNTER_PARAM(halts, TK_HALTS, "waiters halted (holder or queue head preempted, or not next)");
+TK_COUNTER_PARAM(kicks, TK_KICKS, "halted waiters kicked");
 TK_COUNTER_PARAM(irq_waits, TK_IRQ_WAITS, "waits of irq/irqsave callers done with interrupts on");
 TK_COUNTER_PARAM(queued, TK_QUEUED, "waits that queued (takeover policy shfl-pv)");
 TK_COUNTER_PARAM(shuffles, TK_SHUFFLES, "queued waiters moved ahead of ones whose vCPU was preempted");
+TK_COUNTER_PARAM(foreign, TK_FOREIGN, "releases of a lock another CPU had taken (the kernel does none)");
 
-#define TK_FUNC(old, new) { .old_name = old, .new_func = new }
-static struct klp_func funcs[] = {
-	TK_FUNC("_raw_spin_lock", pvli_tk_spin_lock),
-	TK_FUNC("_raw_spin_lock_bh", pvli_tk_spin_lock_bh),
-	TK_FUNC("_raw_spin_lock_irq", pvli_tk_spin_lock_irq),
-	TK_FUNC("_raw_spin_lock_irqsave", pvli_tk_spin_lock_irqsave),
-	TK_FUNC("_raw_spin_trylock", pvli_tk_spin_trylock),
-	TK_FUNC("_raw_spin_trylock_bh", pvli_tk_spin_trylock_bh),
-	TK_FUNC("_raw_spin_unlock", pvli_tk_spin_unlock),
-	TK_FUNC("_raw_spin_unlock_bh", pvli_tk_spin_unlock_bh),
-	TK_FUNC("_raw_spin_unlock_irq", pvli_tk_spin_unlock_irq),
-	TK_FUNC("_raw_spin_unlock_irqrestore", pvli_tk_spin_unlock_irqrestore),
-	TK_FUNC("native_queued_spin_lock_slowpath", pvli_tk_slowpath),
-	{ }
-};
+/* ---- the livepatch entry ------------------------------------------------------ */
+
+static struct klp_func funcs[PVLI_TK_NR_FUNCS + 2];
+
+static void tk_klp_post_patch(struct klp_object *obj)
+{
+	/* The transition is over: no task runs the originals any more. */
+	pvli_tk_go_live();
+	pr_info("livepatch transition done: holders named, channel-aware waiting\n");
+}
+
+static void tk_klp_pre_unpatch(struct klp_object *obj)
+{
+	pvli_tk_quiesce();
+}
 
 static struct klp_object objs[] = {
 	{
 		/* name NULL: vmlinux */
 		.funcs = funcs,
+		.callbacks = {
+			.post_patch = tk_klp_post_patch,
+			.pre_unpatch = tk_klp_pre_unpatch,
+		},
 	}, { }
 };
 
@@ -87,6 +120,20 @@ static struct klp_patch patch = {
 	.mod = THIS_MODULE,
 	.objs = objs,
 };
+
+static void tk_klp_funcs(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < PVLI_TK_NR_FUNCS; i++) {
+		funcs[i].old_name = pvli_tk_funcs[i].name;
+		funcs[i].new_func = pvli_tk_funcs[i].new_func;
+	}
+	funcs[i].old_name = PVLI_TK_SLOWPATH;
+	funcs[i].new_func = pvli_tk_slowpath;
+}
+
+/* ---- the refusal list's facts -------------------------------------------------- */
 
 struct vsl_probe {
 	struct hrtimer timer;
@@ -153,7 +200,7 @@ static void tk_nop(unsigned long ip, unsigned long parent_ip,
  * whose registration failed is not safe to register again (seen on 6.12:
  * its filter hash is freed twice, a BUG in slub).
  */
-static struct ftrace_ops tk_probes[ARRAY_SIZE(funcs)];
+static struct ftrace_ops tk_probes[PVLI_TK_NR_FUNCS + 2];
 
 /* Can an IPMODIFY ops on @first..@last-1 of our functions register?  0 or -errno. */
 static int ipmodify_probe(struct ftrace_ops *probe, unsigned int first, unsigned int last)
@@ -164,7 +211,7 @@ static int ipmodify_probe(struct ftrace_ops *probe, unsigned int first, unsigned
 	probe->func = tk_nop;
 	probe->flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS;
 	for (i = first; i < last && !ret; i++) {
-		const char *name = funcs[i].old_name;
+		const char *name = i < PVLI_TK_NR_FUNCS ? pvli_tk_funcs[i].name : PVLI_TK_SLOWPATH;
 
 		ret = ftrace_set_filter(probe, (unsigned char *)name, strlen(name), 0);
 	}
@@ -188,13 +235,11 @@ static const char *ipmodify_taken(void)
 {
 	unsigned int i;
 
-	unsigned int n = ARRAY_SIZE(funcs) - 1;	/* without the terminator */
-
-	if (ipmodify_probe(&tk_probes[0], 0, n) != -EBUSY)
+	if (ipmodify_probe(&tk_probes[0], 0, PVLI_TK_NR_FUNCS + 1) != -EBUSY)
 		return NULL;	/* other errors: the patch itself will say */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i <= PVLI_TK_NR_FUNCS; i++) {
 		if (ipmodify_probe(&tk_probes[i + 1], i, i + 1) == -EBUSY)
-			return funcs[i].old_name;
+			return i < PVLI_TK_NR_FUNCS ? pvli_tk_funcs[i].name : PVLI_TK_SLOWPATH;
 	}
 	return "one of the spinlock functions";
 }
@@ -215,6 +260,9 @@ static void tk_facts(struct pvli_tk_facts *f)
 	f->ipmodify_taken = ipmodify_taken();
 }
 
+/* ---- apply and remove -------------------------------------------------------- */
+
+
 static int refuse(const char *why, int ret)
 {
 	pr_err("takeover refused: %s; the kernel's spinlocks are left as they are\n", why);
@@ -225,33 +273,66 @@ static int refuse(const char *why, int ret)
 static int __init pvli_tk_init(void)
 {
 	struct pvli_tk_facts facts = {};
+	u64 t0 = ktime_get_ns();
 	char why[256];
 	int ret;
 
+	if (strcmp(entry, "auto") && strcmp(entry, "direct") && strcmp(entry, "livepatch"))
+		return refuse("entry must be auto, direct or livepatch", -EINVAL);
 	tk_facts(&facts);
 	ret = pvli_tk_refusal(&facts, why, sizeof(why));
 	if (ret)
 		return refuse(why, ret);
 	pvli_tk_lock_init();
+
+	if (strcmp(entry, "livepatch")) {
+		ret = IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) ?
+		      pvli_tk_direct_apply(why, sizeof(why)) : -EOPNOTSUPP;
+		if (!ret) {
+			tk_entry = "direct";
+			/* Every function switched, on every CPU. */
+			pvli_tk_go_live();
+			pvli_takeover_register(tk_entry);
+			pr_info("kernel spinlocks taken over (direct entry) in %llu us\n",
+				(ktime_get_ns() - t0) / NSEC_PER_USEC);
+			return 0;
+		}
+		if (ret == -EOPNOTSUPP)
+			snprintf(why, sizeof(why), "no ftrace direct calls in this kernel");
+		if (!strcmp(entry, "direct"))
+			return refuse(why, ret);
+		pr_info("no direct entry (%s); using the livepatch\n", why);
+	}
+
+	tk_klp_funcs();
 	ret = klp_enable_patch(&patch);
 	if (ret) {
 		snprintf(why, sizeof(why), "the livepatch did not apply (%d)", ret);
 		return refuse(why, ret);
 	}
-	pvli_takeover_register();
-	pr_info("kernel spinlocks taken over (livepatch transition started)\n");
+	tk_entry = "livepatch";
+	pvli_takeover_register(tk_entry);
+	pr_info("kernel spinlocks taken over (livepatch; live once its transition ends)\n");
 	return 0;
 }
 
 static void __exit pvli_tk_exit(void)
 {
+	u64 t0 = ktime_get_ns();
+
+	if (!strcmp(tk_entry, "direct")) {
+		pvli_tk_quiesce();
+		pvli_tk_direct_remove();
+	}
+	/* The livepatch quiesced in its pre_unpatch callback, before the transition. */
 	pvli_takeover_unregister();
-	pr_info("kernel spinlocks given back\n");
+	pr_info("kernel spinlocks given back (%s entry) in %llu us\n", tk_entry,
+		(ktime_get_ns() - t0) / NSEC_PER_USEC);
 }
 module_init(pvli_tk_init);
 module_exit(pvli_tk_exit);
 
-MODULE_DESCRIPTION("pvlockinfo: channel-aware waiting for the kernel's own spinlocks (livepatch)");
+MODULE_DESCRIPTION("pvlockinfo: channel-aware waiting for the kernel's own spinlocks");
 MODULE_AUTHOR("pvlockinfo developers");
 MODULE_LICENSE("GPL");
 MODULE_INFO(livepatch, "Y");
