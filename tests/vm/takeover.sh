@@ -43,6 +43,7 @@ for i in $(seq 300); do grep -q "takeover: on (applied" /sys/kernel/debug/pvlock
 grep "^takeover:" /sys/kernel/debug/pvlockinfo/status
 for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 echo "in_use=$(cat /sys/module/pvlockinfo_takeover/parameters/in_use)"
+pvli-takeover status | sed "s/^/cli: /"
 lhp() { awk "NR > 1 { s += \$7 } END { print s + 0 }" /sys/kernel/debug/pvlockinfo/vcpus; }
 # The load: every shell forks, execs and pipes; the kernel takes its
 # runqueue, pid, dcache, pipe and page-table spinlocks all the time.
@@ -99,6 +100,7 @@ wait $statpid || fail "pvlockstat failed: $(cat "$stat.err")"
 
 echo "$out" | grep -q '^takeover: on (applied, entry direct)' || fail "takeover=1 at load did not apply the takeover with the direct entry"
 expect_eq "entry in use and live" "$(echo "$out" | sed -n 's/^in_use=//p')" "direct live"
+echo "$out" | grep -q '^cli: entry: direct$' || fail "pvli-takeover status does not name the entry: $(echo "$out" | grep '^cli:')"
 for ph in 1 2 3 4 5 6; do
 	line=$(echo "$out" | grep "^phase $ph ")
 	case $ph in 1|3|5) want=1 ;; *) want=0 ;; esac
