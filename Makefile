@@ -277,7 +277,7 @@ endef
 # The driver (guest/module) with the lock core linked in, and the
 # takeover's livepatch.  One Kbuild run per directory makes its modules
 # (grouped targets: make re-reads each).
-MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.h) guest/module/Kbuild \
+MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.S guest/module/*.h) guest/module/Kbuild \
 	$(patsubst %,guest/lock/%.c,$(LOCK_CORE) shim_kernel) \
 	$(filter-out guest/lock/shim_user.h,$(wildcard guest/lock/*.h))
 MODULE := $(B)/guest/module/pvlockinfo.ko
@@ -349,6 +349,13 @@ $(PY_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.py
 	$(call msg,LN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)ln -sf $(abspath $<) $@
+
+# The takeover's refusal list: plain C, no kernel needed (pvli_tk_refuse.h).
+$(B)/tests/unit/test_tk_refuse: tests/unit/test_tk_refuse.c guest/module/pvli_tk_refuse.c \
+		guest/module/pvli_tk_refuse.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iguest/module -o $@ $(filter %.c,$^) -lcmocka
 
 # ---- top-level targets --------------------------------------------------------
 all: $(HOST_TOOLS) $(HOST_TEST_TOOLS) $(LIBPVLOCK) $(INITRAMFS) $(VM_ENV) $(UNIT_TESTS) $(PY_UNIT_TESTS)

@@ -67,6 +67,18 @@ struct pvli_page {
 
 static struct pvli_page *pvli_bound;		/* set while a device is bound */
 static struct pvli_page __rcu *pvli_live;	/* bound, valid and fresh */
+/* Each CPU's guest half of pvli_live's record (pvlockinfo.h); set and cleared with it. */
+DEFINE_PER_CPU(struct pvli_vcpu_guest *, pvli_own_guest);
+EXPORT_PER_CPU_SYMBOL_GPL(pvli_own_guest);
+
+static void set_own_guest(struct pvli_page *p)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(per_cpu(pvli_own_guest, cpu),
+			   p && cpu < p->nr_vcpus ? &p->rec[cpu].guest : NULL);
+}
 
 bool pvli_available(void)
 {
@@ -353,28 +365,6 @@ int pvli_vcpu_guest_snapshot(int cpu, struct pvli_vcpu_guest *out)
 	return ret;
 }
 
-/**
- * pvli_publish_kernel_locks - this vCPU's kernel spinlock state, for the host
- * @depth: spin_lock*() acquisitions held now
- * @waiting: contended spin_lock*() calls in progress (nested in interrupts)
- *
- * For the takeover's lock functions: called inside the kernel's own
- * spin_lock()/spin_unlock() with preemption disabled, so notrace and no
- * rcu_read_lock() (a preemption-disabled region is an RCU reader).  Plain
- * stores of whole values: an interrupt that runs the same code in
- * between leaves the count as it found it, so the last store is right.
- */
-void notrace pvli_publish_kernel_locks(u32 depth, u32 waiting)
-{
-	struct pvli_vcpu_guest *g = own_guest_half();
-
-	if (g) {
-		WRITE_ONCE(g->kernel_hold_depth, depth);
-		WRITE_ONCE(g->kernel_waiting, waiting);
-	}
-}
-EXPORT_SYMBOL_GPL(pvli_publish_kernel_locks);
-
 /*
  * Whether the kernel_* fields are published (the takeover is applied).
  * The page keeps it, so that a page that comes (back) to life gets the
@@ -459,12 +449,14 @@ static void set_live(struct pvli_page *p, bool live, const char *why)
 	p->why = why;
 	if (live) {
 		rcu_assign_pointer(pvli_live, p);
+		set_own_guest(p);
 		dev_info(&p->pdev->dev, "host channel live\n");
 		mutex_lock(&kernel_flag_mutex);
 		apply_kernel_flag(p, kernel_flag);
 		mutex_unlock(&kernel_flag_mutex);
 	} else {
 		RCU_INIT_POINTER(pvli_live, NULL);
+		set_own_guest(NULL);
 		dev_warn(&p->pdev->dev, "host channel lost: %s; queries answer \"unknown\"\n",
 			 why);
 	}
@@ -597,6 +589,7 @@ static void pvli_remove(struct pci_dev *pdev)
 
 	cancel_delayed_work_sync(&p->watch);
 	RCU_INIT_POINTER(pvli_live, NULL);
+	set_own_guest(NULL);
 	/* Readers run under rcu_read_lock or with preemption off. */
 	synchronize_rcu();
 	WRITE_ONCE(pvli_bound, NULL);

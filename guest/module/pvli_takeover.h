@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Inside pvlockinfo_takeover.ko: the replacement spinlock functions
- * (pvli_tk_lock.c) and the livepatch that installs them (pvli_takeover.c).
+ * (pvli_tk_lock.c), the two ways in front of them (the direct entry,
+ * pvli_tk_direct.c and pvli_tk_entry.S; the livepatch, pvli_takeover.c),
+ * and the refusal list (pvli_tk_refuse.c).
  */
 #ifndef __PVLI_TAKEOVER_H
 #define __PVLI_TAKEOVER_H
@@ -21,20 +23,65 @@ void pvli_tk_spin_unlock_irq(raw_spinlock_t *lock);
 void pvli_tk_spin_unlock_irqrestore(raw_spinlock_t *lock, unsigned long flags);
 void pvli_tk_slowpath(struct qspinlock *lock, u32 val);
 
+/* Their direct-call trampolines (pvli_tk_entry.S); not C functions. */
+void pvli_tk_tramp_spin_lock(void);
+void pvli_tk_tramp_spin_lock_bh(void);
+void pvli_tk_tramp_spin_lock_irq(void);
+void pvli_tk_tramp_spin_lock_irqsave(void);
+void pvli_tk_tramp_spin_trylock(void);
+void pvli_tk_tramp_spin_trylock_bh(void);
+void pvli_tk_tramp_spin_unlock(void);
+void pvli_tk_tramp_spin_unlock_bh(void);
+void pvli_tk_tramp_spin_unlock_irq(void);
+void pvli_tk_tramp_spin_unlock_irqrestore(void);
+
+/*
+ * The replaced out-of-line functions: the kernel's name, our replacement
+ * and its direct-call trampoline.  Releases first, then trylocks, then
+ * locks: the direct entry switches them in this order and back in the
+ * reverse one (see pvli_tk_direct.c).
+ */
+struct pvli_tk_func {
+	const char *name;
+	void *new_func;
+	void *tramp;
+};
+#define PVLI_TK_NR_FUNCS	10
+extern const struct pvli_tk_func pvli_tk_funcs[PVLI_TK_NR_FUNCS];
+/* Where inline arch_spin_lock() users and unswitched callers wait. */
+#define PVLI_TK_SLOWPATH	"native_queued_spin_lock_slowpath"
+
+/* The direct entry (pvli_tk_direct.c): 0, or -errno and why. */
+int pvli_tk_direct_apply(char *why, size_t len);
+void pvli_tk_direct_remove(void);
+
 /* Counters, per CPU, summed for the module parameters. */
 enum pvli_tk_counter {
 	TK_WAITS,	/* contended acquisitions (slow path entries) */
-	TK_HALTS,	/* halts while the holder's vCPU was preempted */
-	TK_KICKS,	/* halted waiters kicked by a release */
 	TK_IRQ_WAITS,	/* waits done with interrupts back on (irq/irqsave callers) */
+	TK_FOREIGN,	/* releases of a lock another CPU took naming itself */
 	TK_NR_COUNTERS,
 	/* Counted by the lock core (shfl_lock.c), not per call here. */
-	TK_QUEUED = TK_NR_COUNTERS,	/* waits that queued (policy shfl-pv) */
+	TK_HALTS = TK_NR_COUNTERS,	/* halts (any reason) */
+	TK_KICKS,	/* halted waiters kicked */
+	TK_QUEUED,	/* waits that queued (policy shfl-pv) */
 	TK_SHUFFLES,	/* waiters moved ahead of preempted ones */
 };
 unsigned long pvli_tk_count(enum pvli_tk_counter c);
 
-int pvli_tk_lock_init(void);
+void pvli_tk_lock_init(void);
+/*
+ * Holders named and hold depth counted from now on: call once every
+ * release of a lock we take goes through our release (pvli_tk_funcs all
+ * switched, for every task).  Then the waiting policies start.
+ */
+void pvli_tk_go_live(void);
+/*
+ * Before anything is switched back: nobody named, nobody halts, and no
+ * named holder or halting waiter is left.  Sleeps (two RCU grace periods).
+ */
+void pvli_tk_quiesce(void);
+bool pvli_tk_live(void);
 int pvli_tk_show_held(char *buf, size_t len);
 
 #endif /* __PVLI_TAKEOVER_H */

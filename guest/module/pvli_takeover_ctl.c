@@ -41,15 +41,17 @@ EXPORT_SYMBOL_GPL(pvli_takeover_queue);
 
 static DEFINE_MUTEX(tk_mutex);
 static bool tk_applied;		/* pvlockinfo_takeover.ko registered */
+static const char *tk_entry;	/* its entry: "direct" or "livepatch" */
 static bool tk_wanted_at_load;	/* takeover=1 given to modprobe */
 static bool tk_ready;		/* init done: request_module() may run */
 static char tk_refusal[160];	/* why the last try failed; "" if it did not */
 
 /* Called by pvlockinfo_takeover.ko from its init, once the patch is on. */
-void pvli_takeover_register(void)
+void pvli_takeover_register(const char *entry)
 {
 	mutex_lock(&tk_mutex);
 	tk_applied = true;
+	tk_entry = entry;
 	tk_refusal[0] = '\0';
 	WRITE_ONCE(pvli_takeover_active, true);
 	mutex_unlock(&tk_mutex);
@@ -193,9 +195,9 @@ int pvli_takeover_status(char *buf, size_t len)
 	int n;
 
 	mutex_lock(&tk_mutex);
-	n = scnprintf(buf, len, "takeover: %s (livepatch %s)%s%s; policy %s\n",
+	n = scnprintf(buf, len, "takeover: %s (%s%s)%s%s; policy %s\n",
 		      pvli_takeover_active ? "on" : "off",
-		      tk_applied ? "applied" : "not applied",
+		      tk_applied ? "applied, entry " : "not applied", tk_applied ? tk_entry : "",
 		      tk_refusal[0] ? "; last refusal: " : "", tk_refusal,
 		      pvli_takeover_queue ? "shfl-pv" : "tas-pv");
 	mutex_unlock(&tk_mutex);

@@ -1,90 +1,108 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The takeover's spinlock functions: what spin_lock*(), spin_trylock*()
- * and spin_unlock*() of the guest kernel run while pvlockinfo_takeover's
- * livepatch is applied (pvli_takeover.c installs them), plus the
- * replacement of native_queued_spin_lock_slowpath() for the inline
- * arch_spin_lock() users that never call the out-of-line functions.
+ * and spin_unlock*() of the guest kernel run while pvlockinfo_takeover is
+ * applied (the direct entry or the livepatch puts them in front of the
+ * originals), plus the replacement of native_queued_spin_lock_slowpath()
+ * for the inline arch_spin_lock() users that never call the out-of-line
+ * functions.
  *
- * The guest this serves has no paravirt spinlocks (TCG, or a hypervisor
- * without PV_UNHALT): there the kernel's own contended path is
- * virt_spin_lock(), a test-and-set of the whole lock word, and its unlock
- * stores 0 to the locked byte.  The waiting itself is the lock core's
- * word lock (guest/lock/shfl_lock.c, in pvlockinfo.ko), which lives in
- * that same word; its invariants, and why the kernel's inline paths,
- * arch_spin_*() users and tasks still running the original functions
- * share locks with it safely, are stated there.  What this file adds:
+ * The guest this serves has no paravirt spinlocks and virt_spin_lock_key
+ * on (the refusal list, pvli_tk_refuse.c, makes sure): there the kernel's
+ * own contended path is virt_spin_lock(), a test-and-set of the whole
+ * lock word, and its unlock stores 0 to the locked byte.  The waiting
+ * itself is the lock core's word lock (guest/lock/shfl_lock.c, in
+ * pvlockinfo.ko), which lives in that same word; its invariants, and why
+ * the kernel's inline paths, arch_spin_*() users and callers of the
+ * original functions share locks with it safely, are stated there.
  *
- *  - Every acquisition here, uncontended ones included, names this CPU as
- *    the holder in the locked byte (shfl_word_trylock()); a lock taken by
- *    an unpatched path names nobody (1), and nobody halts behind it.
- *  - How a contended caller waits (tk_wait()):
- *      takeover on, policy shfl-pv (the default): the lock core's shfl-pv
- *        (newcomers compete for the free word, then queue; the queue is
- *        shuffled so that waiters whose vCPU runs go first; waiters halt
- *        while the holder's or the queue head's vCPU is preempted), with
- *        interrupts as the caller had them;
- *      takeover on, policy tas-pv: test-and-set, halting while the
- *        holder's vCPU is preempted (the first version of the takeover);
- *      takeover off: test-and-set, never halting (the kernel's own way).
- *  - Callers of the _irq/_irqsave variants whose interrupts were on never
- *    queue: an interrupt handler on top of a queued node could want the
- *    same lock.  They wait test-and-set with interrupts on (and so can
- *    halt), and turn them off again to take the lock, as the kernel's
- *    spin-ops did with GENERIC_LOCKBREAK: they hold no lock an interrupt
- *    handler could want (they had interrupts on).  NMIs never queue.
- *  - Inline arch_spin_lock() users that reach the slow path release with
- *    the kernel's inline store: they take the word naming nobody.
- *  - Releases are shfl_word_unlock(): an xchg of the locked byte that
- *    kicks the waiters halted on the word.  An unpatched release (a plain
- *    store) kicks nobody, and nobody halts behind such a holder.
- *  - Per CPU, tk_held lists the locks taken here and not yet released;
- *    an entry counts only while the lock word still names this CPU (see
- *    tk_prune()), so a lock released by some other path cannot leave the
- *    count up.  A release of a lock taken before the patch finds nothing
- *    to remove.  The count and the nested waits are published into this
- *    vCPU's page record for the host's LHP/LWP classification.
+ * The uncontended path is the original's plus as little as we can:
+ *
+ *   lock:    preempt_disable(); cmpxchg 0 -> me; depth++ and publish it
+ *   unlock:  xchg locked byte -> 0 (kick if SLOW); depth-- and publish it
+ *
+ * "me" is one per-CPU load: this CPU + 2 while holders are named (the
+ * takeover is live), 1 (names nobody, as the kernel's own
+ * _Q_LOCKED_VAL) before that and while it goes.  Naming has a rule:
+ * a holder is named only if its release is ours, because only ours
+ * kicks the waiters halted behind it (the original's plain store
+ * kicks nobody).  pvli_tk_go_live() and pvli_tk_quiesce() keep it.
+ *
+ * Hold depth: per CPU, one counter of named acquisitions not yet
+ * released.  The release learns who held from the byte its xchg
+ * returns, so a lock taken anonymously (by old code, or before the
+ * takeover went live) is never subtracted, and a lock we named is
+ * subtracted exactly once, whoever releases it (ours does, by the rule
+ * above).  That is what kept the old per-CPU stacks drifting: they
+ * guessed from the word after the fact.  Interrupts and NMIs nest
+ * balanced on the same counter (single-instruction per-CPU updates), so
+ * the last value stored into the page is always the current one.  A
+ * release of a lock that another CPU named cannot touch that CPU's
+ * counter; the kernel does not do that (a spinlock is released where it
+ * was taken, with preemption off in between), and TK_FOREIGN counts it
+ * should it ever happen.
+ *
+ * Publishing: the depth and the number of waits in progress go into this
+ * vCPU's record of the shared page (pvli_own_guest, one per-CPU pointer
+ * load and a store), which the host reads when it preempts the vCPU to
+ * classify the preemption as lock-holder or lock-waiter preemption.
+ *
+ * How a contended caller waits (tk_wait()):
+ *   switch on, live, policy shfl-pv (the default): the lock core's
+ *     shfl-pv (newcomers compete for the free word, then queue; the
+ *     queue is shuffled so that waiters whose vCPU runs go first;
+ *     waiters halt while the holder's or the queue head's vCPU is
+ *     preempted), with interrupts as the caller had them;
+ *   switch on, live, policy tas-pv: test-and-set, halting while the
+ *     holder's vCPU is preempted;
+ *   otherwise: test-and-set, never halting (the kernel's own way).
+ * Callers of the _irq/_irqsave variants whose interrupts were on never
+ * queue: an interrupt handler on top of a queued node could want the
+ * same lock.  They wait test-and-set with interrupts on (and so can
+ * halt), and turn them off again to take the lock, as the kernel's
+ * spin-ops did with GENERIC_LOCKBREAK.  NMIs never queue.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/bottom_half.h>
-#include <linux/hardirq.h>
 #include <linux/irqflags.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
-#include <linux/uaccess.h>
 #include <asm/qspinlock.h>
 
 #include "pvlockinfo.h"
 #include "pvli_takeover.h"
 #include "shfl_lock.h"
 
-/*
- * The locks this CPU holds, taken here: one stack per interrupt context
- * level (task, softirq, hardirq, NMI), so that each is only ever changed
- * by its own level, which a higher level interrupts and always returns to
- * unchanged: no interrupt masking needed.  An entry whose lock no longer
- * names this CPU as holder was released by a path that is not ours (an
- * inline unlock, or another CPU; measured: without pruning the count
- * drifted up by 1-4 per CPU over a minute of fork/pipe load): pruned
- * whenever a change leaves or finds other entries on the stack.
- */
-#define TK_STACK	8
-struct tk_held {
-	u32 n;			/* entries in e[] */
-	u32 overflow;		/* held beyond TK_STACK, not tracked */
-	struct {
-		struct qspinlock *lock;
-		unsigned long ip;	/* who took it (for the "held" listing) */
-	} e[TK_STACK];
+/* What the fast paths read: one cache line per CPU. */
+struct tk_cpu {
+	u32 me;		/* holder bits we take a word with (see the top) */
+	u32 depth;	/* named acquisitions not yet released here */
+	u32 waiting;	/* contended acquisitions in progress (nested) */
 };
-static DEFINE_PER_CPU(struct tk_held [4], tk_held);
-static DEFINE_PER_CPU(u32, tk_waiting);		/* nested waits in progress */
+static DEFINE_PER_CPU_ALIGNED(struct tk_cpu, tk_cpu);
 static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
 static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came */
+static bool tk_is_live;			/* between go_live and quiesce */
+
+const struct pvli_tk_func pvli_tk_funcs[PVLI_TK_NR_FUNCS] = {
+#define TK_FUNC(name, fn) { name, pvli_tk_##fn, pvli_tk_tramp_##fn }
+	TK_FUNC("_raw_spin_unlock", spin_unlock),
+	TK_FUNC("_raw_spin_unlock_bh", spin_unlock_bh),
+	TK_FUNC("_raw_spin_unlock_irq", spin_unlock_irq),
+	TK_FUNC("_raw_spin_unlock_irqrestore", spin_unlock_irqrestore),
+	TK_FUNC("_raw_spin_trylock", spin_trylock),
+	TK_FUNC("_raw_spin_trylock_bh", spin_trylock_bh),
+	TK_FUNC("_raw_spin_lock", spin_lock),
+	TK_FUNC("_raw_spin_lock_bh", spin_lock_bh),
+	TK_FUNC("_raw_spin_lock_irq", spin_lock_irq),
+	TK_FUNC("_raw_spin_lock_irqsave", spin_lock_irqsave),
+#undef TK_FUNC
+};
 
 unsigned long pvli_tk_count(enum pvli_tk_counter c)
 {
@@ -92,22 +110,17 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 	unsigned long sum = 0;
 	int cpu;
 
-	switch (c) {
-	case TK_HALTS:
-	case TK_KICKS:
-	case TK_QUEUED:
-	case TK_SHUFFLES:
+	if (c >= TK_NR_COUNTERS) {
 		/* The lock core's kernel-lock counters, since we were loaded. */
 		shfl_stats(SHFL_STATS_KERNEL, &q);
 		return c == TK_HALTS ? q.halts - tk_core_base.halts :
 		       c == TK_KICKS ? q.kicks - tk_core_base.kicks :
 		       c == TK_QUEUED ? q.queued - tk_core_base.queued :
 		       q.shuffles - tk_core_base.shuffles;
-	default:
-		for_each_possible_cpu(cpu)
-			sum += per_cpu(tk_counts, cpu)[c];
-		return sum;
 	}
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(tk_counts, cpu)[c];
+	return sum;
 }
 
 static __always_inline struct shfl_word *tk_word(struct qspinlock *lock)
@@ -115,132 +128,74 @@ static __always_inline struct shfl_word *tk_word(struct qspinlock *lock)
 	return (struct shfl_word *)lock;
 }
 
-static __always_inline bool tk_trylock(struct qspinlock *lock)
+/* This vCPU's guest record, or NULL; preemption is off (an RCU reader). */
+static __always_inline struct pvli_vcpu_guest *tk_own(void)
 {
-	return shfl_word_trylock(tk_word(lock));
+	return this_cpu_read(pvli_own_guest);
 }
 
-/* The locked byte of @lock; 0 when unreadable (the lock may be freed). */
-static __always_inline u8 tk_locked_byte(struct qspinlock *lock)
+static __always_inline void tk_publish_depth(u32 depth)
 {
-	u8 locked;
+	struct pvli_vcpu_guest *g = tk_own();
 
-	return get_kernel_nofault(locked, &lock->locked) ? 0 : locked;
+	if (g)
+		WRITE_ONCE(g->kernel_hold_depth, depth);
 }
 
-/* Does @lock still name this CPU (@me) as its holder? */
-static __always_inline bool tk_still_mine(struct qspinlock *lock, u32 me)
+static __always_inline void tk_publish_waiting(u32 waiting)
 {
-	return (tk_locked_byte(lock) & SHFL_HOLDER_MASK) == me;
+	struct pvli_vcpu_guest *g = tk_own();
+
+	if (g)
+		WRITE_ONCE(g->kernel_waiting, waiting);
 }
 
-static __always_inline void tk_prune(struct tk_held *h, u32 me)
+/* After an acquisition with holder bits @me. */
+static __always_inline void tk_held_add(u32 me)
 {
-	u32 i = 0;
-
-	while (i < h->n) {
-		if (tk_still_mine(h->e[i].lock, me)) {
-			i++;
-			continue;
-		}
-		h->e[i] = h->e[--h->n];
-	}
+	if (me != SHFL_UNKNOWN_HOLDER)
+		tk_publish_depth(this_cpu_inc_return(tk_cpu.depth));
 }
 
-/* Locks a CPU holds by its stacks @h, all levels. */
-static __always_inline u32 tk_count(const struct tk_held *h)
+/* After a release that found holder bits @was (the locked byte, SLOW masked off). */
+static __always_inline void tk_held_del(u32 was)
 {
-	return READ_ONCE(h[0].n) + READ_ONCE(h[0].overflow) + READ_ONCE(h[1].n) +
-	       READ_ONCE(h[1].overflow) + READ_ONCE(h[2].n) + READ_ONCE(h[2].overflow) +
-	       READ_ONCE(h[3].n) + READ_ONCE(h[3].overflow);
-}
-
-static __always_inline u32 tk_depth(void)
-{
-	return tk_count(this_cpu_ptr(tk_held));
-}
-
-/* After an acquisition here (at @ip): one more lock held on this vCPU. */
-static __always_inline void tk_held_add(struct qspinlock *lock, unsigned long ip)
-{
-	struct tk_held *h = this_cpu_ptr(&tk_held[interrupt_context_level()]);
-	/* Nested: drop entries released behind our back (cost only then). */
-	if (h->n)
-		tk_prune(h, shfl_me());
-	if (h->n < TK_STACK) {
-		h->e[h->n].lock = lock;
-		h->e[h->n].ip = ip;
-		h->n++;
-	} else {
-		h->overflow++;
-	}
-	pvli_publish_kernel_locks(tk_depth(), this_cpu_read(tk_waiting));
-}
-
-/* After a release here. */
-static __always_inline void tk_held_del(struct qspinlock *lock)
-{
-	struct tk_held *h = this_cpu_ptr(&tk_held[interrupt_context_level()]);
-	u32 i;
-
-	for (i = h->n; i-- > 0; ) {
-		if (h->e[i].lock == lock) {
-			h->e[i] = h->e[--h->n];
-			break;
-		}
-	}
-	if (i == (u32)-1 && h->overflow)
-		h->overflow--;
-	if (h->n)
-		tk_prune(h, shfl_me());
-	pvli_publish_kernel_locks(tk_depth(), this_cpu_read(tk_waiting));
+	if (was == SHFL_UNKNOWN_HOLDER)
+		return;		/* taken anonymously: never counted */
+	if (likely(was == shfl_me()))
+		tk_publish_depth(this_cpu_dec_return(tk_cpu.depth));
+	else
+		this_cpu_inc(tk_counts[TK_FOREIGN]);
 }
 
 /*
- * For the "held" module parameter: per online CPU, the locks it holds
- * (taken here) as "cpu N: D" and one line per tracked entry with its
- * taker and whether the lock word still names the CPU.  Racy by nature
- * (other CPUs change their stacks meanwhile); for debugging and tests.
+ * For the "held" module parameter: per online CPU, its hold depth.
+ * Racy by nature; for debugging and tests.
  */
 int pvli_tk_show_held(char *buf, size_t len)
 {
-	int cpu, lvl, n = 0;
-	u32 i;
+	int cpu, n = 0;
 
-	for_each_online_cpu(cpu) {
-		struct tk_held *h = per_cpu_ptr(tk_held, cpu);
-		n += scnprintf(buf + n, len - n, "cpu %d: %u\n", cpu, tk_count(h));
-		for (lvl = 0; lvl < 4; lvl++) {
-			u32 cnt = min_t(u32, READ_ONCE(h[lvl].n), TK_STACK);
-
-			for (i = 0; i < cnt; i++) {
-				n += scnprintf(buf + n, len - n, "  level %d %pS locked byte 0x%02x\n",
-					       lvl, (void *)READ_ONCE(h[lvl].e[i].ip),
-					       tk_locked_byte(READ_ONCE(h[lvl].e[i].lock)));
-			}
-		}
-	}
+	for_each_online_cpu(cpu)
+		n += scnprintf(buf + n, len - n, "cpu %d: %u\n", cpu,
+			       READ_ONCE(per_cpu_ptr(&tk_cpu, cpu)->depth));
 	return n;
 }
 
 /*
- * Wait for @lock and take it.  @irqs_on: the caller turned interrupts off
- * for this lock only (they were on): wait with them on, take the lock
- * with them off.  Returns with interrupts as on entry.  @flags: more
- * SHFL_WAIT_* flags.
- *
- *   takeover off                 test-and-set, no halting (the kernel's way)
- *   on, policy tas-pv, or a      test-and-set, halting behind a preempted
- *   caller with interrupts on    holder
- *   on, policy shfl-pv           queued (the lock core's shfl-pv)
+ * Wait for @lock and take it with holder bits @me.  @irqs_on: the caller
+ * turned interrupts off for this lock only (they were on): wait with them
+ * on, take the lock with them off.  Returns with interrupts as on entry.
+ * @flags: more SHFL_WAIT_* flags.
  */
-static void notrace tk_wait(struct qspinlock *lock, bool irqs_on, unsigned int flags)
+static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_on,
+				     unsigned int flags)
 {
 	const struct shfl_policy *pol;
 
-	pvli_publish_kernel_locks(tk_depth(), this_cpu_inc_return(tk_waiting));
+	tk_publish_waiting(this_cpu_inc_return(tk_cpu.waiting));
 	this_cpu_inc(tk_counts[TK_WAITS]);
-	if (!READ_ONCE(pvli_takeover_active))
+	if (!READ_ONCE(pvli_takeover_active) || !READ_ONCE(tk_is_live))
 		pol = &shfl_policy_kernel_tas;
 	else if (irqs_on || !READ_ONCE(pvli_takeover_queue))
 		pol = &shfl_policy_kernel_tas_pv;
@@ -250,86 +205,96 @@ static void notrace tk_wait(struct qspinlock *lock, bool irqs_on, unsigned int f
 		this_cpu_inc(tk_counts[TK_IRQ_WAITS]);
 		flags |= SHFL_WAIT_IRQS_ON;
 	}
+	if (me == SHFL_UNKNOWN_HOLDER)
+		flags |= SHFL_WAIT_ANONYMOUS;
 	shfl_word_lock_slowpath(tk_word(lock), pol, 0, flags);
-	/* Published by the caller's tk_held() (or the next publication). */
-	this_cpu_dec(tk_waiting);
+	tk_publish_waiting(this_cpu_dec_return(tk_cpu.waiting));
 }
 
 /*
  * Inline arch_spin_lock() users (the qrwlock wait_lock behind
- * tasklist_lock, for one): their release is the kernel's inline store,
- * which kicks nobody, so they take the word naming nobody and nobody
- * halts behind them; no hold count either.
+ * tasklist_lock, for one) and callers of the original functions: their
+ * release is the kernel's plain store, which kicks nobody, so they take
+ * the word naming nobody and nobody halts behind them; no hold count.
  */
 void notrace pvli_tk_slowpath(struct qspinlock *lock, u32 val)
 {
-	tk_wait(lock, false, SHFL_WAIT_ANONYMOUS);
-	pvli_publish_kernel_locks(tk_depth(), this_cpu_read(tk_waiting));
+	tk_wait(lock, SHFL_UNKNOWN_HOLDER, false, 0);
 }
 
 /*
  * The bodies the patched functions share; each caller has set up its
- * preemption/bh/interrupt state as the function it replaces does.  @ip is
- * the patched function's caller, recorded as the taker.
+ * preemption/bh/interrupt state as the function it replaces does.
  */
-static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on, unsigned long ip)
+static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on)
 {
-	if (unlikely(!tk_trylock(lock)))
-		tk_wait(lock, irqs_on, 0);
-	tk_held_add(lock, ip);
+	u32 me = this_cpu_read(tk_cpu.me);
+	int v = 0;
+
+	/* Acquire: pairs with the release of whoever unlocked it. */
+	if (unlikely(!atomic_try_cmpxchg_acquire(&lock->val, &v, me)))
+		tk_wait(lock, me, irqs_on, 0);
+	tk_held_add(me);
 }
 
-static __always_inline bool tk_trylock_held(struct qspinlock *lock, unsigned long ip)
+static __always_inline bool tk_trylock(struct qspinlock *lock)
 {
-	if (!tk_trylock(lock))
+	u32 me = this_cpu_read(tk_cpu.me);
+	int v = atomic_read(&lock->val);
+
+	if (unlikely(v) || !atomic_try_cmpxchg_acquire(&lock->val, &v, me))
 		return false;
-	tk_held_add(lock, ip);
+	tk_held_add(me);
 	return true;
 }
 
-static __always_inline unsigned long tk_lock_irqsave(struct qspinlock *lock, unsigned long ip)
+static __always_inline unsigned long tk_lock_irqsave(struct qspinlock *lock)
 {
 	unsigned long flags;
 
 	/* Saved rather than assumed on: a caller with them off stays off. */
 	local_irq_save(flags);
 	preempt_disable();
-	tk_lock(lock, !arch_irqs_disabled_flags(flags), ip);
+	tk_lock(lock, !arch_irqs_disabled_flags(flags));
 	return flags;
 }
 
 static __always_inline void tk_release(struct qspinlock *lock)
 {
-	shfl_word_unlock(tk_word(lock));
-	tk_held_del(lock);
+	/* Release, and a full barrier: pairs with the one in the core's park_on_word(). */
+	u8 was = xchg(&lock->locked, 0);
+
+	if (unlikely(was & SHFL_SLOW))
+		shfl_kick_halted(tk_word(lock));
+	tk_held_del(was & SHFL_HOLDER_MASK);
 }
 
 void notrace pvli_tk_spin_lock(raw_spinlock_t *lock)
 {
 	preempt_disable();
-	tk_lock(&lock->raw_lock, false, _RET_IP_);
+	tk_lock(&lock->raw_lock, false);
 }
 
 void notrace pvli_tk_spin_lock_bh(raw_spinlock_t *lock)
 {
 	__local_bh_disable_ip(_RET_IP_, SOFTIRQ_LOCK_OFFSET);
-	tk_lock(&lock->raw_lock, false, _RET_IP_);
+	tk_lock(&lock->raw_lock, false);
 }
 
 unsigned long notrace pvli_tk_spin_lock_irqsave(raw_spinlock_t *lock)
 {
-	return tk_lock_irqsave(&lock->raw_lock, _RET_IP_);
+	return tk_lock_irqsave(&lock->raw_lock);
 }
 
 void notrace pvli_tk_spin_lock_irq(raw_spinlock_t *lock)
 {
-	tk_lock_irqsave(&lock->raw_lock, _RET_IP_);
+	tk_lock_irqsave(&lock->raw_lock);
 }
 
 int notrace pvli_tk_spin_trylock(raw_spinlock_t *lock)
 {
 	preempt_disable();
-	if (tk_trylock_held(&lock->raw_lock, _RET_IP_))
+	if (tk_trylock(&lock->raw_lock))
 		return 1;
 	preempt_enable();
 	return 0;
@@ -338,7 +303,7 @@ int notrace pvli_tk_spin_trylock(raw_spinlock_t *lock)
 int notrace pvli_tk_spin_trylock_bh(raw_spinlock_t *lock)
 {
 	__local_bh_disable_ip(_RET_IP_, SOFTIRQ_LOCK_OFFSET);
-	if (tk_trylock_held(&lock->raw_lock, _RET_IP_))
+	if (tk_trylock(&lock->raw_lock))
 		return 1;
 	__local_bh_enable_ip(_RET_IP_, SOFTIRQ_LOCK_OFFSET);
 	return 0;
@@ -370,12 +335,59 @@ void notrace pvli_tk_spin_unlock_irqrestore(raw_spinlock_t *lock, unsigned long 
 	preempt_enable();
 }
 
-int pvli_tk_lock_init(void)
+/* Holder bits for every CPU: its own (named) or SHFL_UNKNOWN_HOLDER. */
+static void tk_set_naming(bool named)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		u32 me = cpu <= SHFL_MAX_HOLDER_CPU ? cpu + SHFL_CPU_BIAS : SHFL_UNKNOWN_HOLDER;
+
+		WRITE_ONCE(per_cpu_ptr(&tk_cpu, cpu)->me, named ? me : SHFL_UNKNOWN_HOLDER);
+	}
+}
+
+void pvli_tk_go_live(void)
+{
+	tk_set_naming(true);
+	WRITE_ONCE(tk_is_live, true);
+}
+
+bool pvli_tk_live(void)
+{
+	return READ_ONCE(tk_is_live);
+}
+
+void pvli_tk_quiesce(void)
+{
+	int cpu;
+
+	WRITE_ONCE(tk_is_live, false);
+	tk_set_naming(false);
+	/*
+	 * Every spinlock is held, and every wait runs, with preemption (or
+	 * bottom halves, or interrupts) off: an RCU reader.  A reader that
+	 * began before the first grace period ended may still have read the
+	 * old "me" or policy; the second waits for it.  After that no lock
+	 * is held under our name (its release was ours, which kicked) and
+	 * no waiter that may halt is left.
+	 */
+	synchronize_rcu();
+	synchronize_rcu();
+	for_each_possible_cpu(cpu) {
+		u32 d = READ_ONCE(per_cpu_ptr(&tk_cpu, cpu)->depth);
+
+		if (d)
+			pr_warn("cpu %d: hold depth %u after the last named holder left\n", cpu, d);
+	}
+}
+
+void pvli_tk_lock_init(void)
 {
 	BUILD_BUG_ON(sizeof(struct shfl_word) != sizeof(struct qspinlock));
 	BUILD_BUG_ON(offsetof(struct qspinlock, locked) != offsetof(struct shfl_word, locked));
 	BUILD_BUG_ON(offsetof(struct qspinlock, tail) != offsetof(struct shfl_word, tail));
 	BUILD_BUG_ON(SHFL_UNKNOWN_HOLDER != _Q_LOCKED_VAL);
+	tk_set_naming(false);
 	shfl_stats(SHFL_STATS_KERNEL, &tk_core_base);
-	return 0;
 }

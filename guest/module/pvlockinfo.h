@@ -11,6 +11,7 @@
 #ifndef __PVLOCKINFO_H
 #define __PVLOCKINFO_H
 
+#include <linux/percpu.h>
 #include <linux/types.h>
 #include "pvli_abi.h"
 
@@ -26,9 +27,15 @@ u64 pvli_vcpu_steal_ns(int cpu);
 /* Publish this vCPU's lock state (the guest half of its record). */
 void pvli_publish_hold(int delta);
 void pvli_publish_wait(u64 lock_id);
-void pvli_publish_kernel_locks(u32 depth, u32 waiting);
 int pvli_vcpu_guest_snapshot(int cpu, struct pvli_vcpu_guest *out);
 void pvli_publish_kernel_flag(bool on);
+/*
+ * This CPU's guest half of its record while the page is live, else NULL:
+ * for code that publishes from inside the kernel's own spinlocks (the
+ * takeover), with preemption off, which makes it an RCU reader; the
+ * mapping outlives such readers.
+ */
+DECLARE_PER_CPU(struct pvli_vcpu_guest *, pvli_own_guest);
 
 /* The driver's debugfs directory, where the test module adds its files. */
 struct dentry;
@@ -40,7 +47,7 @@ struct dentry *pvli_debugfs_dir(void);
  */
 extern bool pvli_takeover_active;
 extern bool pvli_takeover_queue;
-void pvli_takeover_register(void);
+void pvli_takeover_register(const char *entry);
 void pvli_takeover_unregister(void);
 void pvli_takeover_refused(const char *why);
 

@@ -13,5 +13,6 @@ extern struct pvli_cmd pvli_hold_cmd;		/* pvli_probe.c */
 extern struct pvli_cmd pvli_watch_cmd;
 extern struct pvli_cmd pvli_quota_cmd;
 extern struct pvli_cmd pvli_selftest_cmd;	/* pvli_selftest.c */
+extern struct pvli_cmd pvli_lockcost_cmd;	/* pvli_lockcost.c */
 
 #endif /* __PVLI_TEST_H */

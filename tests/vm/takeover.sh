@@ -10,9 +10,9 @@
 # from 8 shells) for 60 s while the takeover is switched off and on every
 # 10 s (echo 0/1 > /sys/module/pvlockinfo/parameters/takeover; the "on"
 # phases alternate the policies shfl-pv, tas-pv, shfl-pv), then given
-# back (livepatch disabled, module removed).  The livepatch is applied
-# before the load starts and removed after it stops: under this load its
-# transition takes minutes on TCG.  Checked:
+# back (pvli-takeover remove).  The takeover is applied with its default
+# entry (ftrace direct calls; the livepatch only where the kernel has
+# none) before the load starts and removed after it stops.  Checked:
 #  - no lockup, no crash, the load still running at the end; a kernel
 #    spinlock_t hammered by a kthread per vCPU in every phase (pvlock-bench
 #    -p native) shows no mutual-exclusion violation; the runner's
@@ -25,7 +25,7 @@
 #    lock-holder preemptions, from the depth the guest published (page
 #    lhp counters and host pvlockstat's lhp_kernel), and the published
 #    depth went back to 0 on every vCPU when the load stopped (no leak);
-#  - after the livepatch is gone the page says so and pvlockinfo's own
+#  - after the takeover is gone the page says so and pvlockinfo's own
 #    locks still work.
 . "$(dirname "$0")/lib.sh"
 
@@ -39,13 +39,11 @@ log=$PVLI_LOGDIR/takeover.out
 	--smp 4 --host-cpus 0 --channel on --timeout 240 --run '
 modprobe pvlockinfo takeover=1 || exit 10
 modprobe pvlockinfo_test || exit 10	# pvlock-bench
-for i in $(seq 300); do grep -q "takeover: on (livepatch applied)" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+for i in $(seq 300); do grep -q "takeover: on (applied" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 grep "^takeover:" /sys/kernel/debug/pvlockinfo/status
 for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
-# Patch first: a livepatch transition under this load on 4 vCPUs of one
-# TCG CPU takes minutes; the runtime switch is what flips mid-run.
-for i in $(seq 600); do [ "$(cat /sys/kernel/livepatch/pvlockinfo_takeover/transition 2>/dev/null)" = 0 ] && break; sleep 0.1; done
-echo "enabled=$(cat /sys/kernel/livepatch/pvlockinfo_takeover/enabled) transition=$(cat /sys/kernel/livepatch/pvlockinfo_takeover/transition)"
+echo "in_use=$(cat /sys/module/pvlockinfo_takeover/parameters/in_use)"
+pvli-takeover status | sed "s/^/cli: /"
 lhp() { awk "NR > 1 { s += \$7 } END { print s + 0 }" /sys/kernel/debug/pvlockinfo/vcpus; }
 # The load: every shell forks, execs and pipes; the kernel takes its
 # runqueue, pid, dcache, pipe and page-table spinlocks all the time.
@@ -79,9 +77,8 @@ wait
 sleep 1
 cat $p/held | sed "s/^/held: /"
 echo "kdepth-after=$(awk "NR > 1 { printf \"%s \", \$11 }" /sys/kernel/debug/pvlockinfo/vcpus)"
-echo 0 >/sys/kernel/livepatch/pvlockinfo_takeover/enabled
-for i in $(seq 600); do [ -e /sys/kernel/livepatch/pvlockinfo_takeover ] || break; sleep 0.1; done
-rmmod pvlockinfo_takeover; echo "rmmod-rc=$?"
+pvli-takeover remove; echo "rmmod-rc=$?"
+[ -d /sys/module/pvlockinfo_takeover ] && echo "takeover-module-present"
 grep "^takeover:" /sys/kernel/debug/pvlockinfo/status | sed "s/^/after: /"
 echo "kdepth-gone=$(awk "NR > 1 { printf \"%s \", \$11 }" /sys/kernel/debug/pvlockinfo/vcpus)"
 pvlock-bench -p shfl-pv -d 500 >/dev/null; echo "bench-after-rc=$?"
@@ -101,8 +98,9 @@ echo "$out"
 kill -INT $statpid
 wait $statpid || fail "pvlockstat failed: $(cat "$stat.err")"
 
-echo "$out" | grep -q '^takeover: on (livepatch applied)' || fail "takeover=1 at load did not apply the takeover"
-echo "$out" | grep -q '^enabled=1 transition=0$' || fail "the livepatch did not finish enabling"
+echo "$out" | grep -q '^takeover: on (applied, entry direct)' || fail "takeover=1 at load did not apply the takeover with the direct entry"
+expect_eq "entry in use and live" "$(echo "$out" | sed -n 's/^in_use=//p')" "direct live"
+echo "$out" | grep -q '^cli: entry: direct$' || fail "pvli-takeover status does not name the entry: $(echo "$out" | grep '^cli:')"
 for ph in 1 2 3 4 5 6; do
 	line=$(echo "$out" | grep "^phase $ph ")
 	case $ph in 1|3|5) want=1 ;; *) want=0 ;; esac
@@ -142,9 +140,10 @@ n=$(echo "$out" | grep -c '^phase ')
 expect_eq "10 s phases completed under load (60 s)" "$n" 6
 expect_eq "published kernel lock depth once the load stopped" \
 	"$(echo "$out" | sed -n 's/^kdepth-after=//p')" "0 0 0 0 "
-expect_eq "published kernel lock depth after the livepatch is gone" \
+expect_eq "published kernel lock depth after the takeover is gone" \
 	"$(echo "$out" | sed -n 's/^kdepth-gone=//p')" "- - - - "
-echo "$out" | grep -q '^after: takeover: off (livepatch not applied)' || fail "status after removal: $(echo "$out" | grep '^after:')"
+echo "$out" | grep -q '^after: takeover: off (not applied)' || fail "status after removal: $(echo "$out" | grep '^after:')"
+echo "$out" | grep -q '^takeover-module-present' && fail "pvlockinfo_takeover.ko still loaded after pvli-takeover remove"
 # --vm selected this VM only (gone by now, so listed by slot).
 klhp=$(jq '[.vms[0].vcpus[].lhp_kernel] | add' "$stat")
 lhp=$(jq '[.vms[0].vcpus[].lhp] | add' "$stat")
@@ -152,7 +151,7 @@ note "host pvlockstat over the run: lhp $lhp, of which kernel spinlocks $klhp"
 [ "${klhp:-0}" -gt 0 ] 2>/dev/null || fail "pvlockstat counted no kernel-spinlock holder preemption: $(cat "$stat")"
 expect_eq "pvlockinfo's own locks after the takeover was given back" \
 	"$(echo "$out" | sed -n 's/^bench-after-rc=//p')" 0
-expect_eq "rmmod after disabling the livepatch" "$(echo "$out" | sed -n 's/^rmmod-rc=//p')" 0
+expect_eq "pvli-takeover remove" "$(echo "$out" | sed -n 's/^rmmod-rc=//p')" 0
 expect_eq "load shells still running after 60 s of switching" \
 	"$(echo "$out" | sed -n 's/^load-alive=//p')" 8
 echo "$out" | grep -q 'dmesg: .*given back' || fail "no 'given back' message"

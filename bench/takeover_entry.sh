@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# bench/takeover_entry.sh: what the kernel-spinlock takeover's entry costs
+# one uncontended spin_lock() + spin_unlock() pair, in ns, per entry.
+#
+# One guest (2 vCPUs on host CPUs 0-1: 1x, no contention); the test
+# module's lockcost (guest/test/pvli_lockcost.c) times batches of
+# lock+unlock pairs on a private spinlock_t on vCPU 1.  Modes, interleaved
+# per rep so that drift hits all alike:
+#   native       the kernel's own functions (takeover module not loaded)
+#   direct-off   the direct entry (ftrace direct calls), switch off
+#   direct-on    the same, switch on
+#   lp-off       the livepatch entry, switch off
+#   lp-on        the same, switch on
+# The switch only changes how contended callers wait, so off and on
+# should cost the same here; both are measured to show it.  Prints the
+# median over reps of each mode's median batch, ns per pair with the
+# empty loop subtracted, and the ratio to native (the issue 17 target:
+# <= 1.2x native).
+
+set -u -o pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+prog=takeover_entry
+
+reps=5 pairs=20000 batches=51 smp=2 cpus=0-1
+modes="native direct-off direct-on lp-off lp-on"
+
+usage() {
+	cat <<USAGE
+Usage: bench/takeover_entry.sh [--reps N] [--pairs N] [--batches N] [--modes LIST]
+
+Needs root and a built tree (make).  Starts pvlockd if it is not running.
+  --reps N        rounds over all modes [$reps]
+  --pairs N       lock+unlock pairs per batch [$pairs]
+  --batches N     batches per measurement (median taken) [$batches]
+  --modes LIST    of: ${modes// /,} [all]
+  -h, --help      this help
+USAGE
+}
+
+die() { echo "$prog: $*" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--reps) reps=${2:?$1 needs a value}; shift ;;
+	--pairs) pairs=${2:?$1 needs a value}; shift ;;
+	--batches) batches=${2:?$1 needs a value}; shift ;;
+	--modes) modes=$(tr , ' ' <<<"${2:?$1 needs a value}"); shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+	shift
+done
+case "$reps$pairs$batches" in *[!0-9]*|'') die "--reps, --pairs and --batches want numbers" ;; esac
+for m in $modes; do
+	case "$m" in native|direct-off|direct-on|lp-off|lp-on) ;; *) die "unknown mode '$m'" ;; esac
+done
+[ "$(id -u)" = 0 ] || die "needs root"
+
+cd "$src" || exit 1
+[ -e build/vm.env ] || die "build/vm.env is missing: run make"
+. host/vm-session.sh
+tmp=$(mktemp -d)
+vm_pid=
+cleanup() {
+	[ -n "$vm_pid" ] && { kill -TERM "$vm_pid" 2>/dev/null; wait "$vm_pid" 2>/dev/null; }
+	pvlockd_session_stop
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+pvlockd_session_start || exit 1
+
+echo "==> $smp vCPUs on host CPUs $cpus, lockcost pairs=$pairs batches=$batches on vCPU 1, $reps reps"
+host/pvlock-qemu -q --name "tk-entry-$$" --smp "$smp" --host-cpus "$cpus" --channel on \
+	--timeout 1800 --run "
+modprobe pvlockinfo || exit 10
+modprobe pvlockinfo_test || exit 10
+lc=/sys/kernel/debug/pvlockinfo/lockcost
+for rep in \$(seq $reps); do
+	for m in $modes; do
+		case \$m in
+		native) pvli-takeover remove || exit 11 ;;
+		direct-*) pvli-takeover remove && pvli-takeover apply --entry direct || exit 11 ;;
+		lp-*) pvli-takeover remove && pvli-takeover apply --entry livepatch || exit 11 ;;
+		esac
+		case \$m in *-off) pvli-takeover off || exit 11 ;; esac
+		echo \"pairs=$pairs batches=$batches cpu=1\" >\$lc || exit 12
+		echo \"RESULT mode=\$m rep=\$rep \$(cat \$lc)\"
+		echo \"  \$rep/$reps \$m: \$(cat \$lc)\" >&2
+	done
+done
+pvli-takeover remove" >"$tmp/out" 2>&1 &
+vm_pid=$!
+wait "$vm_pid" || die "the guest failed: $(tail -n 5 "$tmp/out")"
+vm_pid=
+grep '^  [0-9]' "$tmp/out"
+grep '^RESULT ' "$tmp/out" >"$tmp/results.txt" || die "no results: $(tail -n 5 "$tmp/out")"
+
+python3 - "$tmp/results.txt" <<'PY'
+import statistics, sys
+from collections import defaultdict
+
+runs = defaultdict(list)
+for line in open(sys.argv[1]):
+    kv = dict(x.split("=", 1) for x in line.split()[1:])
+    runs[kv["mode"]].append(kv)
+
+def per_pair(r, kind):
+    # The lock's cost: the batch median less the empty loop's.
+    return float(r[kind + "_ns"]) - float(r["loop_ns"])
+
+print()
+print("ns per uncontended pair, loop subtracted (median over reps of the batch median; min-max over reps)")
+print(f"{'mode':11} {'lock+unlock':>22} {'irqsave+restore':>22} {'lock/native':>12} {'irqsave/native':>15}")
+base = {}
+for m in ("native", "direct-off", "direct-on", "lp-off", "lp-on"):
+    if m not in runs:
+        continue
+    cols, rat = [], []
+    for kind in ("lock", "irqsave"):
+        v = [per_pair(r, kind) for r in runs[m]]
+        med = statistics.median(v)
+        if m == "native":
+            base[kind] = med
+        cols.append(f"{med:8.2f} ({min(v):.2f}-{max(v):.2f})")
+        rat.append(med / base[kind] if base.get(kind) else float("nan"))
+    print(f"{m:11} {cols[0]:>22} {cols[1]:>22} {rat[0]:12.2f} {rat[1]:15.2f}")
+print()
+for m in ("direct-on", "lp-on"):
+    if m in runs and base.get("lock"):
+        r = statistics.median(per_pair(x, "lock") for x in runs[m]) / base["lock"]
+        print(f"target: uncontended lock+unlock with {m} <= 1.2x native: {r:.2f}x: "
+              + ("reached" if r <= 1.2 else "NOT reached"))
+PY
