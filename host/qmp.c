@@ -71,8 +71,10 @@ static int qmp_command(int fd, const char *cmd, char *reply, size_t len)
 		case QMP_LINE_RETURN:
 			return 0;
 		case QMP_LINE_ERROR:
+		case QMP_LINE_INVALID:
 			return -EPROTO;
 		case QMP_LINE_EVENT:
+		case QMP_LINE_GREETING:
 		case QMP_LINE_OTHER:
 			break;
 		}
