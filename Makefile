@@ -110,10 +110,13 @@ $(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 
 # Unit tests of pvlockd's pure parts, linked with only the host files they
 # test: none of them may need BPF, io_uring or the daemon's state.
-HOST_UNIT_TESTS := $(addprefix $(B)/tests/unit/,test_pvlockd_req test_qmp_parse test_vm_meta)
+HOST_UNIT_TESTS := $(addprefix $(B)/tests/unit/,test_pvlockd_req test_qmp_parse test_qmp_session \
+	test_vm_meta test_qemu_proc)
 $(B)/tests/unit/test_pvlockd_req: host/pvlockd_req.c host/vm_meta.c
 $(B)/tests/unit/test_qmp_parse: host/qmp_parse.c
+$(B)/tests/unit/test_qmp_session: host/qmp_session.c host/qmp_parse.c
 $(B)/tests/unit/test_vm_meta: host/vm_meta.c
+$(B)/tests/unit/test_qemu_proc: host/qemu_proc.c
 
 $(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) include/pvli_abi.h bpf/host/host_sched.h
 	$(call msg,CC,$@)
