@@ -123,6 +123,7 @@ int pvlockd_bpf_load(struct host_sched_bpf **out, struct pvlockd_maps *maps)
 	bpf_map__set_pin_path(skel->maps.pages, PVLOCKD_PIN_MAPS "/pages");
 	bpf_map__set_pin_path(skel->maps.vcpus, PVLOCKD_PIN_MAPS "/vcpus");
 	bpf_map__set_pin_path(skel->maps.counters, PVLOCKD_PIN_MAPS "/counters");
+	bpf_map__set_pin_path(skel->maps.vm_opts, PVLOCKD_PIN_MAPS "/vm_opts");
 
 	err = host_sched_bpf__load(skel);
 	if (err) {
@@ -158,6 +159,7 @@ int pvlockd_bpf_load(struct host_sched_bpf **out, struct pvlockd_maps *maps)
 	maps->pages = bpf_map__fd(skel->maps.pages);
 	maps->vcpus = bpf_map__fd(skel->maps.vcpus);
 	maps->counters = bpf_map__fd(skel->maps.counters);
+	maps->vm_opts = bpf_map__fd(skel->maps.vm_opts);
 	*out = skel;
 	return 0;
 

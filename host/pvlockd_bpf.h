@@ -16,6 +16,7 @@ struct pvlockd_maps {
 	int pages;		/* slot -> the VM's page map (map-in-map) */
 	int vcpus;		/* host thread id -> struct pvli_vcpu_ref */
 	int counters;		/* slot * PVLI_MAX_VCPUS_PER_VM + vcpu -> counters */
+	int vm_opts;		/* slot -> struct pvli_vm_opts */
 };
 
 /* libbpf's messages go to stderr; its debug messages only if @verbose. */
