@@ -82,8 +82,9 @@ $(TOOL_HELPERS): host/lib/tool_helpers.c host/lib/tool_helpers.h
 HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(B)/host/pvli-host-tsc
 HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -Ibpf/host -I$(B)/bpf/host
 
-PVLOCKD_SRCS := $(addprefix host/,pvlockd.c pvlockd_bpf.c pvlockd_ctl.c pvlockd_log.c pvlockd_loop.c \
-	pvlockd_req.c pvlockd_vm.c vm_meta.c qmp.c qmp_parse.c)
+PVLOCKD_SRCS := $(addprefix host/,pvlockd.c pvlockd_adopt.c pvlockd_attach.c pvlockd_bpf.c \
+	pvlockd_ctl.c pvlockd_log.c pvlockd_loop.c pvlockd_req.c pvlockd_vm.c vm_meta.c qemu_proc.c \
+	qmp.c qmp_parse.c qmp_session.c)
 PVLOCKD_HDRS := $(PVLOCKD_SRCS:.c=.h) host/pvlockd_proto.h host/errbuf.h host/kernel_probe.h
 
 $(B)/host/pvlockd: $(PVLOCKD_SRCS) $(PVLOCKD_HDRS) \
@@ -98,10 +99,10 @@ $(B)/host/pvlockstat: host/pvlockstat.c host/vm_meta.c host/vm_meta.h host/pvloc
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -Ihost/lib -o $@ $(filter %.c %.o,$^) $(LIBBPF_LIBS)
 
-$(B)/host/pvlockctl: host/pvlockctl.c host/pvlockd_proto.h
+$(B)/host/pvlockctl: host/pvlockctl.c host/vm_meta.c host/vm_meta.h host/pvlockd_proto.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
 
 $(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 	$(call msg,CC,$@)

@@ -27,8 +27,12 @@ int pvlockd_bpf_mount(void);
 
 /*
  * Open and load the programs, reusing the pinned maps if there are any,
- * and attach and pin each link that is not pinned yet (a pinned one stays
- * attached as it is).  Fills @maps; 0 or -errno (logged).
+ * and attach and pin each link that is not pinned yet.  A pinned link
+ * whose program is the one just loaded (same tag) stays attached as it
+ * is; one running another program (an older pvlockd's) is replaced: the
+ * new link is attached first and its pin renamed over the old one, so
+ * the tracepoint is never without a program.  Fills @maps; 0 or -errno
+ * (logged).
  */
 int pvlockd_bpf_load(struct host_sched_bpf **skel, struct pvlockd_maps *maps);
 

@@ -88,7 +88,7 @@ note "vCPU threads $tids; vCPU 1 alone on host CPU 1"
 # "HOLD0 WAITING0 HOLD1 WAITING1", e.g. "0 false 1 false".
 guest_state() {
 	"$PVLOCKCTL" status --json | jq -r --arg n "$name" \
-		'.vms[] | select(.name == $n) | [.vcpus[] | .guest_hold_depth, .guest_waiting] | join(" ")'
+		'.vms[] | select(.name == $n) | [.vcpus[] | .page.guest.hold_depth, .page.guest.waiting] | join(" ")'
 }
 
 # await_state STATE WHAT: until both records say STATE (the guest's phase).
