@@ -41,10 +41,10 @@ bool vm_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > PVLOCKD_NAME_MAX || s[0] == '.')
+	if (n == 0 || n > PVLOCKD_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!(s[i] == '-' || s[i] == '_' || s[i] == '.' ||
+		if (!(s[i] == '-' || s[i] == '_' ||
 		      (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
 		      (s[i] >= 'A' && s[i] <= 'Z')))
 			return false;

@@ -39,8 +39,9 @@ struct vm_meta {
 };
 
 /*
- * A VM name: 1..PVLOCKD_NAME_MAX of [A-Za-z0-9._-], not starting with '.'
- * (so it is a safe file name and never a hidden one).  The one rule:
+ * A VM name: 1..PVLOCKD_NAME_MAX of [A-Za-z0-9_-], so it is a safe file
+ * name, never a hidden one, and one bpffs takes for the page's pin
+ * directory (bpffs refuses names with a dot: EPERM).  The one rule:
  * pvlockd, pvlockctl, pvlockstat and, through "pvlockctl valid-name",
  * pvlock-qemu all check names here.
  */
