@@ -95,8 +95,9 @@ $(TOOL_HELPERS): host/lib/tool_helpers.c host/lib/tool_helpers.h
 HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(B)/host/pvli-host-tsc
 HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -Ibpf/host -I$(B)/bpf/host
 
-PVLOCKD_SRCS := $(addprefix host/,pvlockd.c pvlockd_bpf.c pvlockd_ctl.c pvlockd_log.c pvlockd_loop.c \
-	pvlockd_req.c pvlockd_vm.c vm_meta.c qmp.c qmp_parse.c)
+PVLOCKD_SRCS := $(addprefix host/,pvlockd.c pvlockd_adopt.c pvlockd_attach.c pvlockd_bpf.c \
+	pvlockd_ctl.c pvlockd_log.c pvlockd_loop.c pvlockd_req.c pvlockd_vm.c vm_meta.c qemu_proc.c \
+	qmp.c qmp_parse.c qmp_session.c)
 PVLOCKD_HDRS := $(PVLOCKD_SRCS:.c=.h) host/pvlockd_proto.h host/errbuf.h host/kernel_probe.h
 
 $(B)/host/pvlockd: $(PVLOCKD_SRCS) $(PVLOCKD_HDRS) \
@@ -136,12 +137,14 @@ $(B)/host/pvli-host-tsc: host/pvli-host-tsc.c
 
 # Unit tests of pvlockd's pure parts, linked with only the host files they
 # test: none of them may need BPF, io_uring or the daemon's state.
-HOST_UNIT_TESTS := $(addprefix $(B)/tests/unit/,test_pvlockd_req test_qmp_parse test_vm_meta \
-	test_pvlockstat_prom)
+HOST_UNIT_TESTS := $(addprefix $(B)/tests/unit/,test_pvlockd_req test_qmp_parse test_qmp_session \
+	test_vm_meta test_qemu_proc test_pvlockstat_prom)
 $(B)/tests/unit/test_pvlockd_req: host/pvlockd_req.c host/vm_meta.c
 $(B)/tests/unit/test_qmp_parse: host/qmp_parse.c
+$(B)/tests/unit/test_qmp_session: host/qmp_session.c host/qmp_parse.c
 $(B)/tests/unit/test_vm_meta: host/vm_meta.c
 $(B)/tests/unit/test_pvlockstat_prom: host/pvlockstat_prom.c
+$(B)/tests/unit/test_qemu_proc: host/qemu_proc.c
 
 $(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) include/pvli_abi.h bpf/host/host_sched.h \
 		bpf/host/pvlockstat.h

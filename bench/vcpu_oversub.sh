@@ -195,7 +195,7 @@ stop_vm() { # pid name
 	wait "$1" 2>/dev/null
 	# pvlock-qemu stops its QEMU on TERM; make sure of it.
 	local qp
-	qp=$(cat "/run/pvlockinfo/$2/qemu.pid" 2>/dev/null) && kill -KILL "$qp" 2>/dev/null
+	qp=$(cat "/run/pvlockinfo/qemu/$2/qemu.pid" 2>/dev/null) && kill -KILL "$qp" 2>/dev/null
 	return 0
 }
 cleanup_cell() {

@@ -14,11 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "pvlockctl_libvirt.h"
 #include "pvlockd_proto.h"
+#include "vm_meta.h"
+
+/* pvlockd answers within its own deadlines (an attach's is 5 s). */
+#define REPLY_TIMEOUT_S	30
 
 static struct {
 	const char *socket;
@@ -36,12 +41,18 @@ static const char doc[] =
 "\n"
 "COMMANDS:\n"
 "    status                       VMs, vCPUs, their state and counters\n"
-"    register NAME NVCPUS ACCEL   create and pin a page for a VM (tcg|kvm);\n"
-"                                 prints the pin path and its size\n"
+"    register NAME NVCPUS ACCEL [pcpu] [quota-ancestors]\n"
+"                                 create and pin a page for a VM (tcg|kvm);\n"
+"                                 prints the pin path and its size; pcpu:\n"
+"                                 publish the host CPU of each vCPU;\n"
+"                                 quota-ancestors: bound the run quota by the\n"
+"                                 cgroups above the VM's own too\n"
 "    attach NAME QMP-SOCKET       learn the VM's vCPU threads over QMP\n"
 "    unregister NAME              remove a VM's page and registrations\n"
 "    libvirt-xml NAME NVCPUS      print what libvirt domain NAME needs in its\n"
 "                                 XML to get the channel (pvlockd not needed)\n"
+"    valid-name NAME              exit 0 if NAME is a valid VM name (no daemon\n"
+"                                 needed; pvlock-qemu checks its --name here)\n"
 "\n"
 "EXAMPLES:\n"
 "    pvlockctl status             # table\n"
@@ -105,6 +116,10 @@ int main(int argc, char **argv)
 		}
 		return pvlockctl_libvirt_xml(stdout, env.word[1], env.word[2]) ? 2 : 0;
 	}
+	if (!strncmp(env.request, "valid-name ", 11))
+		return vm_name_valid(env.request + 11) ? 0 : 1;
+	if (!strcmp(env.request, "valid-name"))
+		return 1;
 	if (env.json && !strcmp(env.request, "status"))
 		strcat(env.request, " json");
 	strcat(env.request, "\n");
@@ -118,11 +133,15 @@ int main(int argc, char **argv)
 			errno == EACCES ? " (run as root)" : "");
 		return 1;
 	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = REPLY_TIMEOUT_S },
+		   sizeof(struct timeval));
 	if (write(fd, env.request, strlen(env.request)) < 0) {
 		fprintf(stderr, "pvlockctl: cannot send the request: %s\n", strerror(errno));
 		return 1;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
 		if (first && n >= elen && !strncmp(buf, PVLOCKD_REPLY_ERROR, elen)) {
 			error = true;
 			fprintf(stderr, "pvlockctl: ");
@@ -131,6 +150,10 @@ int main(int argc, char **argv)
 			fwrite(buf, 1, n, error ? stderr : stdout);
 		}
 		first = false;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		fprintf(stderr, "pvlockctl: pvlockd did not answer within %d s\n", REPLY_TIMEOUT_S);
+		return 1;
 	}
 	close(fd);
 	if (first) {

@@ -10,13 +10,16 @@
  * when QEMU's QMP socket hangs up.  Its control protocol is in
  * pvlockd_proto.h; its units are listed in pvlockd.h.
  *
- * This file: options, start-up and shutdown, the table of VMs, and the
- * re-adoption of the VMs a previous pvlockd left registered.
+ * This file: options, start-up and shutdown, the table of VMs and the
+ * loop's periodic tick.
  */
 #define _GNU_SOURCE
 #include <argp.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +29,8 @@
 #include <unistd.h>
 
 #include "pvlockd.h"
+#include "pvlockd_adopt.h"
+#include "pvlockd_attach.h"
 #include "pvlockd_bpf.h"
 #include "pvlockd_ctl.h"
 #include "pvlockd_log.h"
@@ -40,6 +45,7 @@ static struct {
 
 static struct pvlockd daemon_state = {
 	.socket = PVLOCKD_SOCKET,
+	.attach_timeout_s = PVLOCKD_ATTACH_TIMEOUT_S,
 };
 
 const char *argp_program_version = "pvlockd " PVLOCKD_VERSION;
@@ -56,6 +62,7 @@ static const char doc[] =
 "EXAMPLES:\n"
 "    pvlockd                 # run in the foreground (as the systemd unit does)\n"
 "    pvlockd -l debug        # log every request\n"
+"    pvlockd --attach-timeout 30   # drop VMs not attached 30 s after register\n"
 "    pvlockd --teardown      # detach the BPF programs and remove all pins\n";
 
 static const struct argp_option opts[] = {
@@ -63,6 +70,8 @@ static const struct argp_option opts[] = {
 	{ "log-level", 'l', "LEVEL", 0, "error, warn, info (default) or debug", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
 	{ "teardown", 'T', NULL, 0, "Detach the programs, remove every pin and exit", 0 },
+	{ "attach-timeout", 'a', "SECS", 0, "Drop a VM that registers and does not attach within "
+	  "SECS (default 120)", 0 },
 	{},
 };
 
@@ -90,6 +99,17 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'T':
 		env.teardown = true;
 		break;
+	case 'a': {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || v < 1 || v > 86400)
+			argp_error(state, "--attach-timeout '%s': seconds, 1 to 86400", arg);
+		daemon_state.attach_timeout_s = v;
+		break;
+	}
 	case ARGP_KEY_ARG:
 		argp_usage(state);
 		break;
@@ -101,6 +121,24 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 /* ---- the table of VMs --------------------------------------------------------- */
 
+uint64_t pvlockd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void pvlockd_fault_point(const char *point)
+{
+	const char *f = getenv("PVLOCKD_FAULT");
+
+	if (f && !strcmp(f, point)) {
+		log_warn("PVLOCKD_FAULT=%s: killing myself here", point);
+		raise(SIGKILL);
+	}
+}
+
 struct pvlockd_vm *pvlockd_vm_find(struct pvlockd *d, const char *name)
 {
 	for (int i = 0; i < PVLI_MAX_VMS; i++)
@@ -109,46 +147,63 @@ struct pvlockd_vm *pvlockd_vm_find(struct pvlockd *d, const char *name)
 	return NULL;
 }
 
+static uint64_t qemu_tag(const struct pvlockd_vm *vm)
+{
+	return pvlockd_tag(PVLOCKD_TAG_QEMU, vm->meta.slot, vm->gen);
+}
+
+void pvlockd_vm_watch(struct pvlockd *d, struct pvlockd_vm *vm)
+{
+	(void)d;
+	if (vm->pidfd < 0 || vm->watched)
+		return;
+	/* Retried from the tick if the ring cannot take it now. */
+	vm->watched = !pvlockd_loop_poll(vm->pidfd, POLLIN, qemu_tag(vm));
+}
+
 void pvlockd_vm_remove(struct pvlockd *d, struct pvlockd_vm *vm, const char *why)
 {
+	char reply[160];
+
 	log_info("VM %s: %s; removing its page and vCPU registrations", vm->meta.name, why);
-	if (vm->qmp_fd >= 0)
-		pvlockd_loop_unwatch_qmp(vm);
+	snprintf(reply, sizeof(reply), "VM '%s' was removed: %s", vm->meta.name, why);
+	pvlockd_attach_cancel(d, vm, reply);
+	if (vm->watched)
+		pvlockd_loop_cancel(qemu_tag(vm));
 	vm_teardown(vm, &d->maps);
 }
 
-/* Re-adopt a VM a previous pvlockd left registered (a vm_meta_for_each() step). */
-static int adopt_vm(const char *name, void *arg)
+void pvlockd_tick(struct pvlockd *d)
 {
-	struct pvlockd_vm vm = { .page_fd = -1, .qmp_fd = -1 };
-	struct pvlockd *d = arg;
-	char err[256];
-	int fd;
+	static unsigned ticks;
+	uint64_t now = pvlockd_now_ns();
+	char why[96];
 
-	if (vm_meta_load(name, &vm.meta) || d->vms[vm.meta.slot].used ||
-	    vm_adopt_page(&vm, d->generation)) {
-		log_warn("VM %s: its saved state is unusable; removing it", name);
-		vm_teardown(&vm, &d->maps);
-		return 0;
-	}
-	if (vm.meta.qmp_path[0]) {
-		fd = qmp_connect(vm.meta.qmp_path, err, sizeof(err));
-		if (fd < 0) {
-			log_info("VM %s: %s", name, err);
-			vm.used = true;
-			d->vms[vm.meta.slot] = vm;
-			pvlockd_vm_remove(d, &d->vms[vm.meta.slot], "QEMU is gone");
-			return 0;
+	pvlockd_ctl_tick(d, now);
+	ticks++;
+	for (int i = 0; i < PVLI_MAX_VMS; i++) {
+		struct pvlockd_vm *vm = &d->vms[i];
+
+		if (!vm->used)
+			continue;
+		pvlockd_attach_tick(d, vm, now);
+		if (!vm->used)
+			continue;
+		if (vm->expires_ns && now > vm->expires_ns && !vm->attach && !vm_attached(vm) &&
+		    !vm->meta.tids[0]) {
+			snprintf(why, sizeof(why), "registered %u s ago and never attached",
+				 d->attach_timeout_s);
+			pvlockd_vm_remove(d, vm, why);
+			continue;
 		}
-		vm.qmp_fd = fd;
+		pvlockd_vm_watch(d, vm);
+		if (ticks % 10)
+			continue;
+		if (!vm_attached(vm) && vm->meta.tids[0] && vm->meta.qmp_path[0])
+			pvlockd_adopt_learn_qemu(d, vm);
+		else
+			vm_clock_update(vm);
 	}
-	vm.used = true;
-	d->vms[vm.meta.slot] = vm;
-	if (vm.qmp_fd >= 0)
-		pvlockd_loop_watch_qmp(&d->vms[vm.meta.slot]);
-	log_info("VM %s: re-adopted (slot %u, %s)", name, vm.meta.slot,
-		 vm.qmp_fd >= 0 ? "attached" : "not attached yet");
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -156,6 +211,7 @@ int main(int argc, char **argv)
 	static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = doc };
 	struct pvlockd *d = &daemon_state;
 	struct host_sched_bpf *skel = NULL;
+	struct timespec now;
 	int lockfd = -1, lfd = -1, err;
 
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -180,8 +236,18 @@ int main(int argc, char **argv)
 	if (pvlockd_bpf_mount())
 		return 1;
 
-	/* Each pvlockd that takes over the pages gets a new generation. */
-	d->generation = (uint32_t)time(NULL);
+	/*
+	 * Each pvlockd that takes over the pages gets a new generation: the
+	 * wall clock in microseconds, so that two restarts within a second
+	 * differ too (it wraps after 71 minutes; two starts landing on the
+	 * same value are as good as impossible).
+	 */
+	clock_gettime(CLOCK_REALTIME, &now);
+	d->generation = (uint32_t)(now.tv_sec * 1000000ULL + now.tv_nsec / 1000) ?: 1;
+	for (int i = 0; i < PVLI_MAX_VMS; i++)
+		vm_init(&d->vms[i]);
+	for (int i = 0; i < PVLOCKD_MAX_CLIENTS; i++)
+		d->clients[i].fd = -1;
 	err = pvlockd_bpf_load(&skel, &d->maps);
 	if (err)
 		goto cleanup;
@@ -194,11 +260,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	vm_meta_for_each(adopt_vm, d);
-	pvlockd_loop_run(d, lfd);
+	pvlockd_adopt(d);
+	err = pvlockd_loop_run(d, lfd);
+	pvlockd_ctl_close_all(d);
 	/* The pins stay: the channel keeps flowing until a new pvlockd takes over. */
 	log_info("exiting; BPF programs and pages stay pinned under %s", PVLOCKD_PIN_ROOT);
-	err = 0;
 
 cleanup:
 	if (lfd >= 0) {

@@ -7,10 +7,13 @@
  * The maps are pinned at PVLOCKD_PIN_MAPS and reused as they are, since
  * the running VMs' state lives in them; each link is pinned at
  * PVLOCKD_PIN_LINKS/TRACEPOINT and, once pinned, left attached, so the
- * BPF program keeps writing the pages while no pvlockd runs.
+ * BPF program keeps writing the pages while no pvlockd runs.  A new
+ * pvlockd whose program differs from the pinned link's (an upgrade)
+ * replaces the link.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,6 +73,82 @@ struct prog_link {
 /* sched_switch, sched_wakeup, sched_process_exit, the repair, the tick. */
 #define NR_LINKS 5
 
+/*
+ * The tag (hash of the instructions, map references left out) of the
+ * program the link pinned at @path runs; false if it cannot be read.
+ */
+static bool pinned_link_tag(const char *path, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_link_info link = {};
+	struct bpf_prog_info prog = {};
+	__u32 len = sizeof(link);
+	int lfd, pfd;
+	bool ok = false;
+
+	lfd = bpf_obj_get(path);
+	if (lfd < 0)
+		return false;
+	if (!bpf_link_get_info_by_fd(lfd, &link, &len)) {
+		pfd = bpf_prog_get_fd_by_id(link.prog_id);
+		len = sizeof(prog);
+		if (pfd >= 0 && !bpf_prog_get_info_by_fd(pfd, &prog, &len)) {
+			memcpy(tag, prog.tag, BPF_TAG_SIZE);
+			ok = true;
+		}
+		if (pfd >= 0)
+			close(pfd);
+	}
+	close(lfd);
+	return ok;
+}
+
+/*
+ * Make the link pinned at @path run @prog: keep a pinned link that runs
+ * it already; else attach @prog and pin the new link, over the old pin
+ * if there is one (rename(2) replaces it in one step, and the old link,
+ * whose last reference was that pin, detaches).
+ */
+static int attach_pinned(const char *name, struct bpf_program *prog, const char *path,
+			 bool btf)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	__u8 old[BPF_TAG_SIZE];
+	struct bpf_link *link;
+	char tmp[300];
+	bool pinned = access(path, F_OK) == 0;
+	int err;
+
+	if (pinned && pinned_link_tag(path, old) &&
+	    !bpf_prog_get_info_by_fd(bpf_program__fd(prog), &info, &len) &&
+	    !memcmp(old, info.tag, BPF_TAG_SIZE)) {
+		log_info("%s: keeping the attached program pinned at %s", name, path);
+		return 0;
+	}
+	link = bpf_program__attach(prog);
+	if (!link) {
+		err = -errno;
+		log_err("cannot attach to %s: %s", name, strerror(-err));
+		return err;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	unlink(tmp);
+	err = bpf_link__pin(link, pinned ? tmp : path);
+	bpf_link__destroy(link);	/* the pin keeps it attached */
+	if (!err && pinned && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		log_err("cannot pin the %s link at %s: %s", name, path, strerror(-err));
+		unlink(tmp);
+		return err;
+	}
+	if (pinned)
+		log_warn("%s: the pinned program was not this pvlockd's; replaced it", name);
+	else
+		log_info("attached to %s (%s)", name, btf ? "tp_btf" : "raw_tp");
+	return 0;
+}
+
 int pvlockd_bpf_load(struct host_sched_bpf **out, struct pvlockd_maps *maps)
 {
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
@@ -123,6 +202,7 @@ int pvlockd_bpf_load(struct host_sched_bpf **out, struct pvlockd_maps *maps)
 	bpf_map__set_pin_path(skel->maps.pages, PVLOCKD_PIN_MAPS "/pages");
 	bpf_map__set_pin_path(skel->maps.vcpus, PVLOCKD_PIN_MAPS "/vcpus");
 	bpf_map__set_pin_path(skel->maps.counters, PVLOCKD_PIN_MAPS "/counters");
+	bpf_map__set_pin_path(skel->maps.vm_opts, PVLOCKD_PIN_MAPS "/vm_opts");
 
 	err = host_sched_bpf__load(skel);
 	if (err) {
@@ -133,31 +213,16 @@ int pvlockd_bpf_load(struct host_sched_bpf **out, struct pvlockd_maps *maps)
 
 	for (int i = 0; i < NR_LINKS; i++) {
 		struct bpf_program *prog = btf ? links[i].btf : links[i].raw;
-		struct bpf_link *link;
 
 		snprintf(path, sizeof(path), PVLOCKD_PIN_LINKS "/%s", links[i].name);
-		if (access(path, F_OK) == 0) {
-			log_info("%s: keeping the attached program pinned at %s", links[i].name, path);
-			continue;
-		}
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			log_err("cannot attach to %s: %s", links[i].name, strerror(-err));
+		err = attach_pinned(links[i].name, prog, path, btf);
+		if (err)
 			goto cleanup;
-		}
-		err = bpf_link__pin(link, path);
-		bpf_link__destroy(link);	/* the pin keeps it attached */
-		if (err) {
-			log_err("cannot pin the %s link at %s: %s", links[i].name, path,
-				strerror(-err));
-			goto cleanup;
-		}
-		log_info("attached to %s (%s)", links[i].name, btf ? "tp_btf" : "raw_tp");
 	}
 	maps->pages = bpf_map__fd(skel->maps.pages);
 	maps->vcpus = bpf_map__fd(skel->maps.vcpus);
 	maps->counters = bpf_map__fd(skel->maps.counters);
+	maps->vm_opts = bpf_map__fd(skel->maps.vm_opts);
 	*out = skel;
 	return 0;
 

@@ -16,6 +16,7 @@ struct pvlockd_maps {
 	int pages;		/* slot -> the VM's page map (map-in-map) */
 	int vcpus;		/* host thread id -> struct pvli_vcpu_ref */
 	int counters;		/* slot * PVLI_MAX_VCPUS_PER_VM + vcpu -> counters */
+	int vm_opts;		/* slot -> struct pvli_vm_opts */
 };
 
 /* libbpf's messages go to stderr; its debug messages only if @verbose. */
@@ -26,8 +27,12 @@ int pvlockd_bpf_mount(void);
 
 /*
  * Open and load the programs, reusing the pinned maps if there are any,
- * and attach and pin each link that is not pinned yet (a pinned one stays
- * attached as it is).  Fills @maps; 0 or -errno (logged).
+ * and attach and pin each link that is not pinned yet.  A pinned link
+ * whose program is the one just loaded (same tag) stays attached as it
+ * is; one running another program (an older pvlockd's) is replaced: the
+ * new link is attached first and its pin renamed over the old one, so
+ * the tracepoint is never without a program.  Fills @maps; 0 or -errno
+ * (logged).
  */
 int pvlockd_bpf_load(struct host_sched_bpf **skel, struct pvlockd_maps *maps);
 

@@ -1,28 +1,71 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * pvlockd's control socket: the protocol of pvlockd_proto.h, served one
- * connection at a time from the event loop.
+ * pvlockd's control socket: the protocol of pvlockd_proto.h.  Clients are
+ * served from the event loop without ever blocking it: their sockets are
+ * non-blocking, a request must arrive within PVLOCKD_REQUEST_TIMEOUT_MS
+ * and the reply be taken within PVLOCKD_REPLY_TIMEOUT_MS, or the client
+ * is dropped.  An attach is answered when its QMP exchange ends.
  */
 #ifndef __PVLOCKD_CTL_H
 #define __PVLOCKD_CTL_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "pvlockd_proto.h"
 
 struct pvlockd;
 
+/* Clients served at once; more wait in the listen backlog. */
+#define PVLOCKD_MAX_CLIENTS		32
+#define PVLOCKD_REQUEST_TIMEOUT_MS	2000
+#define PVLOCKD_REPLY_TIMEOUT_MS	5000
+
+enum pvlockd_client_state {
+	PVLOCKD_CLIENT_FREE,
+	PVLOCKD_CLIENT_READING,		/* the request line is arriving */
+	PVLOCKD_CLIENT_WAITING,		/* an attach runs for it */
+	PVLOCKD_CLIENT_WRITING,		/* its reply is going out */
+};
+
+struct pvlockd_client {
+	enum pvlockd_client_state state;
+	int fd;
+	uint32_t gen;			/* bumped on every use: stale events are dropped */
+	uint64_t deadline_ns;		/* reading or writing must be done by then */
+	char in[PVLOCKD_REQUEST_MAX];
+	size_t in_len;
+	char *out;			/* the reply */
+	size_t out_len, out_off;
+};
+
 /*
- * Listen on @path, replacing a stale socket there; the socket is mode
- * 0600 (root only).  The fd, or -errno (logged).
+ * Listen on @path, replacing a stale socket there (pvlockd holds its lock
+ * file, so no other pvlockd does); the socket is mode 0600 (root only) and
+ * non-blocking.  The fd, or -errno (logged).
  */
 int pvlockd_ctl_listen(const char *path);
 
-/*
- * Accept one client on @lfd and answer its one request.  A client that
- * is not root gets an error; one that sends nothing within 2 s is dropped.
- */
-void pvlockd_ctl_serve(struct pvlockd *d, int lfd);
+/* Accept every client waiting on @lfd. */
+void pvlockd_ctl_accept(struct pvlockd *d, int lfd);
 
-/* Carry out one request @line (modified) and write the reply to @out. */
-void pvlockd_ctl_handle(struct pvlockd *d, char *line, FILE *out);
+/* The loop saw @res on client @idx (generation @gen): read or write on. */
+void pvlockd_ctl_event(struct pvlockd *d, unsigned idx, uint32_t gen, int res);
+
+/* Drop clients past their deadline. */
+void pvlockd_ctl_tick(struct pvlockd *d, uint64_t now);
+
+/*
+ * Answer the client @idx/@gen that waits for an attach with @reply (one
+ * line, with its newline).  A client gone meanwhile is not an error.
+ */
+void pvlockd_ctl_reply(struct pvlockd *d, int idx, uint32_t gen, const char *reply);
+
+/* Carry out one request @line (modified); @client waits if it is an attach. */
+void pvlockd_ctl_handle(struct pvlockd *d, char *line, int client);
+
+/* Close every client (shutdown). */
+void pvlockd_ctl_close_all(struct pvlockd *d);
 
 #endif /* __PVLOCKD_CTL_H */

@@ -2,10 +2,13 @@
 /*
  * pvlockd's event loop (pvlockd_loop.h).
  *
- * Every watched fd has one POLL_ADD in flight at a time, re-armed after
- * its completion is handled.  A completion's user data (its tag) says what
- * it was for; a QMP socket's tag also carries the VM's slot and the fd, so
- * that a late completion for a VM removed in the meantime is dropped.
+ * Every watched fd has at most one POLL_ADD in flight, re-armed by its
+ * handler.  Polls are submitted at once, so the submission queue holds at
+ * most the one being prepared; when it is full anyway (submit failed
+ * earlier) it is flushed and the poll prepared again.  A poll that cannot
+ * be armed is reported to the caller, which drops what it was for (a
+ * client) or retries on the next tick (a QEMU watch); the loop's own
+ * polls failing ends the loop with an error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,88 +24,77 @@
 #include <liburing.h>
 
 #include "pvlockd.h"
+#include "pvlockd_attach.h"
 #include "pvlockd_ctl.h"
 #include "pvlockd_log.h"
 #include "pvlockd_loop.h"
 
-#define TAG_LISTEN	1
-#define TAG_SIGNAL	2
-#define TAG_TIMER	3
-#define TAG_QMP		0x100	/* + slot; fd in the upper 32 bits */
+/* The tick: deadlines are kept to within this. */
+#define TICK_NS		100000000ULL
+/* A step longer than this blocked the loop (counted in loop_slow_steps). */
+#define SLOW_STEP_NS	100000000ULL
 
 static struct io_uring ring;
+static bool ring_up;
 static int sfd = -1, tfd = -1;
 
-static int arm_poll(int fd, uint64_t tag)
+static struct io_uring_sqe *get_sqe(void)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
-	if (!sqe)
+	if (!sqe && io_uring_submit(&ring) >= 0)
+		sqe = io_uring_get_sqe(&ring);
+	return sqe;
+}
+
+int pvlockd_loop_poll(int fd, unsigned events, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = get_sqe();
+	int r;
+
+	if (!sqe) {
+		log_err("cannot arm a poll: the submission queue is full");
 		return -EBUSY;
-	io_uring_prep_poll_add(sqe, fd, POLLIN | POLLRDHUP);
+	}
+	io_uring_prep_poll_add(sqe, fd, events);
 	io_uring_sqe_set_data64(sqe, tag);
-	return io_uring_submit(&ring) < 0 ? -EIO : 0;
+	r = io_uring_submit(&ring);
+	if (r < 0) {
+		log_err("cannot arm a poll: io_uring_submit: %s", strerror(-r));
+		return r;
+	}
+	return 0;
 }
 
-static uint64_t qmp_tag(const struct pvlockd_vm *vm)
+void pvlockd_loop_cancel(uint64_t tag)
 {
-	return ((uint64_t)vm->qmp_fd << 32) | (TAG_QMP + vm->meta.slot);
-}
+	struct io_uring_sqe *sqe = get_sqe();
 
-static void cancel_poll(uint64_t tag)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-
-	if (!sqe)
+	if (!sqe) {
+		log_warn("cannot cancel a poll: the submission queue is full");
 		return;
+	}
 	io_uring_prep_poll_remove(sqe, tag);
-	io_uring_sqe_set_data64(sqe, 0);
-	io_uring_submit(&ring);
-}
-
-void pvlockd_loop_watch_qmp(const struct pvlockd_vm *vm)
-{
-	arm_poll(vm->qmp_fd, qmp_tag(vm));
-}
-
-void pvlockd_loop_unwatch_qmp(const struct pvlockd_vm *vm)
-{
-	cancel_poll(qmp_tag(vm));
-}
-
-static void on_qmp_event(struct pvlockd *d, uint64_t tag, int res)
-{
-	int slot = (tag & 0xffffffff) - TAG_QMP, fd = tag >> 32;
-	struct pvlockd_vm *vm = &d->vms[slot];
-	char buf[4096];
-	ssize_t n;
-
-	if (res == -ECANCELED || slot < 0 || slot >= PVLI_MAX_VMS || !vm->used ||
-	    vm->qmp_fd != fd)
-		return;
-	if (res < 0 || (res & (POLLHUP | POLLRDHUP | POLLERR))) {
-		pvlockd_vm_remove(d, vm, "QEMU exited (QMP socket hung up)");
-		return;
-	}
-	n = read(fd, buf, sizeof(buf));	/* asynchronous QMP events: not needed */
-	if (n <= 0) {
-		pvlockd_vm_remove(d, vm, "QEMU exited (QMP socket closed)");
-		return;
-	}
-	arm_poll(fd, tag);
+	io_uring_sqe_set_data64(sqe, pvlockd_tag(PVLOCKD_TAG_NONE, 0, 0));
+	if (io_uring_submit(&ring) < 0)
+		log_warn("cannot cancel a poll");
 }
 
 int pvlockd_loop_init(void)
 {
-	struct itimerspec one_second = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct itimerspec tick = {
+		.it_interval = { 0, TICK_NS }, .it_value = { 0, TICK_NS },
+	};
 	sigset_t mask;
 	int err;
 
-	err = io_uring_queue_init(64, &ring, 0);
+	/* Room for a poll per client, two per VM, and the loop's own. */
+	err = io_uring_queue_init(256, &ring, 0);
 	if (err) {
 		log_err("io_uring_queue_init: %s", strerror(-err));
 		return err;
 	}
+	ring_up = true;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -110,10 +102,11 @@ int pvlockd_loop_init(void)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		return -errno;
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (tfd < 0)
 		return -errno;
-	timerfd_settime(tfd, 0, &one_second, NULL);
+	if (timerfd_settime(tfd, 0, &tick, NULL))
+		return -errno;
 	return 0;
 }
 
@@ -124,23 +117,68 @@ void pvlockd_loop_exit(void)
 	if (tfd >= 0)
 		close(tfd);
 	sfd = tfd = -1;
-	if (ring.ring_fd)
+	if (ring_up)
 		io_uring_queue_exit(&ring);
+	ring_up = false;
 }
 
-void pvlockd_loop_run(struct pvlockd *d, int lfd)
+/* Handle one completion; false to stop the loop. */
+static bool dispatch(struct pvlockd *d, int lfd, uint64_t tag, int res, int *err)
+{
+	enum pvlockd_tag_kind kind = tag >> 56;
+	unsigned idx = tag & 0xffff;
+	uint32_t gen = (uint32_t)(tag >> 16);
+	uint64_t ticks;
+
+	switch (kind) {
+	case PVLOCKD_TAG_NONE:
+		return true;
+	case PVLOCKD_TAG_LISTEN:
+		pvlockd_ctl_accept(d, lfd);
+		*err = pvlockd_loop_poll(lfd, POLLIN, tag);
+		return !*err;
+	case PVLOCKD_TAG_SIGNAL:
+		return false;
+	case PVLOCKD_TAG_TIMER:
+		if (read(tfd, &ticks, sizeof(ticks)) > 0)
+			pvlockd_tick(d);
+		*err = pvlockd_loop_poll(tfd, POLLIN, tag);
+		return !*err;
+	case PVLOCKD_TAG_CLIENT:
+		if (res != -ECANCELED && idx < PVLOCKD_MAX_CLIENTS)
+			pvlockd_ctl_event(d, idx, gen, res);
+		return true;
+	case PVLOCKD_TAG_QEMU:
+		if (res != -ECANCELED && idx < PVLI_MAX_VMS && d->vms[idx].used &&
+		    d->vms[idx].gen == gen)
+			pvlockd_vm_remove(d, &d->vms[idx], "QEMU exited");
+		return true;
+	case PVLOCKD_TAG_QMP:
+		if (res != -ECANCELED && idx < PVLI_MAX_VMS && d->vms[idx].used &&
+		    d->vms[idx].gen == gen)
+			pvlockd_attach_event(d, &d->vms[idx], res);
+		return true;
+	}
+	return true;
+}
+
+int pvlockd_loop_run(struct pvlockd *d, int lfd)
 {
 	struct io_uring_cqe *cqe;
-	bool stop = false;
+	bool go = true;
 	int err;
 
-	arm_poll(lfd, TAG_LISTEN);
-	arm_poll(sfd, TAG_SIGNAL);
-	arm_poll(tfd, TAG_TIMER);
+	err = pvlockd_loop_poll(lfd, POLLIN, pvlockd_tag(PVLOCKD_TAG_LISTEN, 0, 0));
+	if (!err)
+		err = pvlockd_loop_poll(sfd, POLLIN, pvlockd_tag(PVLOCKD_TAG_SIGNAL, 0, 0));
+	if (!err)
+		err = pvlockd_loop_poll(tfd, POLLIN, pvlockd_tag(PVLOCKD_TAG_TIMER, 0, 0));
+	if (err)
+		return err;
 	log_info("ready on %s (generation %u)", d->socket, d->generation);
 
-	while (!stop) {
-		uint64_t tag, ticks;
+	while (go) {
+		uint64_t tag, start, busy;
 		int res;
 
 		err = io_uring_wait_cqe(&ring, &cqe);
@@ -148,33 +186,26 @@ void pvlockd_loop_run(struct pvlockd *d, int lfd)
 			continue;
 		if (err) {
 			log_err("io_uring_wait_cqe: %s", strerror(-err));
-			break;
+			return err;
 		}
+		start = pvlockd_now_ns();
 		tag = io_uring_cqe_get_data64(cqe);
 		res = cqe->res;
 		io_uring_cqe_seen(&ring, cqe);
 
-		switch (tag) {
-		case 0:		/* a poll_remove's own completion */
-			break;
-		case TAG_LISTEN:
-			pvlockd_ctl_serve(d, lfd);
-			arm_poll(lfd, TAG_LISTEN);
-			break;
-		case TAG_SIGNAL:
-			stop = true;
-			break;
-		case TAG_TIMER:
-			if (read(tfd, &ticks, sizeof(ticks)) < 0)
-				break;
-			for (int i = 0; i < PVLI_MAX_VMS; i++)
-				if (d->vms[i].used)
-					vm_clock_update(&d->vms[i]);
-			arm_poll(tfd, TAG_TIMER);
-			break;
-		default:
-			on_qmp_event(d, tag, res);
-			break;
+		go = dispatch(d, lfd, tag, res, &err);
+
+		busy = pvlockd_now_ns() - start;
+		d->loop_steps++;
+		if (busy > d->loop_max_busy_ns)
+			d->loop_max_busy_ns = busy;
+		if (busy > SLOW_STEP_NS) {
+			d->loop_slow_steps++;
+			log_warn("an event-loop step (kind %u) took %llu ms", (unsigned)(tag >> 56),
+				 (unsigned long long)(busy / 1000000));
 		}
 	}
+	if (err)
+		log_err("the event loop cannot watch its own fds any more: %s", strerror(-err));
+	return err;
 }

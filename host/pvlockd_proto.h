@@ -27,7 +27,7 @@
 #define PVLOCKD_PIN_LINKS	PVLOCKD_PIN_ROOT "/links"
 #define PVLOCKD_PIN_VMS		PVLOCKD_PIN_ROOT "/vms"
 
-/* A VM name: 1..PVLOCKD_NAME_MAX of [A-Za-z0-9._-], not starting with '.'. */
+/* A VM name: 1..PVLOCKD_NAME_MAX of [A-Za-z0-9_-] (bpffs refuses dots). */
 #define PVLOCKD_NAME_MAX	64
 
 /* A request line with its newline, and the terminating NUL. */

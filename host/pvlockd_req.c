@@ -11,21 +11,16 @@
 
 #define BLANKS	" \t\r\n"
 
-bool pvlockd_valid_name(const char *s)
-{
-	size_t n = strlen(s);
+/* The register options, as words: what each asks the host to publish. */
+static const struct {
+	const char *word;
+	uint32_t flag;
+} register_opts[] = {
+	{ "pcpu", PVLI_VM_PCPU },
+	{ "quota-ancestors", PVLI_VM_QUOTA_ANCESTORS },
+};
 
-	if (n == 0 || n > PVLOCKD_NAME_MAX || s[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(s[i] == '-' || s[i] == '_' || s[i] == '.' ||
-		      (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z')))
-			return false;
-	return true;
-}
-
-/* register NAME NVCPUS tcg|kvm */
+/* register NAME NVCPUS tcg|kvm [pcpu] [quota-ancestors] */
 static int parse_register(struct pvlockd_req *req, char *err, size_t errlen)
 {
 	const char *name = req->word[1], *nstr = req->word[2], *astr = req->word[3];
@@ -33,15 +28,29 @@ static int parse_register(struct pvlockd_req *req, char *err, size_t errlen)
 	long n;
 
 	n = nstr ? strtol(nstr, &end, 10) : 0;
-	if (!name || !pvlockd_valid_name(name) || !nstr || *end || n < 1 ||
-	    n > PVLI_MAX_VCPUS_PER_VM || !astr || accel_parse(astr, &req->accel)) {
-		seterr(err, errlen, "usage: register NAME NVCPUS(1-%d) tcg|kvm",
-		       PVLI_MAX_VCPUS_PER_VM);
-		return -EINVAL;
+	if (!name || !vm_name_valid(name) || !nstr || *end || n < 1 ||
+	    n > PVLI_MAX_VCPUS_PER_VM || !astr || accel_parse(astr, &req->accel))
+		goto usage;
+	for (int i = 4; i < PVLOCKD_REQ_WORDS && req->word[i]; i++) {
+		size_t o;
+
+		for (o = 0; o < sizeof(register_opts) / sizeof(register_opts[0]); o++)
+			if (!strcmp(req->word[i], register_opts[o].word))
+				break;
+		if (o == sizeof(register_opts) / sizeof(register_opts[0]) ||
+		    (req->opts & register_opts[o].flag))
+			goto usage;
+		req->opts |= register_opts[o].flag;
 	}
+	if (req->extra)
+		goto usage;
 	req->name = name;
 	req->nr_vcpus = n;
 	return 0;
+usage:
+	seterr(err, errlen, "usage: register NAME NVCPUS(1-%d) tcg|kvm [pcpu] [quota-ancestors]",
+	       PVLI_MAX_VCPUS_PER_VM);
+	return -EINVAL;
 }
 
 int pvlockd_req_parse(char *line, struct pvlockd_req *req, char *err, size_t errlen)
@@ -52,6 +61,7 @@ int pvlockd_req_parse(char *line, struct pvlockd_req *req, char *err, size_t err
 	memset(req, 0, sizeof(*req));
 	for (int i = 0; i < PVLOCKD_REQ_WORDS; i++)
 		req->word[i] = strtok_r(i ? NULL : line, BLANKS, &save);
+	req->extra = req->word[PVLOCKD_REQ_WORDS - 1] && strtok_r(NULL, BLANKS, &save);
 	cmd = req->word[0];
 	if (!cmd) {
 		seterr(err, errlen, "empty request");

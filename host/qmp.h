@@ -1,24 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Minimal QMP client: enough to learn a VM's vCPU thread IDs. */
+/*
+ * pvlockd's QMP sockets: connecting without blocking and learning who is
+ * on the other end.  The exchange itself is qmp_session.h's.
+ */
 #ifndef __PVLOCKD_QMP_H
 #define __PVLOCKD_QMP_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-
-#define QMP_MAX_VCPUS 64
+#include <sys/types.h>
 
 /*
- * Connect to the QMP socket at @path, leave capabilities negotiation
- * mode, and return the connected fd (kept open: it hangs up when QEMU
- * exits) or -errno.  @err gets a message on failure.
+ * Connect to the QMP socket at @path, non-blocking (a unix socket
+ * connects at once or fails; a full backlog is -EAGAIN).  *@pid gets the
+ * pid of the process that listens there (SO_PEERCRED), in pvlockd's PID
+ * namespace.  Returns the fd, or -errno with @err saying why.
  */
-int qmp_connect(const char *path, char *err, size_t errlen);
+int qmp_open(const char *path, pid_t *pid, char *err, size_t errlen);
 
 /*
- * query-cpus-fast: fill @tids[cpu-index] with each vCPU's host thread ID.
- * Returns the number of vCPUs or -errno (@err says why).
+ * Does the failure @err of qmp_open() mean that no QEMU is there any
+ * more (nothing listens, or no socket)?  Anything else (a timeout, a full
+ * backlog, a slow QEMU) does not.
  */
-int qmp_vcpu_tids(int fd, uint32_t *tids, int max, char *err, size_t errlen);
+static inline bool qmp_gone(int err)
+{
+	return err == -ECONNREFUSED || err == -ENOENT;
+}
 
 #endif /* __PVLOCKD_QMP_H */

@@ -8,12 +8,12 @@
 # waits for does not happen; callers check it.
 #
 # Binaries come from $PVLI_BUILD (default: build/ of this tree); VM run
-# directories from /run/pvlockinfo (pvlock-qemu's default --run-dir).
+# directories from /run/pvlockinfo/qemu (pvlock-qemu's default --run-dir).
 
 pvli_session_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 pvli_session_build=${PVLI_BUILD:-$(dirname "$pvli_session_here")/build}
 pvli_session_ctl=$pvli_session_build/host/pvlockctl
-pvli_session_rundir=/run/pvlockinfo
+pvli_session_rundir=/run/pvlockinfo/qemu
 
 pvlockd_session_pid=	# the pvlockd this session started and runs
 pvlockd_session_ours=	# set while pins of a pvlockd we started may remain

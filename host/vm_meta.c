@@ -5,12 +5,16 @@
  * Format (text, one "key value" per line, written to a temporary file and
  * renamed, so a reader sees the old file or the new one, never half):
  *   slot N / vcpus N / accel N / qmp PATH|- / tids T0 T1 ...
+ *   / qemu PID STARTTIME / opts FLAGS
+ * The last two lines came later: a record without them reads as QEMU
+ * unknown and no options.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vm_meta.h"
 
@@ -33,6 +37,20 @@ int accel_parse(const char *s, uint32_t *accel)
 	return 0;
 }
 
+bool vm_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > PVLOCKD_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '-' || s[i] == '_' ||
+		      (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
 void vm_meta_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, PVLOCKD_META_DIR "/%s" META_SUFFIX, name);
@@ -44,30 +62,40 @@ void vm_meta_write(FILE *f, const struct vm_meta *m)
 		m->accel, m->qmp_path[0] ? m->qmp_path : "-");
 	for (uint32_t i = 0; i < m->nr_vcpus; i++)
 		fprintf(f, " %u", m->tids[i]);
-	fprintf(f, "\n");
+	fprintf(f, "\nqemu %d %llu\nopts %u\n", m->qemu_pid,
+		(unsigned long long)m->qemu_start, m->opts);
 }
 
 int vm_meta_save(const struct vm_meta *m)
 {
 	char path[256], tmp[272];
 	FILE *f;
+	int r = 0;
 
-	mkdir(PVLOCKD_META_DIR, 0755);
+	if (mkdir(PVLOCKD_META_DIR, 0755) && errno != EEXIST)
+		return -errno;
 	vm_meta_path(path, sizeof(path), m->name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
 	vm_meta_write(f, m);
-	if (fclose(f) || rename(tmp, path))
-		return -errno;
-	return 0;
+	if (fflush(f) || fsync(fileno(f)))
+		r = -errno;
+	if (fclose(f) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
 }
 
 _Static_assert(VM_META_QMP_PATH_MAX == 108, "the qmp path is scanned with %107s");
 
 int vm_meta_read(FILE *f, struct vm_meta *m)
 {
+	unsigned long long start;
 	int ok;
 
 	ok = fscanf(f, "slot %u\nvcpus %u\naccel %u\nqmp %107s\ntids", &m->slot,
@@ -79,7 +107,17 @@ int vm_meta_read(FILE *f, struct vm_meta *m)
 			m->tids[i] = 0;	/* registered, never attached */
 	if (!strcmp(m->qmp_path, "-"))
 		m->qmp_path[0] = '\0';
-	return ok ? 0 : -EINVAL;
+	if (!ok)
+		return -EINVAL;
+	/* Optional lines (later records): absent, they leave the fields 0. */
+	if (fscanf(f, " qemu %d %llu", &m->qemu_pid, &start) == 2) {
+		if (m->qemu_pid < 0)
+			return -EINVAL;
+		m->qemu_start = start;
+	}
+	if (fscanf(f, " opts %u", &m->opts) == 1 && (m->opts & ~PVLI_VM_OPTS_ALL))
+		return -EINVAL;
+	return 0;
 }
 
 int vm_meta_load(const char *name, struct vm_meta *m)

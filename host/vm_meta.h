@@ -7,6 +7,7 @@
 #ifndef __PVLOCKD_VM_META_H
 #define __PVLOCKD_VM_META_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -17,14 +18,34 @@
 /* A unix socket path's limit (sizeof(sockaddr_un.sun_path)). */
 #define VM_META_QMP_PATH_MAX	108
 
+/*
+ * States a record can be in, by what is set:
+ *   registered   qmp_path "", tids 0, qemu_pid 0
+ *   attaching    qmp_path set, tids 0: an attach was under way (a restart
+ *                takes it up again)
+ *   attached     qmp_path, tids, qemu_pid and qemu_start set
+ */
 struct vm_meta {
 	char name[PVLOCKD_NAME_MAX + 1];
 	uint32_t slot;			/* index in the pages map */
 	uint32_t nr_vcpus;
 	uint32_t accel;			/* enum pvli_accel */
-	char qmp_path[VM_META_QMP_PATH_MAX];	/* "" until attached */
+	char qmp_path[VM_META_QMP_PATH_MAX];	/* "" until an attach begins */
 	uint32_t tids[PVLI_MAX_VCPUS_PER_VM];	/* 0 until attached */
+	/* The QEMU behind the QMP socket: pid and start time tell it from a reused pid. */
+	int32_t qemu_pid;		/* 0 until attached (and in records older than it) */
+	uint64_t qemu_start;		/* /proc/PID/stat starttime, clock ticks */
+	uint32_t opts;			/* PVLI_VM_* flags (host_sched.h) asked for at register */
 };
+
+/*
+ * A VM name: 1..PVLOCKD_NAME_MAX of [A-Za-z0-9_-], so it is a safe file
+ * name, never a hidden one, and one bpffs takes for the page's pin
+ * directory (bpffs refuses names with a dot: EPERM).  The one rule:
+ * pvlockd, pvlockctl, pvlockstat and, through "pvlockctl valid-name",
+ * pvlock-qemu all check names here.
+ */
+bool vm_name_valid(const char *s);
 
 void vm_meta_path(char *buf, size_t len, const char *name);
 

@@ -88,6 +88,8 @@ enum pvli_vcpu_state {
 
 /* quota_ns when the host cannot bound the remaining run time. */
 #define PVLI_QUOTA_UNKNOWN	(~0ULL)
+/* pcpu when the host does not publish it (the default: pvlockd register ... pcpu). */
+#define PVLI_PCPU_UNKNOWN	(~0U)
 
 /*
  * Page header.  Written by pvlockd; the BPF program bumps heartbeat_ns.
@@ -162,7 +164,7 @@ struct pvli_vcpu_host {
 	__u64 steal_ns;		/* total ns runnable but not running */
 	__u64 run_ns;		/* total ns on a pCPU */
 	__u32 preempt_count;	/* switch-outs while runnable (involuntary) */
-	__u32 pcpu;		/* host CPU it last ran on */
+	__u32 pcpu;		/* host CPU it last ran on, or PVLI_PCPU_UNKNOWN */
 	__u32 lhp_count;	/* preemptions that hit a lock holder (any kind) */
 	__u32 lwp_count;	/* preemptions that hit a lock waiter */
 	__u8  __pad[PVLI_CACHELINE - 56];

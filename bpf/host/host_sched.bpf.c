@@ -29,16 +29,16 @@
  *
  * Writers of one record can run on different CPUs at once: a wakeup
  * issued from another CPU races with the thread's own switch-in (measured:
- * without the protocol below, a running thread found its record saying
- * PREEMPTED, written by a remote wakeup after its switch-in).  So the
- * seqlock is also the writers' lock: a writer enters by moving seq from
- * even to odd with a compare-and-swap, and every transition is decided
- * inside it from the current state, so the outcome does not depend on
- * which CPU gets there first:
- *   switch-in           -> RUNNING, always (the thread is about to run)
- *   switch-out          -> PREEMPTED or IDLE, always (it just stopped)
- *   wakeup              -> PREEMPTED only if still IDLE
- *   exit                -> UNKNOWN
+ * without a writers' lock, a running thread found its record saying
+ * PREEMPTED, written by a remote wakeup after its switch-in).  The
+ * transitions themselves, and that lock, are pure functions in
+ * vcpu_record.bpf.h, which the unit tests compile too; this file reads
+ * the kernel (times, states, quotas) and calls them.
+ *
+ * What a VM learns beyond its own vCPUs' states is per VM (vm_opts, set
+ * by pvlockd): the host CPU number only if it asked, and a run quota
+ * bounded inside its own cgroup unless it asked for the ancestors'
+ * bandwidth pools and sibling competition too, which other VMs share.
  */
 #include <vmlinux.h>
 #include <bpf/bpf_helpers.h>
@@ -51,6 +51,7 @@
 #include "core_fixes.bpf.h"
 #include "pvli_maps.bpf.h"
 #include "preempt_kind.bpf.h"
+#include "vcpu_record.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -73,6 +74,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pvli_vcpu_counters);
 } counters SEC(".maps");
+
+/* VM slot -> what it may be told (host_sched.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PVLI_MAX_VMS);
+	__type(key, __u32);
+	__type(value, struct pvli_vm_opts);
+} vm_opts SEC(".maps");
+
+static __always_inline const struct pvli_vm_opts *opts_of(const struct pvli_vcpu_ref *ref)
+{
+	__u32 slot = ref->vm_slot;
+
+	return bpf_map_lookup_elem(&vm_opts, &slot);
+}
 
 static __always_inline struct pvli_vcpu_counters *vcpu_counters(const struct pvli_vcpu_ref *ref)
 {
@@ -98,46 +114,6 @@ static __always_inline struct pvli_vcpu *vcpu_record(const struct pvli_vcpu_ref 
 	return rec;
 }
 
-/* Writer spins this many times for a writer on another CPU to leave. */
-#define SEQ_SPIN_MAX	64
-
-/*
- * The seqlock also covers the record's counters (struct
- * pvli_vcpu_counters): every writer of a vCPU's counters holds its record's
- * seqlock, so they are plain increments; only those counted when the lock
- * could not be taken (racing_writers, dropped) or without a record
- * (missing_page) are atomic.
- *
- * Seqlock writer side, multi-writer safe: enter by CAS of seq from even to
- * odd; leave by incrementing it back to even.  Both are lock-prefixed on
- * x86, hence full barriers: the field stores are ordered after the odd seq
- * (pairs with the reader's smp_rmb() after reading seq) and before the even
- * one (pairs with the reader's smp_rmb() before re-reading it).  The other
- * writer holds it for a few dozen instructions with IRQs off, so the spin
- * is short; if it ever runs out, the update is dropped and counted rather
- * than risking a stall inside the scheduler.
- */
-static __always_inline bool seq_begin(struct pvli_vcpu_host *h,
-				      struct pvli_vcpu_counters *c)
-{
-	for (int i = 0; i < SEQ_SPIN_MAX; i++) {
-		__u32 seq = READ_ONCE(h->seq);
-
-		if (!(seq & 1) && __sync_val_compare_and_swap(&h->seq, seq, seq + 1) == seq)
-			return true;
-		if (c && i == 0)
-			__sync_fetch_and_add(&c->racing_writers, 1);
-	}
-	if (c)
-		__sync_fetch_and_add(&c->dropped, 1);
-	return false;
-}
-
-static __always_inline void seq_end(struct pvli_vcpu_host *h)
-{
-	__sync_fetch_and_add(&h->seq, 1);
-}
-
 static __always_inline void heartbeat(__u32 slot, __u64 now)
 {
 	struct pvli_page_hdr *hdr = page_elem(slot, 0);
@@ -158,22 +134,43 @@ static __always_inline __u64 slice_left_ns(struct sched_entity *se, bool btf)
 	return (__u64)vleft * weight / NICE_0_LOAD;
 }
 
+/* The cgroup id (kernfs node id) of the task group that owns @cfs_rq. */
+static __always_inline __u64 cfs_rq_cgroup_id(struct cfs_rq *cfs_rq, bool btf)
+{
+	struct task_group *tg = KREAD(btf, cfs_rq, tg);
+
+	if (!tg)
+		return 0;
+	return btf ? tg->css.cgroup->kn->id : BPF_CORE_READ(tg, css.cgroup, kn, id);
+}
+
 /*
  * Run time @p has before the host takes its CPU away: the smallest of the
  * EEVDF slice left at every level where it competes with a sibling, and
  * the CFS bandwidth runtime left (local pool + group's global pool) at
  * every capped level.  PVLI_QUOTA_UNKNOWN when nothing bounds it.
+ *
+ * The levels walked are the VM's own: from the thread's group up to and
+ * including the VM's cgroup (@o->quota_top_cgroup; without it, the
+ * thread's group only).  Above it, pools and siblings belong to other
+ * VMs too: their bandwidth left and their competition would tell this
+ * guest how busy its neighbours are.  PVLI_VM_QUOTA_ANCESTORS walks on.
  */
-static __always_inline __u64 run_quota_ns(struct task_struct *p, bool btf)
+static __always_inline __u64 run_quota_ns(struct task_struct *p,
+					  const struct pvli_vm_opts *o, bool btf)
 {
 	struct sched_entity *se = &p->se;
 	__u64 quota = PVLI_QUOTA_UNKNOWN;
+	bool all = o && (o->flags & PVLI_VM_QUOTA_ANCESTORS);
+	__u64 top = o ? o->quota_top_cgroup : 0;
 
 	for (int i = 0; i < MAX_GROUP_DEPTH && se; i++) {
 		struct cfs_rq *cfs_rq = KREAD(btf, se, cfs_rq);
+		bool last;
 
 		if (!cfs_rq)
 			break;
+		last = !all && (!top || cfs_rq_cgroup_id(cfs_rq, btf) == top);
 		if (cfs_rq_nr_queued(cfs_rq) > 1) {
 			__u64 left = slice_left_ns(se, btf);
 
@@ -191,6 +188,8 @@ static __always_inline __u64 run_quota_ns(struct task_struct *p, bool btf)
 			if ((__u64)rem < quota)
 				quota = rem;
 		}
+		if (last)
+			break;
 		se = KREAD(btf, se, parent);
 	}
 	return quota;
@@ -257,42 +256,13 @@ static __always_inline void vcpu_switch_out(const struct pvli_vcpu_ref *ref,
 	struct pvli_vcpu_counters *c = vcpu_counters(ref);
 	struct pvli_vcpu *rec = vcpu_record(ref, c);
 	enum pvli_preempt_kind kind;
-	struct pvli_vcpu_host *h;
 
 	if (!rec)
 		return;
-	h = &rec->host;
 	/* The guest half is not under the seqlock: classify before entering. */
 	kind = pvli_preempt_kind(&rec->guest, NULL);
-
-	if (!seq_begin(h, c))
-		return;
-	if (c && h->state != PVLI_STATE_RUNNING && h->state != PVLI_STATE_UNKNOWN)
-		c->out_not_running++;
-	if (h->state == PVLI_STATE_RUNNING && now > h->last_switch_ns)
-		h->run_ns += now - h->last_switch_ns;
-	h->state = runnable ? PVLI_STATE_PREEMPTED : PVLI_STATE_IDLE;
-	h->last_switch_ns = now;
-	h->quota_ns = 0;
-	if (runnable) {
-		h->preempt_count++;
-		if (kind == PVLI_PREEMPT_LHP)
-			h->lhp_count++;
-		else if (kind == PVLI_PREEMPT_LWP)
-			h->lwp_count++;
-	}
-	if (c) {
-		c->switch_out++;
-		if (runnable) {
-			c->preempted++;
-			if (kind == PVLI_PREEMPT_LHP)
-				c->lhp++;
-			else if (kind == PVLI_PREEMPT_LWP)
-				c->lwp++;
-		}
-	}
-	seq_end(h);
-	heartbeat(ref->vm_slot, now);
+	if (rec_switch_out(&rec->host, c, runnable, kind, now))
+		heartbeat(ref->vm_slot, now);
 }
 
 /*
@@ -309,16 +279,15 @@ static __always_inline struct pvli_vcpu *task_record(struct task_struct *p,
 	return ref ? page_elem(ref->vm_slot, ref->vcpu + 1) : NULL;
 }
 
-/* Make @h say RUNNING on this CPU from @now.  Caller holds the seqlock. */
-static __always_inline void write_running(struct pvli_vcpu_host *h, struct task_struct *p,
-					  __u64 now, bool btf)
+/* The run quota and host CPU a switch-in of @p into @ref's VM publishes. */
+static __always_inline void running_inputs(const struct pvli_vcpu_ref *ref,
+					   struct task_struct *p, __u64 now, bool btf,
+					   __u64 *quota, __u32 *pcpu)
 {
-	if (h->state == PVLI_STATE_PREEMPTED && now > h->last_switch_ns)
-		h->steal_ns += now - h->last_switch_ns;
-	h->state = PVLI_STATE_RUNNING;
-	h->last_switch_ns = now;
-	h->quota_ns = to_tick(run_quota_ns(p, btf), now);
-	h->pcpu = bpf_get_smp_processor_id();
+	const struct pvli_vm_opts *o = opts_of(ref);
+
+	*quota = to_tick(run_quota_ns(p, o, btf), now);
+	*pcpu = rec_pcpu(o ? o->flags : 0, bpf_get_smp_processor_id());
 }
 
 static __always_inline void vcpu_switch_in(const struct pvli_vcpu_ref *ref,
@@ -326,21 +295,14 @@ static __always_inline void vcpu_switch_in(const struct pvli_vcpu_ref *ref,
 {
 	struct pvli_vcpu_counters *c = vcpu_counters(ref);
 	struct pvli_vcpu *rec = vcpu_record(ref, c);
-	struct pvli_vcpu_host *h;
+	__u64 quota;
+	__u32 pcpu;
 
 	if (!rec)
 		return;
-	h = &rec->host;
-	if (!seq_begin(h, c))
-		return;
-	if (c) {
-		c->switch_in++;
-		if (h->state == PVLI_STATE_RUNNING)
-			c->in_running++;
-	}
-	write_running(h, p, now, btf);
-	seq_end(h);
-	heartbeat(ref->vm_slot, now);
+	running_inputs(ref, p, now, btf, &quota, &pcpu);
+	if (rec_switch_in(&rec->host, c, now, quota, pcpu))
+		heartbeat(ref->vm_slot, now);
 }
 
 /*
@@ -350,28 +312,18 @@ static __always_inline void vcpu_switch_in(const struct pvli_vcpu_ref *ref,
 static __always_inline int repair_running(void)
 {
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
-	struct pvli_vcpu_counters *c;
 	struct pvli_vcpu_ref *ref;
 	/* bpf_get_current_task() is not a BTF pointer: probe reads. */
 	struct pvli_vcpu *rec = task_record(cur, &ref, false);
-	bool fixed = false;
-	__u64 now;
+	__u64 now, quota;
+	__u32 pcpu;
 
 	/* Unlocked peek: nearly always already RUNNING. */
 	if (!rec || READ_ONCE(rec->host.state) == PVLI_STATE_RUNNING)
 		return 0;
-	c = vcpu_counters(ref);
 	now = bpf_ktime_get_ns();
-	if (!seq_begin(&rec->host, c))
-		return 0;
-	if (rec->host.state != PVLI_STATE_RUNNING) {
-		write_running(&rec->host, cur, now, false);
-		fixed = true;
-		if (c)
-			c->repaired++;
-	}
-	seq_end(&rec->host);
-	if (fixed)
+	running_inputs(ref, cur, now, false, &quota, &pcpu);
+	if (rec_repair(&rec->host, vcpu_counters(ref), now, quota, pcpu))
 		heartbeat(ref->vm_slot, now);
 	return 0;
 }
@@ -397,29 +349,15 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
 
 static __always_inline int on_wakeup(struct task_struct *p, bool btf)
 {
-	struct pvli_vcpu_counters *c;
 	struct pvli_vcpu_ref *ref;
 	struct pvli_vcpu *rec = task_record(p, &ref, btf);
-	bool woke = false;
 	__u64 now;
 
 	/* Unlocked peek: most wakeups find the vCPU not idle and stop here. */
 	if (!rec || READ_ONCE(rec->host.state) != PVLI_STATE_IDLE)
 		return 0;
 	now = bpf_ktime_get_ns();
-	c = vcpu_counters(ref);
-	if (!seq_begin(&rec->host, c))
-		return 0;
-	/* Decided under the lock: a switch-in may have won the race. */
-	if (rec->host.state == PVLI_STATE_IDLE) {
-		rec->host.state = PVLI_STATE_PREEMPTED;	/* runnable, waiting for a CPU */
-		rec->host.last_switch_ns = now;
-		woke = true;
-		if (c)
-			c->wakeups++;
-	}
-	seq_end(&rec->host);
-	if (woke)
+	if (rec_wakeup(&rec->host, vcpu_counters(ref), now))
 		heartbeat(ref->vm_slot, now);
 	return 0;
 }
@@ -432,11 +370,8 @@ static __always_inline int on_exit(struct task_struct *p)
 
 	if (!ref)
 		return 0;
-	if (rec && seq_begin(&rec->host, vcpu_counters(ref))) {
-		rec->host.state = PVLI_STATE_UNKNOWN;
-		rec->host.last_switch_ns = bpf_ktime_get_ns();
-		seq_end(&rec->host);
-	}
+	if (rec)
+		rec_exit(&rec->host, vcpu_counters(ref), bpf_ktime_get_ns());
 	tid = BPF_CORE_READ(p, pid);
 	bpf_map_delete_elem(&vcpus, &tid);
 	return 0;

@@ -47,4 +47,29 @@ struct pvli_vcpu_counters {
 	__u64 repaired;		/* running without a reported switch-in: fixed */
 };
 
+/*
+ * What pvlockd tells the BPF program about each VM (vm_opts map, keyed by
+ * slot).  The defaults (all zero) publish the least: a VM learns its own
+ * vCPUs' states and what bounds their run time inside its own cgroup.
+ */
+struct pvli_vm_opts {
+	/*
+	 * cgroup id (kernfs inode) of the VM's own cgroup, QEMU's in the cpu
+	 * controller's hierarchy: the quota walk up the task groups stops
+	 * after this level.  0: after the vCPU thread's own group.
+	 */
+	__u64 quota_top_cgroup;
+	__u32 flags;		/* PVLI_VM_* */
+	__u32 __pad;
+};
+
+/* Publish the host CPU a vCPU runs on (else pcpu is PVLI_PCPU_UNKNOWN). */
+#define PVLI_VM_PCPU			0x1
+/*
+ * Walk the quota past the VM's own cgroup: ancestors' bandwidth pools
+ * and sibling competition, which other VMs share, then bound it too.
+ */
+#define PVLI_VM_QUOTA_ANCESTORS		0x2
+#define PVLI_VM_OPTS_ALL		(PVLI_VM_PCPU | PVLI_VM_QUOTA_ANCESTORS)
+
 #endif /* __PVLI_HOST_SCHED_H */

@@ -17,7 +17,7 @@
 #include "pvlockd_req.h"
 #include "vm_meta.h"
 
-#define USAGE_REGISTER	"usage: register NAME NVCPUS(1-64) tcg|kvm"
+#define USAGE_REGISTER	"usage: register NAME NVCPUS(1-64) tcg|kvm [pcpu] [quota-ancestors]"
 
 /* The last request parse() parsed, and its error message. */
 static struct pvlockd_req req;
@@ -42,9 +42,22 @@ static void register_ok(void **state)
 	assert_int_equal(req.nr_vcpus, 4);
 	assert_int_equal(req.accel, PVLI_ACCEL_TCG);
 
-	assert_int_equal(parse("register\tA.b_c 64\tkvm\r\n"), 0);
-	assert_string_equal(req.name, "A.b_c");
+	assert_int_equal(parse("register\tA-b_c 64\tkvm\r\n"), 0);
+	assert_string_equal(req.name, "A-b_c");
 	assert_int_equal(req.nr_vcpus, PVLI_MAX_VCPUS_PER_VM);
+	assert_int_equal(req.accel, PVLI_ACCEL_KVM);
+}
+
+/* What a VM may be told besides its own vCPUs' states is asked for here. */
+static void register_options(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("register vm 2 tcg\n"), 0);
+	assert_int_equal(req.opts, 0);
+	assert_int_equal(parse("register vm 2 tcg pcpu\n"), 0);
+	assert_int_equal(req.opts, PVLI_VM_PCPU);
+	assert_int_equal(parse("register vm 2 kvm quota-ancestors pcpu"), 0);
+	assert_int_equal(req.opts, PVLI_VM_PCPU | PVLI_VM_QUOTA_ANCESTORS);
 	assert_int_equal(req.accel, PVLI_ACCEL_KVM);
 }
 
@@ -81,6 +94,10 @@ static void register_refused(void **state)
 		"register .hidden 4 tcg",
 		"register a/b 4 tcg",
 		"register sp\xc3\xa4" "ce 4 tcg",
+		"register vm 4 tcg cpu",
+		"register vm 4 tcg pcpu pcpu",
+		"register vm 4 tcg pcpu quota-ancestors extra",
+		"register vm 4 tcg PCPU",
 	};
 
 	(void)state;
@@ -164,21 +181,27 @@ static void empty_and_unknown(void **state)
 static void valid_names(void **state)
 {
 	(void)state;
-	assert_true(pvlockd_valid_name("a"));
-	assert_true(pvlockd_valid_name("vm.1-b_C"));
-	assert_true(pvlockd_valid_name("a.."));
-	assert_false(pvlockd_valid_name(""));
-	assert_false(pvlockd_valid_name("."));
-	assert_false(pvlockd_valid_name(".."));
-	assert_false(pvlockd_valid_name("a b"));
-	assert_false(pvlockd_valid_name("a/b"));
-	assert_false(pvlockd_valid_name("a\n"));
+	assert_true(vm_name_valid("a"));
+	assert_true(vm_name_valid("vm-1_b_C"));
+	/* bpffs refuses a dot in a pin's name: the page could not be pinned. */
+	assert_false(vm_name_valid("vm.1"));
+	assert_false(vm_name_valid("a.."));
+	assert_false(vm_name_valid(""));
+	assert_false(vm_name_valid("."));
+	assert_false(vm_name_valid(".."));
+	assert_false(vm_name_valid("a b"));
+	assert_false(vm_name_valid("a/b"));
+	assert_false(vm_name_valid("a\n"));
+	assert_false(vm_name_valid("a,b"));
+	assert_true(vm_name_valid("-a"));
+	assert_true(vm_name_valid("_a"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(register_ok),
+		cmocka_unit_test(register_options),
 		cmocka_unit_test(register_name_length),
 		cmocka_unit_test(register_refused),
 		cmocka_unit_test(attach_and_unregister),

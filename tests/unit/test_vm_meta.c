@@ -53,7 +53,8 @@ static void format(void **state)
 
 	(void)state;
 	assert_string_equal(text, "slot 3\nvcpus 2\naccel 1\n"
-			    "qmp /run/pvlockinfo/web/pvlockd-qmp.sock\ntids 4101 4102\n");
+			    "qmp /run/pvlockinfo/web/pvlockd-qmp.sock\ntids 4101 4102\n"
+			    "qemu 0 0\nopts 0\n");
 	free(text);
 
 	/* Registered, not attached yet. */
@@ -62,14 +63,15 @@ static void format(void **state)
 	m.nr_vcpus = 1;
 	m.accel = PVLI_ACCEL_KVM;
 	text = written(&m);
-	assert_string_equal(text, "slot 0\nvcpus 1\naccel 2\nqmp -\ntids 0\n");
+	assert_string_equal(text, "slot 0\nvcpus 1\naccel 2\nqmp -\ntids 0\nqemu 0 0\nopts 0\n");
 	free(text);
 }
 
 static void round_trip(void **state)
 {
 	struct vm_meta m = { .slot = PVLI_MAX_VMS - 1, .nr_vcpus = PVLI_MAX_VCPUS_PER_VM,
-			     .accel = PVLI_ACCEL_TCG, .qmp_path = "/q.sock" }, back;
+			     .accel = PVLI_ACCEL_TCG, .qmp_path = "/q.sock", .qemu_pid = 4100,
+			     .qemu_start = 123456789012ULL, .opts = PVLI_VM_OPTS_ALL }, back;
 	char *text;
 
 	(void)state;
@@ -83,6 +85,28 @@ static void round_trip(void **state)
 	assert_int_equal(back.accel, m.accel);
 	assert_string_equal(back.qmp_path, m.qmp_path);
 	assert_memory_equal(back.tids, m.tids, sizeof(m.tids));
+	assert_int_equal(back.qemu_pid, m.qemu_pid);
+	assert_int_equal(back.qemu_start, m.qemu_start);
+	assert_int_equal(back.opts, m.opts);
+}
+
+/* A record from before the qemu and opts lines: QEMU unknown, no options. */
+static void older_record(void **state)
+{
+	struct vm_meta m;
+
+	(void)state;
+	assert_int_equal(read_text("slot 1\nvcpus 2\naccel 1\nqmp /q\ntids 7 8\n", &m), 0);
+	assert_int_equal(m.tids[1], 8);
+	assert_int_equal(m.qemu_pid, 0);
+	assert_int_equal(m.qemu_start, 0);
+	assert_int_equal(m.opts, 0);
+	/* Attaching: the QMP path saved, no threads yet. */
+	assert_int_equal(read_text("slot 1\nvcpus 2\naccel 1\nqmp /q\ntids 0 0\nqemu 0 0\n"
+				   "opts 1\n", &m), 0);
+	assert_string_equal(m.qmp_path, "/q");
+	assert_int_equal(m.tids[0], 0);
+	assert_int_equal(m.opts, PVLI_VM_PCPU);
 }
 
 static void not_attached(void **state)
@@ -110,6 +134,8 @@ static void refused(void **state)
 		"slot 0\nvcpus 1\naccel 1\n",			/* cut short */
 		"slot x\nvcpus 1\naccel 1\nqmp -\ntids 1\n",
 		"vcpus 1\nslot 0\naccel 1\nqmp -\ntids 1\n",	/* keys out of order */
+		"slot 0\nvcpus 1\naccel 1\nqmp -\ntids 1\nqemu -5 0\n",
+		"slot 0\nvcpus 1\naccel 1\nqmp -\ntids 1\nqemu 5 0\nopts 4\n",	/* unknown option */
 	};
 	struct vm_meta m;
 
@@ -143,6 +169,7 @@ int main(void)
 		cmocka_unit_test(format),
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(not_attached),
+		cmocka_unit_test(older_record),
 		cmocka_unit_test(refused),
 		cmocka_unit_test(accel_names),
 	};

@@ -17,7 +17,7 @@ expect_eq "exit status of 'exit 3'" "$?" 3
 out=$(vm output --run 'printf "a\n\nb\n"; echo err >&2; printf tail')
 expect_eq "output" "$out" "$(printf 'a\n\nb\nerr\ntail')"
 
-rundir=/run/pvlockinfo/t-nproc-$$
+rundir=/run/pvlockinfo/qemu/t-nproc-$$
 [ ! -e "$rundir" ] || fail "$rundir left behind"
 if pgrep -f "name t-[a-z0-9]*-$$," >/dev/null; then
 	fail "QEMU processes left behind: $(pgrep -af "name t-[a-z0-9]*-$$,")"

@@ -57,20 +57,20 @@ vm=$(jq -c --arg n "$name" '.vms[] | select(.name == $n)' <<<"$status")
 [ -n "$vm" ] || fail "pvlockd does not list $name: $status"
 for cpu in 0 1 2 3; do
 	v=$(jq -c ".vcpus[$cpu]" <<<"$vm")
-	state=$(jq -r .state <<<"$v")
-	page=$(jq .page_preempt_count <<<"$v")
-	bpf=$(jq .preempted <<<"$v")
-	seq=$(jq .seq <<<"$v")
-	events=$(jq '.switch_out + .switch_in + .wakeups + .repaired' <<<"$v")
+	state=$(jq -r .page.host.state <<<"$v")
+	page=$(jq .page.host.preempt_count <<<"$v")
+	bpf=$(jq .counters.preempted <<<"$v")
+	seq=$(jq .page.host.seq <<<"$v")
+	events=$(jq '.counters | .switch_out + .switch_in + .wakeups + .repaired' <<<"$v")
 	[ "$state" = idle ] || fail "vCPU $cpu is '$state' in a paused VM, want idle"
 	[ "$page" = "$bpf" ] || fail "vCPU $cpu: page says $page preemptions, BPF counted $bpf"
 	[ $((seq % 2)) = 0 ] || fail "vCPU $cpu: seq $seq is odd in a paused VM"
 	diff=$((seq / 2 - events))
 	[ ${diff#-} -le 1 ] || fail "vCPU $cpu: $((seq / 2)) record writes, BPF counted $events events"
 	[ "$bpf" -gt 100 ] || fail "vCPU $cpu: only $bpf preemptions on a 4x oversubscribed pCPU"
-	dropped=$(jq .dropped <<<"$v")
+	dropped=$(jq .counters.dropped <<<"$v")
 	[ "$dropped" = 0 ] || fail "vCPU $cpu: $dropped updates dropped by the seqlock writers"
-	note "vCPU $cpu: $bpf preemptions in page and BPF map, $((seq / 2)) record writes for $events events ($(jq .repaired <<<"$v") repaired switch-ins)"
+	note "vCPU $cpu: $bpf preemptions in page and BPF map, $((seq / 2)) record writes for $events events ($(jq .counters.repaired <<<"$v") repaired switch-ins)"
 done
 
 wait $vm_pid || fail "the guest run failed: $(tail -n 20 "$out")"

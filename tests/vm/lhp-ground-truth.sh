@@ -70,12 +70,12 @@ vm_pid=$!
 at_exit 'kill $vm_pid 2>/dev/null; wait $vm_pid 2>/dev/null'
 
 # Pin: vCPU 1 alone on CPU 1, every other QEMU thread on CPU 0.
-for _ in $(seq 300); do [ -S "/run/pvlockinfo/$name/qmp.sock" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "/run/pvlockinfo/qemu/$name/qmp.sock" ] && break; sleep 0.1; done
 tids=$(qmp "$name" '{"execute":"query-cpus-fast"}' | jq -r '.return[]."thread-id"')
 set -- $tids
 [ $# = 2 ] || fail "query-cpus-fast gave '$tids', want 2 vCPU threads"
 vcpu0=$1 vcpu1=$2
-qpid=$(cat "/run/pvlockinfo/$name/qemu.pid")
+qpid=$(cat "/run/pvlockinfo/qemu/$name/qemu.pid")
 for t in /proc/"$qpid"/task/*; do taskset -pc 0 "${t##*/}" >/dev/null; done
 taskset -pc 1 "$vcpu1" >/dev/null || fail "cannot pin vCPU 1 ($vcpu1) to CPU 1"
 taskset -pc 0 $$ >/dev/null	# this script and its children stay off CPU 1
@@ -88,7 +88,7 @@ note "vCPU threads $tids; vCPU 1 alone on host CPU 1"
 # "HOLD0 WAITING0 HOLD1 WAITING1", e.g. "0 false 1 false".
 guest_state() {
 	"$PVLOCKCTL" status --json | jq -r --arg n "$name" \
-		'.vms[] | select(.name == $n) | [.vcpus[] | .guest_hold_depth, .guest_waiting] | join(" ")'
+		'.vms[] | select(.name == $n) | [.vcpus[] | .page.guest.hold_depth, .page.guest.waiting] | join(" ")'
 }
 
 # await_state STATE WHAT: until both records say STATE (the guest's phase).

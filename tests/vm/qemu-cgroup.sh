@@ -20,7 +20,7 @@ for bad in "/nonexistent-$$:no such directory" "$PVLI_LOGDIR:is not a cgroup dir
 	expect_eq "exit status of --cgroup $dir" "$?" 2
 	grep -q "^pvlock-qemu: error: --cgroup '$dir'.*$want" <<<"$msg" ||
 		fail "--cgroup $dir: no clear message ('$want'): $msg"
-	[ ! -e "/run/pvlockinfo/t-cgbad-$$" ] || fail "--cgroup $dir: a run directory was created"
+	[ ! -e "/run/pvlockinfo/qemu/t-cgbad-$$" ] || fail "--cgroup $dir: a run directory was created"
 done
 
 # Half a CPU for two busy vCPUs: the cap must bite.

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 name=t-qmp-$$
-rundir=/run/pvlockinfo/$name
+rundir=/run/pvlockinfo/qemu/$name
 vm_out=$PVLI_LOGDIR/vm.out
 "$WRAPPER" -q --name "$name" --smp 3 --host-cpus 0 --console-log "$PVLI_LOGDIR/qmp.console" \
 	--run 'sleep 8; echo done' >"$vm_out" 2>&1 &

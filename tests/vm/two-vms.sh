@@ -51,7 +51,7 @@ tids_a=$(jq -r --arg n "$a" '.vms[] | select(.name == $n) | .vcpus[].tid' <<<"$s
 
 # Kill VM a's QEMU the hard way.
 before_kill=$(grep -c '^available' "$PVLI_LOGDIR/b.out")
-kill -KILL "$(cat "/run/pvlockinfo/$a/qemu.pid")"
+kill -KILL "$(cat "/run/pvlockinfo/qemu/$a/qemu.pid")"
 for _ in $(seq 50); do [ -e "$pin_a" ] || break; sleep 0.1; done
 [ ! -e "$pin_a" ] || fail "pvlockd left the dead VM's page pinned at $pin_a"
 "$PVLOCKCTL" status | grep -q "$a" && fail "pvlockd still lists the dead VM"

@@ -57,7 +57,7 @@ else
 fi
 
 for n in panic hang bogus stale stale-on; do
-	[ ! -e "/run/pvlockinfo/t-$n-$$" ] || fail "run directory of t-$n left behind"
+	[ ! -e "/run/pvlockinfo/qemu/t-$n-$$" ] || fail "run directory of t-$n left behind"
 done
 if pgrep -f "name t-[a-z0-9]*-$$," >/dev/null; then
 	fail "QEMU processes left behind: $(pgrep -af "name t-[a-z0-9]*-$$,")"
