@@ -26,6 +26,7 @@
 #include "pvlockctl_libvirt.h"
 #include "pvlockd_proto.h"
 #include "pvlockd_req.h"
+#include "vm_meta.h"
 
 #ifndef PVLI_FIRMWARE_DIRS
 #define PVLI_FIRMWARE_DIRS	"/usr/share/qemu /usr/share/seabios"
@@ -62,9 +63,9 @@ int pvlockctl_libvirt_xml(FILE *out, const char *name, const char *nr_vcpus)
 	const char *p, *q;
 	long n;
 
-	if (!pvlockd_valid_name(name)) {
-		fprintf(stderr, "pvlockctl: invalid VM name '%s': 1 to %d of A-Z a-z 0-9 . _ -, "
-			"not starting with '.'\n", name, PVLOCKD_NAME_MAX);
+	if (!vm_name_valid(name)) {
+		fprintf(stderr, "pvlockctl: invalid VM name '%s': 1 to %d of A-Z a-z 0-9 _ -\n",
+			name, PVLOCKD_NAME_MAX);
 		return -EINVAL;
 	}
 	errno = 0;
