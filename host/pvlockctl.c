@@ -52,7 +52,7 @@ static const char doc[] =
 "    libvirt-xml NAME NVCPUS      print what libvirt domain NAME needs in its\n"
 "                                 XML to get the channel (pvlockd not needed)\n"
 "    valid-name NAME              exit 0 if NAME is a valid VM name (no daemon\n"
-"                                 needed; pvlock-qemu checks its --name here)\n"
+"                                 needed; pvlock-qemu checks names with it)\n"
 "\n"
 "EXAMPLES:\n"
 "    pvlockctl status             # table\n"
