@@ -208,6 +208,32 @@ static int json_enter(struct jcur *c, char open)
 	return 0;
 }
 
+/*
+ * After a member or an element: 1 when @close ends the container, 0 after
+ * a ',' (another one must follow: a trailing comma fails in the caller's
+ * next parse), -EINVAL for anything else.
+ */
+static int json_next(struct jcur *c, char close)
+{
+	json_ws(c);
+	if (*c->p == close)
+		return 1;
+	if (*c->p++ != ',')
+		return -EINVAL;
+	json_ws(c);
+	return 0;
+}
+
+/* Step over the closing bracket that json_next() found. */
+static int json_leave(struct jcur *c, int r)
+{
+	if (r < 0)
+		return r;
+	c->p++;
+	c->depth--;
+	return 0;
+}
+
 /* The object at the cursor: @fn(key) for each member, in order. */
 static int json_object(struct jcur *c, json_member_fn fn, void *arg)
 {
@@ -215,9 +241,7 @@ static int json_object(struct jcur *c, json_member_fn fn, void *arg)
 
 	if (r)
 		return r;
-	if (*c->p == '}')
-		goto out;
-	for (;;) {
+	for (r = *c->p == '}'; !r; r = json_next(c, '}')) {
 		char key[JSON_KEY_MAX + 1];
 		bool cut;
 
@@ -233,17 +257,8 @@ static int json_object(struct jcur *c, json_member_fn fn, void *arg)
 		r = fn(c, key, arg);
 		if (r)
 			return r;
-		json_ws(c);
-		if (*c->p == '}')
-			break;
-		if (*c->p++ != ',')
-			return -EINVAL;
-		json_ws(c);
 	}
-out:
-	c->p++;
-	c->depth--;
-	return 0;
+	return json_leave(c, r);
 }
 
 /* The array at the cursor: @fn(index) for each element, in order. */
@@ -253,23 +268,12 @@ static int json_array(struct jcur *c, json_elem_fn fn, void *arg)
 
 	if (r)
 		return r;
-	if (*c->p == ']')
-		goto out;
-	for (;;) {
+	for (r = *c->p == ']'; !r; r = json_next(c, ']')) {
 		r = fn(c, idx++, arg);
 		if (r)
 			return r;
-		json_ws(c);
-		if (*c->p == ']')
-			break;
-		if (*c->p++ != ',')
-			return -EINVAL;
-		json_ws(c);
 	}
-out:
-	c->p++;
-	c->depth--;
-	return 0;
+	return json_leave(c, r);
 }
 
 /* @line is one object and nothing else: @fn for each of its members. */

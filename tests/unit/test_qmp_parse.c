@@ -173,7 +173,8 @@ static void line_kinds_malformed(void **state)
 		"{", "}", "[]", "{\"return\": }", "{\"return\": {}", "{\"return\": {}} x",
 		"{\"return\" {}}", "{return: {}}", "{\"return\": \"abc}", "{\"return\": [1,]}",
 		"{\"return\": 01}", "{\"return\": 1.}", "{\"return\": tru}", "\"event\"",
-		"{\"event\": \"X\", }", "{\"return\": \"\\x\"}",
+		"{\"event\": \"X\", }", "{\"return\": \"\\x\"}", "{\"return\": [1 2]}",
+		"{\"return\": [,]}", "{, \"return\": 1}", "{\"return\": {\"a\": 1 \"b\": 2}}",
 	};
 
 	(void)state;
