@@ -95,3 +95,22 @@ wait_for() {
 	done
 	return 1
 }
+
+# guest_preempts FILE NVCPUS: the preemption counts of vCPUs 0..NVCPUS-1
+# in the last table of /sys/kernel/debug/pvlockinfo/vcpus a guest printed
+# to FILE, space-separated; fails unless every one is non-zero.
+guest_preempts() {
+	tr -d '\r' <"$1" | awk -v n="$2" '
+		$1 ~ /^[0-9]+$/ && NF > 4 { p[$1] = $4 }
+		END {
+			for (i = 0; i < n; i++) { printf "%s%d", i ? " " : "", p[i]; if (!p[i]) bad = 1 }
+			print ""
+			exit bad
+		}'
+}
+
+# vcpu_registered TID: pvlockd's pinned vCPU map has an entry for thread TID.
+vcpu_registered() {
+	bpftool map lookup pinned /sys/fs/bpf/pvlockinfo/maps/vcpus key $(printf '%d %d %d %d' \
+		$(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255))) >/dev/null 2>&1
+}

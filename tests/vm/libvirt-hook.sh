@@ -41,20 +41,8 @@ registered() { "$PVLOCKCTL" status --json | jq -e --arg n "$name" 'any(.vms[]; .
 
 # The README's domain, renamed, with the commandline pvlockctl prints for it.
 "$PVLOCKCTL" libvirt-xml "$name" 2 >"$PVLI_LOGDIR/snippet.xml" || fail "pvlockctl libvirt-xml failed"
-python3 - "$PVLI_SRC/host/libvirt/example-domain.xml" "$PVLI_LOGDIR/snippet.xml" "$name" 2 \
-	>"$xml" <<'PY' || fail "cannot build the domain XML"
-import sys, xml.etree.ElementTree as ET
-Q = "http://libvirt.org/schemas/domain/qemu/1.0"
-ET.register_namespace("qemu", Q)
-ET.register_namespace("pvlock", "urn:pvlockinfo:libvirt:1")
-dom = ET.parse(sys.argv[1]).getroot()
-snip = ET.fromstring("<s>" + open(sys.argv[2]).read() + "</s>")
-dom.find("name").text = sys.argv[3]
-dom.find("vcpu").text = sys.argv[4]
-dom.remove(dom.find(f"{{{Q}}}commandline"))
-dom.append(snip.find(f"{{{Q}}}commandline"))
-ET.dump(dom)
-PY
+python3 "$PVLI_SRC/tests/helpers/libvirt-domain.py" "$PVLI_SRC/host/libvirt/example-domain.xml" \
+	"$PVLI_LOGDIR/snippet.xml" "$name" 2 >"$xml" || fail "cannot build the domain XML"
 
 # ---- refusals and domains left alone ----
 sed '/pvlock:channel/d' "$xml" >"$PVLI_LOGDIR/plain.xml"
@@ -113,12 +101,11 @@ expect_eq "vCPU threads pvlockd learned for $name" "$(wc -w <<<"$tids")" 2
 wait_for "$out" '^STATUS' 150 || fail "the guest never saw its page live: $(cat "$out")"
 # Two vCPUs busy on one host CPU: each one's record counts preemptions.
 for _ in $(seq 100); do
-	pre=$(tr -d '\r' <"$out" | awk '$1 ~ /^[01]$/ && NF > 4 { p[$1] = $4 } END { print p[0] + 0, p[1] + 0 }')
-	[ "${pre% *}" -gt 0 ] && [ "${pre#* }" -gt 0 ] && break
+	pre=$(guest_preempts "$out" 2) && break
 	sleep 0.5
 done
 grep -q '^vcpus: 2' "$out" || fail "the guest does not see a 2-vCPU page: $(cat "$out")"
-[ "${pre% *}" -gt 0 ] && [ "${pre#* }" -gt 0 ] ||
+guest_preempts "$out" 2 >/dev/null ||
 	fail "the guest saw no preemption of both vCPUs (preempts: $pre): $(tail -20 "$out")"
 note "guest: page live, vCPU preemptions seen in the page: $pre"
 
@@ -132,8 +119,6 @@ registered && fail "$name is still registered after stopped/release"
 [ ! -e "$sockdir" ] || fail "$sockdir is left behind"
 for t in $tids; do
 	[ ! -e "/proc/$t" ] || fail "vCPU thread $t of $name still runs"
-	bpftool map lookup pinned /sys/fs/bpf/pvlockinfo/maps/vcpus key $(printf '%d %d %d %d' \
-		$((t & 255)) $((t >> 8 & 255)) $((t >> 16 & 255)) $((t >> 24 & 255))) >/dev/null 2>&1 &&
-		fail "vCPU thread $t of the stopped domain is still registered"
+	vcpu_registered "$t" && fail "vCPU thread $t of the stopped domain is still registered"
 done
 note "stopped/release: no registration, pin, socket directory or thread left"
