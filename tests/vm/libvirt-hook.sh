@@ -19,7 +19,8 @@
 #  - started attaches pvlockd: pvlockctl status names the domain with its
 #    vCPU threads; the guest's pvlockinfo.ko binds the page and sees its
 #    2 vCPUs preempted on one host CPU;
-#  - stopped/release leave no registration, no pin, no socket directory;
+#  - stopped/release leave no registration, no pin, no socket directory
+#    (nor /run/pvlockinfo/libvirt, which held only this domain's);
 #  - a domain without the opt-in is left alone, one that opts in with an
 #    incomplete <qemu:commandline> and a migration are refused.
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +33,8 @@ name=t-virt-$$
 xml=$PVLI_LOGDIR/domain.xml
 pin=/sys/fs/bpf/pvlockinfo/vms/$name/page
 sockdir=/run/pvlockinfo/libvirt/$name
+# The hook removes its directory with the last domain's (no other runs here).
+run_dir_was=$([ -d "$(dirname "$sockdir")" ] && echo yes)
 
 # hook OP SUBOP [XML]: as libvirtd runs it; its stderr in $PVLI_LOGDIR/hook.err.
 hook() {
@@ -121,4 +124,7 @@ for t in $tids; do
 	[ ! -e "/proc/$t" ] || fail "vCPU thread $t of $name still runs"
 	vcpu_registered "$t" && fail "vCPU thread $t of the stopped domain is still registered"
 done
-note "stopped/release: no registration, pin, socket directory or thread left"
+if [ -z "$run_dir_was" ]; then
+	[ ! -e "$(dirname "$sockdir")" ] || fail "release left $(dirname "$sockdir") behind"
+fi
+note "stopped/release: no registration, pin, socket directory${run_dir_was:-, hook directory} or thread left"
