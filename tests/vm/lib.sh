@@ -114,3 +114,21 @@ vcpu_registered() {
 	bpftool map lookup pinned /sys/fs/bpf/pvlockinfo/maps/vcpus key $(printf '%d %d %d %d' \
 		$(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255))) >/dev/null 2>&1
 }
+
+# vm_registered NAME: pvlockd lists VM NAME.
+vm_registered() {
+	"$PVLOCKCTL" status --json | jq -e --arg n "$1" 'any(.vms[]; .name == $n)' >/dev/null
+}
+
+# vm_left_nothing NAME PIN TIDS: VM NAME is gone without a trace: pvlockd
+# does not list it, its page's pin directory is gone, and none of its
+# vCPU threads TIDS runs or is registered.
+vm_left_nothing() {
+	local t
+	vm_registered "$1" && fail "$1 is still registered"
+	[ ! -e "$(dirname "$2")" ] || fail "$1's pin directory $(dirname "$2") is left behind"
+	for t in $3; do
+		[ ! -e "/proc/$t" ] || fail "vCPU thread $t of $1 still runs"
+		vcpu_registered "$t" && fail "vCPU thread $t of $1 is still registered"
+	done
+}

@@ -88,10 +88,14 @@ khz=$("$PVLI_BUILD/host/pvli-host-tsc" 2>/dev/null) && tsc_args="tsc_early_khz=$
 a=t-virta-$$
 b=t-virtb-$$
 domains=()
-# define NAME NVCPUS CPUSET: a domain built as the README says, with an
-# initramfs that runs the guest's script (as pvlock-qemu --run ships one).
-define() {
-	local name=$1 n=$2 x=$priv/$1-initrd
+declare -A tids pin qemu_pid
+# start_domain NAME NVCPUS CPU: define a domain as the README says, with
+# NVCPUS vCPUs pinned to host CPU CPU and an initramfs that runs the
+# guest's script (as pvlock-qemu --run ships one), and start it with
+# virsh.  Then pvlockctl status names it, with NVCPUS threads on CPU
+# (tids[NAME]) and a pinned page (pin[NAME]).
+start_domain() {
+	local name=$1 n=$2 x=$priv/$1-initrd status
 	mkdir -p "$x/pvli"
 	cat >"$x/pvli/run.sh" <<EOF
 modprobe pvlockinfo || exit 1
@@ -119,6 +123,18 @@ EOF
 		>"$PVLI_LOGDIR/$name.xml" || fail "cannot build domain $name's XML"
 	virsh -q define "$PVLI_LOGDIR/$name.xml" >/dev/null || fail "virsh define $name failed"
 	domains+=("$name")
+	virsh -q start "$name" >"$PVLI_LOGDIR/$name.start" 2>&1 ||
+		fail "virsh start $name failed: $(cat "$PVLI_LOGDIR/$name.start")"
+
+	status=$("$PVLOCKCTL" status --json)
+	echo "$status" >"$PVLI_LOGDIR/$name.status.json"
+	tids[$name]=$(jq -r --arg n "$name" '.vms[] | select(.name == $n) | .vcpus[].tid' <<<"$status")
+	pin[$name]=$(jq -r --arg n "$name" '.vms[] | select(.name == $n) | .pin' <<<"$status")
+	expect_eq "vCPU threads pvlockd learned for $name" "$(wc -w <<<"${tids[$name]}")" "$n"
+	on_cpu "$name" "$3" "${tids[$name]}"
+	"$PVLOCKCTL" status | grep -q "$name" || fail "pvlockctl status does not name $name"
+	[ -e "${pin[$name]}" ] || fail "no page pinned for $name at '${pin[$name]}'"
+	qemu_pid[$name]=$(cat "$priv/run/qemu/$name.pid") || fail "libvirt wrote no pid file for $name"
 }
 # Whatever happens, no domain outlives the test: libvirtd leaves QEMU
 # running when it stops.
@@ -134,10 +150,9 @@ destroy_all() {
 }
 at_exit destroy_all
 
-registered() { "$PVLOCKCTL" status --json | jq -e --arg n "$1" 'any(.vms[]; .name == $n)' >/dev/null; }
-vm_field() { jq -r --arg n "$2" ".vms[] | select(.name == \$n) | $1" <<<"$status"; }
 # guest_sees NAME NVCPUS: NAME's guest has printed a live NVCPUS-vCPU page
-# in which every vCPU counts preemptions (within 60 s).
+# in which every vCPU counts preemptions (the page within 150 s of boot,
+# the preemptions within 60 s more).
 guest_sees() {
 	local out=$PVLI_LOGDIR/$1.out pre
 	wait_for "$out" '^STATUS' 150 || fail "guest $1 never saw its page live: $(tail -20 "$out")"
@@ -151,8 +166,8 @@ guest_sees() {
 		fail "guest $1 saw no preemption of all its vCPUs (preempts: $pre): $(tail -20 "$out")"
 	note "guest $1: its $2-vCPU page live, preemptions per vCPU: $pre"
 }
-# on_cpus NAME CPU TIDS: libvirt pinned every vCPU thread to host CPU CPU.
-on_cpus() {
+# on_cpu NAME CPU TIDS: libvirt pinned every vCPU thread to host CPU CPU.
+on_cpu() {
 	local t cpus
 	for t in $3; do
 		cpus=$(taskset -pc "$t" 2>/dev/null | sed 's/.*: *//')
@@ -163,31 +178,14 @@ run_dir=/run/pvlockinfo/libvirt
 run_dir_was=$([ -d $run_dir ] && echo yes)
 
 # ---- a: started by virsh, seen by pvlockd and by its guest ----
-define "$a" 2 0
-virsh -q start "$a" >"$PVLI_LOGDIR/start-a.out" 2>&1 || fail "virsh start $a failed: $(cat "$PVLI_LOGDIR/start-a.out")"
-status=$("$PVLOCKCTL" status --json)
-echo "$status" >"$PVLI_LOGDIR/status-a.json"
-tids_a=$(vm_field '.vcpus[].tid' "$a")
-pin_a=$(vm_field .pin "$a")
-expect_eq "vCPU threads pvlockd learned for $a" "$(wc -w <<<"$tids_a")" 2
-on_cpus "$a" 0 "$tids_a"
-"$PVLOCKCTL" status | grep -q "$a" || fail "pvlockctl status does not name $a"
-[ -e "$pin_a" ] || fail "no page pinned for $a at '$pin_a'"
-qemu_a=$(cat "$priv/run/qemu/$a.pid") || fail "libvirt wrote no pid file for $a"
+start_domain "$a" 2 0
 guest_sees "$a" 2
 
 # ---- b: next to a, with its own page ----
-define "$b" 3 1
-virsh -q start "$b" >"$PVLI_LOGDIR/start-b.out" 2>&1 || fail "virsh start $b failed: $(cat "$PVLI_LOGDIR/start-b.out")"
-status=$("$PVLOCKCTL" status --json)
-echo "$status" >"$PVLI_LOGDIR/status-ab.json"
-tids_b=$(vm_field '.vcpus[].tid' "$b")
-pin_b=$(vm_field .pin "$b")
-expect_eq "vCPU threads pvlockd learned for $b" "$(wc -w <<<"$tids_b")" 3
-on_cpus "$b" 1 "$tids_b"
-[ -e "$pin_b" ] && [ "$pin_b" != "$pin_a" ] || fail "$b has no page of its own: pin '$pin_b', $a's '$pin_a'"
-[ -z "$(comm -12 <(sort <<<"$tids_a") <(sort <<<"$tids_b"))" ] ||
-	fail "$a and $b share vCPU threads: $tids_a / $tids_b"
+start_domain "$b" 3 1
+[ "${pin[$b]}" != "${pin[$a]}" ] || fail "$a and $b share the page pinned at ${pin[$a]}"
+[ -z "$(comm -12 <(sort <<<"${tids[$a]}") <(sort <<<"${tids[$b]}"))" ] ||
+	fail "$a and $b share vCPU threads: ${tids[$a]} / ${tids[$b]}"
 guest_sees "$b" 3
 # a's guest still reads its own page, which goes on counting.
 before=$(guest_preempts "$PVLI_LOGDIR/$a.out" 2)
@@ -195,22 +193,23 @@ sleep 3
 guest_sees "$a" 2
 after=$(guest_preempts "$PVLI_LOGDIR/$a.out" 2)
 [ "$after" != "$before" ] || fail "guest $a's page stopped counting once $b started ($before)"
-note "two domains, two pins, two pages: $pin_a, $pin_b"
+note "two domains, two pins, two pages: ${pin[$a]}, ${pin[$b]}"
 
 # ---- virsh destroy: nothing of a is left, b carries on ----
-virsh -q destroy "$a" >/dev/null || fail "virsh destroy $a failed"
-for _ in $(seq 50); do registered "$a" || [ -e "$pin_a" ] || break; sleep 0.1; done
-registered "$a" && fail "$a is still registered after virsh destroy"
-[ ! -e "$(dirname "$pin_a")" ] || fail "$a's pin directory $(dirname "$pin_a") is left behind"
-[ ! -e "/proc/$qemu_a" ] || fail "$a's QEMU (pid $qemu_a) still runs"
-for t in $tids_a; do
-	[ ! -e "/proc/$t" ] || fail "vCPU thread $t of $a still runs"
-	vcpu_registered "$t" && fail "vCPU thread $t of the destroyed $a is still registered"
-done
-[ ! -e "$run_dir/$a" ] || fail "$run_dir/$a is left behind"
-note "virsh destroy $a: no registration, pin, QEMU process, thread or socket directory left"
+# destroy NAME: virsh destroy, after which nothing of NAME is left (libvirt
+# runs the hook's stopped and release before it answers; pvlockd may still
+# be dropping the VM for a moment after QEMU hung up).
+destroy() {
+	virsh -q destroy "$1" >/dev/null || fail "virsh destroy $1 failed"
+	for _ in $(seq 50); do vm_registered "$1" || [ -e "${pin[$1]}" ] || break; sleep 0.1; done
+	vm_left_nothing "$1" "${pin[$1]}" "${tids[$1]}"
+	[ ! -e "/proc/${qemu_pid[$1]}" ] || fail "$1's QEMU (pid ${qemu_pid[$1]}) still runs"
+	[ ! -e "$run_dir/$1" ] || fail "$run_dir/$1 is left behind"
+	note "virsh destroy $1: no registration, pin, QEMU process, thread or socket directory left"
+}
+destroy "$a"
 lines=$(wc -l <"$PVLI_LOGDIR/$b.out")
-registered "$b" && [ -e "$pin_b" ] || fail "destroying $a took $b's registration or pin"
+vm_registered "$b" && [ -e "${pin[$b]}" ] || fail "destroying $a took $b's registration or pin"
 for _ in $(seq 50); do
 	[ "$(tail -n +$((lines + 1)) "$PVLI_LOGDIR/$b.out" | tr -d '\r' | grep -c '^available: yes')" -ge 2 ] && break
 	sleep 0.2
@@ -219,11 +218,7 @@ done
 	fail "guest $b lost its channel when $a was destroyed: $(tail -20 "$PVLI_LOGDIR/$b.out")"
 note "$b's channel stayed live"
 
-virsh -q destroy "$b" >/dev/null || fail "virsh destroy $b failed"
-for _ in $(seq 50); do registered "$b" || [ -e "$pin_b" ] || break; sleep 0.1; done
-registered "$b" && fail "$b is still registered after virsh destroy"
-[ ! -e "$pin_b" ] || fail "$b's pin is left behind"
-note "virsh destroy $b: no registration or pin left"
+destroy "$b"
 if [ -z "$run_dir_was" ]; then
 	[ ! -e "$run_dir" ] || fail "the hook left $run_dir behind after the last domain stopped"
 	note "no $run_dir left after the last domain"

@@ -40,7 +40,6 @@ run_dir_was=$([ -d "$(dirname "$sockdir")" ] && echo yes)
 hook() {
 	"$HOOK" "$name" "$1" "$2" - <"${3:-$xml}" 2>"$PVLI_LOGDIR/hook.err"
 }
-registered() { "$PVLOCKCTL" status --json | jq -e --arg n "$name" 'any(.vms[]; .name == $n)' >/dev/null; }
 
 # The README's domain, renamed, with the commandline pvlockctl prints for it.
 "$PVLOCKCTL" libvirt-xml "$name" 2 >"$PVLI_LOGDIR/snippet.xml" || fail "pvlockctl libvirt-xml failed"
@@ -50,12 +49,12 @@ python3 "$PVLI_SRC/tests/helpers/libvirt-domain.py" "$PVLI_SRC/host/libvirt/exam
 # ---- refusals and domains left alone ----
 sed '/pvlock:channel/d' "$xml" >"$PVLI_LOGDIR/plain.xml"
 hook prepare begin "$PVLI_LOGDIR/plain.xml" || fail "the hook refused a domain that did not opt in: $(cat "$PVLI_LOGDIR/hook.err")"
-registered && fail "the hook registered a domain that did not opt in"
+vm_registered "$name" && fail "the hook registered a domain that did not opt in"
 grep -v "ivshmem-plain" "$xml" >"$PVLI_LOGDIR/partial.xml"
 hook prepare begin "$PVLI_LOGDIR/partial.xml" && fail "the hook accepted a domain without the ivshmem device"
 grep -q 'lacks -device ivshmem-plain,memdev=pvlipage' "$PVLI_LOGDIR/hook.err" ||
 	fail "the refusal does not say what is missing: $(cat "$PVLI_LOGDIR/hook.err")"
-registered && fail "a refused domain is registered"
+vm_registered "$name" && fail "a refused domain is registered"
 note "incomplete: refused with: $(cat "$PVLI_LOGDIR/hook.err")"
 hook migrate begin && fail "the hook let an opted-in domain migrate"
 note "not opted in: left alone; migrate: refused with: $(cat "$PVLI_LOGDIR/hook.err")"
@@ -63,7 +62,7 @@ note "not opted in: left alone; migrate: refused with: $(cat "$PVLI_LOGDIR/hook.
 # ---- the life of an opted-in domain ----
 hook prepare begin || fail "prepare failed: $(cat "$PVLI_LOGDIR/hook.err")"
 at_exit '"$HOOK" "$name" release end - <"$xml" 2>/dev/null'
-registered || fail "prepare did not register $name"
+vm_registered "$name" || fail "prepare did not register $name"
 [ -e "$pin" ] || fail "prepare left no page pinned at $pin"
 [ -d "$sockdir" ] || fail "prepare did not create $sockdir"
 hook start begin || fail "start begin failed: $(cat "$PVLI_LOGDIR/hook.err")"
@@ -117,13 +116,8 @@ kill $vm_pid 2>/dev/null
 wait $vm_pid 2>/dev/null
 hook stopped end || fail "stopped failed: $(cat "$PVLI_LOGDIR/hook.err")"
 hook release end || fail "release failed: $(cat "$PVLI_LOGDIR/hook.err")"
-registered && fail "$name is still registered after stopped/release"
-[ ! -e "$(dirname "$pin")" ] || fail "the page's pin directory $(dirname "$pin") is left behind"
+vm_left_nothing "$name" "$pin" "$tids"
 [ ! -e "$sockdir" ] || fail "$sockdir is left behind"
-for t in $tids; do
-	[ ! -e "/proc/$t" ] || fail "vCPU thread $t of $name still runs"
-	vcpu_registered "$t" && fail "vCPU thread $t of the stopped domain is still registered"
-done
 if [ -z "$run_dir_was" ]; then
 	[ ! -e "$(dirname "$sockdir")" ] || fail "release left $(dirname "$sockdir") behind"
 fi
