@@ -90,17 +90,17 @@ static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came 
 static bool tk_is_live;			/* between go_live and quiesce */
 
 const struct pvli_tk_func pvli_tk_funcs[PVLI_TK_NR_FUNCS] = {
-#define TK_FUNC(name, fn) { name, pvli_tk_##fn, pvli_tk_tramp_##fn }
-	TK_FUNC("_raw_spin_unlock", spin_unlock),
-	TK_FUNC("_raw_spin_unlock_bh", spin_unlock_bh),
-	TK_FUNC("_raw_spin_unlock_irq", spin_unlock_irq),
-	TK_FUNC("_raw_spin_unlock_irqrestore", spin_unlock_irqrestore),
-	TK_FUNC("_raw_spin_trylock", spin_trylock),
-	TK_FUNC("_raw_spin_trylock_bh", spin_trylock_bh),
-	TK_FUNC("_raw_spin_lock", spin_lock),
-	TK_FUNC("_raw_spin_lock_bh", spin_lock_bh),
-	TK_FUNC("_raw_spin_lock_irq", spin_lock_irq),
-	TK_FUNC("_raw_spin_lock_irqsave", spin_lock_irqsave),
+#define TK_FUNC(name, fn) { #name, name, pvli_tk_##fn }
+	TK_FUNC(_raw_spin_unlock, spin_unlock),
+	TK_FUNC(_raw_spin_unlock_bh, spin_unlock_bh),
+	TK_FUNC(_raw_spin_unlock_irq, spin_unlock_irq),
+	TK_FUNC(_raw_spin_unlock_irqrestore, spin_unlock_irqrestore),
+	TK_FUNC(_raw_spin_trylock, spin_trylock),
+	TK_FUNC(_raw_spin_trylock_bh, spin_trylock_bh),
+	TK_FUNC(_raw_spin_lock, spin_lock),
+	TK_FUNC(_raw_spin_lock_bh, spin_lock_bh),
+	TK_FUNC(_raw_spin_lock_irq, spin_lock_irq),
+	TK_FUNC(_raw_spin_lock_irqsave, spin_lock_irqsave),
 #undef TK_FUNC
 };
 
