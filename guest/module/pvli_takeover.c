@@ -284,6 +284,11 @@ static int __init pvli_tk_init(void)
 		return refuse("entry must be auto, direct or livepatch", -EINVAL);
 	tk_facts(&facts);
 	t_checks = ktime_get_ns() - t0;
+	/* All of them, whatever the verdict: the tests check the probes by this line. */
+	pr_info("facts: hypervisor %d, %u CPUs, lockdep %d, debug_spinlock %d, pv spinlocks %d, virt_spin_lock_key %s, %u nohz_full CPUs\n",
+		facts.hypervisor, facts.cpus, facts.lockdep, facts.debug_spinlock,
+		facts.pv_spinlocks, facts.pv_spinlocks ? "not probed" : facts.virt_spin_lock ? "on" : "off",
+		facts.nohz_full);
 	ret = pvli_tk_refusal(&facts, why, sizeof(why));
 	if (ret)
 		return refuse(why, ret);
