@@ -81,6 +81,7 @@
 /* What the fast paths read: one cache line per CPU. */
 struct tk_cpu {
 	u32 me;		/* holder bits we take a word with (see the top) */
+	u32 self;	/* this CPU's own holder bits, named or not; 0 if it has none */
 	u32 depth;	/* named acquisitions not yet released here */
 	u32 waiting;	/* contended acquisitions in progress (nested) */
 };
@@ -150,21 +151,26 @@ static __always_inline void tk_publish_waiting(u32 waiting)
 		WRITE_ONCE(g->kernel_waiting, waiting);
 }
 
-/* After an acquisition with holder bits @me. */
+/*
+ * After an acquisition with holder bits @me.  Without a branch on the
+ * uncontended path (each one ends a translation block under TCG): an
+ * anonymous acquisition adds 0 and publishes the depth unchanged.
+ */
 static __always_inline void tk_held_add(u32 me)
 {
-	if (me != SHFL_UNKNOWN_HOLDER)
-		tk_publish_depth(this_cpu_inc_return(tk_cpu.depth));
+	tk_publish_depth(this_cpu_add_return(tk_cpu.depth, (u32)(me != SHFL_UNKNOWN_HOLDER)));
 }
 
-/* After a release that found holder bits @was (the locked byte, SLOW masked off). */
+/*
+ * After a release that found holder bits @was (the locked byte, SLOW
+ * masked off).  "self" is shfl_me() without its bounds check: a CPU too
+ * high to be named has 0, which no held lock's holder bits are.
+ */
 static __always_inline void tk_held_del(u32 was)
 {
-	if (was == SHFL_UNKNOWN_HOLDER)
-		return;		/* taken anonymously: never counted */
-	if (likely(was == shfl_me()))
+	if (likely(was == this_cpu_read(tk_cpu.self)))
 		tk_publish_depth(this_cpu_dec_return(tk_cpu.depth));
-	else
+	else if (was != SHFL_UNKNOWN_HOLDER)	/* anonymous ones were never counted */
 		this_cpu_inc(tk_counts[TK_FOREIGN]);
 }
 
@@ -384,10 +390,14 @@ void pvli_tk_quiesce(void)
 
 void pvli_tk_lock_init(void)
 {
+	int cpu;
+
 	BUILD_BUG_ON(sizeof(struct shfl_word) != sizeof(struct qspinlock));
 	BUILD_BUG_ON(offsetof(struct qspinlock, locked) != offsetof(struct shfl_word, locked));
 	BUILD_BUG_ON(offsetof(struct qspinlock, tail) != offsetof(struct shfl_word, tail));
 	BUILD_BUG_ON(SHFL_UNKNOWN_HOLDER != _Q_LOCKED_VAL);
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(&tk_cpu, cpu)->self = cpu <= SHFL_MAX_HOLDER_CPU ? cpu + SHFL_CPU_BIAS : 0;
 	tk_set_naming(false);
 	shfl_stats(SHFL_STATS_KERNEL, &tk_core_base);
 }
