@@ -6,7 +6,7 @@
 # The kernel-spinlock takeover applied, switched, re-policied and removed
 # WHILE a kernel-lock-heavy load runs, 4 vCPUs on one host CPU (4x).  The
 # same on two host CPUs (2x) is takeover-transitions-2x.sh, in suite long:
-# there, once in two runs, QEMU's TCG executed a stale translation of a
+# there, once in three runs, QEMU's TCG executed a stale translation of a
 # call site that ftrace had just patched back (an int3 the kernel had
 # already removed from memory: "Oops: int3" at _raw_spin_unlock_irqrestore+0x5
 # on two vCPUs at once), a cross-modifying-code race of multi-threaded
@@ -31,8 +31,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # Measured on the 2-core test machine under TCG (README), 5 cycles each:
-# with this load an apply took at most 2.9 s (median 2.1 s) at 4x and
-# 1.4 s (median 0.9 s) at 2x, most of it the check for another IPMODIFY
+# with this load an apply took at most 3.0 s (medians 2.1-2.2 s) at 4x
+# and 1.9 s (0.9-1.0 s) at 2x, most of it the check for another IPMODIFY
 # user (one ftrace registration and its RCU-tasks waits).  The bound
 # leaves five times that for a slow, shared host.
 APPLY_BOUND_US=15000000
