@@ -10,10 +10,11 @@
  * end up, are replaced by the functions of pvli_tk_lock.c.  Two ways in
  * front of them (parameter "entry"):
  *
- *   direct     ftrace direct calls into trampolines that jump to the
- *              replacements (pvli_tk_direct.c): one call and one jump
- *              per spin_lock(); every CPU switches at once; applied and
- *              removed in milliseconds.  The default where the kernel
+ *   direct     ftrace direct calls into a trampoline that jumps to the
+ *              replacements (pvli_tk_direct.c): one call, a pop and a
+ *              compare or a few per spin_lock(); every CPU switches at
+ *              once; one text patch to apply and one to remove.  The
+ *              default where the kernel
  *              has DYNAMIC_FTRACE_WITH_DIRECT_CALLS and nobody else has
  *              a direct call on these functions.
  *   livepatch  a klp patch: ftrace_regs_caller() and the livepatch
@@ -210,10 +211,12 @@ static int ipmodify_probe(struct ftrace_ops *probe, unsigned int first, unsigned
 
 	probe->func = tk_nop;
 	probe->flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS;
+	/* By address: a name would be matched against every ftrace location. */
 	for (i = first; i < last && !ret; i++) {
-		const char *name = i < PVLI_TK_NR_FUNCS ? pvli_tk_funcs[i].name : PVLI_TK_SLOWPATH;
+		const void *func = i < PVLI_TK_NR_FUNCS ? pvli_tk_funcs[i].old_func :
+				   native_queued_spin_lock_slowpath;
 
-		ret = ftrace_set_filter(probe, (unsigned char *)name, strlen(name), 0);
+		ret = ftrace_set_filter_ip(probe, pvli_tk_fentry(func), 0, 0);
 	}
 	if (!ret)
 		ret = register_ftrace_function(probe);
@@ -273,13 +276,19 @@ static int refuse(const char *why, int ret)
 static int __init pvli_tk_init(void)
 {
 	struct pvli_tk_facts facts = {};
-	u64 t0 = ktime_get_ns();
+	u64 t0 = ktime_get_ns(), t_checks;
 	char why[256];
 	int ret;
 
 	if (strcmp(entry, "auto") && strcmp(entry, "direct") && strcmp(entry, "livepatch"))
 		return refuse("entry must be auto, direct or livepatch", -EINVAL);
 	tk_facts(&facts);
+	t_checks = ktime_get_ns() - t0;
+	/* All of them, whatever the verdict: the tests check the probes by this line. */
+	pr_info("facts: hypervisor %d, %u CPUs, lockdep %d, debug_spinlock %d, pv spinlocks %d, virt_spin_lock_key %s, %u nohz_full CPUs\n",
+		facts.hypervisor, facts.cpus, facts.lockdep, facts.debug_spinlock,
+		facts.pv_spinlocks, facts.pv_spinlocks ? "not probed" : facts.virt_spin_lock ? "on" : "off",
+		facts.nohz_full);
 	ret = pvli_tk_refusal(&facts, why, sizeof(why));
 	if (ret)
 		return refuse(why, ret);
@@ -293,8 +302,8 @@ static int __init pvli_tk_init(void)
 			/* Every function switched, on every CPU. */
 			pvli_tk_go_live();
 			pvli_takeover_register(tk_entry);
-			pr_info("kernel spinlocks taken over (direct entry) in %llu us\n",
-				(ktime_get_ns() - t0) / NSEC_PER_USEC);
+			pr_info("kernel spinlocks taken over (direct entry) in %llu us (checks %llu us)\n",
+				(ktime_get_ns() - t0) / NSEC_PER_USEC, t_checks / NSEC_PER_USEC);
 			return 0;
 		}
 		if (ret == -EOPNOTSUPP)

@@ -9,6 +9,7 @@
 #define __PVLI_TAKEOVER_H
 
 #include <linux/spinlock.h>
+#include <asm/ibt.h>
 
 /* The replacements, one per patched kernel function (same signatures). */
 void pvli_tk_spin_lock(raw_spinlock_t *lock);
@@ -23,31 +24,33 @@ void pvli_tk_spin_unlock_irq(raw_spinlock_t *lock);
 void pvli_tk_spin_unlock_irqrestore(raw_spinlock_t *lock, unsigned long flags);
 void pvli_tk_slowpath(struct qspinlock *lock, u32 val);
 
-/* Their direct-call trampolines (pvli_tk_entry.S); not C functions. */
-void pvli_tk_tramp_spin_lock(void);
-void pvli_tk_tramp_spin_lock_bh(void);
-void pvli_tk_tramp_spin_lock_irq(void);
-void pvli_tk_tramp_spin_lock_irqsave(void);
-void pvli_tk_tramp_spin_trylock(void);
-void pvli_tk_tramp_spin_trylock_bh(void);
-void pvli_tk_tramp_spin_unlock(void);
-void pvli_tk_tramp_spin_unlock_bh(void);
-void pvli_tk_tramp_spin_unlock_irq(void);
-void pvli_tk_tramp_spin_unlock_irqrestore(void);
+/*
+ * The direct-call trampoline of all of them (pvli_tk_entry.S); not a C
+ * function.  It finds the function by its fentry call's return address.
+ */
+void pvli_tk_tramp(void);
 
 /*
- * The replaced out-of-line functions: the kernel's name, our replacement
- * and its direct-call trampoline.  Releases first, then trylocks, then
- * locks: the direct entry switches them in this order and back in the
- * reverse one (see pvli_tk_direct.c).
+ * The replaced out-of-line functions: the kernel's name and function,
+ * and our replacement.
  */
 struct pvli_tk_func {
 	const char *name;
+	void *old_func;
 	void *new_func;
-	void *tramp;
 };
 #define PVLI_TK_NR_FUNCS	10
 extern const struct pvli_tk_func pvli_tk_funcs[PVLI_TK_NR_FUNCS];
+/*
+ * Where ftrace's call is in a kernel function: right after its endbr64.
+ * The direct entry registers exactly this address (ftrace refuses it if
+ * the call is elsewhere) because its trampoline recognises the function
+ * by the address after that call.
+ */
+static inline unsigned long pvli_tk_fentry(const void *func)
+{
+	return (unsigned long)func + ENDBR_INSN_SIZE;
+}
 /* Where inline arch_spin_lock() users and unswitched callers wait. */
 #define PVLI_TK_SLOWPATH	"native_queued_spin_lock_slowpath"
 

@@ -1,47 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The takeover's direct entry: each replaced spinlock function's fentry
- * call goes straight to a trampoline of ours (pvli_tk_entry.S), which
- * jumps to the replacement; native_queued_spin_lock_slowpath(), reached
- * only on contention, is redirected by an ordinary IPMODIFY ftrace_ops
- * (it must stay shareable with BPF fentry/fexit, which a direct call is
- * not: pvlocktrace --kernel-only traces it).
+ * The takeover's direct entry: the fentry call of each replaced spinlock
+ * function goes straight to our trampoline (pvli_tk_entry.S), which jumps
+ * to the replacement.  One ftrace_ops carries all ten functions, so an
+ * apply is one text patch (one batch of breakpoints and syncs over all
+ * ten call sites) and a remove one unregistration with its RCU-tasks
+ * waits: with one ops per function both took ten times that, 24-28 s
+ * under load on an oversubscribed TCG guest.  The functions are given to
+ * ftrace by address (they are exported), never by name: matching a name
+ * walks kallsyms for every ftrace location of the kernel.
+ * native_queued_spin_lock_slowpath(), reached only on contention, is
+ * redirected by an ordinary IPMODIFY ftrace_ops (it must stay shareable
+ * with BPF fentry/fexit, which a direct call is not: pvlocktrace
+ * --kernel-only traces it).
  *
  * Why no per-task consistency model is needed (a livepatch has one): a
- * direct call switches every CPU at once, one function at a time, so for
- * a while, and for every task already inside an original function, old
- * and new code run side by side on the same locks.  That is safe because
- * the replacements are word-compatible with the originals (the lock
- * core's invariants, shfl_lock.c): the originals take a lock only by a
- * cmpxchg of the whole word from 0 (never past a queue) and release it by
- * a store of 0 to the locked byte; the replacements take it by a cmpxchg
- * that finds the locked byte 0 and release it by an xchg of that byte.
- * Each side's acquisition excludes the other's.  What old code cannot do
- * is kick: a lock that new code took naming its holder and old code then
- * releases would leave a waiter halted behind it.  The order below and
- * pvli_tk_quiesce() (pvli_tk_lock.c) rule that out: releases are
- * switched first and back last, holders are named only once every
- * function is switched, and before anything is switched back nobody is
- * named and nobody halts any more.
+ * direct call switches every CPU at once, so for a while, and for every
+ * task already inside an original function, old and new code run side
+ * by side on the same locks, in any mix of functions (the text patch
+ * switches the ten sites in one batch, in no promised order).  That is
+ * safe because the replacements are word-compatible with the originals
+ * (the lock core's invariants, shfl_lock.c): the originals take a lock
+ * only by a cmpxchg of the whole word from 0 (never past a queue) and
+ * release it by a store of 0 to the locked byte; the replacements take
+ * it by a cmpxchg that finds the locked byte 0 and release it by an xchg
+ * of that byte.  Each side's acquisition excludes the other's.  What old
+ * code cannot do is kick: a lock that new code took naming its holder
+ * and old code then releases would leave a waiter halted behind it.
+ * pvli_tk_go_live() and pvli_tk_quiesce() (pvli_tk_lock.c) rule that
+ * out: holders are named only once register_ftrace_direct() has
+ * returned (every site switched, on every CPU: the text patch ends with
+ * a sync on each), and before the sites are switched back nobody is
+ * named and nobody halts any more.  A task inside an original function
+ * at the switch took its lock before holders were named.
  *
- * Unloading: after the last unregister no new call enters our text, but
- * a task may still be in it: preempted in a trampoline, or inside the
+ * Unloading: after an unregistration no new call enters our text, but a
+ * task may still be in it: preempted in the trampoline, or inside the
  * preempt_enable() at the end of an unlock, or on a CPU where RCU is not
- * watching (idle).  synchronize_rcu_tasks_rude() and
- * synchronize_rcu_tasks() wait for all of them, as ftrace does for its
- * own dynamic trampolines.
+ * watching (idle).  ftrace's own unregistration of a module's ftrace_ops
+ * (FTRACE_OPS_FL_DYNAMIC) waits for all of them with
+ * synchronize_rcu_tasks_rude() and synchronize_rcu_tasks() after the text
+ * is switched back; the slow path's ops goes last, so its waits cover
+ * both.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ftrace.h>
 #include <linux/kernel.h>
-#include <linux/rcupdate.h>
 #include <linux/string.h>
+#include <asm/qspinlock.h>
 
 #include "pvli_takeover.h"
 
-static struct ftrace_ops tk_direct_ops[PVLI_TK_NR_FUNCS];
-static unsigned int tk_direct_nr;	/* registered, in pvli_tk_funcs[] order */
+/* All ten functions, one trampoline (ftrace fills in func and flags). */
+static struct ftrace_ops tk_direct_ops;
+static bool tk_direct_on;
 
 static void notrace tk_to_slowpath(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op, struct ftrace_regs *fregs)
@@ -59,48 +72,54 @@ static struct ftrace_ops tk_slowpath_ops = {
 };
 static bool tk_slowpath_on;
 
+/*
+ * Each ops is registered at most once per load of this module: one whose
+ * registration failed is not safe to register again (seen on 6.12: its
+ * filter hash is freed twice).  A failed apply fails the module's init.
+ */
 static void tk_direct_undo(void)
 {
+	if (tk_direct_on) {
+		unregister_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp, true);
+		tk_direct_on = false;
+	} else {
+		ftrace_free_filter(&tk_direct_ops);
+	}
 	if (tk_slowpath_on) {
 		unregister_ftrace_function(&tk_slowpath_ops);
 		tk_slowpath_on = false;
 	}
 	ftrace_free_filter(&tk_slowpath_ops);
-	/* Locks first, releases last: the reverse of pvli_tk_direct_apply(). */
-	while (tk_direct_nr) {
-		unsigned int i = --tk_direct_nr;
-
-		unregister_ftrace_direct(&tk_direct_ops[i], (unsigned long)pvli_tk_funcs[i].tramp,
-					 true);
-	}
 }
 
 int pvli_tk_direct_apply(char *why, size_t len)
 {
-	const char *slow = PVLI_TK_SLOWPATH;
+	unsigned long ips[PVLI_TK_NR_FUNCS];
+	unsigned int i;
 	int ret;
 
-	for (tk_direct_nr = 0; tk_direct_nr < PVLI_TK_NR_FUNCS; tk_direct_nr++) {
-		const struct pvli_tk_func *f = &pvli_tk_funcs[tk_direct_nr];
-		struct ftrace_ops *ops = &tk_direct_ops[tk_direct_nr];
-
-		memset(ops, 0, sizeof(*ops));
-		ret = ftrace_set_filter(ops, (unsigned char *)f->name, strlen(f->name), 1);
-		if (!ret)
-			ret = register_ftrace_direct(ops, (unsigned long)f->tramp);
-		if (ret) {
-			snprintf(why, len, ret == -EBUSY ?
-				 "%s already has a direct call (a BPF trampoline?) (%d)" :
-				 "no direct call on %s (%d)", f->name, ret);
-			ftrace_free_filter(ops);
-			goto undo;
-		}
+	for (i = 0; i < PVLI_TK_NR_FUNCS; i++)
+		ips[i] = pvli_tk_fentry(pvli_tk_funcs[i].old_func);
+	ret = ftrace_set_filter_ips(&tk_direct_ops, ips, PVLI_TK_NR_FUNCS, 0, 1);
+	if (ret) {
+		snprintf(why, len, "a spinlock function has no ftrace call right after its start (%d)",
+			 ret);
+		goto undo;
 	}
-	ret = ftrace_set_filter(&tk_slowpath_ops, (unsigned char *)slow, strlen(slow), 1);
+	ret = register_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp);
+	if (ret) {
+		snprintf(why, len, ret == -EBUSY ?
+			 "a spinlock function already has a direct call (a BPF trampoline?) (%d)" :
+			 "no direct call on the spinlock functions (%d)", ret);
+		goto undo;
+	}
+	tk_direct_on = true;
+	ret = ftrace_set_filter_ip(&tk_slowpath_ops,
+				   pvli_tk_fentry(native_queued_spin_lock_slowpath), 0, 1);
 	if (!ret)
 		ret = register_ftrace_function(&tk_slowpath_ops);
 	if (ret) {
-		snprintf(why, len, "cannot redirect %s (%d)", slow, ret);
+		snprintf(why, len, "cannot redirect %s (%d)", PVLI_TK_SLOWPATH, ret);
 		goto undo;
 	}
 	tk_slowpath_on = true;
@@ -108,14 +127,10 @@ int pvli_tk_direct_apply(char *why, size_t len)
 
 undo:
 	tk_direct_undo();
-	synchronize_rcu_tasks_rude();
-	synchronize_rcu_tasks();
 	return ret;
 }
 
 void pvli_tk_direct_remove(void)
 {
 	tk_direct_undo();
-	synchronize_rcu_tasks_rude();
-	synchronize_rcu_tasks();
 }

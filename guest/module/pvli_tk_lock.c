@@ -81,6 +81,7 @@
 /* What the fast paths read: one cache line per CPU. */
 struct tk_cpu {
 	u32 me;		/* holder bits we take a word with (see the top) */
+	u32 self;	/* this CPU's own holder bits, named or not; 0 if it has none */
 	u32 depth;	/* named acquisitions not yet released here */
 	u32 waiting;	/* contended acquisitions in progress (nested) */
 };
@@ -90,17 +91,17 @@ static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came 
 static bool tk_is_live;			/* between go_live and quiesce */
 
 const struct pvli_tk_func pvli_tk_funcs[PVLI_TK_NR_FUNCS] = {
-#define TK_FUNC(name, fn) { name, pvli_tk_##fn, pvli_tk_tramp_##fn }
-	TK_FUNC("_raw_spin_unlock", spin_unlock),
-	TK_FUNC("_raw_spin_unlock_bh", spin_unlock_bh),
-	TK_FUNC("_raw_spin_unlock_irq", spin_unlock_irq),
-	TK_FUNC("_raw_spin_unlock_irqrestore", spin_unlock_irqrestore),
-	TK_FUNC("_raw_spin_trylock", spin_trylock),
-	TK_FUNC("_raw_spin_trylock_bh", spin_trylock_bh),
-	TK_FUNC("_raw_spin_lock", spin_lock),
-	TK_FUNC("_raw_spin_lock_bh", spin_lock_bh),
-	TK_FUNC("_raw_spin_lock_irq", spin_lock_irq),
-	TK_FUNC("_raw_spin_lock_irqsave", spin_lock_irqsave),
+#define TK_FUNC(name, fn) { #name, name, pvli_tk_##fn }
+	TK_FUNC(_raw_spin_unlock, spin_unlock),
+	TK_FUNC(_raw_spin_unlock_bh, spin_unlock_bh),
+	TK_FUNC(_raw_spin_unlock_irq, spin_unlock_irq),
+	TK_FUNC(_raw_spin_unlock_irqrestore, spin_unlock_irqrestore),
+	TK_FUNC(_raw_spin_trylock, spin_trylock),
+	TK_FUNC(_raw_spin_trylock_bh, spin_trylock_bh),
+	TK_FUNC(_raw_spin_lock, spin_lock),
+	TK_FUNC(_raw_spin_lock_bh, spin_lock_bh),
+	TK_FUNC(_raw_spin_lock_irq, spin_lock_irq),
+	TK_FUNC(_raw_spin_lock_irqsave, spin_lock_irqsave),
 #undef TK_FUNC
 };
 
@@ -150,21 +151,26 @@ static __always_inline void tk_publish_waiting(u32 waiting)
 		WRITE_ONCE(g->kernel_waiting, waiting);
 }
 
-/* After an acquisition with holder bits @me. */
+/*
+ * After an acquisition with holder bits @me.  Without a branch on the
+ * uncontended path (each one ends a translation block under TCG): an
+ * anonymous acquisition adds 0 and publishes the depth unchanged.
+ */
 static __always_inline void tk_held_add(u32 me)
 {
-	if (me != SHFL_UNKNOWN_HOLDER)
-		tk_publish_depth(this_cpu_inc_return(tk_cpu.depth));
+	tk_publish_depth(this_cpu_add_return(tk_cpu.depth, (u32)(me != SHFL_UNKNOWN_HOLDER)));
 }
 
-/* After a release that found holder bits @was (the locked byte, SLOW masked off). */
+/*
+ * After a release that found holder bits @was (the locked byte, SLOW
+ * masked off).  "self" is shfl_me() without its bounds check: a CPU too
+ * high to be named has 0, which no held lock's holder bits are.
+ */
 static __always_inline void tk_held_del(u32 was)
 {
-	if (was == SHFL_UNKNOWN_HOLDER)
-		return;		/* taken anonymously: never counted */
-	if (likely(was == shfl_me()))
+	if (likely(was == this_cpu_read(tk_cpu.self)))
 		tk_publish_depth(this_cpu_dec_return(tk_cpu.depth));
-	else
+	else if (was != SHFL_UNKNOWN_HOLDER)	/* anonymous ones were never counted */
 		this_cpu_inc(tk_counts[TK_FOREIGN]);
 }
 
@@ -226,15 +232,34 @@ void notrace pvli_tk_slowpath(struct qspinlock *lock, u32 val)
  * The bodies the patched functions share; each caller has set up its
  * preemption/bh/interrupt state as the function it replaces does.
  */
+/*
+ * The contended ends of tk_lock() and tk_release(), out of line: then
+ * nothing on the uncontended paths lives across a call, and the callers
+ * save no register (two memory accesses fewer each, under TCG each a
+ * softmmu lookup).
+ */
+static noinline void notrace tk_lock_contended(struct qspinlock *lock, u32 me, bool irqs_on)
+{
+	tk_wait(lock, me, irqs_on, 0);
+	tk_held_add(me);
+}
+
+static noinline void notrace tk_release_kick(struct qspinlock *lock, u8 was)
+{
+	shfl_kick_halted(tk_word(lock));
+	tk_held_del(was & SHFL_HOLDER_MASK);
+}
+
 static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on)
 {
 	u32 me = this_cpu_read(tk_cpu.me);
 	int v = 0;
 
 	/* Acquire: pairs with the release of whoever unlocked it. */
-	if (unlikely(!atomic_try_cmpxchg_acquire(&lock->val, &v, me)))
-		tk_wait(lock, me, irqs_on, 0);
-	tk_held_add(me);
+	if (likely(atomic_try_cmpxchg_acquire(&lock->val, &v, me)))
+		tk_held_add(me);
+	else
+		tk_lock_contended(lock, me, irqs_on);
 }
 
 static __always_inline bool tk_trylock(struct qspinlock *lock)
@@ -265,8 +290,9 @@ static __always_inline void tk_release(struct qspinlock *lock)
 	u8 was = xchg(&lock->locked, 0);
 
 	if (unlikely(was & SHFL_SLOW))
-		shfl_kick_halted(tk_word(lock));
-	tk_held_del(was & SHFL_HOLDER_MASK);
+		tk_release_kick(lock, was);
+	else
+		tk_held_del(was & SHFL_HOLDER_MASK);
 }
 
 void notrace pvli_tk_spin_lock(raw_spinlock_t *lock)
@@ -384,10 +410,14 @@ void pvli_tk_quiesce(void)
 
 void pvli_tk_lock_init(void)
 {
+	int cpu;
+
 	BUILD_BUG_ON(sizeof(struct shfl_word) != sizeof(struct qspinlock));
 	BUILD_BUG_ON(offsetof(struct qspinlock, locked) != offsetof(struct shfl_word, locked));
 	BUILD_BUG_ON(offsetof(struct qspinlock, tail) != offsetof(struct shfl_word, tail));
 	BUILD_BUG_ON(SHFL_UNKNOWN_HOLDER != _Q_LOCKED_VAL);
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(&tk_cpu, cpu)->self = cpu <= SHFL_MAX_HOLDER_CPU ? cpu + SHFL_CPU_BIAS : 0;
 	tk_set_naming(false);
 	shfl_stats(SHFL_STATS_KERNEL, &tk_core_base);
 }

@@ -1,17 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# suite: long
-# timeout: 600
+# suite: check
+# timeout: 240
 #
 # The kernel-spinlock takeover applied, switched, re-policied and removed
-# WHILE a kernel-lock-heavy load runs, 4 vCPUs on one host CPU (4x).  (2x,
-# on two host CPUs, is not run yet: one 4x pass takes about 6 minutes
-# under TCG, mostly the applies and removes.)  The load: 8 shells forking, exec'ing, piping and reading
+# WHILE a kernel-lock-heavy load runs, 4 vCPUs on one host CPU (4x).  The
+# same on two host CPUs (2x) is takeover-transitions-2x.sh, in suite long:
+# there, once in three runs, QEMU's TCG executed a stale translation of a
+# call site that ftrace had just patched back (an int3 the kernel had
+# already removed from memory: "Oops: int3" at _raw_spin_unlock_irqrestore+0x5
+# on two vCPUs at once), a cross-modifying-code race of multi-threaded
+# TCG rather than of the takeover; see README.  The load: 8 shells forking, exec'ing, piping and reading
 # /proc, and the in-kernel harness hammering one spinlock_t from a
 # kthread per vCPU (pvlock-bench -p native, spin_lock()) back to back,
-# 2 s runs, each checking mutual exclusion.  Meanwhile 6 cycles of:
-# pvli-takeover apply (the default entry: direct calls), policy tas-pv,
-# policy shfl-pv, off, on, remove.  Checked:
+# 1 s runs, each checking mutual exclusion.  Meanwhile CYCLES (5) cycles
+# of: pvli-takeover apply (the default entry: direct calls), policy
+# tas-pv, policy shfl-pv, off, on, remove.  Checked:
 #  - every apply and remove succeeds, with the direct entry, and the
 #    takeover is live after each apply;
 #  - the replacements ran in every cycle (contended waits counted);
@@ -21,21 +25,27 @@
 #    console (BUG, WARNING, lockdep, RCU stall, soft lockup) is clean;
 #  - each apply completes within APPLY_BOUND_US (measured by the module
 #    from its init to the last function switched; see README).
+# Prints the apply and remove times (max and median) per configuration.
+# TK_CYCLES overrides the number of cycles (a longer soak by hand);
+# TK_CONFIGS the configurations, "HOST-CPUS:TAG ..." [0:4x].
 . "$(dirname "$0")/lib.sh"
 
-# Measured on the 2-core test machine under TCG (README): with this load
-# on 4 vCPUs of one host CPU an apply takes 24-28 s (2.5 s without the
-# load), a remove 19-23 s (not yet broken down: ten ftrace direct-call
-# registrations, each patching text on every vCPU, and RCU waits).  The
-# bound leaves room for a slow, shared host.
-APPLY_BOUND_US=60000000
-CYCLES=6
+# Measured on the 2-core test machine under TCG (README), 5 cycles each:
+# with this load an apply took at most 3.0 s (medians 2.1-2.2 s) at 4x
+# and 1.9 s (0.9-1.0 s) at 2x, most of it the check for another IPMODIFY
+# user (one ftrace registration and its RCU-tasks waits).  The bound
+# leaves five times that for a slow, shared host.
+APPLY_BOUND_US=15000000
+CYCLES=${TK_CYCLES:-5}
 
 start_pvlockd
 
+# median of the numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+
 run_one() { # host CPUs, tag
 	local cpus=$1 tag=$2 out
-	out=$(vm "transitions-$tag" --smp 4 --host-cpus "$cpus" --channel on --timeout 420 --run '
+	out=$(vm "transitions-$tag" --smp 4 --host-cpus "$cpus" --channel on --timeout 300 --run '
 modprobe pvlockinfo || exit 10
 modprobe pvlockinfo_test || exit 10	# pvlock-bench
 for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
@@ -47,21 +57,20 @@ done
 # The spinlock_t hammer, back to back until told to stop.
 rm -f /tmp/stop
 ( n=0; while [ ! -e /tmp/stop ]; do
-	n=$((n + 1)); pvlock-bench -p native -d 2000 >/tmp/b.json; rc=$?
+	n=$((n + 1)); pvlock-bench -p native -d 1000 >/tmp/b.json; rc=$?
 	echo "bench $n rc=$rc $(tr -d "\n" </tmp/b.json)"
 done ) >/tmp/bench.log 2>&1 &
 bench=$!
-sleep 2
+sleep 1
 p=/sys/module/pvlockinfo_takeover/parameters
 for c in $(seq '"$CYCLES"'); do
 	pvli-takeover apply; echo "cycle $c apply-rc=$? in_use=$(cat $p/in_use 2>/dev/null)"
-	pvli-takeover policy tas-pv; sleep 1
-	pvli-takeover policy shfl-pv; sleep 1
-	pvli-takeover off; sleep 1
-	pvli-takeover on; sleep 1
+	pvli-takeover policy tas-pv; sleep 0.5
+	pvli-takeover policy shfl-pv; sleep 0.5
+	pvli-takeover off; sleep 0.5
+	pvli-takeover on; sleep 0.5
 	echo "cycle $c waits=$(pvli-takeover counters waits) halts=$(pvli-takeover counters halts)"
 	pvli-takeover remove; echo "cycle $c remove-rc=$? mode=$(pvli-takeover mode)"
-	sleep 1
 done
 touch /tmp/stop
 wait $bench
@@ -75,7 +84,7 @@ dmesg | grep -E "pvlockinfo_takeover: kernel spinlocks (taken over|given back)" 
 ') || fail "$tag: guest run failed (exit $?): $out"
 	echo "$out"
 
-	local c line n bad apply_max
+	local c line n bad applies removes
 	for c in $(seq $CYCLES); do
 		line=$(echo "$out" | grep "^cycle $c apply-rc=")
 		echo "$line" | grep -q "apply-rc=0 in_use=direct live$" || fail "$tag: apply in cycle $c: $line"
@@ -92,13 +101,16 @@ dmesg | grep -E "pvlockinfo_takeover: kernel spinlocks (taken over|given back)" 
 	bad=$(echo "$out" | grep '^bench [0-9]* ' | sed 's/^bench [0-9]* rc=0 //' | jq -s '[.[].violations] | add')
 	expect_eq "$tag: mutual-exclusion violations over $n runs across $CYCLES apply/remove cycles" "$bad" 0
 	expect_eq "$tag: load shells still running" "$(echo "$out" | sed -n 's/^load-alive=//p')" 8
-	expect_eq "$tag: applies logged" "$(echo "$out" | grep -c 'dmesg: .*taken over (direct entry) in')" $CYCLES
-	expect_eq "$tag: removals logged" "$(echo "$out" | grep -c 'dmesg: .*given back (direct entry) in')" $CYCLES
-	apply_max=$(echo "$out" | sed -n 's/^dmesg: .*taken over (direct entry) in \([0-9]*\) us.*/\1/p' | sort -n | tail -n 1)
-	note "$tag: apply took at most $apply_max us, remove at most $(echo "$out" |
-		sed -n 's/^dmesg: .*given back (direct entry) in \([0-9]*\) us.*/\1/p' | sort -n | tail -n 1) us"
-	[ "${apply_max:-9999999999}" -le $APPLY_BOUND_US ] ||
-		fail "$tag: an apply took $apply_max us, over the bound of $APPLY_BOUND_US us"
+	applies=$(echo "$out" | sed -n 's/^dmesg: .*taken over (direct entry) in \([0-9]*\) us.*/\1/p')
+	removes=$(echo "$out" | sed -n 's/^dmesg: .*given back (direct entry) in \([0-9]*\) us.*/\1/p')
+	expect_eq "$tag: applies logged" "$(echo "$applies" | grep -c .)" $CYCLES
+	expect_eq "$tag: removals logged" "$(echo "$removes" | grep -c .)" $CYCLES
+	note "$tag: apply max $(echo "$applies" | sort -n | tail -n 1) us, median $(echo "$applies" | median) us;" \
+		"remove max $(echo "$removes" | sort -n | tail -n 1) us, median $(echo "$removes" | median) us"
+	[ "$(echo "$applies" | sort -n | tail -n 1)" -le $APPLY_BOUND_US ] ||
+		fail "$tag: an apply took over the bound of $APPLY_BOUND_US us: $(echo "$applies" | tr '\n' ' ')"
 }
 
-run_one 0 4x
+for config in ${TK_CONFIGS:-0:4x}; do
+	run_one "${config%%:*}" "${config#*:}"
+done
