@@ -153,7 +153,7 @@ $(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) inclu
 	$(Q)$(CC) $(HOST_CFLAGS) -Ihost -o $@ $(filter %.c,$^) -lcmocka
 
 # ---- guest tools: static, the image has no libc -----------------------------
-GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover $(B)/guest/tools/pvlocktrace \
+GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover guest/tools/pvli-workload $(B)/guest/tools/pvlocktrace \
 	guest/tools/pvlock-usweep $(B)/guest/tools/schedview-cost $(B)/guest/tools/pvli-devcheck
 # The harness's lock policies, one list for the guest tools and the host's benches.
 GUEST_DATA := guest/tools/lock-policies
@@ -304,9 +304,14 @@ $(TEST_MODULES) &: $(TEST_SRCS) $(MODULE) $(wildcard guest/module/*.h guest/lock
 
 # ---- guest image ------------------------------------------------------------
 INITRAMFS := $(B)/guest/initramfs.cpio.gz
-# Debian's own workloads: the takeover bench's (rt-tests) and libpvlock's
-# (sysbench), and libpvlock's own tools.
-GUEST_DYN_TOOLS := /usr/bin/hackbench /usr/bin/cyclictest /usr/bin/sysbench $(PVLOCK_GUEST_TOOLS)
+# Debian's own workloads: the takeover bench's (rt-tests, stress-ng and
+# linux-perf's perf bench) and libpvlock's (sysbench), and libpvlock's own
+# tools.  /usr/bin/perf may be linux-base's wrapper script, which runs
+# perf_MAJOR.MINOR for the running kernel: the image takes the ELF itself,
+# as /usr/bin/perf_* when there is one (the image has no other perf).
+PERF_BIN := $(firstword $(wildcard /usr/bin/perf_6.*) /usr/bin/perf)
+GUEST_DYN_TOOLS := /usr/bin/hackbench /usr/bin/cyclictest /usr/bin/sysbench \
+	/usr/bin/stress-ng $(PERF_BIN) $(PVLOCK_GUEST_TOOLS)
 # Shared libraries for /usr/lib: libpvlock and its interposer.
 GUEST_LIBS := $(B)/lib/libpvlock.so.1 $(B)/lib/libpvlock-preload.so
 
