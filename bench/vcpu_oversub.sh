@@ -112,8 +112,11 @@ throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 
 The default run (6 parts, 3 reps of 2 s) took 11:40 after set-up on a
 quiet 2-core machine: overcommit 7:56 (1x 1:31, 2x 1:53, 4x 2:33, 8x2
-1:59), noisy 2:03, capped 1:41; a busy host makes it longer (set-up on a
-fresh machine: about 8 minutes more).  The summary's heading gives
+1:59), noisy 2:03, capped 1:41, before the takeover part had more than
+hackbench; its msg and futex runs add about 30 s a part (overcommit
+with native only and no traced pass: 2:28 before, 4:28 after), about
+3 minutes in all.  A busy host makes it longer (set-up on a fresh
+machine: about 8 minutes more).  The summary's heading gives
 the sweep's own time.  A VM that fails or hangs is
 reported and skipped, keeping everything measured so far; Ctrl-C stops
 the sweep and leaves no QEMU, hog, cgroup or pin behind.
