@@ -79,6 +79,7 @@ for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off) ;; *) die "unknown m
 
 cd "$src" || exit 1
 . bench/lib/takeover-guest.sh
+tk_initrd=build/guest/initramfs-workloads.cpio.gz
 tk_session_start || exit 1
 
 for c in $configs; do

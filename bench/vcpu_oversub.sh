@@ -192,7 +192,10 @@ if [ $setup = yes ]; then
 	./configure || exit 1
 	make -j"$(nproc)" || exit 1
 fi
-for f in build/host/pvlockstat build/host/pvlockctl build/tests/cpuhog build/vm.env; do
+# The takeover part's workloads (stress-ng, perf) are in the benches' image.
+initrd=()
+[ $takeover = 1 ] && initrd=(--initrd build/guest/initramfs-workloads.cpio.gz)
+for f in build/host/pvlockstat build/host/pvlockctl build/tests/cpuhog build/vm.env "${initrd[@]:1}"; do
 	[ -e "$f" ] || die "$f is missing: run make (or drop --no-setup)"
 done
 
@@ -319,7 +322,7 @@ run_cell() { # scenario level workload config tag
 	sweep+=" --cs-ns $cs --ncs-ns $ncs --locks $locks --channel-wait 10$sweep_opts"
 	[ $ceiling = 1 ] && sweep+=" --ceiling"
 	sweep+=" --tag $(printf %q "\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",")"
-	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" \
+	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" "${initrd[@]}" \
 		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \
 		--run "$sweep" \
 		>"$out/$tag.out" 2>&1 &

@@ -13,7 +13,9 @@
 #                      boots a guest running SCRIPT, its output in OUT,
 #                      and echoes its progress lines (those starting with
 #                      two blanks and a digit) as they come; fails, saying
-#                      why, when the guest does
+#                      why, when the guest does; boots the image
+#                      $tk_initrd when set (the benches' image, with
+#                      stress-ng and perf), else the default one
 #
 # The caller sets $prog (for messages) before sourcing.
 
@@ -21,6 +23,7 @@
 
 tk_vm_pid=
 tk_tmp=
+tk_initrd=
 
 tk_cleanup() {
 	[ -n "$tk_vm_pid" ] && { kill -TERM "$tk_vm_pid" 2>/dev/null; wait "$tk_vm_pid" 2>/dev/null; }
@@ -30,7 +33,10 @@ tk_cleanup() {
 }
 
 tk_session_start() {
-	[ -e build/vm.env ] || { echo "$prog: build/vm.env is missing: run make" >&2; return 2; }
+	local f
+	for f in build/vm.env $tk_initrd; do
+		[ -e "$f" ] || { echo "$prog: $f is missing: run make" >&2; return 2; }
+	done
 	tk_tmp=$(mktemp -d) || return 2
 	trap tk_cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -44,8 +50,9 @@ grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status || { echo "no chann
 '
 
 tk_run_guest() { # name smp cpus out script
-	local shown=0 n
-	host/pvlock-qemu -q --name "$1" --smp "$2" --host-cpus "$3" --channel on \
+	local shown=0 n initrd=()
+	[ -n "$tk_initrd" ] && initrd=(--initrd "$tk_initrd")
+	host/pvlock-qemu -q --name "$1" --smp "$2" --host-cpus "$3" --channel on "${initrd[@]}" \
 		--timeout 1800 --run "$tk_guest_prelude$5" >"$4" 2>&1 &
 	tk_vm_pid=$!
 	while kill -0 "$tk_vm_pid" 2>/dev/null; do
