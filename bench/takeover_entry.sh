@@ -59,23 +59,11 @@ done
 [ "$(id -u)" = 0 ] || die "needs root"
 
 cd "$src" || exit 1
-[ -e build/vm.env ] || die "build/vm.env is missing: run make"
-. host/vm-session.sh
-tmp=$(mktemp -d)
-vm_pid=
-cleanup() {
-	[ -n "$vm_pid" ] && { kill -TERM "$vm_pid" 2>/dev/null; wait "$vm_pid" 2>/dev/null; }
-	pvlockd_session_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pvlockd_session_start || exit 1
+. bench/lib/takeover-guest.sh
+tk_session_start || exit 1
 
 echo "==> $smp vCPUs on host CPUs $cpus, lockcost pairs=$pairs batches=$batches on vCPU 1, $reps reps"
-host/pvlock-qemu -q --name "tk-entry-$$" --smp "$smp" --host-cpus "$cpus" --channel on \
-	--timeout 1800 --run "
-modprobe pvlockinfo || exit 10
+tk_run_guest "tk-entry-$$" "$smp" "$cpus" "$tk_tmp/out" "
 modprobe pvlockinfo_test || exit 10
 lc=/sys/kernel/debug/pvlockinfo/lockcost
 for rep in \$(seq $reps); do
@@ -91,14 +79,10 @@ for rep in \$(seq $reps); do
 		echo \"  \$rep/$reps \$m: \$(cat \$lc)\" >&2
 	done
 done
-pvli-takeover remove" >"$tmp/out" 2>&1 &
-vm_pid=$!
-wait "$vm_pid" || die "the guest failed: $(tail -n 5 "$tmp/out")"
-vm_pid=
-grep '^  [0-9]' "$tmp/out"
-grep '^RESULT ' "$tmp/out" >"$tmp/results.txt" || die "no results: $(tail -n 5 "$tmp/out")"
+pvli-takeover remove" || exit 2
+grep '^RESULT ' "$tk_tmp/out" >"$tk_tmp/results.txt" || die "no results: $(tail -n 5 "$tk_tmp/out")"
 
-python3 - "$tmp/results.txt" <<'PY'
+python3 - "$tk_tmp/results.txt" <<'PY'
 import statistics, sys
 from collections import defaultdict
 

@@ -17,6 +17,11 @@ scenarios=overcommit,noisy,capped
 all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
 policies=$all_policies
 reps=3 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1 userspace=1
+# The takeover part's workloads (the guest's pvli-workload; bench/takeover.sh
+# runs them all) and the length of the fixed-time ones: hackbench and two
+# that gained most at 2x and 4x in bench/takeover.sh, short, so that the
+# part adds about a minute a scenario.
+takeover_workloads=hackbench,msg,futex takeover_secs=2
 
 usage() {
 	cat <<EOF
@@ -83,9 +88,11 @@ After the measured reps, each part runs every policy once more with the
 guest tool pvlocktrace attached, for the wait-time split (holder running,
 holder preempted, hand-over); tracing costs throughput, so that pass is
 kept apart from the throughput figures.  Then it runs Debian's
-hackbench REPS times with the kernel's own spinlock functions (native)
-and with the kernel-spinlock takeover applied and on (pvli-takeover
-apply; pvlockinfo.ko takeover mode), alternating.
+unmodified workloads that stress kernel spinlocks (hackbench, stress-ng's
+msg stressor for 2 s and perf bench futex hash for 2 s: the guest tool
+pvli-workload) REPS times each with the kernel's own spinlock functions
+(native) and with the kernel-spinlock takeover applied and on
+(pvli-takeover apply; pvlockinfo.ko takeover mode), alternating.
 
 Last, its own part, the user-space locks (bench/userspace_locks.sh):
 libpvlock side by side with glibc's default and adaptive mutexes in one
@@ -96,8 +103,8 @@ sysbench (threads and mutex tests), REPS times each.
 Outputs in the results directory: results.jsonl (one harness object per
 run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), trace.jsonl and
 traced_runs.jsonl (the traced pass: pvlocktrace totals and the harness's
-own figures for the same runs), takeover.jsonl (hackbench seconds,
-takeover 0 = native, 1 = on), ceiling.jsonl (the single-thread runs of
+own figures for the same runs), takeover.jsonl (per workload run: its
+value and unit, takeover 0 = native, 1 = on), ceiling.jsonl (the single-thread runs of
 configurations on one host CPU), userspace.jsonl (the user-space locks
 part), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
@@ -105,8 +112,11 @@ throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 
 The default run (6 parts, 3 reps of 2 s) took 11:40 after set-up on a
 quiet 2-core machine: overcommit 7:56 (1x 1:31, 2x 1:53, 4x 2:33, 8x2
-1:59), noisy 2:03, capped 1:41; a busy host makes it longer (set-up on a
-fresh machine: about 8 minutes more).  The summary's heading gives
+1:59), noisy 2:03, capped 1:41, before the takeover part had more than
+hackbench; its msg and futex runs add about 30 s a part (overcommit
+with native only and no traced pass: 2:28 before, 4:28 after), about
+3 minutes in all.  A busy host makes it longer (set-up on a fresh
+machine: about 8 minutes more).  The summary's heading gives
 the sweep's own time.  A VM that fails or hangs is
 reported and skipped, keeping everything measured so far; Ctrl-C stops
 the sweep and leaves no QEMU, hog, cgroup or pin behind.
@@ -146,6 +156,7 @@ fi
 cells=
 if [ $smoke = yes ]; then
 	scenarios=overcommit policies=native,shfl-pv reps=1 dur=300
+	takeover_workloads=hackbench,msg takeover_secs=1
 	cells="overcommit:1x:short"
 fi
 for s in $(tr , ' ' <<<"$scenarios"); do
@@ -181,7 +192,10 @@ if [ $setup = yes ]; then
 	./configure || exit 1
 	make -j"$(nproc)" || exit 1
 fi
-for f in build/host/pvlockstat build/host/pvlockctl build/tests/cpuhog build/vm.env; do
+# The takeover part's workloads (stress-ng, perf) are in the benches' image.
+initrd=()
+[ $takeover = 1 ] && initrd=(--initrd build/guest/initramfs-workloads.cpio.gz)
+for f in build/host/pvlockstat build/host/pvlockctl build/tests/cpuhog build/vm.env "${initrd[@]:1}"; do
 	[ -e "$f" ] || die "$f is missing: run make (or drop --no-setup)"
 done
 
@@ -236,11 +250,12 @@ start_noise() {
 # ---- one cell: a scenario at one level with one workload --------------------------
 policy_list=$(tr , ' ' <<<"$policies")
 npol=$(wc -w <<<"$policy_list")
+ntk=$(tr , ' ' <<<"$takeover_workloads" | wc -w)
 ncells=$(wc -w <<<"$cells")
 # The guest side of a part is pvlock-sweep, a tool in the guest image.
 sweep_opts=
 [ $trace = 1 ] && sweep_opts+=" --trace"
-[ $takeover = 1 ] && sweep_opts+=" --takeover"
+[ $takeover = 1 ] && sweep_opts+=" --takeover --takeover-workloads $takeover_workloads --takeover-seconds $takeover_secs"
 
 # cell_layout SCENARIO LEVEL: the guest's vCPUs (smp) and the host CPUs
 # its QEMU is pinned to (cpus).  Every config but 4x shares host CPUs 0-1
@@ -261,7 +276,7 @@ cell_layout() {
 cell_runs() {
 	local smp cpus ceiling
 	cell_layout "$1" "$2"
-	echo $((npol * (reps + trace) + reps * ceiling + 2 * reps * takeover))
+	echo $((npol * (reps + trace) + reps * ceiling + 2 * reps * takeover * ntk))
 }
 total_runs=0
 for cell in $cells; do
@@ -307,7 +322,7 @@ run_cell() { # scenario level workload config tag
 	sweep+=" --cs-ns $cs --ncs-ns $ncs --locks $locks --channel-wait 10$sweep_opts"
 	[ $ceiling = 1 ] && sweep+=" --ceiling"
 	sweep+=" --tag $(printf %q "\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",")"
-	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" \
+	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" "${initrd[@]}" \
 		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \
 		--run "$sweep" \
 		>"$out/$tag.out" 2>&1 &

@@ -104,18 +104,26 @@ def load_split(out):
 
 
 def load_takeover(out):
-    """hackbench seconds per (scenario, config, takeover 0/1), and the halts
-    of the takeover-on runs per (scenario, config); None without
-    takeover.jsonl."""
+    """The takeover part's values per (scenario, config, workload, takeover
+    0/1), each workload's unit ("s": time for fixed work, "ops/s"), and
+    the halts of the takeover-on runs per (scenario, config, workload);
+    None without takeover.jsonl.  Lines of older sweeps, hackbench only,
+    carry "hackbench_s" instead of workload, value and unit."""
     t = defaultdict(list)
     halts = defaultdict(int)
+    units = {}
     path = os.path.join(out, "takeover.jsonl")
     if not os.path.exists(path):
         return None
     for d in read_jsonl(path)[0]:
-        if d.get("hackbench_s") is None:
+        if "workload" in d:
+            w, v, u = d["workload"], d.get("value"), d.get("unit", "s")
+        else:
+            w, v, u = "hackbench", d.get("hackbench_s"), "s"
+        if v is None:
             continue
-        key = (d["scenario"], d["config"])
-        t[key + (d["takeover"],)].append(d["hackbench_s"])
+        units[w] = u
+        key = (d["scenario"], d["config"], w)
+        t[key + (d["takeover"],)].append(v)
         halts[key] += d["halts"] if d["takeover"] else 0
-    return t, halts
+    return t, halts, units

@@ -47,10 +47,20 @@ def split_order(split):
     return sorted(split, key=lambda k: (k[0], k[1], ORDER.index(k[2]) if k[2] in ORDER else 99))
 
 
+def tk_value(x, unit):
+    return f"{x:.3f} s" if unit == "s" else f"{x:.0f} ops/s"
+
+
+def takeover_order(tk):
+    """Scenario and config as the sweep ran them, workloads as measured."""
+    return sorted(tk, key=lambda k: (k[0], k[1]))
+
+
 def takeover_lines(tk):
-    return [f"{s:10} {c:6} hackbench native {r['off']:7.3f} s  takeover {r['on']:7.3f} s  "
+    return [f"{s:10} {c:6} {w:10} native {tk_value(r['off'], r['unit']):>14}  "
+            f"takeover {tk_value(r['on'], r['unit']):>14}  "
             f"throughput takeover/native {r['ratio']:5.2f}  halts {r['halts']}  (n={r['n']})"
-            for (s, c), r in sorted(tk.items())]
+            for s, c, w in takeover_order(tk) for r in [tk[(s, c, w)]]]
 
 
 def fmt(x, spec):
@@ -159,7 +169,8 @@ def write_text(rows, tgts, host, bad, split, tk, ceil, lock, notes):
             lines.append("  ".join(c.rjust(w) if i > 2 else c.ljust(w) for i, (c, w) in
                                    enumerate(zip(split_cells(key, split[key]), widths))))
     if tk:
-        lines += ["", "kernel-spinlock takeover (pvlockinfo.ko takeover=1), Debian's hackbench -g 4 -l 100:"]
+        lines += ["", "kernel-spinlock takeover (pvlockinfo.ko takeover=1) on Debian's workloads "
+                  "(pvli-workload; s: time for fixed work, ops/s: throughput):"]
         lines += ["  " + x for x in takeover_lines(tk)]
     lines += targets_text(tgts, notes)
     viol = sum(r["violations"] for r in rows)
@@ -198,14 +209,19 @@ def write_md(rows, tgts, host, split, tk, ceil, lock, notes):
                "| " + " | ".join(SPLIT_HEAD) + " |", "|" + "---|" * len(SPLIT_HEAD)]
         md += ["| " + " | ".join(split_cells(k, split[k])) + " |" for k in split_order(split)]
     if tk:
-        md += ["", "## Kernel spinlocks: takeover off and on (hackbench)", "",
-               "Debian's `hackbench -g 4 -l 100` in the same VM, alternating between the "
-               "kernel's own spinlock functions (native: livepatch removed) and the takeover "
-               "applied and on (`pvli-takeover apply`); median seconds.", "",
-               "| scenario | config | native s | takeover s | throughput takeover/native | halts | n |",
-               "|---|---|---|---|---|---|---|"]
-        md += [f"| {s} | {c} | {r['off']:.3f} | {r['on']:.3f} | {r['ratio']:.2f} | "
-               f"{r['halts']} | {r['n']} |" for (s, c), r in sorted(tk.items())]
+        md += ["", "## Kernel spinlocks: takeover off and on (Debian's workloads)", "",
+               "Unmodified workloads that stress kernel spinlocks (the guest tool "
+               "`pvli-workload`: `hackbench -g 4 -l 100`, stress-ng's `msg` stressor, "
+               "`perf bench futex hash`, ...) in the same VM, alternating between the "
+               "kernel's own spinlock functions (native: takeover removed) and the takeover "
+               "applied and on (`pvli-takeover apply`); medians, in seconds for a fixed "
+               "amount of work or in operations per second.", "",
+               "| scenario | config | workload | native | takeover | throughput takeover/native "
+               "| halts | n |",
+               "|---|---|---|---|---|---|---|---|"]
+        md += [f"| {s} | {c} | {w} | {tk_value(r['off'], r['unit'])} | "
+               f"{tk_value(r['on'], r['unit'])} | {r['ratio']:.2f} | {r['halts']} | {r['n']} |"
+               for s, c, w in takeover_order(tk) for r in [tk[(s, c, w)]]]
     md += ["", "## Targets", "", "| target | measured | wanted | verdict |", "|---|---|---|---|"]
     md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tgts]
     md += [""] + notes if notes else []

@@ -73,17 +73,22 @@ def host_rates(host):
 
 
 def takeover_table(takeover):
-    """Median hackbench seconds with the takeover off and on, their ratio,
-    halts and runs per (scenario, config), from load_takeover()."""
+    """Per (scenario, config, workload), from load_takeover(): the median
+    value with the takeover off and on, the unit, the throughput with the
+    takeover on relative to native (times invert: off / on; ops/s: on /
+    off), the halts and the runs."""
     if takeover is None:
         return {}
-    t, halts = takeover
+    t, halts, units = takeover
     rows = {}
-    for (s_, c, a) in list(t):
-        if a != 0 or (s_, c, 1) not in t:
+    for (s_, c, w, a) in list(t):
+        if a != 0 or (s_, c, w, 1) not in t:
             continue
-        off, on = med(t[(s_, c, 0)]), med(t[(s_, c, 1)])
-        rows[(s_, c)] = {"off": off, "on": on, "ratio": off / on if on else float("nan"),
-                         "halts": halts[(s_, c)], "n": len(t[(s_, c, 1)])}
+        off, on = med(t[(s_, c, w, 0)]), med(t[(s_, c, w, 1)])
+        unit = units.get(w, "s")
+        num, den = (off, on) if unit == "s" else (on, off)
+        rows[(s_, c, w)] = {"off": off, "on": on, "unit": unit,
+                            "ratio": num / den if den else float("nan"),
+                            "halts": halts[(s_, c, w)], "n": len(t[(s_, c, w, 1)])}
     return rows
 

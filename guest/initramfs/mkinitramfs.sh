@@ -87,6 +87,10 @@ for t in $dyn_tools $libs; do
 		cp -L "$lib" "$root$lib"
 	done
 done
+# linux-perf's versioned binary (perf_6.12) answers to perf, as on the host.
+for p in "$root"/usr/bin/perf_*; do
+	if [ -e "$p" ] && [ ! -e "$root/usr/bin/perf" ]; then ln -s "${p##*/}" "$root/usr/bin/perf"; fi
+done
 
 # Reproducible archive: every timestamp is the epoch, entries sorted.
 find "$root" -exec touch -h -d @0 {} +

@@ -21,7 +21,7 @@ SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)
 BENCH = os.path.join(SRC, "bench")
 sys.path.insert(0, BENCH)
 
-from report import compare, stats  # noqa: E402  (after the path is set)
+from report import compare, load, render, stats  # noqa: E402  (after the path is set)
 
 
 def run(ops, *, p999=1000, max_ns=10**6, per_thread=(50, 50), violations=0, **events):
@@ -182,6 +182,72 @@ class Targets(unittest.TestCase):
         self.assertEqual(v["8x2: shfl-pv repetitions with shuffles"], ("1/1", "reached"))
 
 
+def takeover_lines(o="overcommit"):
+    """The takeover part of a sweep at 2x: hackbench (s, lower is better)
+    native 1.0, 1.2, 1.1 -> median 1.1, on 0.8, 1.0 -> 0.9: 1.1 / 0.9 =
+    1.22; msg (ops/s) native 1000, 3000 -> 2000, on 2500: 1.25; futex
+    native 400, on 300: 0.75; one unreadable futex run (null) is left
+    out; halts count only with the takeover on (3 + 4 for hackbench)."""
+    def tk(a, rep, w, v, unit, halts=0):
+        return {"scenario": o, "config": "2x", "takeover": a, "rep": rep,
+                "workload": w, "value": v, "unit": unit, "halts": halts}
+    return [tk(0, 1, "hackbench", 1.0, "s", 9), tk(1, 1, "hackbench", 0.8, "s", 3),
+            tk(0, 2, "hackbench", 1.2, "s"), tk(1, 2, "hackbench", 1.0, "s", 4),
+            tk(0, 3, "hackbench", 1.1, "s"),
+            tk(0, 1, "msg", 1000, "ops/s"), tk(0, 2, "msg", 3000, "ops/s"),
+            tk(1, 1, "msg", 2500, "ops/s", 1),
+            tk(0, 1, "futex", 400, "ops/s"), tk(1, 1, "futex", 300, "ops/s"),
+            tk(1, 2, "futex", None, "ops/s")]
+
+
+def write_jsonl(path, objs):
+    with open(path, "w") as f:
+        for d in objs:
+            f.write(json.dumps(d) + "\n")
+
+
+class Takeover(unittest.TestCase):
+    def table(self, objs):
+        with tempfile.TemporaryDirectory() as out:
+            write_jsonl(os.path.join(out, "takeover.jsonl"), objs)
+            return stats.takeover_table(load.load_takeover(out))
+
+    def test_ratios_per_unit(self):
+        tk = self.table(takeover_lines())
+        o = "overcommit"
+        hb, msg, futex = tk[o, "2x", "hackbench"], tk[o, "2x", "msg"], tk[o, "2x", "futex"]
+        self.assertAlmostEqual(hb["off"], 1.1)
+        self.assertAlmostEqual(hb["on"], 0.9)
+        self.assertAlmostEqual(hb["ratio"], 1.1 / 0.9)
+        self.assertEqual((hb["unit"], hb["halts"], hb["n"]), ("s", 7, 2))
+        self.assertAlmostEqual(msg["ratio"], 1.25)
+        self.assertEqual((msg["unit"], msg["halts"], msg["n"]), ("ops/s", 1, 1))
+        self.assertAlmostEqual(futex["ratio"], 0.75)
+        self.assertEqual(futex["n"], 1)
+
+    def test_older_sweeps_hackbench_only(self):
+        old = [{"scenario": "noisy", "config": "1x", "takeover": a, "rep": 1,
+                "hackbench_s": t, "halts": 2} for a, t in ((0, 2.0), (1, 2.5))]
+        tk = self.table(old)
+        self.assertEqual(list(tk), [("noisy", "1x", "hackbench")])
+        self.assertAlmostEqual(tk["noisy", "1x", "hackbench"]["ratio"], 0.8)
+        self.assertEqual(tk["noisy", "1x", "hackbench"]["halts"], 2)
+
+    def test_none_without_file(self):
+        with tempfile.TemporaryDirectory() as out:
+            self.assertIsNone(load.load_takeover(out))
+        self.assertEqual(stats.takeover_table(None), {})
+
+    def test_printed(self):
+        words = [x.split() for x in render.takeover_lines(self.table(takeover_lines()))]
+        self.assertIn(["overcommit", "2x", "msg", "native", "2000", "ops/s", "takeover", "2500",
+                       "ops/s", "throughput", "takeover/native", "1.25", "halts", "1", "(n=1)"],
+                      words)
+        self.assertIn(["overcommit", "2x", "hackbench", "native", "1.100", "s", "takeover",
+                       "0.900", "s", "throughput", "takeover/native", "1.22", "halts", "7",
+                       "(n=2)"], words)
+
+
 class Report(unittest.TestCase):
     def test_printed_tables(self):
         """oversub_report.py on a directory of raw results: the ceiling
@@ -200,6 +266,7 @@ class Report(unittest.TestCase):
                 for (s, c), rs in ceil_runs.items():
                     for r in rs:
                         f.write(json.dumps(dict(r, scenario=s, config=c, policy="native")) + "\n")
+            write_jsonl(os.path.join(out, "takeover.jsonl"), takeover_lines())
             # no gnuplot wanted: an empty PATH but python's own directory
             env = dict(os.environ, PATH=os.path.dirname(sys.executable))
             p = subprocess.run([sys.executable, os.path.join(BENCH, "oversub_report.py"), out],
@@ -222,6 +289,10 @@ class Report(unittest.TestCase):
         self.assertTrue(any(line.startswith("  8x2: shfl-pv repetitions with shuffles")
                             and line.endswith("2/3  (target all): NOT reached") for line in text))
         self.assertIn("| 4x: shfl-pv / single-thread ceiling | 0.95 | >= 0.9 | reached |", md)
+        self.assertIn(["overcommit", "2x", "futex", "native", "400", "ops/s", "takeover", "300",
+                       "ops/s", "throughput", "takeover/native", "0.75", "halts", "0", "(n=1)"],
+                      words)
+        self.assertIn("| overcommit | 2x | msg | 2000 ops/s | 2500 ops/s | 1.25 | 1 | 1 |", md)
 
 
 if __name__ == "__main__":

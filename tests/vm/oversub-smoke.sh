@@ -48,9 +48,12 @@ jq -e -s '[.[] | .traced_policy as $p | .policies[] | select(.policy == $p) |
 	.holder_running_ns + .holder_preempted_ns + .handoff_ns + .unplaced_ns == .wait_ns] |
 	length == 2 and all' "$out/trace.jsonl" >/dev/null || fail "trace.jsonl: a split does not add up"
 grep -q '^## Where wait time went' "$out/summary.md" || fail "summary.md has no wait-time split"
-# The takeover runs: hackbench once off, once on, both timed.
-jq -e -s 'length == 2 and ([.[].takeover] | sort) == [0, 1] and all(.[]; .hackbench_s > 0)' \
-	"$out/takeover.jsonl" >/dev/null || fail "takeover.jsonl missing, unparsable or without times"
+# The takeover runs: hackbench and stress-ng's msg (--smoke's workloads),
+# each once off and once on, every one with a value in its unit.
+jq -e -s 'length == 4 and ([.[].takeover] | sort) == [0, 0, 1, 1] and
+	([.[].workload] | unique) == ["hackbench", "msg"] and
+	all(.[]; .value > 0 and .unit == (if .workload == "hackbench" then "s" else "ops/s" end))' \
+	"$out/takeover.jsonl" >/dev/null || fail "takeover.jsonl missing, unparsable or without values"
 grep -q '^## Kernel spinlocks: takeover off and on' "$out/summary.md" || fail "summary.md has no takeover table"
 for p in throughput latency_cdf lhp_rate; do
 	[ "$(head -c 8 "$out/$p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
@@ -70,5 +73,5 @@ rm "$out/done/overcommit_1x"
 grep -q '\[1/1\] overcommit 1x (workload: short)' "$PVLI_LOGDIR/resume2.txt" || fail "--resume did not rerun the unfinished part"
 expect_eq "harness results after resuming" "$(jq -s 'length' "$out/results.jsonl")" 2
 expect_eq "traced results after resuming" "$(jq -s 'length' "$out/trace.jsonl")" 2
-expect_eq "takeover results after resuming" "$(jq -s 'length' "$out/takeover.jsonl")" 2
+expect_eq "takeover results after resuming" "$(jq -s 'length' "$out/takeover.jsonl")" 4
 [ -e "$out/done/overcommit_1x" ] || fail "the rerun part has no done marker"

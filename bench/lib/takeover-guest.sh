@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Sourced (bash) by the takeover benchmarks, bench/takeover.sh and
+# bench/takeover_entry.sh: the host side they share.  Both measure in
+# guests with the channel, one guest at a time, and leave nothing behind.
+#
+#   tk_session_start   from the tree's top: checks the build, makes the
+#                      scratch directory $tk_tmp, starts pvlockd for the
+#                      session if none runs, and traps EXIT to stop the
+#                      guest and pvlockd and remove $tk_tmp
+#   tk_guest_prelude   the start of every guest script: loads pvlockinfo
+#                      and waits up to 10 s for the channel (exit 10/11)
+#   tk_run_guest NAME SMP CPUS OUT SCRIPT
+#                      boots a guest running SCRIPT, its output in OUT,
+#                      and echoes its progress lines (those starting with
+#                      two blanks and a digit) as they come; fails, saying
+#                      why, when the guest does; boots the image
+#                      $tk_initrd when set (the benches' image, with
+#                      stress-ng and perf), else the default one
+#
+# The caller sets $prog (for messages) before sourcing.
+
+. host/vm-session.sh
+
+tk_vm_pid=
+tk_tmp=
+tk_initrd=
+
+tk_cleanup() {
+	[ -n "$tk_vm_pid" ] && { kill -TERM "$tk_vm_pid" 2>/dev/null; wait "$tk_vm_pid" 2>/dev/null; }
+	tk_vm_pid=
+	pvlockd_session_stop
+	[ -n "$tk_tmp" ] && rm -rf "$tk_tmp"
+}
+
+tk_session_start() {
+	local f
+	for f in build/vm.env $tk_initrd; do
+		[ -e "$f" ] || { echo "$prog: $f is missing: run make" >&2; return 2; }
+	done
+	tk_tmp=$(mktemp -d) || return 2
+	trap tk_cleanup EXIT
+	trap 'exit 130' INT TERM
+	pvlockd_session_start
+}
+
+tk_guest_prelude='
+modprobe pvlockinfo || exit 10
+for i in $(seq 100); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status || { echo "no channel after 10 s"; exit 11; }
+'
+
+tk_run_guest() { # name smp cpus out script
+	local shown=0 n initrd=()
+	[ -n "$tk_initrd" ] && initrd=(--initrd "$tk_initrd")
+	host/pvlock-qemu -q --name "$1" --smp "$2" --host-cpus "$3" --channel on "${initrd[@]}" \
+		--timeout 1800 --run "$tk_guest_prelude$5" >"$4" 2>&1 &
+	tk_vm_pid=$!
+	while kill -0 "$tk_vm_pid" 2>/dev/null; do
+		sleep 1
+		n=$(grep -c '^  [0-9]' "$4")
+		[ "$n" -gt "$shown" ] && grep '^  [0-9]' "$4" | sed -n "$((shown + 1)),${n}p"
+		shown=$n
+	done
+	if ! wait "$tk_vm_pid"; then
+		tk_vm_pid=
+		echo "$prog: the guest $1 failed: $(tail -n 5 "$4")" >&2
+		return 1
+	fi
+	tk_vm_pid=
+	grep '^  [0-9]' "$4" | sed -n "$((shown + 1)),\$p"
+}
