@@ -18,6 +18,17 @@ own_reads_ok() {
 	done
 }
 
+# paused_status NAME: pvlockd's status --json, taken while VM NAME is
+# paused for a second (QMP stop, cont), into STATUS and
+# $PVLI_LOGDIR/status.json.
+paused_status() {
+	qmp "$1" '{"execute":"stop"}' >/dev/null || fail "QMP stop of $1 failed (see the reason above)"
+	sleep 1
+	STATUS=$("$PVLOCKCTL" status --json)
+	qmp "$1" '{"execute":"cont"}' >/dev/null
+	echo "$STATUS" >"$PVLI_LOGDIR/status.json"
+}
+
 # page_agrees STATUS NAME CPU: in status --json STATUS, taken while VM
 # NAME was paused (QMP stop: nothing moves), vCPU CPU's record is idle
 # and settled, agrees exactly with the BPF program's private counts

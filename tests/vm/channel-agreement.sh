@@ -44,11 +44,8 @@ done
 note "10000000 own-record reads on 4 vCPUs: 0 violations, 0 failures"
 
 # Freeze the VM, then compare page and private counters.
-qmp "$name" '{"execute":"stop"}' >/dev/null || fail "QMP stop failed (see the reason above)"
-sleep 1
-status=$("$PVLOCKCTL" status --json)
-qmp "$name" '{"execute":"cont"}' >/dev/null
-echo "$status" >"$PVLI_LOGDIR/status.json"
+paused_status "$name"
+status=$STATUS
 for cpu in 0 1 2 3; do
 	page_agrees "$status" "$name" $cpu
 	[ "$PREEMPTED" -gt 100 ] || fail "vCPU $cpu: only $PREEMPTED preemptions on a 4x oversubscribed pCPU"

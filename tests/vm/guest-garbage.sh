@@ -55,11 +55,8 @@ grep -q SCRIBBLED "$PVLI_LOGDIR/g.out" && fail "G stopped scribbling before H's 
 own_reads_ok "$PVLI_LOGDIR/h.out" 4 1000000
 note "H: 4M own-record reads next to the scribbler: no violation, no failure"
 
-qmp "$h" '{"execute":"stop"}' >/dev/null || fail "QMP stop of H failed"
-sleep 1
-status=$("$PVLOCKCTL" status --json)
-qmp "$h" '{"execute":"cont"}' >/dev/null
-echo "$status" >"$PVLI_LOGDIR/status.json"
+paused_status "$h"
+status=$STATUS
 for cpu in 0 1 2 3; do page_agrees "$status" "$h" $cpu; done
 gv=$(jq -c --arg n "$g" '[.vms[] | select(.name == $n) | .vcpus[].counters.dropped] | add' <<<"$status")
 note "G's own updates dropped while it held its seqs odd: $gv"
