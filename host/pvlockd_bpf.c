@@ -131,7 +131,8 @@ static int attach_pinned(const char *name, struct bpf_program *prog, const char 
 		log_err("cannot attach to %s: %s", name, strerror(-err));
 		return err;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	/* bpffs refuses names with a dot (EPERM): no "NAME.new" here. */
+	snprintf(tmp, sizeof(tmp), "%s_new", path);
 	unlink(tmp);
 	err = bpf_link__pin(link, pinned ? tmp : path);
 	bpf_link__destroy(link);	/* the pin keeps it attached */

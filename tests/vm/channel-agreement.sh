@@ -13,6 +13,7 @@
 #    per event (switch-out, switch-in, wakeup), give or take the one in
 #    flight when pvlockd attached.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agreement-lib.sh"
 
 start_pvlockd
 name=t-agree-$$
@@ -36,41 +37,18 @@ wait_for "$out" SELFTEST-DONE 150 || { kill $vm_pid; fail "guest self-test did n
 cat "$out"
 
 # The guest's own reads.
-total=0
+own_reads_ok "$out" 4 2500000
 for cpu in 0 1 2 3; do
-	read -r c reads viol failed changes _ < <(awk -v c=$cpu '$1 == c' "$out")
-	[ "$reads" = 2500000 ] || fail "vCPU $cpu: $reads reads, want 2500000"
-	[ "$viol" = 0 ] || fail "vCPU $cpu saw itself not running $viol times"
-	[ "$failed" = 0 ] || fail "vCPU $cpu: $failed reads failed"
-	[ "$changes" -gt 0 ] || fail "vCPU $cpu never saw its record change: no preemption observed"
-	total=$((total + reads))
+	[ "${OWN_CHANGES[$cpu]}" -gt 0 ] || fail "vCPU $cpu never saw its record change: no preemption observed"
 done
-note "$total own-record reads on 4 vCPUs: 0 violations, 0 failures"
+note "10000000 own-record reads on 4 vCPUs: 0 violations, 0 failures"
 
 # Freeze the VM, then compare page and private counters.
-qmp "$name" '{"execute":"stop"}' >/dev/null || fail "QMP stop failed (see the reason above)"
-sleep 1
-status=$("$PVLOCKCTL" status --json)
-qmp "$name" '{"execute":"cont"}' >/dev/null
-echo "$status" >"$PVLI_LOGDIR/status.json"
-vm=$(jq -c --arg n "$name" '.vms[] | select(.name == $n)' <<<"$status")
-[ -n "$vm" ] || fail "pvlockd does not list $name: $status"
+paused_status "$name"
+status=$STATUS
 for cpu in 0 1 2 3; do
-	v=$(jq -c ".vcpus[$cpu]" <<<"$vm")
-	state=$(jq -r .page.host.state <<<"$v")
-	page=$(jq .page.host.preempt_count <<<"$v")
-	bpf=$(jq .counters.preempted <<<"$v")
-	seq=$(jq .page.host.seq <<<"$v")
-	events=$(jq '.counters | .switch_out + .switch_in + .wakeups + .repaired' <<<"$v")
-	[ "$state" = idle ] || fail "vCPU $cpu is '$state' in a paused VM, want idle"
-	[ "$page" = "$bpf" ] || fail "vCPU $cpu: page says $page preemptions, BPF counted $bpf"
-	[ $((seq % 2)) = 0 ] || fail "vCPU $cpu: seq $seq is odd in a paused VM"
-	diff=$((seq / 2 - events))
-	[ ${diff#-} -le 1 ] || fail "vCPU $cpu: $((seq / 2)) record writes, BPF counted $events events"
-	[ "$bpf" -gt 100 ] || fail "vCPU $cpu: only $bpf preemptions on a 4x oversubscribed pCPU"
-	dropped=$(jq .counters.dropped <<<"$v")
-	[ "$dropped" = 0 ] || fail "vCPU $cpu: $dropped updates dropped by the seqlock writers"
-	note "vCPU $cpu: $bpf preemptions in page and BPF map, $((seq / 2)) record writes for $events events ($(jq .counters.repaired <<<"$v") repaired switch-ins)"
+	page_agrees "$status" "$name" $cpu
+	[ "$PREEMPTED" -gt 100 ] || fail "vCPU $cpu: only $PREEMPTED preemptions on a 4x oversubscribed pCPU"
 done
 
 wait $vm_pid || fail "the guest run failed: $(tail -n 20 "$out")"

@@ -7,7 +7,7 @@
 # exchange has one deadline and runs in the event loop without blocking
 # it.  Fake QEMUs stop answering, dribble one byte per 50 ms, flood
 # events, send garbage or a 1 MiB line, or are SIGSTOPped; meanwhile
-# ctl-latency times pvlockd's answers to "status" every 20 ms.  Every
+# ctl-latency times pvlockd's answers to "status" every 10 ms.  Every
 # bad attach must end (refused, in about the deadline), no answer may
 # take 100 ms or more, and an attached VM keeps its channel.
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +17,7 @@ LIMIT_MS=100
 own_pvlockd || fail "pvlockd did not start"
 fake_vm good 2
 
-"$CTL_LATENCY" >"$PVLI_LOGDIR/latency.json" &
+"$CTL_LATENCY" --interval 0.01 >"$PVLI_LOGDIR/latency.json" &
 prober=$!
 at_exit 'kill $prober 2>/dev/null'
 sleep 0.5
