@@ -16,7 +16,7 @@ scenarios=overcommit,noisy,capped
 # Every policy of the harness, in report order: the one list.
 all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
 policies=$all_policies
-reps=3 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1 userspace=1
+configs= reps=3 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1 userspace=1
 # The takeover part's workloads (the guest's pvli-workload; bench/takeover.sh
 # runs them all) and the length of the fixed-time ones: hackbench and two
 # that gained most at 2x and 4x in bench/takeover.sh, short, so that the
@@ -49,6 +49,8 @@ Scenarios (2 host CPUs; vCPU threads pinned with taskset):
 Options:
   --scenario LIST    scenarios to run [$scenarios]
   --policies LIST    [$policies]
+  --configs LIST     only these levels of the scenarios (1x,2x,4x,8x2,
+                     1cpu) [all]; a config's ceiling needs 1x with native
   --reps N           repetitions per policy [$reps; --full: 5]
   --duration-ms MS   length of each harness run [$dur; --full: 3000]
   --full             the complete sweep: 5 reps of 3 s, and besides the
@@ -131,6 +133,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--scenario|--scenarios) scenarios=${2:?$1 needs a value}; shift ;;
 	--policies) policies=${2:?--policies needs a value}; shift ;;
+	--configs) configs=${2:?--configs needs a value}; shift ;;
 	--reps) number "$1" "${2:-}"; reps=$2; reps_set=1; shift ;;
 	--duration-ms) number "$1" "${2:-}"; dur=$2; dur_set=1; shift ;;
 	--out) out=${2:?--out needs a value}; shift ;;
@@ -167,7 +170,10 @@ for s in $(tr , ' ' <<<"$scenarios"); do
 	*) die "unknown scenario '$s' (overcommit, noisy, capped)" ;;
 	esac
 	[ $smoke = yes ] && continue
-	for l in $lv; do for w in $workloads; do cells="$cells $s:$l:$w"; done; done
+	for l in $lv; do
+		[ -z "$configs" ] || case ",$configs," in *",$l,"*) ;; *) continue ;; esac
+		for w in $workloads; do cells="$cells $s:$l:$w"; done
+	done
 done
 for p in $(tr , ' ' <<<"$policies"); do
 	case ",$all_policies," in *",$p,"*) ;;
