@@ -55,6 +55,10 @@
  *     loses at most its policy's urgent_bypass free words, or waits at
  *     most its urgent_ns as the head, before it is the next holder; a queued
  *     waiter is overtaken by the shuffler at most SHFL_MAX_BYPASS times.
+ *     Every free word taken past a queue is counted against the head its
+ *     head byte names (note_passed()), seen or not; only the head sets
+ *     URGENT, so words taken while it does not run (preempted, halted)
+ *     count, and it turns urgent as soon as it runs again.
  *  4. The head byte names the queue head while it waits (set by the
  *     predecessor before it makes the node the head, see pass_head(), or
  *     by an enqueue onto an empty queue); it is cleared when the head
@@ -90,6 +94,15 @@
 struct shfl_cpu {
 	struct shfl_node node[SHFL_LEVELS];
 	u32 count;			/* nodes in use: the nesting level */
+	/*
+	 * Free words taken past a queue whose head byte named this CPU
+	 * (added to by the takers, see note_passed()): the head's bypass
+	 * count, also for the words it never saw free.  Per CPU, not per
+	 * node: the head byte names no level, so a nested head on this CPU
+	 * adds to an interrupted one's count (it turns urgent early, never
+	 * late).
+	 */
+	u32 passed;
 };
 static SHFL_DEFINE_PER_CPU(struct shfl_cpu, shfl_cpus);
 
@@ -253,6 +266,24 @@ static bool may_steal(const struct shfl_word *w, u32 v, const struct shfl_policy
 		break;
 	}
 	return quota_ok || head_absent(w, v, pol, hold_ns);
+}
+
+/*
+ * We took the free word @v: if it had a queue, count it against the head
+ * it named (the bound, invariant 3).  Without a head named (the hand-over)
+ * nobody is passed over yet.
+ */
+static void note_passed(u32 v)
+{
+	int head = head_of(v);
+	u32 *passed, cur, old;
+
+	if (!(v & SHFL_TAIL_MASK) || head < 0)
+		return;
+	passed = &shfl_per_cpu(shfl_cpus, head).passed;
+	cur = READ_ONCE(*passed);
+	while ((old = cmpxchg_relaxed(passed, cur, cur + 1)) != cur)
+		cur = old;
 }
 
 /* ---- halting and kicking --------------------------------------------------- */
@@ -430,6 +461,7 @@ struct waiter {
 	unsigned int flags;	/* SHFL_WAIT_* */
 	u32 away_holder;	/* holder_away_long(): whom we saw preempted, */
 	u64 away_since;		/* since when (0: not seen preempted) */
+	u32 passed_base;	/* our CPU's passed count when we came */
 };
 
 /*
@@ -439,12 +471,14 @@ struct waiter {
  */
 static bool take(struct waiter *wt, u32 v)
 {
-	if (!(wt->flags & SHFL_WAIT_IRQS_ON))
-		return take_free_word(wt->w, v, wt->me);
-	shfl_irq_disable();
-	if (take_free_word(wt->w, v, wt->me))
+	if (wt->flags & SHFL_WAIT_IRQS_ON)
+		shfl_irq_disable();
+	if (take_free_word(wt->w, v, wt->me)) {
+		note_passed(v);
 		return true;
-	shfl_irq_enable();
+	}
+	if (wt->flags & SHFL_WAIT_IRQS_ON)
+		shfl_irq_enable();
 	return false;
 }
 
@@ -559,7 +593,8 @@ static u32 wait_as_head(struct waiter *wt)
 	struct shfl_node *node = wt->node;
 	struct shfl_word *w = wt->w;
 	u64 since = shfl_now_ns();
-	u32 spins = 0, lost = 0, v, next, old;
+	u32 spins = 0, v, next, old;
+	u32 *passed = &shfl_per_cpu(shfl_cpus, node->cpu).passed;
 	bool urgent = false, gated = false;
 
 	for (;;) {
@@ -575,14 +610,17 @@ static u32 wait_as_head(struct waiter *wt)
 				old = cmpxchg_acquire(&w->val, v, next | wt->me);
 				if (old == v)
 					return v;
-				if (old & SHFL_LOCKED_MASK)
-					lost++;	/* a newcomer took it */
 				continue;
 			}
 		}
-		/* Only newcomers that may steal past a queue need the bound. */
+		/*
+		 * Only newcomers that may steal past a queue need the bound.
+		 * Every word taken past us counts (note_passed()), also while
+		 * we did not look (preempted, halted, or reading it held).
+		 */
 		if (!urgent && pol->steal == SHFL_STEAL_UNTIL_URGENT &&
-		    (lost >= pol->urgent_bypass || shfl_now_ns() - since >= pol->urgent_ns)) {
+		    (READ_ONCE(*passed) - wt->passed_base >= pol->urgent_bypass ||
+		     shfl_now_ns() - since >= pol->urgent_ns)) {
 			word_set_bits(w, SHFL_URGENT, SHFL_URGENT);
 			stat_inc(pol, urgent);
 			urgent = true;
@@ -672,6 +710,7 @@ void shfl_word_lock_slowpath(struct shfl_word *w, const struct shfl_policy *pol,
 	node->bypassed = 0;
 	node->halted_on = NULL;
 	wt.node = node;
+	wt.passed_base = READ_ONCE(c->passed);
 
 	if (((pol->spin_budget && channel_on(pol)) || pol->steal == SHFL_STEAL_ALWAYS) &&
 	    spin_to_steal(&wt))
