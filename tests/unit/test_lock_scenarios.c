@@ -152,6 +152,15 @@ static void wait_halts(int cpu, u64 n)
 		 (unsigned long long)READ_ONCE(shfl_sim.halts[cpu]), (unsigned long long)n);
 }
 
+/* Mark vCPU @cpu preempted and wait until it has really stopped. */
+static void preempt_and_stop(int cpu)
+{
+	shfl_sim_preempt(cpu, true);
+	for (int i = 0; i < 5000 && !READ_ONCE(shfl_sim.preempt_stops[cpu]); i++)
+		ms(1);
+	assert_true(READ_ONCE(shfl_sim.preempt_stops[cpu]));
+}
+
 static void reset(enum lock_kind k, const struct shfl_policy *pol)
 {
 	shfl_sim_reset();
@@ -422,7 +431,8 @@ static bool newcomer_passes_a_preempted_head(const struct shfl_policy *policy)
 	take();
 	start(&w[0], 0);
 	wait_queued(0);
-	shfl_sim_preempt(0, true);
+	/* 0 has stopped: it cannot take the word as it comes free. */
+	preempt_and_stop(0);
 	release_now[2] = 1;
 	let_go();
 	start(&w[1], 2);
@@ -437,6 +447,46 @@ static void newcomer_takes_the_word_past_a_preempted_head(void **state)
 	(void)state;
 	assert_true(newcomer_passes_a_preempted_head(&shfl_policy_shfl_pv));
 	assert_false(newcomer_passes_a_preempted_head(&shfl_policy_shfl));
+}
+
+/*
+ * The bound counts every free word taken past the head, also those it
+ * never saw free: head 0 is preempted (passing it is allowed) while
+ * holder 7 lets go and takes the lock again 2 * urgent_bypass times, each
+ * a newcomer's steal past the queue.  Back on its pCPU, 0 finds the word
+ * held and must turn urgent at once (urgent_ns is endless here, so only
+ * the count can make it).  A head that counted only its own failed
+ * cmpxchgs lost all of them without counting one, and 7 could go on
+ * passing it as long as its reads happened to find the word held.
+ */
+static void skips_past_a_preempted_head_count_toward_urgent(void **state)
+{
+	struct shfl_policy pol = shfl_policy_shfl_pv;
+	struct waiter w[1];
+	bool urgent = false;
+
+	(void)state;
+	pol.urgent_ns = ~0ULL;
+	pol.urgent_bypass = 4;
+	reset(L_SHFL, &pol);
+	take();
+	start(&w[0], 0);
+	wait_queued(0);
+	preempt_and_stop(0);
+	for (u32 i = 0; i < 2 * pol.urgent_bypass; i++) {
+		let_go();
+		take();		/* past head 0: a steal */
+	}
+	assert_int_equal(norder, 0);
+	shfl_sim_preempt(0, false);
+	for (int i = 0; i < 1000 && !urgent; i++) {
+		urgent = word_val() & SHFL_URGENT;
+		ms(1);
+	}
+	release_now[0] = 1;
+	let_go();
+	join_all(w, 1);
+	assert_true(urgent);
 }
 
 /*
@@ -671,6 +721,7 @@ int main(void)
 		cmocka_unit_test(shfl_pv_waiters_halt_behind_a_preempted_holder),
 		cmocka_unit_test(nested_halt_keeps_the_kick),
 		cmocka_unit_test(newcomer_takes_the_word_past_a_preempted_head),
+		cmocka_unit_test(skips_past_a_preempted_head_count_toward_urgent),
 		cmocka_unit_test(urgent_head_is_next),
 		cmocka_unit_test(head_turns_urgent_without_channel),
 		cmocka_unit_test(shfl_quota_head_with_short_quota_goes_second),
