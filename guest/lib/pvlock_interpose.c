@@ -144,7 +144,7 @@ static inline void make_adaptive(pthread_mutex_t *m)
 PVL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	if (likely(ours(m)))
-		return pvlock_mutex_lock((pvlock_mutex_t *)m);
+		return pvl_mutex_lock_inline((pvlock_mutex_t *)m);
 	make_adaptive(m);
 	return REAL(pthread_mutex_lock)(m);
 }
@@ -152,7 +152,7 @@ PVL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 PVL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
 	if (likely(ours(m)))
-		return pvlock_mutex_trylock((pvlock_mutex_t *)m);
+		return pvl_mutex_trylock_inline((pvlock_mutex_t *)m);
 	make_adaptive(m);
 	return REAL(pthread_mutex_trylock)(m);
 }
@@ -160,7 +160,7 @@ PVL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 PVL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	if (likely(ours(m)))
-		return pvlock_mutex_unlock((pvlock_mutex_t *)m);
+		return pvl_mutex_unlock_inline((pvlock_mutex_t *)m);
 	return REAL(pthread_mutex_unlock)(m);
 }
 
