@@ -237,6 +237,19 @@ $(PVLOCK_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard guest/lib/*.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread -Iguest/lib -Iinclude -o $@ $< $(LIBPVLOCK_PRELOAD_OBJS) -lcmocka
 
+# What LD_PRELOAD reaches (test_pvlock_preload): one unmodified program,
+# dynamic and static.
+PVLOCK_REACH := $(B)/tests/pvlock-reach $(B)/tests/pvlock-reach-static
+$(B)/tests/pvlock-reach: tests/helpers/pvlock-reach.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
+$(B)/tests/pvlock-reach-static: tests/helpers/pvlock-reach.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread -static -o $@ $<
+$(B)/tests/unit/test_pvlock_preload: | $(PVLOCK_REACH) $(B)/lib/libpvlock-preload.so
+
 # libpvlock's guest tools: unmodified pthread programs (the variants come in
 # through LD_PRELOAD), dynamic like the Debian workloads beside them.
 PVLOCK_GUEST_TOOLS := $(B)/guest/tools/pvlock-mutexbench $(B)/guest/tools/pvlock-stress

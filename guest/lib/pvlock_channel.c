@@ -56,7 +56,11 @@ uint32_t pvl_getcpu_slow(void)
 /* ---- queue nodes: a pool that is never unmapped -------------------------- */
 #define NODES_PER_CHUNK	(65536 / sizeof(struct pvl_node))
 
+#define MAX_CHUNKS	1024
+
 static struct pvl_node *free_nodes;	/* linked through ->next, under pool_busy */
+static struct pvl_node *chunks[MAX_CHUNKS];	/* every chunk, for the statistics */
+static unsigned int nr_chunks;		/* written under pool_busy */
 static uint32_t pool_busy;
 static pthread_key_t node_key;
 static int node_key_ok;
@@ -91,14 +95,18 @@ struct pvl_node *pvl_node_get(void)
 		return pvl_self.node;
 	pool_lock();
 	if (!free_nodes) {
-		struct pvl_node *chunk = mmap(NULL, NODES_PER_CHUNK * sizeof(*chunk),
-					      PROT_READ | PROT_WRITE,
-					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct pvl_node *chunk = MAP_FAILED;
 
+		if (nr_chunks < MAX_CHUNKS)
+			chunk = mmap(NULL, NODES_PER_CHUNK * sizeof(*chunk), PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (chunk == MAP_FAILED) {
 			pool_unlock();
 			return NULL;
 		}
+		/* Readers take the count with acquire: pairs with this release. */
+		chunks[nr_chunks] = chunk;
+		STORE_REL(&nr_chunks, nr_chunks + 1);
 		for (size_t i = 0; i < NODES_PER_CHUNK; i++) {
 			chunk[i].next = free_nodes;
 			free_nodes = &chunk[i];
@@ -283,11 +291,23 @@ const char *pvlock_level_name(enum pvlock_level level)
 	return "?";
 }
 
+static void stats_add(struct pvlock_stats *out, const struct pvlock_stats *s)
+{
+	out->slow += LOAD(&s->slow);
+	out->blocks += LOAD(&s->blocks);
+	out->holder_off_guest += LOAD(&s->holder_off_guest);
+	out->holder_off_host += LOAD(&s->holder_off_host);
+	out->bypasses += LOAD(&s->bypasses);
+}
+
+/* The sum over every node ever handed out (free ones keep their counts) and the fallback. */
 void pvlock_stats_get(struct pvlock_stats *out)
 {
-	out->slow = LOAD(&pvl_stats.slow);
-	out->blocks = LOAD(&pvl_stats.blocks);
-	out->holder_off_guest = LOAD(&pvl_stats.holder_off_guest);
-	out->holder_off_host = LOAD(&pvl_stats.holder_off_host);
-	out->bypasses = LOAD(&pvl_stats.bypasses);
+	unsigned int nc = LOAD_ACQ(&nr_chunks);
+
+	memset(out, 0, sizeof(*out));
+	stats_add(out, &pvl_stats);
+	for (unsigned int c = 0; c < nc; c++)
+		for (size_t i = 0; i < NODES_PER_CHUNK; i++)
+			stats_add(out, &chunks[c][i].stats);
 }

@@ -46,6 +46,20 @@ static inline void pvl_pause(void)
 	__builtin_ia32_pause();
 }
 
+static inline void pvl_pause_n(unsigned int n)
+{
+	while (n--)
+		__builtin_ia32_pause();
+}
+
+/*
+ * The longest gap between two looks at a lock's cache line by a
+ * spinning waiter, in pauses (a pause is 10 to 60 ns, more in a nested
+ * guest): short against the time a holder may be descheduled, long
+ * against a tight lock/unlock loop's iteration.
+ */
+#define PVL_POLL_MAX	16
+
 /* ---- futex ------------------------------------------------------------------ */
 /* 0, or -errno (-EAGAIN: *word != val; -ETIMEDOUT; -EINTR). */
 int pvl_futex_wait(uint32_t *word, uint32_t val, clockid_t clock,
@@ -127,6 +141,14 @@ struct pvl_node {
 	uint32_t cpu;
 	uint32_t pid;
 	struct pvl_node *next;
+	/*
+	 * The slow paths' counts of the threads that owned this node, on
+	 * a line of their own: written only by the owner, without atomic
+	 * read-modify-writes (a process-wide counter bounced its cache line
+	 * between every pair of contending CPUs), summed by
+	 * pvlock_stats_get() over the pool, which never shrinks.
+	 */
+	struct pvlock_stats stats __attribute__((aligned(64)));
 } __attribute__((aligned(64)));
 
 struct pvl_self {
@@ -159,9 +181,56 @@ static inline uint32_t pvl_cpu(void)
 	return pvl_getcpu_slow();
 }
 
+/* ---- the mutex's fast paths, inlined into the interposer too ------------------ */
+/* Polls of a free word before a waiter queues (pvlock_mutex.c). */
+#define PVL_PRESPIN	8
+
+int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock,
+			const struct timespec *abstime) PVL_HIDDEN;
+
+/* The new holder names itself for waiters (pvlock_mutex.c). */
+static inline void pvl_mutex_took(pvlock_mutex_t *m)
+{
+	STORE(&m->holder, (uint64_t)pvl_cpu() << 32 | pvl_tid());
+}
+
+static inline int pvl_mutex_lock_inline(pvlock_mutex_t *m)
+{
+	if (likely(CAS_ACQ(&m->word, 0, 1))) {
+		pvl_mutex_took(m);
+		return 0;
+	}
+	return pvl_mutex_lock_slow(m, CLOCK_REALTIME, NULL);
+}
+
+static inline int pvl_mutex_trylock_inline(pvlock_mutex_t *m)
+{
+	if (LOAD(&m->word) == 0 && CAS_ACQ(&m->word, 0, 1)) {
+		pvl_mutex_took(m);
+		return 0;
+	}
+	return EBUSY;
+}
+
+static inline int pvl_mutex_unlock_inline(pvlock_mutex_t *m)
+{
+	STORE(&m->holder, 0);
+	/* Orders the critical section before the release; pairs with CAS_ACQ/XCHG_ACQ. */
+	if (XCHG_REL(&m->word, 0) == 2)
+		pvl_futex_wake(&m->word, 1);
+	return 0;
+}
+
 /* ---- statistics ------------------------------------------------------------- */
+/* Counts of threads without a node (the pool could not grow). */
 extern struct pvlock_stats pvl_stats PVL_HIDDEN;
-#define PVL_STAT(field) __atomic_fetch_add(&pvl_stats.field, 1, __ATOMIC_RELAXED)
+#define PVL_STAT(field) do { \
+	struct pvl_node *__n = pvl_self.node; \
+	if (likely(__n)) \
+		STORE(&__n->stats.field, __n->stats.field + 1); \
+	else \
+		__atomic_fetch_add(&pvl_stats.field, 1, __ATOMIC_RELAXED); \
+} while (0)
 
 /* ---- the waiters' queue (pvlock_queue.c) ------------------------------------ */
 /*

@@ -22,6 +22,21 @@
  *                    for every kind of mutex; process-shared ones go to
  *                    glibc with their (glibc) mutexes.
  *
+ *   mtx_*, cnd_*     C11's locks.  glibc implements them on its own
+ *                    pthread functions through internal calls that do
+ *                    not pass the dynamic linker, so interposing
+ *                    pthread_* alone misses them (a C11 program would
+ *                    silently keep glibc's mutex).  They are interposed
+ *                    here too and routed as above: mtx_plain and
+ *                    mtx_timed mutexes are NORMAL (libpvlock),
+ *                    mtx_recursive ones stay glibc's.
+ *
+ * Not reachable: statically linked programs.  LD_PRELOAD is the dynamic
+ * linker's; a static program has none, binds pthread_mutex_lock to its
+ * own copy of glibc at link time, ignores LD_PRELOAD and keeps glibc's
+ * mutexes (correctly, only without libpvlock).  Such a program must be
+ * rebuilt against libpvlock.a and call pvlock_mutex_*() itself.
+ *
  * The layout that makes this work (checked below at compile time): a
  * pvlock_mutex_t keeps its word at glibc's __lock, never writes __kind
  * or the fields glibc's pthread_mutex_destroy() checks, and glibc's
@@ -41,6 +56,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "pvlock_cond.h"
 #include "pvlock_impl.h"
@@ -55,6 +71,8 @@ _Static_assert(offsetof(pthread_mutex_t, __data.__kind) ==
 _Static_assert(offsetof(pthread_mutex_t, __data.__list) == offsetof(pvlock_mutex_t, holder),
 	       "holder sits in the robust list, unused by our kinds");
 _Static_assert(sizeof(pvlock_spin_t) == sizeof(pthread_spinlock_t), "spinlock size");
+_Static_assert(sizeof(mtx_t) == sizeof(pthread_mutex_t), "a C11 mutex is glibc's pthread mutex");
+_Static_assert(sizeof(cnd_t) == sizeof(pthread_cond_t), "a C11 condition is glibc's pthread one");
 
 /* glibc's kind bits that do not change the semantics (lock elision). */
 #define GLIBC_KIND_ELISION	(256 | 512)
@@ -97,7 +115,14 @@ __attribute__((constructor)) static void preload_init(void)
 	} \
 	fn; })
 
-/* Whether @m runs on libpvlock: a default or adaptive, private mutex. */
+/*
+ * Whether @m runs on libpvlock: a default or adaptive, private mutex.
+ * glibc's pthread_mutex_init() keeps PTHREAD_PROCESS_SHARED as a bit of
+ * __kind (128), as it does robustness (16) and the priority protocols,
+ * so any of them makes the kind compare unequal and the mutex glibc's:
+ * a process-shared mutex needs shared futexes and holders named across
+ * processes, which glibc has and libpvlock's mutex does not.
+ */
 static inline bool ours(const pthread_mutex_t *m)
 {
 	int kind;
@@ -119,7 +144,7 @@ static inline void make_adaptive(pthread_mutex_t *m)
 PVL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	if (likely(ours(m)))
-		return pvlock_mutex_lock((pvlock_mutex_t *)m);
+		return pvl_mutex_lock_inline((pvlock_mutex_t *)m);
 	make_adaptive(m);
 	return REAL(pthread_mutex_lock)(m);
 }
@@ -127,7 +152,7 @@ PVL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 PVL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
 	if (likely(ours(m)))
-		return pvlock_mutex_trylock((pvlock_mutex_t *)m);
+		return pvl_mutex_trylock_inline((pvlock_mutex_t *)m);
 	make_adaptive(m);
 	return REAL(pthread_mutex_trylock)(m);
 }
@@ -135,7 +160,7 @@ PVL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 PVL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	if (likely(ours(m)))
-		return pvlock_mutex_unlock((pvlock_mutex_t *)m);
+		return pvl_mutex_unlock_inline((pvlock_mutex_t *)m);
 	return REAL(pthread_mutex_unlock)(m);
 }
 
@@ -251,4 +276,63 @@ PVL_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 	if (!cond_ours(c))
 		return REAL(pthread_cond_destroy)(c);
 	return 0;
+}
+
+/* ---- C11 (threads.h): the same objects, C11's return values ----------------------- */
+static int c11_result(int err)
+{
+	switch (err) {
+	case 0: return thrd_success;
+	case EBUSY: return thrd_busy;
+	case ETIMEDOUT: return thrd_timedout;
+	default: return thrd_error;
+	}
+}
+
+PVL_EXPORT int mtx_lock(mtx_t *m)
+{
+	return c11_result(pthread_mutex_lock((pthread_mutex_t *)m));
+}
+
+PVL_EXPORT int mtx_trylock(mtx_t *m)
+{
+	return c11_result(pthread_mutex_trylock((pthread_mutex_t *)m));
+}
+
+/* C11's clock is TIME_UTC, which is CLOCK_REALTIME: pthread_mutex_timedlock's. */
+PVL_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict abstime)
+{
+	return c11_result(pthread_mutex_timedlock((pthread_mutex_t *)m, abstime));
+}
+
+PVL_EXPORT int mtx_unlock(mtx_t *m)
+{
+	return c11_result(pthread_mutex_unlock((pthread_mutex_t *)m));
+}
+
+/* cnd_* with the mutex above: glibc's would unlock and relock it behind our back. */
+PVL_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
+{
+	return c11_result(pthread_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m));
+}
+
+PVL_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
+			     const struct timespec *restrict abstime)
+{
+	return c11_result(pthread_cond_timedwait((pthread_cond_t *)c, (pthread_mutex_t *)m, abstime));
+}
+
+PVL_EXPORT int cnd_signal(cnd_t *c)
+{
+	return c11_result(pthread_cond_signal((pthread_cond_t *)c));
+}
+
+PVL_EXPORT int cnd_broadcast(cnd_t *c)
+{
+	return c11_result(pthread_cond_broadcast((pthread_cond_t *)c));
+}
+
+PVL_EXPORT void cnd_destroy(cnd_t *c)
+{
+	pthread_cond_destroy((pthread_cond_t *)c);
 }

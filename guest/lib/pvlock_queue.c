@@ -55,15 +55,20 @@ enum pvl_queue_exit pvl_queue_enter(struct pvl_node **tail, struct pvl_node *n,
 	/* Pairs with the acquire in pvl_queue_leave()'s read of ->next. */
 	STORE_REL(&pred->next, n);
 
-	/* Pairs with the release in pvl_queue_leave() that clears ->waiting. */
-	while (LOAD_ACQ(&n->waiting)) {
+	/*
+	 * Pairs with the release in pvl_queue_leave() that clears ->waiting.
+	 * The lock's own line (word, holder) is read only every
+	 * PVL_POLL_MAX turns: every read takes it from the holder.
+	 */
+	for (unsigned int turn = 1; LOAD_ACQ(&n->waiting); turn++) {
 		uint32_t cpu = pvl_cpu();
 
 		if (!node_running(pred, lvl)) {
 			PVL_STAT(bypasses);
 			return PVL_Q_BYPASS;
 		}
-		if (LOAD(r->word) && pvl_holder_state(r, lvl) != PVL_RUNNING)
+		if (turn % PVL_POLL_MAX == 0 && LOAD(r->word) &&
+		    pvl_holder_state(r, lvl) != PVL_RUNNING)
 			return PVL_Q_HOLDER_OFF;
 		if (unlikely(LOAD(&n->cpu) != cpu))
 			STORE(&n->cpu, cpu);	/* moved: successors look there */

@@ -49,7 +49,8 @@ static void spin_slow(pvlock_spin_t *s, uint32_t me)
 	const struct pvl_lockref ref = { .word = &s->word };
 	struct pvl_node **tail = queue_of(s);
 	enum pvlock_level lvl = pvl_level_now();
-	struct pvl_node *n = lvl == PVLOCK_LEVEL_FUTEX ? NULL : pvl_node_get();
+	struct pvl_node *self = pvl_node_get();		/* also where PVL_STAT counts */
+	struct pvl_node *n = lvl == PVLOCK_LEVEL_FUTEX ? NULL : self;
 
 	PVL_STAT(slow);
 	for (;;) {

@@ -9,7 +9,11 @@
  * robust mutexes keep glibc's semantics; condition variables work with
  * every kind of mutex, time out with the mutex held, and lose no
  * wake-up; process-shared ones stay glibc's; fork() leaves the child
- * with working locks; spinlocks run on libpvlock.
+ * with working locks; spinlocks run on libpvlock.  Process-shared
+ * mutexes stay glibc's and exclude across processes, as process-shared
+ * spinlocks do on libpvlock; timed locks time out, take a lock freed in
+ * time and refuse bad times and clocks; C11's mtx_* and cnd_* take the
+ * same paths as pthread's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -359,6 +364,253 @@ static void fork_with_a_waiter_queued(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* ---- process-shared mutexes and spinlocks, across fork() ------------------------- */
+#define PSHARED_ROUNDS 20000
+
+struct pshared_area {
+	pthread_mutex_t m;
+	pthread_spinlock_t s;
+	long in_m, in_s;	/* who is inside: must stay 0 or 1 */
+	long count_m, count_s;
+	long bad;
+};
+
+static void pshared_rounds(struct pshared_area *a)
+{
+	for (int i = 0; i < PSHARED_ROUNDS; i++) {
+		pthread_mutex_lock(&a->m);
+		if (a->in_m++)
+			a->bad++;
+		a->count_m++;
+		if ((i & 63) == 0)
+			sched_yield();	/* hold it across a switch now and then */
+		a->in_m--;
+		pthread_mutex_unlock(&a->m);
+
+		pthread_spin_lock(&a->s);
+		if (a->in_s++)
+			a->bad++;
+		a->count_s++;
+		a->in_s--;
+		pthread_spin_unlock(&a->s);
+	}
+}
+
+/*
+ * Two processes, each with two threads, on a PTHREAD_PROCESS_SHARED mutex
+ * and spinlock in a shared mapping: exclusion holds and no update is lost.
+ * The mutex is glibc's (shared futex; libpvlock's are private), the
+ * spinlock libpvlock's (its word names holders by global TID).
+ */
+static void *pshared_thread(void *a)
+{
+	pshared_rounds(a);
+	return NULL;
+}
+
+static void pshared_mutex_and_spinlock_across_fork(void **state)
+{
+	struct pshared_area *a = mmap(NULL, sizeof(*a), PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pthread_t t;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_ptr_not_equal(a, MAP_FAILED);
+	init_mutex(&a->m, PTHREAD_MUTEX_NORMAL, PTHREAD_MUTEX_STALLED, PTHREAD_PROCESS_SHARED);
+	assert_int_equal(pthread_spin_init(&a->s, PTHREAD_PROCESS_SHARED), 0);
+	pthread_mutex_lock(&a->m);
+	assert_int_equal(holder_of(&a->m), 0);		/* glibc's */
+	pthread_mutex_unlock(&a->m);
+	pthread_spin_lock(&a->s);
+	assert_int_equal(*(volatile uint32_t *)&a->s & ((1u << 22) - 1), my_tid());	/* ours */
+	pthread_spin_unlock(&a->s);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(60);
+		pthread_create(&t, NULL, pshared_thread, a);
+		pshared_rounds(a);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	pthread_create(&t, NULL, pshared_thread, a);
+	pshared_rounds(a);
+	pthread_join(t, NULL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(a->bad, 0);
+	assert_int_equal(a->count_m, 4L * PSHARED_ROUNDS);
+	assert_int_equal(a->count_s, 4L * PSHARED_ROUNDS);
+	assert_int_equal(pthread_mutex_destroy(&a->m), 0);
+	munmap(a, sizeof(*a));
+}
+
+/* ---- timed locks ------------------------------------------------------------------- */
+struct holder_arg {
+	pthread_mutex_t *m;
+	volatile int locked, release;
+};
+
+static void *hold_until_released(void *p)
+{
+	struct holder_arg *h = p;
+
+	pthread_mutex_lock(h->m);
+	h->locked = 1;
+	while (!h->release)
+		usleep(1000);
+	usleep(50000);		/* the waiter is inside its timed wait by now */
+	pthread_mutex_unlock(h->m);
+	return NULL;
+}
+
+static struct timespec in_ms(clockid_t clock, long ms)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void timedlock_and_clocklock_on_pvlock(void **state)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	struct holder_arg h = { .m = &m };
+	struct timespec t, t0;
+	pthread_t th;
+
+	(void)state;
+	/* Free: taken whatever the time says (POSIX checks it only before blocking). */
+	t = in_ms(CLOCK_REALTIME, -1000);
+	assert_int_equal(pthread_mutex_timedlock(&m, &t), 0);
+	assert_int_equal((uint32_t)holder_of(&m), my_tid());
+	assert_int_equal(pthread_mutex_unlock(&m), 0);
+
+	pthread_create(&th, NULL, hold_until_released, &h);
+	while (!h.locked)
+		usleep(1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t = in_ms(CLOCK_REALTIME, 100);
+	assert_int_equal(pthread_mutex_timedlock(&m, &t), ETIMEDOUT);
+	assert_true(ms_since(&t0) >= 99);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t = in_ms(CLOCK_MONOTONIC, 100);
+	assert_int_equal(pthread_mutex_clocklock(&m, CLOCK_MONOTONIC, &t), ETIMEDOUT);
+	assert_true(ms_since(&t0) >= 99);
+	t = in_ms(CLOCK_REALTIME, 100);
+	assert_int_equal(pthread_mutex_clocklock(&m, CLOCK_REALTIME, &t), ETIMEDOUT);
+	t.tv_nsec = 1000000000L;
+	assert_int_equal(pthread_mutex_timedlock(&m, &t), EINVAL);
+	t = in_ms(CLOCK_MONOTONIC, 100);
+	assert_int_equal(pthread_mutex_clocklock(&m, CLOCK_PROCESS_CPUTIME_ID, &t), EINVAL);
+
+	/* Released before the deadline: the timed waiter gets it. */
+	h.release = 1;
+	t = in_ms(CLOCK_MONOTONIC, 20000);
+	assert_int_equal(pthread_mutex_clocklock(&m, CLOCK_MONOTONIC, &t), 0);
+	assert_int_equal((uint32_t)holder_of(&m), my_tid());
+	assert_int_equal(pthread_mutex_unlock(&m), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(m.__data.__lock, 0);
+}
+
+/* ---- C11 ------------------------------------------------------------------------------ */
+struct c11_queue {
+	mtx_t m;
+	cnd_t c;
+	int items, taken;
+};
+
+static int c11_consumer(void *p)
+{
+	struct c11_queue *q = p;
+
+	for (int i = 0; i < 1000; i++) {
+		if (mtx_lock(&q->m) != thrd_success)
+			return 1;
+		while (!q->items)
+			if (cnd_wait(&q->c, &q->m) != thrd_success)
+				return 2;
+		q->items--;
+		q->taken++;
+		mtx_unlock(&q->m);
+	}
+	return 0;
+}
+
+static void c11_mutexes_and_conditions(void **state)
+{
+	struct c11_queue q = { .items = 0 };
+	struct timespec t;
+	thrd_t th;
+	mtx_t r;
+	int res;
+
+	(void)state;
+	/* mtx_plain runs on libpvlock (glibc's mtx_lock would not: it bypasses pthread_*). */
+	assert_int_equal(mtx_init(&q.m, mtx_plain), thrd_success);
+	assert_int_equal(mtx_lock(&q.m), thrd_success);
+	assert_int_equal((uint32_t)holder_of((pthread_mutex_t *)&q.m), my_tid());
+	assert_int_equal(mtx_trylock(&q.m), thrd_busy);
+	t = in_ms(CLOCK_REALTIME, 50);
+	assert_int_equal(mtx_timedlock(&q.m, &t), thrd_timedout);
+	assert_int_equal(mtx_unlock(&q.m), thrd_success);
+	t = in_ms(CLOCK_REALTIME, 50);
+	assert_int_equal(mtx_timedlock(&q.m, &t), thrd_success);
+	assert_int_equal(mtx_unlock(&q.m), thrd_success);
+
+	/* mtx_recursive stays glibc's, recursion and all. */
+	assert_int_equal(mtx_init(&r, mtx_plain | mtx_recursive), thrd_success);
+	assert_int_equal(mtx_lock(&r), thrd_success);
+	assert_int_equal(mtx_lock(&r), thrd_success);
+	assert_int_equal(holder_of((pthread_mutex_t *)&r), 0);
+	assert_int_equal(mtx_unlock(&r), thrd_success);
+	assert_int_equal(mtx_unlock(&r), thrd_success);
+	mtx_destroy(&r);
+
+	/* A condition with it: no lost wake-up over 1000 hand-offs, one timeout. */
+	assert_int_equal(cnd_init(&q.c), thrd_success);
+	mtx_lock(&q.m);
+	t = in_ms(CLOCK_REALTIME, 20);
+	assert_int_equal(cnd_timedwait(&q.c, &q.m, &t), thrd_timedout);
+	assert_int_equal((uint32_t)holder_of((pthread_mutex_t *)&q.m), my_tid());
+	mtx_unlock(&q.m);
+	assert_int_equal(thrd_create(&th, c11_consumer, &q), thrd_success);
+	for (int i = 0; i < 1000; i++) {
+		mtx_lock(&q.m);
+		q.items++;
+		if (i & 1)
+			cnd_signal(&q.c);
+		else
+			cnd_broadcast(&q.c);
+		mtx_unlock(&q.m);
+		if ((i & 15) == 0)
+			usleep(100);
+	}
+	assert_int_equal(thrd_join(th, &res), thrd_success);
+	assert_int_equal(res, 0);
+	assert_int_equal(q.taken, 1000);
+	cnd_destroy(&q.c);
+	mtx_destroy(&q.m);
+}
+
 /* ---- spinlocks --------------------------------------------------------------------- */
 static pthread_spinlock_t spin;
 static long spin_count;
@@ -414,6 +666,9 @@ int main(void)
 		cmocka_unit_test(pshared_cond_is_glibcs),
 		cmocka_unit_test(fork_with_a_waiter_queued),
 		cmocka_unit_test(spinlocks_run_on_pvlock),
+		cmocka_unit_test(pshared_mutex_and_spinlock_across_fork),
+		cmocka_unit_test(timedlock_and_clocklock_on_pvlock),
+		cmocka_unit_test(c11_mutexes_and_conditions),
 	};
 
 	signal(SIGALRM, on_alarm);
