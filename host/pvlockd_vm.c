@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 
 #include "errbuf.h"
+#include "pvlockd.h"
 #include "pvlockd_log.h"
 #include "pvlockd_proto.h"
 #include "pvlockd_vm.h"
@@ -368,6 +369,7 @@ void vm_teardown(struct pvlockd_vm *vm, const struct pvlockd_maps *maps)
 	char path[256];
 
 	vm_detach_tids(vm, maps);
+	pvlockd_fault_point("teardown-detached");
 	/* The slot and its options only if they are still this VM's. */
 	if (vm->map_id && slot_map_id(maps, vm->meta.slot) == vm->map_id) {
 		struct pvli_vm_opts none = {};
