@@ -35,6 +35,15 @@ static bool thread_of(pid_t pid, uint32_t tid)
 	return stat(path, &st) == 0;
 }
 
+/* Are the @n thread ids @tids all threads of @pid? */
+static bool threads_of(pid_t pid, const uint32_t *tids, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!thread_of(pid, tids[i]))
+			return false;
+	return true;
+}
+
 /* The process (thread group) thread @tid belongs to, or 0. */
 static pid_t tgid_of(uint32_t tid)
 {
@@ -99,6 +108,7 @@ static bool qemu_alive(struct pvlockd_vm *vm)
 
 void pvlockd_adopt_learn_qemu(struct pvlockd *d, struct pvlockd_vm *vm)
 {
+	uint32_t tids[PVLI_MAX_VCPUS_PER_VM];
 	char err[256];
 	pid_t pid;
 	int fd;
@@ -114,9 +124,21 @@ void pvlockd_adopt_learn_qemu(struct pvlockd *d, struct pvlockd_vm *vm)
 	close(fd);
 	vm->meta.qemu_pid = pid;
 	vm->meta.qemu_start = qemu_proc_start_time("/proc", pid);
-	if (!qemu_alive(vm) || !thread_of(pid, vm->meta.tids[0])) {
+	if (!qemu_alive(vm) || !threads_of(pid, vm->meta.tids, vm->meta.nr_vcpus)) {
 		vm->meta.qemu_pid = 0;
 		pvlockd_vm_remove(d, vm, "the process on its QMP socket is not its QEMU any more");
+		return;
+	}
+	/*
+	 * The start-up reconciliation deleted the registrations of a VM whose
+	 * QEMU was not known yet (a first try that failed): put them back, or
+	 * the VM would be "attached" with threads that write nowhere.
+	 */
+	memcpy(tids, vm->meta.tids, sizeof(tids));
+	vm_detach_tids(vm, &d->maps);
+	if (vm_attach_tids(vm, &d->maps, tids, vm->meta.nr_vcpus, err, sizeof(err))) {
+		vm->meta.qemu_pid = 0;
+		pvlockd_vm_remove(d, vm, err);
 		return;
 	}
 	if (vm_meta_save(&vm->meta))

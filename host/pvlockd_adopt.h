@@ -30,8 +30,9 @@ void pvlockd_adopt(struct pvlockd *d);
 
 /*
  * A VM adopted from a record older than the QEMU identity line: learn its
- * QEMU from the QMP socket's SO_PEERCRED.  Retried from the tick until it
- * works or QEMU is found gone (then the VM is removed).
+ * QEMU from the QMP socket's SO_PEERCRED, check that every recorded vCPU
+ * thread is one of its threads and register them again.  Retried from the
+ * tick until it works or QEMU is found gone (then the VM is removed).
  */
 void pvlockd_adopt_learn_qemu(struct pvlockd *d, struct pvlockd_vm *vm);
 

@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 
 #include "errbuf.h"
+#include "pvlockd.h"
 #include "pvlockd_log.h"
 #include "pvlockd_proto.h"
 #include "pvlockd_vm.h"
@@ -367,7 +368,16 @@ void vm_teardown(struct pvlockd_vm *vm, const struct pvlockd_maps *maps)
 	struct pvli_page_hdr *h = vm->page;
 	char path[256];
 
+	/*
+	 * The record first: a pvlockd killed in the middle of this leaves a
+	 * pin without a record, which a restart adopts from the registrations
+	 * if they are all still there and removes otherwise.  A record left
+	 * behind would be re-adopted as attached, its registrations gone.
+	 */
+	vm_meta_path(path, sizeof(path), vm->meta.name);
+	unlink(path);
 	vm_detach_tids(vm, maps);
+	pvlockd_fault_point("teardown-detached");
 	/* The slot and its options only if they are still this VM's. */
 	if (vm->map_id && slot_map_id(maps, vm->meta.slot) == vm->map_id) {
 		struct pvli_vm_opts none = {};
@@ -381,8 +391,6 @@ void vm_teardown(struct pvlockd_vm *vm, const struct pvlockd_maps *maps)
 	unlink(path);
 	pin_path(path, sizeof(path), vm->meta.name, NULL);
 	rmdir(path);
-	vm_meta_path(path, sizeof(path), vm->meta.name);
-	unlink(path);
 	if (vm->page)
 		munmap(vm->page, vm->page_bytes);
 	if (vm->page_fd >= 0)
