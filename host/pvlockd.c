@@ -133,9 +133,16 @@ void pvlockd_fault_point(const char *point)
 {
 	const char *f = getenv("PVLOCKD_FAULT");
 
-	if (f && !strcmp(f, point)) {
+	if (!f)
+		return;
+	if (!strcmp(f, point)) {
 		log_warn("PVLOCKD_FAULT=%s: killing myself here", point);
 		raise(SIGKILL);
+	}
+	/* "sleep:POINT": stall 2 s there, a window for the test to act in. */
+	if (!strncmp(f, "sleep:", 6) && !strcmp(f + 6, point)) {
+		log_warn("PVLOCKD_FAULT=%s: stalling 2 s here", f);
+		sleep(2);
 	}
 }
 

@@ -129,8 +129,23 @@ static void attach_finish(struct pvlockd *d, struct pvlockd_vm *vm)
 		attach_fail(d, vm, r, err);
 		return;
 	}
+	pvlockd_fault_point("attach-checked");
 	r = vm_attach_tids(vm, &d->maps, s->tids, s->nr_vcpus, err, sizeof(err));
 	if (r) {
+		attach_fail(d, vm, r, err);
+		return;
+	}
+	/*
+	 * A thread that exited between the check above and the insert left
+	 * an entry that its exit (the BPF program deletes a thread's entry
+	 * as it exits) came too early to delete; its id could then be reused
+	 * by another VM's vCPU, whose records would land in this VM's page.
+	 * Look again now that the entries are in: a thread still listed has
+	 * not been released, so its exit deletes its own entry.
+	 */
+	r = qemu_proc_has_threads("/proc", a->pid, s->tids, s->nr_vcpus, err, sizeof(err));
+	if (r) {
+		vm_detach_tids(vm, &d->maps);
 		attach_fail(d, vm, r, err);
 		return;
 	}

@@ -86,6 +86,24 @@ static int nspid(const char *proc, pid_t pid, const char *task, uint32_t *outer,
 	return r;
 }
 
+int qemu_proc_has_threads(const char *proc, pid_t pid, const uint32_t *tids, int n,
+			  char *err, size_t errlen)
+{
+	char path[128];
+
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%d/task/%u", proc, (int)pid, tids[i]);
+		if (stat(path, &st)) {
+			seterr(err, errlen, "vCPU %d's thread %u is not a thread of QEMU "
+			       "(pid %d)", i, tids[i], (int)pid);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
 int qemu_proc_host_tids(const char *proc, pid_t pid, uint32_t *tids, int n,
 			char *err, size_t errlen)
 {
@@ -101,19 +119,8 @@ int qemu_proc_host_tids(const char *proc, pid_t pid, uint32_t *tids, int n,
 		       (int)pid, strerror(-same));
 		return same;
 	}
-	if (same) {
-		for (int i = 0; i < n; i++) {
-			struct stat st;
-
-			snprintf(path, sizeof(path), "%s/%d/task/%u", proc, (int)pid, tids[i]);
-			if (stat(path, &st)) {
-				seterr(err, errlen, "vCPU %d's thread %u is not a thread of QEMU "
-				       "(pid %d)", i, tids[i], (int)pid);
-				return -ESRCH;
-			}
-		}
-		return 0;
-	}
+	if (same)
+		return qemu_proc_has_threads(proc, pid, tids, n, err, errlen);
 	/* Another namespace: QEMU's ids are innermost in each thread's NSpid. */
 	for (int i = 0; i < n; i++)
 		host[i] = 0;

@@ -22,6 +22,14 @@
 uint64_t qemu_proc_start_time(const char *proc, pid_t pid);
 
 /*
+ * Is each of the @n thread ids @tids (ids in OUR PID namespace) a thread
+ * of process @pid now?  0, or -ESRCH with @err naming the first that is
+ * not.
+ */
+int qemu_proc_has_threads(const char *proc, pid_t pid, const uint32_t *tids, int n,
+			  char *err, size_t errlen);
+
+/*
  * Turn the @n thread ids @tids that process @pid reported (ids in its
  * own PID namespace, as gettid() gives them) into ids in ours, in place,
  * checking that each is a thread of @pid.  A QEMU in our namespace needs
