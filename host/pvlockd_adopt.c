@@ -356,6 +356,7 @@ static void reconcile_registrations(struct pvlockd *d)
 
 void pvlockd_adopt(struct pvlockd *d)
 {
+	vm_meta_drop_unfinished();
 	vm_meta_for_each(adopt_record, d);
 	reconcile_pins(d);
 	reconcile_slots(d);

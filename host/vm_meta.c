@@ -137,6 +137,23 @@ int vm_meta_load(const char *name, struct vm_meta *m)
 	return r;
 }
 
+void vm_meta_drop_unfinished(void)
+{
+	DIR *d = opendir(PVLOCKD_META_DIR);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len > sizeof(META_SUFFIX ".tmp") - 1 &&
+		    !strcmp(e->d_name + len - (sizeof(META_SUFFIX ".tmp") - 1), META_SUFFIX ".tmp"))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 void vm_meta_for_each(int (*fn)(const char *name, void *arg), void *arg)
 {
 	DIR *d = opendir(PVLOCKD_META_DIR);

@@ -69,6 +69,13 @@ int vm_meta_read(FILE *f, struct vm_meta *m);
  * nonzero.  Loading and judging the record is up to @fn, which may remove
  * the file.  Nothing happens if the directory does not exist.
  */
+/*
+ * Remove the NAME.meta.tmp files of saves that never finished (a pvlockd
+ * killed inside vm_meta_save()); the record they would have replaced, if
+ * any, is intact.  Only pvlockd, at start-up, may call it.
+ */
+void vm_meta_drop_unfinished(void);
+
 void vm_meta_for_each(int (*fn)(const char *name, void *arg), void *arg);
 
 /* "tcg", "kvm" or "unknown"; and back (0, or -EINVAL for anything else). */

@@ -21,7 +21,11 @@ PVLOCKD_FAULT=register-installed own_pvlockd || fail "pvlockd did not start"
 out=$("$PVLOCKCTL" register half 2 tcg 2>&1) && fail "register answered '$out' though pvlockd was to die"
 wait_pvlockd_dead 5 || fail "pvlockd did not kill itself at register-installed"
 note "pvlockd died mid-register: $out"
+# A kill inside a record save leaves NAME.meta.tmp: the restart drops it
+# and keeps the record it was to replace.
+echo "half-written" >"$META_DIR/live.meta.tmp"
 own_pvlockd || fail "pvlockd did not restart"
+[ -e "$META_DIR/live.meta.tmp" ] && fail "an unfinished record save (live.meta.tmp) survived the restart"
 listed half && fail "the half-registered VM is listed after the restart"
 [ -e "$PIN_VMS/half" ] && fail "the half-registered VM's page is still pinned"
 attached live || fail "the live VM was not re-adopted"
