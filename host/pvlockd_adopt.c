@@ -28,20 +28,7 @@ static int pidfd_open(pid_t pid)
 /* Is @tid a thread of @pid (both in our PID namespace)? */
 static bool thread_of(pid_t pid, uint32_t tid)
 {
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%u", (int)pid, tid);
-	return stat(path, &st) == 0;
-}
-
-/* Are the @n thread ids @tids all threads of @pid? */
-static bool threads_of(pid_t pid, const uint32_t *tids, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (!thread_of(pid, tids[i]))
-			return false;
-	return true;
+	return !qemu_proc_has_threads("/proc", pid, &tid, 1, NULL, 0);
 }
 
 /* The process (thread group) thread @tid belongs to, or 0. */
@@ -124,7 +111,8 @@ void pvlockd_adopt_learn_qemu(struct pvlockd *d, struct pvlockd_vm *vm)
 	close(fd);
 	vm->meta.qemu_pid = pid;
 	vm->meta.qemu_start = qemu_proc_start_time("/proc", pid);
-	if (!qemu_alive(vm) || !threads_of(pid, vm->meta.tids, vm->meta.nr_vcpus)) {
+	if (!qemu_alive(vm) ||
+	    qemu_proc_has_threads("/proc", pid, vm->meta.tids, (int)vm->meta.nr_vcpus, err, sizeof(err))) {
 		vm->meta.qemu_pid = 0;
 		pvlockd_vm_remove(d, vm, "the process on its QMP socket is not its QEMU any more");
 		return;

@@ -137,6 +137,14 @@ int vm_meta_load(const char *name, struct vm_meta *m)
 	return r;
 }
 
+/* Does @name (of length @len) end in @suffix, with something before it? */
+static bool ends_in(const char *name, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len > n && !strcmp(name + len - n, suffix);
+}
+
 void vm_meta_drop_unfinished(void)
 {
 	DIR *d = opendir(PVLOCKD_META_DIR);
@@ -144,13 +152,9 @@ void vm_meta_drop_unfinished(void)
 
 	if (!d)
 		return;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-
-		if (len > sizeof(META_SUFFIX ".tmp") - 1 &&
-		    !strcmp(e->d_name + len - (sizeof(META_SUFFIX ".tmp") - 1), META_SUFFIX ".tmp"))
+	while ((e = readdir(d)))
+		if (ends_in(e->d_name, strlen(e->d_name), META_SUFFIX ".tmp"))
 			unlinkat(dirfd(d), e->d_name, 0);
-	}
 	closedir(d);
 }
 
@@ -166,8 +170,7 @@ void vm_meta_for_each(int (*fn)(const char *name, void *arg), void *arg)
 		size_t len = strlen(e->d_name);
 
 		/* NAME.meta.tmp, a save in progress, does not end in .meta. */
-		if (len <= META_SUFFIX_LEN || len - META_SUFFIX_LEN > PVLOCKD_NAME_MAX ||
-		    strcmp(e->d_name + len - META_SUFFIX_LEN, META_SUFFIX))
+		if (!ends_in(e->d_name, len, META_SUFFIX) || len - META_SUFFIX_LEN > PVLOCKD_NAME_MAX)
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)(len - META_SUFFIX_LEN), e->d_name);
 		if (fn(name, arg))
