@@ -7,7 +7,8 @@
  * hlt at once (the sti shadow covers the hlt).  The host sees the vCPU
  * halt and gives its pCPU to someone else: under TCG the vCPU thread
  * sleeps, under KVM the vCPU exits.  Any other interrupt (the tick) also
- * ends a halt, which callers treat as spurious.
+ * ends a halt, which callers treat as spurious.  No halt where a kick's
+ * IPI would not be sent: on top of a polling idle task (shfl_can_halt()).
  *
  * A kick is a call_single_data IPI to the target CPU behind a claim bit
  * of its own: the first kicker to set the target's claim sends the IPI,

@@ -14,6 +14,7 @@
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/string.h>
+#include <linux/thread_info.h>
 #include <linux/sched/clock.h>
 #include <linux/topology.h>
 #include <linux/smp.h>
@@ -41,8 +42,17 @@ void shfl_kick(int cpu);
 /* The same without tracepoints, for code inside the kernel's spinlocks. */
 void shfl_halt_untraced(u32 *ptr, u32 mask, u32 val);
 void shfl_kick_untraced(int cpu);
-/* Could a kick end a halt here?  Not with interrupts off, not in an NMI. */
-#define shfl_can_halt()			(!irqs_disabled() && !in_nmi())
+/*
+ * Could a kick end a halt here?  Not with interrupts off, not in an NMI,
+ * and not on top of an idle task that polls (TIF_POLLING_NRFLAG: a
+ * softirq that an interrupt ran in the idle loop's polling window, or
+ * anywhere under idle=poll).  The kick's IPI is not sent to such a CPU
+ * (call_function_single_prep_ipi() sets NEED_RESCHED for the poll loop
+ * instead), so a halt there would last until some other interrupt; only
+ * the idle task sets the flag, on itself, so reading it here is stable.
+ */
+#define shfl_can_halt()			(!irqs_disabled() && !in_nmi() && \
+					 !test_thread_flag(TIF_POLLING_NRFLAG))
 #define shfl_in_nmi()			in_nmi()
 
 #define SHFL_DEFINE_PER_CPU(type, name)	DEFINE_PER_CPU_ALIGNED(type, name)
