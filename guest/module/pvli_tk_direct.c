@@ -63,12 +63,17 @@ static void notrace tk_to_slowpath(unsigned long ip, unsigned long parent_ip,
 }
 
 /*
- * RECURSION: the handler calls nothing, so it needs no recursion guard
- * from ftrace, and it always redirects (no guard that might skip it).
+ * No FTRACE_OPS_FL_RECURSION: that flag asks ftrace for a recursion guard
+ * (ftrace_ops_assist_func()), which skips the handler, and so the
+ * redirect, when a slow path is entered from inside another ftrace
+ * callback of the same context.  The handler calls nothing and needs no
+ * guard, so it always redirects.  (A skipped redirect was safe, only
+ * not ours: the kernel's own virt_spin_lock() test-and-set ran, which
+ * takes the word anonymously.)
  */
 static struct ftrace_ops tk_slowpath_ops = {
 	.func = tk_to_slowpath,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
 };
 static bool tk_slowpath_on;
 
