@@ -30,9 +30,15 @@
  * 32-bit immediates (kernel text lives in the top 2 GB; the module loader
  * resolves R_X86_64_32S).  pvli_tk_direct.c registers the ftrace site at
  * exactly function + ENDBR_INSN_SIZE, so a kernel whose fentry call sits
- * elsewhere is refused there and never reaches a wrong compare.  Should
- * an address match none (it cannot: ftrace calls us only from the ten),
- * the return address is pushed back and the original body runs.
+ * elsewhere is refused there and never reaches a wrong compare.  An
+ * address matches none only when an IPMODIFY ftrace_ops (a livepatch)
+ * shares the site and has moved the ip: ftrace_regs_caller() has then
+ * put that ops' target where the return address was.  ftrace refuses
+ * such an ops once we are registered (our direct ops has no ops_func),
+ * and pvli_takeover.c refuses to apply when one is there already, so
+ * only one that registered between that check and our registration
+ * gets here: its target is pushed back and "returned" to, and that
+ * patch runs instead of ours.
  *
  * No CALL_DEPTH_ACCOUNT: the caller's call into _raw_spin_lock() was
  * accounted by its call thunk, the fentry call into this trampoline is
