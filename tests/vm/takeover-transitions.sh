@@ -21,6 +21,9 @@
 #  - the replacements ran in every cycle (contended waits counted);
 #  - every harness run completed with 0 mutual-exclusion violations,
 #    including the runs that straddle an apply or a remove;
+#  - no hold depth is left on any CPU at a remove (no drift across the
+#    old/new code mix) and no lock named by one CPU was released on
+#    another (module parameter foreign);
 #  - the load is still running at the end; the runner's scan of the
 #    console (BUG, WARNING, lockdep, RCU stall, soft lockup) is clean;
 #  - each apply completes within APPLY_BOUND_US (measured by the module
@@ -69,7 +72,7 @@ for c in $(seq '"$CYCLES"'); do
 	pvli-takeover policy shfl-pv; sleep 0.5
 	pvli-takeover off; sleep 0.5
 	pvli-takeover on; sleep 0.5
-	echo "cycle $c waits=$(pvli-takeover counters waits) halts=$(pvli-takeover counters halts)"
+	echo "cycle $c waits=$(pvli-takeover counters waits) halts=$(pvli-takeover counters halts) foreign=$(cat $p/foreign)"
 	pvli-takeover remove; echo "cycle $c remove-rc=$? mode=$(pvli-takeover mode)"
 done
 touch /tmp/stop
@@ -81,6 +84,7 @@ echo "load-alive=$alive"
 kill $pids 2>/dev/null
 wait
 dmesg | grep -E "pvlockinfo_takeover: kernel spinlocks (taken over|given back)" | sed "s/^/dmesg: /"
+echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 ') || fail "$tag: guest run failed (exit $?): $out"
 	echo "$out"
 
@@ -91,6 +95,8 @@ dmesg | grep -E "pvlockinfo_takeover: kernel spinlocks (taken over|given back)" 
 		line=$(echo "$out" | grep "^cycle $c waits=")
 		[ "$(echo "$line" | sed 's/.*waits=\([0-9]*\).*/\1/')" -gt 0 ] 2>/dev/null ||
 			fail "$tag: no contended spin_lock*() went through the replacements in cycle $c: $line"
+		echo "$line" | grep -q " foreign=0$" ||
+			fail "$tag: a lock named by one CPU was released on another in cycle $c: $line"
 		line=$(echo "$out" | grep "^cycle $c remove-rc=")
 		echo "$line" | grep -q "remove-rc=0 mode=native$" || fail "$tag: remove in cycle $c: $line"
 	done
@@ -101,6 +107,11 @@ dmesg | grep -E "pvlockinfo_takeover: kernel spinlocks (taken over|given back)" 
 	bad=$(echo "$out" | grep '^bench [0-9]* ' | sed 's/^bench [0-9]* rc=0 //' | jq -s '[.[].violations] | add')
 	expect_eq "$tag: mutual-exclusion violations over $n runs across $CYCLES apply/remove cycles" "$bad" 0
 	expect_eq "$tag: load shells still running" "$(echo "$out" | sed -n 's/^load-alive=//p')" 8
+	# pvli_tk_quiesce() warns for every CPU whose hold depth is not 0 once
+	# no lock is held under a name any more: depth drift across the mix
+	# of old and new code that every apply and remove goes through.
+	expect_eq "$tag: CPUs with a hold depth left at a remove" \
+		"$(echo "$out" | sed -n 's/^depth-left=//p')" 0
 	applies=$(echo "$out" | sed -n 's/^dmesg: .*taken over (direct entry) in \([0-9]*\) us.*/\1/p')
 	removes=$(echo "$out" | sed -n 's/^dmesg: .*given back (direct entry) in \([0-9]*\) us.*/\1/p')
 	expect_eq "$tag: applies logged" "$(echo "$applies" | grep -c .)" $CYCLES
