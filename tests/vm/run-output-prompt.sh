@@ -47,7 +47,7 @@ done
 failed=
 for kind in own banner; do
 	console=/run/pvlockinfo/qemu/t-$kind-$$/console.log
-	wait_for "$console" '^pvli-init: up' 150 ||
+	wait_for "$console" '^pvli-init: up' 100 ||
 		fail "guest '$kind' did not start /init: $(cat "$PVLI_LOGDIR/$kind.out")"
 	up=$(date +%s%N)
 	if wait_for "$PVLI_LOGDIR/$kind.out" READY-LINE $DEADLINE; then
