@@ -25,9 +25,8 @@ grep -q "^available: yes" /sys/kernel/debug/pvlockinfo/status ||
 	{ cat /sys/kernel/debug/pvlockinfo/status; exit 1; }
 echo 2500000 >/sys/kernel/debug/pvlockinfo/selftest_own || exit 1
 cat /sys/kernel/debug/pvlockinfo/selftest_own
-# The host pauses, reads and resumes the VM in the next 20 s.  A line
-# printed once can sit in the guest UART until the next write (see
-# README, known problems), so the marker is repeated every second.
+# The host pauses, reads and resumes the VM in the next 20 s; the marker
+# is printed once a second meanwhile.
 for i in $(seq 20); do echo SELFTEST-DONE $i; sleep 1; done
 cat /sys/kernel/debug/pvlockinfo/vcpus' >"$out" 2>&1 &
 vm_pid=$!

@@ -1,12 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# suite: long
+# suite: check
 # timeout: 240
-#
-# In make check-long: in one of three clean-clone CI runs guest B's
-# "UP" lines reached its output file only after the 150 s wait (the guest
-# had booted in 4 s); until that output stall is understood the test
-# stays out of make check, whose figures pvlockd-restart also prints.
 #
 # pvlockd's faults as real guests see them.  Guest A watches its page
 # (pvli-bar watch: valid, heartbeat moving, every 10 ms) while pvlockd

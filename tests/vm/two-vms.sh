@@ -12,12 +12,10 @@ start_pvlockd
 a=t-twoa-$$
 b=t-twob-$$
 
-# Both guests keep printing: a line followed by silence can sit in the
-# guest's second UART until the next write (seen under TCG), so a
-# single READY is not a reliable signal.  Guest b reports its channel
-# every 0.5 s for 40 s: long enough for the host to check both and kill
-# a.  b starts only once a is up: booted side by side, a was seen coming
-# up 40-60 s after b (2 host CPUs, two TCG boots), after b's window.
+# Guest b reports its channel every 0.5 s for 40 s: long enough for the
+# host to check both and kill a.  b starts only once a is up: booted side
+# by side, a was seen coming up 40-60 s after b (2 host CPUs, two TCG
+# boots), after b's window.
 guest='modprobe pvlockinfo || exit 1
 grep -E "^(available|vcpus)" /sys/kernel/debug/pvlockinfo/status
 echo READY
