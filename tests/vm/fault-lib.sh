@@ -117,12 +117,12 @@ xcheck() {
 
 # listed NAME: does pvlockd list VM NAME?
 listed() {
-	"$PVLOCKCTL" status 2>/dev/null | grep -q "^VM $1 "
+	"$PVLOCKCTL" status 2>/dev/null | matches "^VM $1 "
 }
 
 # attached NAME: does pvlockd list VM NAME as attached?
 attached() {
-	"$PVLOCKCTL" status 2>/dev/null | grep -q "^VM $1 (.*, attached)"
+	"$PVLOCKCTL" status 2>/dev/null | matches "^VM $1 (.*, attached)"
 }
 
 # vcpus_entry TID: "SLOT VCPU" of thread TID's registration, or nothing

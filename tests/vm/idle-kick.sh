@@ -33,9 +33,9 @@ out=$(vm idle-kick --smp 2 --append idle=poll --timeout 90 --run '
 rc=$?
 echo "$out"
 [ $rc -eq 0 ] || fail "guest run failed or hung (exit $rc)"
-echo "$out" | grep -q 'pvli_idle_kick: target CPU' || fail "the rounds did not run"
-if echo "$out" | grep -q 'pvli_idle_kick: SKIP'; then
+echo "$out" | matches 'pvli_idle_kick: target CPU' || fail "the rounds did not run"
+if echo "$out" | matches 'pvli_idle_kick: SKIP'; then
 	fail "the waiter did not run on a polling idle task: idle=poll not in effect?"
 fi
-echo "$out" | grep -q '^idle-kick-rc=0$' || fail "kicks to a waiter on a polling idle CPU were lost (see above)"
+echo "$out" | matches '^idle-kick-rc=0$' || fail "kicks to a waiter on a polling idle CPU were lost (see above)"
 note "every kick reached its waiter on the polling idle CPU"

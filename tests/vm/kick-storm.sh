@@ -46,8 +46,8 @@ out=$(vm kick-storm --smp 4 --timeout 120 --run "
 rc=$?
 echo "$out"
 [ $rc -eq 0 ] || fail "guest run failed or hung (exit $rc)"
-echo "$out" | grep -q 'pvli_kick_storm: target CPU' || fail "the storm did not run"
-echo "$out" | grep -q '^storm-rc=0$' || fail "the storm's target stopped answering (see above)"
+echo "$out" | matches 'pvli_kick_storm: target CPU' || fail "the storm did not run"
+echo "$out" | matches '^storm-rc=0$' || fail "the storm's target stopped answering (see above)"
 if echo "$out" | grep -E -q 'rcu: INFO|LOCKUP|lockup|hung_task'; then
 	fail "the guest kernel reported a stall or lockup"
 fi

@@ -182,7 +182,7 @@ expect_eq "vCPU 1 lock-holder preemptions" "$(figure "$PVLI_LOGDIR/stat-B.json" 
 # ---- the guest's own view (phase A's watcher) ---------------------------------------
 wait $vm_pid || fail "the guest run failed: $(tail -n 20 "$out")"
 cat "$out"
-sed -n '/^== A/,/^== B/p' "$out" | grep -q '^holder cpu 1 held' || fail "no hold result in phase A"
+sed -n '/^== A/,/^== B/p' "$out" | matches '^holder cpu 1 held' || fail "no hold result in phase A"
 read -r _ wcpu _ reads _ failed _ missed _ short _ nlong < <(grep '^cpu 1 reads' "$out")
 [ "$wcpu" = 1 ] || fail "no watch result: $(cat "$out")"
 # What a miss is diagnosed from: a guest that changed clocksource meanwhile

@@ -18,6 +18,11 @@ BPFMAP=$PVLI_BUILD/tests/bpfmap-pin
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "$*"; exit 77; }
 note() { echo "# $*"; }
+# grep -q for the end of a pipe: reads its input to the end.  "CMD | grep -q"
+# under pipefail fails whenever grep quits on a match before CMD's last
+# write and CMD dies of SIGPIPE, which turns a found line into "not found"
+# (and a "must not be there" check into a pass) once the output is big.
+matches() { grep "$@" >/dev/null; }
 
 # vm NAME ARGS...: run pvlock-qemu with its console kept for the runner's scan.
 vm() {

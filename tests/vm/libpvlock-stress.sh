@@ -32,9 +32,9 @@ out=$(vm stress --smp 4 --host-cpus 0 --channel on --timeout 360 --run "
 	grep user_view /sys/kernel/debug/pvlockinfo/status
 ") || fail "guest run failed (exit $?): $out"
 echo "$out"
-echo "$out" | grep -q '^devcheck-rc=0$' || fail "the device check failed"
-echo "$out" | grep -q '^level=libpvlock: level both$' || fail "libpvlock did not use both levels"
-echo "$out" | grep -q '^stress-rc=0$' || fail "the stress run failed"
+echo "$out" | matches '^devcheck-rc=0$' || fail "the device check failed"
+echo "$out" | matches '^level=libpvlock: level both$' || fail "libpvlock did not use both levels"
+echo "$out" | matches '^stress-rc=0$' || fail "the stress run failed"
 j=$(echo "$out" | grep '"bench":"stress"') || fail "no stress result"
 python3 - "$j" <<'PY' || fail "stress result"
 import json, sys
@@ -47,7 +47,7 @@ assert r["holder_off_guest"] > 0, "no waiter ever saw a holder thread deschedule
 print(f"# {r['ops']} operations, {r['forks']} forks, {r['blocks']} blocks "
       f"({r['holder_off_host']} host, {r['holder_off_guest']} guest), {r['bypasses']} bypasses")
 PY
-echo "$out" | grep -q 'user_view: 0 open, sched_switch probe off' ||
+echo "$out" | matches 'user_view: 0 open, sched_switch probe off' ||
 	fail "the probe stayed registered after the last user closed the device"
 
 # Without the host page: the guest's view alone; without the module: futex.
@@ -60,8 +60,8 @@ out=$(vm nopage --smp 2 --channel off --timeout 120 --run "
 	LD_PRELOAD=$P pvlock-stress -d 5 -t 5; echo stress2-rc=\$?
 ") || fail "guest run without page failed (exit $?): $out"
 echo "$out"
-echo "$out" | grep -q '^level=libpvlock: level guest' || fail "without a page libpvlock did not use the guest level"
-echo "$out" | grep -q '^nomod=libpvlock: level futex: no /dev/pvlockinfo' || fail "without the module libpvlock did not fall back to futex"
-echo "$out" | grep -q '^stress-rc=0$' || fail "the stress run at the guest level failed"
-echo "$out" | grep -q '^stress2-rc=0$' || fail "the stress run at the futex level failed"
+echo "$out" | matches '^level=libpvlock: level guest' || fail "without a page libpvlock did not use the guest level"
+echo "$out" | matches '^nomod=libpvlock: level futex: no /dev/pvlockinfo' || fail "without the module libpvlock did not fall back to futex"
+echo "$out" | matches '^stress-rc=0$' || fail "the stress run at the guest level failed"
+echo "$out" | matches '^stress2-rc=0$' || fail "the stress run at the futex level failed"
 note "libpvlock: correct at every level; the device is read-only"

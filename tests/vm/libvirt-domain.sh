@@ -132,7 +132,7 @@ EOF
 	pin[$name]=$(jq -r --arg n "$name" '.vms[] | select(.name == $n) | .pin' <<<"$status")
 	expect_eq "vCPU threads pvlockd learned for $name" "$(wc -w <<<"${tids[$name]}")" "$n"
 	on_cpu "$name" "$3" "${tids[$name]}"
-	"$PVLOCKCTL" status | grep -q "$name" || fail "pvlockctl status does not name $name"
+	"$PVLOCKCTL" status | matches "$name" || fail "pvlockctl status does not name $name"
 	[ -e "${pin[$name]}" ] || fail "no page pinned for $name at '${pin[$name]}'"
 	qemu_pid[$name]=$(cat "$priv/run/qemu/$name.pid") || fail "libvirt wrote no pid file for $name"
 }
@@ -160,7 +160,7 @@ guest_sees() {
 		pre=$(guest_preempts "$out" "$2") && break
 		sleep 0.5
 	done
-	tr -d '\r' <"$out" | grep '^vcpus:' | tail -n1 | grep -qx "vcpus: $2" ||
+	tr -d '\r' <"$out" | grep '^vcpus:' | tail -n1 | matches -x "vcpus: $2" ||
 		fail "guest $1 does not see a $2-vCPU page: $(tr -d '\r' <"$out" | grep '^vcpus:' | tail -n1)"
 	guest_preempts "$out" "$2" >/dev/null ||
 		fail "guest $1 saw no preemption of all its vCPUs (preempts: $pre): $(tail -20 "$out")"

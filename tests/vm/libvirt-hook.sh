@@ -98,7 +98,7 @@ status=$("$PVLOCKCTL" status --json)
 echo "$status" >"$PVLI_LOGDIR/status.json"
 tids=$(jq -r --arg n "$name" '.vms[] | select(.name == $n) | .vcpus[].tid' <<<"$status")
 expect_eq "vCPU threads pvlockd learned for $name" "$(wc -w <<<"$tids")" 2
-"$PVLOCKCTL" status | grep -q "$name" || fail "pvlockctl status does not name $name"
+"$PVLOCKCTL" status | matches "$name" || fail "pvlockctl status does not name $name"
 
 wait_for "$out" '^STATUS' 150 || fail "the guest never saw its page live: $(cat "$out")"
 # Two vCPUs busy on one host CPU: each one's record counts preemptions.

@@ -42,10 +42,10 @@ harness=$(echo "$out" | sed -n 's/^harness-policies=//p')
 expect_eq "the harness's policies besides broken (sorted)" \
 	"$(tr -d ' ' <<<"$harness" | tr , '\n' | grep -vx broken | sort | paste -sd, -)" \
 	"$(tr , '\n' <<<"$ALL" | sort | paste -sd, -)"
-echo "$out" | grep -q '^broken-rc=1$' || fail "pvlock-bench did not fail on the broken lock"
-echo "$out" | grep '"policy":"broken"' | grep -q '"violations":[1-9]' ||
+echo "$out" | matches '^broken-rc=1$' || fail "pvlock-bench did not fail on the broken lock"
+echo "$out" | grep '"policy":"broken"' | matches '"violations":[1-9]' ||
 	fail "the broken lock showed no violation: the check cannot fail"
-echo "$out" | grep -q '^torture-rc=0$' || fail "torture run failed"
+echo "$out" | matches '^torture-rc=0$' || fail "torture run failed"
 echo "$out" | grep -v '"policy":"broken"' |
 	python3 "$CHECK" --policies=$ALL --channel=yes --min-ms=60000 --positive=max_bypass ||
 	fail "torture results"
@@ -55,7 +55,7 @@ out=$(vm nopage --smp 4 --host-cpus 0 --channel off --timeout 120 --run "
 	pvlock-bench -T -p shfl-pv,shfl-quota -c 5000 -n 5000 -d 20000; echo rc=\$?
 ") || fail "guest run without page failed (exit $?): $out"
 echo "$out"
-echo "$out" | grep -q '^rc=0$' || fail "no-page run failed"
+echo "$out" | matches '^rc=0$' || fail "no-page run failed"
 # A head still turns URGENT without a page (the bound must hold against
 # test-and-set waiters, which steal page or no page); here nobody can
 # steal past it, so that is all URGENT does.

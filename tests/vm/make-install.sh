@@ -51,7 +51,7 @@ grep -q "^PVLOCKCTL = \"$prefix/sbin/pvlockctl\"" "$dest/etc/libvirt/hooks/qemu.
 xml=$("$dest$prefix/sbin/pvlockctl" libvirt-xml web 2) || fail "installed pvlockctl libvirt-xml failed"
 grep -q "$prefix/libexec/pvlockinfo/qemu-system-x86_64" <<<"$xml" ||
 	fail "pvlockctl libvirt-xml does not name the installed QEMU: $xml"
-"$dest$prefix/libexec/pvlockinfo/qemu-system-x86_64" -object help | grep -q memory-backend-bpf ||
+"$dest$prefix/libexec/pvlockinfo/qemu-system-x86_64" -object help | matches memory-backend-bpf ||
 	fail "the installed QEMU has no memory-backend-bpf"
 note "make install: ${#want[@]} files, paths rewritten for PREFIX=$prefix"
 

@@ -25,7 +25,7 @@ jq -e 'select(.scenario == "overcommit" and .config == "1x" and .ops_per_s > 0 a
 	.violations == 0 and (.lat_hist | length) > 0 and .max_bypass >= 0)' "$out/results.jsonl" >/dev/null ||
 	fail "results.jsonl lacks the tags, throughput, latency histogram or bypass"
 expect_eq "results.csv rows (header + runs)" "$(wc -l <"$out/results.csv")" 3
-head -n1 "$out/results.csv" | grep -q '^scenario,config,policy,rep,' || fail "results.csv header"
+head -n1 "$out/results.csv" | matches '^scenario,config,policy,rep,' || fail "results.csv header"
 grep -q '^| overcommit | 1x | shfl-pv |' "$out/summary.md" || fail "summary.md has no shfl-pv row"
 grep -q '^## Targets' "$out/summary.md" || fail "summary.md has no targets"
 grep -q '^targets (' "$out/summary.txt" || fail "summary.txt has no targets"

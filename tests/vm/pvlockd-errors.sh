@@ -44,5 +44,5 @@ expect_error "cannot connect to QMP socket $dead: Connection refused" \
 "$PVLOCKCTL" unregister "$name" >/dev/null || fail "unregister failed"
 [ ! -e "$pin" ] && [ ! -e "$(dirname "$pin")" ] || fail "unregister left $pin behind"
 [ ! -e "/run/pvlockinfo/vms/$name.meta" ] || fail "unregister left its state file behind"
-"$PVLOCKCTL" status | grep -q "$name" && fail "status still lists $name"
+"$PVLOCKCTL" status | matches "$name" && fail "status still lists $name"
 note "unregister removed the pin, its directory and the state file"

@@ -27,7 +27,7 @@ out=$PVLI_LOGDIR/guest.out
 pvli-bar watch 300 10 2 & w=$!
 echo READING
 sleep 1	# let the line reach the host before the readers take every vCPU
-changed() { dmesg | grep -q "host daemon changed"; }
+changed() { dmesg | matches "host daemon changed"; }
 i=0 after=0
 while [ $after -lt 1 ] && [ $i -lt 120 ]; do
 	changed && after=$((after + 1))
@@ -47,7 +47,7 @@ stop_pvlockd
 sleep 2		# the guest keeps reading; nothing manages the channel now
 start_pvlockd
 gen_after=$("$PVLOCKCTL" status --json | jq .generation)
-"$PVLOCKCTL" status | grep -q "VM $name .*attached" || fail "new pvlockd did not re-adopt $name"
+"$PVLOCKCTL" status | matches "VM $name .*attached" || fail "new pvlockd did not re-adopt $name"
 grep -q "VM $name: re-adopted" "$PVLI_LOGDIR/pvlockd.log" || fail "no re-adoption in the log"
 note "pvlockd restarted (generation $gen_before -> $gen_after) and re-adopted $name"
 
@@ -64,8 +64,8 @@ done
 grep -q "host channel lost" "$out" && fail "the guest lost the channel during the restart"
 grep -q "host daemon changed" "$out" || fail "the guest did not notice the new pvlockd"
 # The re-adopted VM is still cleaned up when it exits.
-for _ in $(seq 50); do "$PVLOCKCTL" status | grep -q "$name" || break; sleep 0.1; done
-"$PVLOCKCTL" status | grep -q "$name" && fail "the new pvlockd did not notice $name exit"
+for _ in $(seq 50); do "$PVLOCKCTL" status | matches "$name" || break; sleep 0.1; done
+"$PVLOCKCTL" status | matches "$name" && fail "the new pvlockd did not notice $name exit"
 note "no gap: $(sed -n 's/^batches //p' "$out") batches of 10M reads per vCPU across the restart, 0 failures; exit noticed"
 w=$(tr -d '\r' <"$out" | grep -m1 "^watch:") || fail "the guest's watcher reported nothing"
 field() { sed -n "s/.* $1 \([0-9+]*\).*/\1/p" <<<"$w"; }

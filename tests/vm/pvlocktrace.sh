@@ -49,8 +49,8 @@ out=$(vm trace --smp 4 --host-cpus 0-1 --channel on --timeout 200 --run "
 ") || fail "guest run failed (exit $?): $out"
 echo "$out" | grep -v '"lat_hist"'
 
-echo "$out" | grep -q '^bench-rc=0$' || fail "harness run failed"
-echo "$out" | grep -q '^trace-rc=0$' || fail "pvlocktrace did not end cleanly on SIGINT"
+echo "$out" | matches '^bench-rc=0$' || fail "harness run failed"
+echo "$out" | matches '^trace-rc=0$' || fail "pvlocktrace did not end cleanly on SIGINT"
 echo "$out" | python3 "$PVLI_SRC/tests/helpers/trace-check.py" --tolerance 0.05 ||
 	fail "pvlocktrace disagrees with the harness"
 
@@ -66,6 +66,6 @@ note "pvli_lock_wait through tracefs (as perf/trace-cmd use it): $n events"
 expect_eq "rmmod while pvlocktrace runs (refused)" "$(echo "$out" | sed -n 's/^rmmod-while-tracing=//p')" 1
 expect_eq "rmmod after pvlocktrace ended" "$(echo "$out" | sed -n 's/^rmmod-after=//p')" 0
 expect_eq "pvlocktrace without the module" "$(echo "$out" | sed -n 's/^nomod-rc=//p')" 1
-echo "$out" | grep -q 'pvlockinfo.ko is not loaded' || fail "no clear message without the module"
+echo "$out" | matches 'pvlockinfo.ko is not loaded' || fail "no clear message without the module"
 expect_eq "pvlocktrace --kernel-only without the module" \
 	"$(echo "$out" | sed -n 's/^kernel-only-rc=//p')" 0

@@ -48,17 +48,17 @@ echo "$out"
 
 expect_eq "modprobe pvlockinfo takeover=1 with another livepatch present" \
 	"$(echo "$out" | sed -n 's/^modprobe-rc=//p')" 0
-echo "$out" | grep -q '^status: takeover: off (not applied); last refusal: another livepatch (or ftrace IPMODIFY user) already patches native_queued_spin_lock_slowpath' ||
+echo "$out" | matches '^status: takeover: off (not applied); last refusal: another livepatch (or ftrace IPMODIFY user) already patches native_queued_spin_lock_slowpath' ||
 	fail "debugfs status does not give the reason: $(echo "$out" | grep '^status:')"
 expect_eq "takeover switch after the refusal" "$(echo "$out" | sed -n 's/^switch=//p')" 0
 [ "$(echo "$out" | sed -n 's/^echo1-rc=//p')" != 0 ] || fail "echo 1 > takeover succeeded though the takeover cannot apply"
 expect_eq "takeover switch after a refused echo 1" "$(echo "$out" | sed -n 's/^switch-after=//p')" 0
 [ "$(echo "$out" | sed -n 's/^direct-rc=//p')" != 0 ] || fail "modprobe pvlockinfo_takeover succeeded on top of another livepatch"
-echo "$out" | grep -q '^takeover-patch-present' && fail "the takeover's livepatch is present after the refusal"
-echo "$out" | grep -q "dmesg: .*pvlockinfo: takeover mode not available: another livepatch .*pvlockinfo stays loaded without it" ||
+echo "$out" | matches '^takeover-patch-present' && fail "the takeover's livepatch is present after the refusal"
+echo "$out" | matches "dmesg: .*pvlockinfo: takeover mode not available: another livepatch .*pvlockinfo stays loaded without it" ||
 	fail "no clear kernel log line for the refusal"
 expect_eq "pvlockinfo's own locks after the refusal" "$(echo "$out" | sed -n 's/^bench-rc=//p')" 0
-echo "$out" | grep -q "dmesg: .*pvlockinfo_takeover: facts: hypervisor 1, 2 CPUs, .*virt_spin_lock_key on, 0 nohz_full CPUs" ||
+echo "$out" | matches "dmesg: .*pvlockinfo_takeover: facts: hypervisor 1, 2 CPUs, .*virt_spin_lock_key on, 0 nohz_full CPUs" ||
 	fail "the takeover's facts line is missing or wrong: $(echo "$out" | grep 'facts:')"
 
 # refused_by NAME APPEND: boot with APPEND, load the takeover by hand,
@@ -76,17 +76,17 @@ dmesg | grep -E "pvlockinfo_takeover: (takeover refused|facts)" | sed "s/^/dmesg
 out=$(refused_by nohz "nohz_full=1") || fail "nohz_full guest run failed (exit $?): $out"
 echo "$out"
 [ "$(echo "$out" | sed -n 's/^insmod-rc=//p')" != 0 ] || fail "the takeover applied with a nohz_full CPU"
-echo "$out" | grep -q '^takeover-loaded' && fail "the takeover module stayed loaded with a nohz_full CPU"
-echo "$out" | grep -q "dmesg: .*facts: .*virt_spin_lock_key on, 1 nohz_full CPUs" ||
+echo "$out" | matches '^takeover-loaded' && fail "the takeover module stayed loaded with a nohz_full CPU"
+echo "$out" | matches "dmesg: .*facts: .*virt_spin_lock_key on, 1 nohz_full CPUs" ||
 	fail "facts with nohz_full=1: $(echo "$out" | grep 'facts:')"
-echo "$out" | grep -q "dmesg: .*takeover refused: 1 nohz_full CPU: a halted waiter there has no tick to bound its halt" ||
+echo "$out" | matches "dmesg: .*takeover refused: 1 nohz_full CPU: a halted waiter there has no tick to bound its halt" ||
 	fail "no nohz_full refusal in the kernel log"
 note "nohz_full=1: refused, the reason logged"
 
 out=$(refused_by nohv "clearcpuid=hypervisor") || fail "clearcpuid=hypervisor guest run failed (exit $?): $out"
 echo "$out"
 [ "$(echo "$out" | sed -n 's/^insmod-rc=//p')" != 0 ] || fail "the takeover applied without the hypervisor bit"
-echo "$out" | grep -q "dmesg: .*facts: hypervisor 0, 2 CPUs, .*virt_spin_lock_key off," ||
+echo "$out" | matches "dmesg: .*facts: hypervisor 0, 2 CPUs, .*virt_spin_lock_key off," ||
 	fail "the virt_spin_lock_key probe did not find the key off: $(echo "$out" | grep 'facts:')"
-echo "$out" | grep -q "dmesg: .*takeover refused: not a guest" || fail "no 'not a guest' refusal in the kernel log"
+echo "$out" | matches "dmesg: .*takeover refused: not a guest" || fail "no 'not a guest' refusal in the kernel log"
 note "clearcpuid=hypervisor: refused, virt_spin_lock_key probed off"

@@ -91,14 +91,14 @@ echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 	local c line n bad applies removes
 	for c in $(seq $CYCLES); do
 		line=$(echo "$out" | grep "^cycle $c apply-rc=")
-		echo "$line" | grep -q "apply-rc=0 in_use=direct live$" || fail "$tag: apply in cycle $c: $line"
+		echo "$line" | matches "apply-rc=0 in_use=direct live$" || fail "$tag: apply in cycle $c: $line"
 		line=$(echo "$out" | grep "^cycle $c waits=")
 		[ "$(echo "$line" | sed 's/.*waits=\([0-9]*\).*/\1/')" -gt 0 ] 2>/dev/null ||
 			fail "$tag: no contended spin_lock*() went through the replacements in cycle $c: $line"
-		echo "$line" | grep -q " foreign=0$" ||
+		echo "$line" | matches " foreign=0$" ||
 			fail "$tag: a lock named by one CPU was released on another in cycle $c: $line"
 		line=$(echo "$out" | grep "^cycle $c remove-rc=")
-		echo "$line" | grep -q "remove-rc=0 mode=native$" || fail "$tag: remove in cycle $c: $line"
+		echo "$line" | matches "remove-rc=0 mode=native$" || fail "$tag: remove in cycle $c: $line"
 	done
 	n=$(echo "$out" | grep -c '^bench [0-9]* ')
 	[ "$n" -ge $((CYCLES * 2)) ] || fail "$tag: only $n harness runs during $CYCLES cycles"

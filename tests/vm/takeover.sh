@@ -98,13 +98,13 @@ echo "$out"
 kill -INT $statpid
 wait $statpid || fail "pvlockstat failed: $(cat "$stat.err")"
 
-echo "$out" | grep -q '^takeover: on (applied, entry direct)' || fail "takeover=1 at load did not apply the takeover with the direct entry"
+echo "$out" | matches '^takeover: on (applied, entry direct)' || fail "takeover=1 at load did not apply the takeover with the direct entry"
 expect_eq "entry in use and live" "$(echo "$out" | sed -n 's/^in_use=//p')" "direct live"
-echo "$out" | grep -q '^cli: entry: direct$' || fail "pvli-takeover status does not name the entry: $(echo "$out" | grep '^cli:')"
+echo "$out" | matches '^cli: entry: direct$' || fail "pvli-takeover status does not name the entry: $(echo "$out" | grep '^cli:')"
 for ph in 1 2 3 4 5 6; do
 	line=$(echo "$out" | grep "^phase $ph ")
 	case $ph in 1|3|5) want=1 ;; *) want=0 ;; esac
-	echo "$line" | grep -q "takeover=$want " || fail "phase $ph should have takeover=$want: $line"
+	echo "$line" | matches "takeover=$want " || fail "phase $ph should have takeover=$want: $line"
 	w=$(echo "$line" | sed 's/.*waits=\([0-9]*\).*/\1/')
 	[ "${w:-0}" -gt 0 ] || fail "no contended spin_lock*() went through the replacement in phase $ph: $line"
 	l=$(echo "$line" | sed 's/.*lhp=\([0-9]*\).*/\1/')
@@ -122,7 +122,7 @@ for ph in 1 2 3 4 5 6; do
 done
 for ph in 1 2 3 4 5 6; do
 	b=$(echo "$out" | grep "^bench $ph ")
-	echo "$b" | grep -q "^bench $ph rc=0 " || fail "the spin_lock() harness failed in phase $ph: $b"
+	echo "$b" | matches "^bench $ph rc=0 " || fail "the spin_lock() harness failed in phase $ph: $b"
 	expect_eq "mutual-exclusion violations of a kernel spinlock in phase $ph" \
 		"$(echo "$b" | sed 's/^bench [0-9] rc=0 //' | jq '.violations')" 0
 done
@@ -142,8 +142,8 @@ expect_eq "published kernel lock depth once the load stopped" \
 	"$(echo "$out" | sed -n 's/^kdepth-after=//p')" "0 0 0 0 "
 expect_eq "published kernel lock depth after the takeover is gone" \
 	"$(echo "$out" | sed -n 's/^kdepth-gone=//p')" "- - - - "
-echo "$out" | grep -q '^after: takeover: off (not applied)' || fail "status after removal: $(echo "$out" | grep '^after:')"
-echo "$out" | grep -q '^takeover-module-present' && fail "pvlockinfo_takeover.ko still loaded after pvli-takeover remove"
+echo "$out" | matches '^after: takeover: off (not applied)' || fail "status after removal: $(echo "$out" | grep '^after:')"
+echo "$out" | matches '^takeover-module-present' && fail "pvlockinfo_takeover.ko still loaded after pvli-takeover remove"
 # --vm selected this VM only (gone by now, so listed by slot).
 klhp=$(jq '[.vms[0].vcpus[].lhp_kernel] | add' "$stat")
 lhp=$(jq '[.vms[0].vcpus[].lhp] | add' "$stat")
@@ -154,4 +154,4 @@ expect_eq "pvlockinfo's own locks after the takeover was given back" \
 expect_eq "pvli-takeover remove" "$(echo "$out" | sed -n 's/^rmmod-rc=//p')" 0
 expect_eq "load shells still running after 60 s of switching" \
 	"$(echo "$out" | sed -n 's/^load-alive=//p')" 8
-echo "$out" | grep -q 'dmesg: .*given back' || fail "no 'given back' message"
+echo "$out" | matches 'dmesg: .*given back' || fail "no 'given back' message"

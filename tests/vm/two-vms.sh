@@ -52,7 +52,7 @@ before_kill=$(grep -c '^available' "$PVLI_LOGDIR/b.out")
 kill -KILL "$(cat "/run/pvlockinfo/qemu/$a/qemu.pid")"
 for _ in $(seq 50); do [ -e "$pin_a" ] || break; sleep 0.1; done
 [ ! -e "$pin_a" ] || fail "pvlockd left the dead VM's page pinned at $pin_a"
-"$PVLOCKCTL" status | grep -q "$a" && fail "pvlockd still lists the dead VM"
+"$PVLOCKCTL" status | matches "$a" && fail "pvlockd still lists the dead VM"
 for t in $tids_a; do
 	bpftool map lookup pinned /sys/fs/bpf/pvlockinfo/maps/vcpus key $(printf '%d %d %d %d' \
 		$((t & 255)) $((t >> 8 & 255)) $((t >> 16 & 255)) $((t >> 24 & 255))) >/dev/null 2>&1 &&
