@@ -17,11 +17,13 @@
 # mutual-exclusion violations, the console is clean.  When QEMU's
 # cross-modifying-code race strikes (README, Known problems: "Oops: int3"
 # at a call site whose int3 is no longer in memory) it fails and names
-# the cycle and the site.  Prints the number of cycles.
+# the cycle and the site.  Prints the number of cycles.  FT_HOST_CPUS
+# pins the vCPUs elsewhere by hand ("0": 4x, one host CPU) [0-1].
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lock-load-lib.sh"
 
 SECS=${FT_SECONDS:-300}
+HOST_CPUS=${FT_HOST_CPUS:-0-1}
 FUNCS="_raw_spin_lock _raw_spin_unlock _raw_spin_lock_irqsave _raw_spin_unlock_irqrestore
 _raw_spin_lock_irq _raw_spin_unlock_irq _raw_spin_lock_bh _raw_spin_unlock_bh
 _raw_spin_trylock _raw_spin_trylock_bh native_queued_spin_lock_slowpath"
@@ -30,7 +32,7 @@ IDLE=vfs_fsync
 
 start_pvlockd
 
-out=$(vm ftrace-toggle --smp 4 --host-cpus 0-1 --channel on --timeout $((SECS + 120)) --run "
+out=$(vm ftrace-toggle --smp 4 --host-cpus "$HOST_CPUS" --channel on --timeout $((SECS + 120)) --run "
 $LOAD_START"'
 t=/sys/kernel/tracing
 echo 0 >$t/tracing_on	# the patching is the point, not the trace
@@ -66,4 +68,4 @@ cycles=$(echo "$out" | sed -n 's/^cycles done: //p')
 [ "${cycles:-0}" -gt 0 ] || fail "no cycle completed"
 expect_eq "filter writes that failed" "$(echo "$out" | grep -c '^cycle [0-9]* o[nf]* failed')" 0
 check_load ftrace-toggle "$out" 2
-note "$cycles cycles ($((cycles * 2)) patches of the eleven sites) in $SECS s"
+note "$cycles cycles ($((cycles * 2)) patches of the eleven sites) in $SECS s on host CPUs $HOST_CPUS"
