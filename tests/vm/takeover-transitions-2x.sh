@@ -5,5 +5,7 @@
 #
 # takeover-transitions.sh on 4 vCPUs over two host CPUs (2x): the same
 # checks, with the vCPU threads truly in parallel.  In suite long, not
-# check: see takeover-transitions.sh for the TCG race seen here.
+# check: QEMU's cross-modifying-code race under multi-threaded TCG kills
+# the guest at a text patch now and then, the takeover's as well as
+# plain ftrace's (ftrace-toggle-2x.sh; README, Known problems).
 TK_CONFIGS=0-1:2x exec "$(dirname "$0")/takeover-transitions.sh"
