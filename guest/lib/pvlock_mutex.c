@@ -11,7 +11,8 @@
  *           unlock: xchg 0; futex wake one if it was 2
  *   holder: (cpu << 32 | tid), written by the new holder right after the
  *           take, cleared before the release (0: "not known yet", which
- *           waiters read as running)
+ *           waiters read as running for PVL_UNNAMED_MAX polls, then as
+ *           not running)
  *
  * Waiting:
  *   - while the holder runs, queue and spin (the head on the word);
@@ -35,6 +36,17 @@
 
 #define took pvl_mutex_took
 
+/*
+ * Polls of a taken word whose holder is not named before a waiter
+ * blocks.  With the backoff that is 1 + 2 + 4 + 8 pauses, against a
+ * window of a few instructions.  Measured at 4x (four vCPUs on one host
+ * CPU, sysbench mutex): without the bound, waiters polled an unnamed
+ * holder 30 000 to 83 000 times per run, 0.23 to 0.52 s of spinning,
+ * each time for the rest of a host slice; with it, under 100 polls and
+ * under 1 ms.
+ */
+#define PVL_UNNAMED_MAX	4
+
 /* glibc's lll_lock_wait: the futex level, no spinning. */
 static int futex_lock(pvlock_mutex_t *m, clockid_t clock, const struct timespec *abstime)
 {
@@ -54,7 +66,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 	enum pvlock_level lvl = pvl_level_now();
 	struct pvl_node *n = pvl_node_get();
 	uint32_t take_as = 1;		/* 2 once this thread slept */
-	unsigned int spins = 0;
+	unsigned int spins = 0, unnamed;
 
 	PVL_STAT(slow);
 	if (lvl == PVLOCK_LEVEL_FUTEX || !n)
@@ -77,6 +89,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 		enum pvl_run why = pvl_holder_state(&ref, lvl);
 		bool queued = false;
 
+		unnamed = 0;
 		if (why == PVL_RUNNING) {
 			queued = true;
 			pvl_queue_enter(tail, n, &ref, lvl);
@@ -93,6 +106,22 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 			}
 			if (w != 0 && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING)
 				break;
+			/*
+			 * Taken but nobody named (holder 0): the holder is
+			 * between its take and pvl_mutex_took(), or between
+			 * its unlock's two stores, a few instructions either
+			 * way, unless it was descheduled right there.  Look
+			 * PVL_UNNAMED_MAX times, then block: the unlock
+			 * wakes us, as for a holder known to be off.
+			 */
+			if (w != 0 && !LOAD(&m->holder)) {
+				if (++unnamed > PVL_UNNAMED_MAX) {
+					why = PVL_OFF_GUEST;
+					break;
+				}
+			} else {
+				unnamed = 0;
+			}
 			if (abstime && (spins += gap) >= 256) {
 				spins = 0;
 				if (pvl_deadline_passed(clock, abstime)) {

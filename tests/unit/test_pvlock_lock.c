@@ -201,6 +201,36 @@ static void blocks_when_host_preempts_holder_vcpu(void **state)
 	blocks_when_holder_off(PVLOCK_LEVEL_BOTH, false);
 }
 
+/*
+ * A holder descheduled between taking the word and naming itself (or
+ * between its unlock's two stores) leaves the word taken and no name
+ * to check: the waiter must not spin for as long as it is off.  Before
+ * the bound, waiters spun here; at 4x (four vCPUs on one host CPU)
+ * that was all of libpvlock's spinning, each time a whole host slice.
+ */
+static void blocks_when_holder_unnamed(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct pvlock_stats before;
+
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	/* Taken, holder not recorded: the window of pvl_mutex_took(). */
+	__atomic_store_n(&m.word, 1, __ATOMIC_RELAXED);
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(blocks, before.blocks);
+	assert_int_equal(m.word, 2);	/* the unlock must wake */
+	assert_false(w.done);
+	pvlock_mutex_unlock(&m);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+	assert_int_equal(m.word, 0);
+	assert_null(m.tail);
+}
+
 /* Guest-only knowledge (FlexGuard's) cannot see the host: it spins on. */
 static void guest_level_spins_behind_preempted_vcpu(void **state)
 {
@@ -556,6 +586,7 @@ int main(void)
 		cmocka_unit_test(spins_while_holder_runs),
 		cmocka_unit_test(blocks_when_guest_deschedules_holder),
 		cmocka_unit_test(blocks_when_host_preempts_holder_vcpu),
+		cmocka_unit_test(blocks_when_holder_unnamed),
 		cmocka_unit_test(guest_level_spins_behind_preempted_vcpu),
 		cmocka_unit_test(stale_host_page_drops_to_guest_level),
 		cmocka_unit_test(no_channel_is_a_futex_mutex),
