@@ -38,6 +38,7 @@ int pvl_chan_ready;
 uint32_t pvl_pid;
 long pvl_rseq_cpu_offset;
 struct pvlock_stats pvl_stats;
+uint64_t pvl_parks;
 __thread struct pvl_self pvl_self PVL_TLS;
 
 uint32_t pvl_gettid(void)

@@ -6,6 +6,9 @@
  * CLOCK_REALTIME with FUTEX_CLOCK_REALTIME, which is what pthread's
  * timed functions hand us.  Every lock of the library is process-private,
  * hence FUTEX_PRIVATE_FLAG.
+ * A park (pvl_futex_park()) is a plain FUTEX_WAIT with a relative
+ * timeout on a word nobody wakes: a short sleep that a changed word
+ * skips.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -28,6 +31,15 @@ int pvl_futex_wait(uint32_t *word, uint32_t val, clockid_t clock, const struct t
 void pvl_futex_wake(uint32_t *word, int n)
 {
 	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+}
+
+int pvl_futex_park(uint32_t *word, uint32_t val, long ns)
+{
+	struct timespec rel = { .tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L };
+
+	if (syscall(SYS_futex, word, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, val, &rel, NULL, 0) == 0)
+		return 0;
+	return -errno;
 }
 
 bool pvl_deadline_passed(clockid_t clock, const struct timespec *abstime)

@@ -11,7 +11,8 @@
  *           unlock: xchg 0; futex wake one if it was 2
  *   holder: (cpu << 32 | tid), written by the new holder right after the
  *           take, cleared before the release (0: "not known yet", which
- *           waiters read as running)
+ *           waiters read as running for PVL_UNNAMED_MAX polls, then as
+ *           not running)
  *
  * Waiting:
  *   - while the holder runs, queue and spin (the head on the word);
@@ -24,6 +25,8 @@
  *     well below a critical section worth spinning for (about 1 us);
  *   - once either level descheduled the holder, leave the queue, mark
  *     the word 2 and sleep on the futex; on wake-up, look again;
+ *     when it was the host, first park a few times (park()): sleep
+ *     a while on the holder record, word untouched, woken by nobody;
  *   - a thread that slept takes the word as 2 (xchg), never as 1: other
  *     sleepers may exist, and the 2 makes the next unlock wake one.
  * That last rule is glibc's own (lll_lock): with it a sleeper is never
@@ -34,6 +37,53 @@
 #include "pvlock_impl.h"
 
 #define took pvl_mutex_took
+
+/*
+ * Polls of a taken word whose holder is not named before a waiter
+ * blocks.  With the backoff that is 1 + 2 + 4 + 8 pauses, against a
+ * window of a few instructions.  Measured at 4x (four vCPUs on one host
+ * CPU, sysbench mutex): without the bound, waiters polled an unnamed
+ * holder 30 000 to 83 000 times per run, 0.23 to 0.52 s of spinning,
+ * each time for the rest of a host slice; with it, under 100 polls and
+ * under 1 ms.
+ */
+#define PVL_UNNAMED_MAX	4
+
+/*
+ * A waiter whose holder's vCPU the host preempted cannot get the lock
+ * before the host runs that vCPU again, so it sleeps: its own vCPU
+ * halts and the host CPU can go to the holder's.  Blocking on the word
+ * does that too, but marks it 2, and then the holder's unlock makes a
+ * futex wake of a thread whose vCPU is halted, which the waker pays for
+ * in wall time: measured 0.35 to 0.4 ms per wake at 2x and 2.3 to
+ * 2.8 ms at 4x (4 vCPUs on one host CPU), where the host hands its CPU
+ * to the woken vCPU.  So the waiter first parks: sleeps up to
+ * PVL_PARK_NS on the holder record, without marking the word, so
+ * nobody wakes it and the unlock stays a plain exchange (if the record
+ * changed before the sleep starts, there is no sleep).  After PVL_PARK_MAX
+ * parks it blocks as usual, woken by the unlock, so a waiter cannot be
+ * passed over forever.
+ *
+ * Measured, same guest, interleaved, medians of 3 to 4 (1 s runs),
+ * parking against blocking at once: 2x sysbench mutex +10% and +18%,
+ * micro -2% and +9%; 4x sysbench mutex +2%, micro +4%.
+ */
+#define PVL_PARK_NS	300000L
+#define PVL_PARK_MAX	8
+
+/* The holder record's TID half: what a parked waiter sleeps on. */
+static inline uint32_t *holder_tid_word(pvlock_mutex_t *m)
+{
+	return (uint32_t *)&m->holder + (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+}
+
+static void park(pvlock_mutex_t *m)
+{
+	uint32_t *tid = holder_tid_word(m);
+
+	__atomic_fetch_add(&pvl_parks, 1, __ATOMIC_RELAXED);
+	pvl_futex_park(tid, LOAD(tid), PVL_PARK_NS);
+}
 
 /* glibc's lll_lock_wait: the futex level, no spinning. */
 static int futex_lock(pvlock_mutex_t *m, clockid_t clock, const struct timespec *abstime)
@@ -54,7 +104,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 	enum pvlock_level lvl = pvl_level_now();
 	struct pvl_node *n = pvl_node_get();
 	uint32_t take_as = 1;		/* 2 once this thread slept */
-	unsigned int spins = 0;
+	unsigned int spins = 0, unnamed, parks = 0;
 
 	PVL_STAT(slow);
 	if (lvl == PVLOCK_LEVEL_FUTEX || !n)
@@ -77,6 +127,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 		enum pvl_run why = pvl_holder_state(&ref, lvl);
 		bool queued = false;
 
+		unnamed = 0;
 		if (why == PVL_RUNNING) {
 			queued = true;
 			pvl_queue_enter(tail, n, &ref, lvl);
@@ -93,6 +144,22 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 			}
 			if (w != 0 && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING)
 				break;
+			/*
+			 * Taken but nobody named (holder 0): the holder is
+			 * between its take and pvl_mutex_took(), or between
+			 * its unlock's two stores, a few instructions either
+			 * way, unless it was descheduled right there.  Look
+			 * PVL_UNNAMED_MAX times, then block: the unlock
+			 * wakes us, as for a holder known to be off.
+			 */
+			if (w != 0 && !LOAD(&m->holder)) {
+				if (++unnamed > PVL_UNNAMED_MAX) {
+					why = PVL_OFF_GUEST;
+					break;
+				}
+			} else {
+				unnamed = 0;
+			}
 			if (abstime && (spins += gap) >= 256) {
 				spins = 0;
 				if (pvl_deadline_passed(clock, abstime)) {
@@ -104,10 +171,19 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 			pvl_pause_n(gap);
 			lvl = pvl_level_now();
 		}
-		/* The holder is off: block until an unlock wakes us. */
 		if (queued)
 			pvl_queue_leave(tail, n);
 		pvl_count_off(why);
+		/* The host took the holder's vCPU: park (see PVL_PARK_NS). */
+		if (why == PVL_OFF_HOST && parks < PVL_PARK_MAX) {
+			parks++;
+			park(m);
+			if (abstime && pvl_deadline_passed(clock, abstime))
+				return ETIMEDOUT;
+			lvl = pvl_level_now();
+			continue;
+		}
+		/* The holder is off: block until an unlock wakes us. */
 		take_as = 2;
 		if (XCHG_ACQ(&m->word, 2) == 0)
 			break;

@@ -201,6 +201,73 @@ static void blocks_when_host_preempts_holder_vcpu(void **state)
 	blocks_when_holder_off(PVLOCK_LEVEL_BOTH, false);
 }
 
+/* Hold @m on a vCPU the host preempted and start @w behind it: it parks. */
+static void wait_behind_preempted_vcpu(pvlock_mutex_t *m, struct waiter *w)
+{
+	uint64_t parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
+
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	host_state(PVLI_STATE_PREEMPTED);
+	assert_int_equal(pvlock_mutex_lock(m), 0);
+	start_waiter(w);
+	for (int i = 0; i < 10000 && __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) == parks; i++)
+		sleep_ms(1);
+	assert_true(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) > parks);
+}
+
+/*
+ * The host preempted the holder's vCPU: the waiter parks first, word
+ * left at 1 so the unlock wakes nobody, then, the holder still off,
+ * blocks as usual with the word at 2, and the unlock wakes it.
+ */
+static void parks_then_blocks_when_host_preempts_holder_vcpu(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct pvlock_stats before = stats();
+
+	(void)state;
+	wait_behind_preempted_vcpu(&m, &w);
+	WAIT_STAT(blocks, before.blocks);
+	assert_int_equal(m.word, 2);	/* the parks end: the unlock must wake */
+	assert_false(w.done);
+	pvlock_mutex_unlock(&m);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+	assert_int_equal(m.word, 0);
+}
+
+/*
+ * A holder descheduled between taking the word and naming itself (or
+ * between its unlock's two stores) leaves the word taken and no name
+ * to check: the waiter must not spin for as long as it is off.  Before
+ * the bound, waiters spun here; at 4x (four vCPUs on one host CPU)
+ * that was all of libpvlock's spinning, each time a whole host slice.
+ */
+static void blocks_when_holder_unnamed(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct pvlock_stats before;
+
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	/* Taken, holder not recorded: the window of pvl_mutex_took(). */
+	__atomic_store_n(&m.word, 1, __ATOMIC_RELAXED);
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(blocks, before.blocks);
+	assert_int_equal(m.word, 2);	/* the unlock must wake */
+	assert_false(w.done);
+	pvlock_mutex_unlock(&m);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+	assert_int_equal(m.word, 0);
+	assert_null(m.tail);
+}
+
 /* Guest-only knowledge (FlexGuard's) cannot see the host: it spins on. */
 static void guest_level_spins_behind_preempted_vcpu(void **state)
 {
@@ -327,12 +394,14 @@ static void timedlock_times_out(void **state)
 	struct timespec t, bad = { 0, 1000000000L };
 
 	(void)state;
-	for (int off = 0; off < 2; off++) {
+	for (int off = 0; off < 3; off++) {
 		struct waiter w = { .m = &m, .abstime = &t };
 
 		fake_channel(PVLOCK_LEVEL_BOTH);
-		/* Spinning (holder runs), then blocked (holder off). */
-		view_runs(off ? 0 : my_tid());
+		/* Spinning (holder runs), blocked (holder off), parked (vCPU off). */
+		view_runs(off == 1 ? 0 : my_tid());
+		if (off == 2)
+			host_state(PVLI_STATE_PREEMPTED);
 		assert_int_equal(pvlock_mutex_lock(&m), 0);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		t.tv_nsec += 50 * 1000000L;
@@ -556,6 +625,8 @@ int main(void)
 		cmocka_unit_test(spins_while_holder_runs),
 		cmocka_unit_test(blocks_when_guest_deschedules_holder),
 		cmocka_unit_test(blocks_when_host_preempts_holder_vcpu),
+		cmocka_unit_test(blocks_when_holder_unnamed),
+		cmocka_unit_test(parks_then_blocks_when_host_preempts_holder_vcpu),
 		cmocka_unit_test(guest_level_spins_behind_preempted_vcpu),
 		cmocka_unit_test(stale_host_page_drops_to_guest_level),
 		cmocka_unit_test(no_channel_is_a_futex_mutex),
