@@ -769,13 +769,16 @@ void shfl_lock_init(struct shfl_lock *lock, const struct shfl_policy *policy)
 	lock->policy = policy;
 	lock->hold_ns = 0;
 	lock->acquired_ns = 0;
+	lock->acquisitions = 0;
 }
 SHFL_EXPORT(shfl_lock_init);
 
+/* Quota policies: time every SHFL_HOLD_SAMPLE-th hold (see struct shfl_lock). */
 static void note_acquired(struct shfl_lock *lock)
 {
-	if (lock->policy->quota)
-		WRITE_ONCE(lock->acquired_ns, shfl_now_ns());
+	if (!lock->policy->quota)
+		return;
+	lock->acquired_ns = lock->acquisitions++ % SHFL_HOLD_SAMPLE ? 0 : shfl_now_ns();
 }
 
 bool shfl_trylock(struct shfl_lock *lock)
@@ -812,8 +815,8 @@ void shfl_unlock(struct shfl_lock *lock)
 {
 	const struct shfl_policy *pol = lock->policy;
 
-	if (pol->quota) {
-		u64 held = shfl_now_ns() - READ_ONCE(lock->acquired_ns);
+	if (pol->quota && lock->acquired_ns) {
+		u64 held = shfl_now_ns() - lock->acquired_ns;
 		u64 est = READ_ONCE(lock->hold_ns);
 
 		/* Moving average, weight 1/8; only the holder writes it. */

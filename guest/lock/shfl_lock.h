@@ -282,8 +282,16 @@ struct shfl_lock {
 	struct shfl_word w;
 	const struct shfl_policy *policy;
 	u64 hold_ns;		/* moving estimate of hold time (quota policies) */
-	u64 acquired_ns;	/* holder's acquisition time (quota policies) */
+	/*
+	 * Quota policies time one acquisition in SHFL_HOLD_SAMPLE: two clock
+	 * reads inside every critical section would lengthen every hold.
+	 * Both fields are written by the holder only.
+	 */
+	u64 acquired_ns;	/* a timed acquisition's start; 0: not timed */
+	u32 acquisitions;	/* acquisitions so far (quota policies) */
 };
+
+#define SHFL_HOLD_SAMPLE	16
 
 void shfl_lock_init(struct shfl_lock *lock, const struct shfl_policy *policy);
 void shfl_lock(struct shfl_lock *lock);
