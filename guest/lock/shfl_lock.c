@@ -26,7 +26,8 @@
  *            word (or halts (the token holder among them shuffles)
  *            while the
  *            holder is     newcomers: spin on the word and take it while
- *            preempted)    nobody is urgent, then queue
+ *            preempted)    nobody is urgent; queue when their budget
+ *                          (spins, halts) is spent
  *
  * The word (shfl_lock.h) is the kernel's qspinlock word, so the kernel's
  * own spinlocks can use this lock (the takeover).  What the kernel's own
@@ -82,9 +83,10 @@
  * the condition, makes that visible (a full barrier), then reads
  * halted_on.  Store buffering with full barriers on both sides: one of
  * them sees the other, so a kick is never lost.  Two conditions:
- *  - the word: the head, or a newcomer of a test-and-set policy, halts
- *    while the holder it saw still holds, after setting SLOW; the release
- *    (an xchg of the locked byte) kicks every node halted on the word;
+ *  - the word: the head, or a newcomer (of a queueing policy at most
+ *    park_budget times, then it queues), halts while the holder it saw
+ *    still holds, after setting SLOW; the release (an xchg of the locked
+ *    byte) kicks every node halted on the word;
  *  - its node's status: a queued waiter halts until it is the head;
  *    pass_head() kicks it.
  * Every halt may end early (any interrupt); callers re-check.
@@ -521,13 +523,24 @@ static bool holder_away_long(struct waiter *wt, u32 v)
  * queue, at most spin_budget times while the holder runs (forever for
  * test-and-set); halt on the word while it does not.  Returns true
  * holding the lock, false to queue.
+ *
+ * An urgent head (invariant 3) does not send us to the queue at once: we
+ * spin on (taking nothing while URGENT is set) and compete again once it
+ * has taken the word; queueing then would turn one urgent head into a
+ * queue of halted waiters, each a later hand-over with a kick.  We queue
+ * if the urgent head is preempted (no use spinning), when the budget is
+ * spent, and, for a queueing policy, after park_budget halts on the word
+ * behind preempted holders: a waiter woken that often and beaten to the
+ * word each time is the one test-and-set starves, and the queue bounds
+ * its wait (invariant 3) and halts it on its node, where only its own
+ * turn wakes it.
  */
 static bool spin_to_steal(struct waiter *wt)
 {
 	const struct shfl_policy *pol = wt->pol;
 	bool tas = pol->steal == SHFL_STEAL_ALWAYS;
 	bool quota_ok = !pol->quota || shfl_quota_covers(shfl_cpu(), wt->hold_ns);
-	u32 spins = 0, v;
+	u32 spins = 0, parks = 0, v;
 
 	for (;;) {
 		v = READ_ONCE(wt->w->val);
@@ -539,15 +552,20 @@ static bool spin_to_steal(struct waiter *wt)
 			continue;
 		}
 		spins++;
-		if (!tas && ((v & SHFL_URGENT) || spins >= pol->spin_budget))
+		if (!tas && spins >= pol->spin_budget)
 			return false;
 		if (time_to_check(spins)) {
 			if (pol->quota)
 				quota_ok = shfl_quota_covers(shfl_cpu(), wt->hold_ns);
+			if (!tas && (v & SHFL_URGENT) && shfl_cpu_preempted(head_of(v)))
+				return false;
 			if (holder_away_long(wt, v)) {
+				if (!tas && pol->park_budget && parks >= pol->park_budget)
+					return false;
 				/* No use spinning; its release kicks us (as tas-pv). */
 				stat_inc(pol, holder_preempted);
 				park_on_word(wt->w, wt->node, v, pol);
+				parks++;
 				spins = 0;
 			}
 		}
@@ -620,7 +638,7 @@ static u32 wait_as_head(struct waiter *wt)
 		 */
 		if (!urgent && pol->steal == SHFL_STEAL_UNTIL_URGENT &&
 		    (READ_ONCE(*passed) - wt->passed_base >= pol->urgent_bypass ||
-		     shfl_now_ns() - since >= pol->urgent_ns)) {
+		     (time_to_check(spins + 1) && shfl_now_ns() - since >= pol->urgent_ns))) {
 			word_set_bits(w, SHFL_URGENT, SHFL_URGENT);
 			stat_inc(pol, urgent);
 			urgent = true;
@@ -769,13 +787,16 @@ void shfl_lock_init(struct shfl_lock *lock, const struct shfl_policy *policy)
 	lock->policy = policy;
 	lock->hold_ns = 0;
 	lock->acquired_ns = 0;
+	lock->acquisitions = 0;
 }
 SHFL_EXPORT(shfl_lock_init);
 
+/* Quota policies: time every SHFL_HOLD_SAMPLE-th hold (see struct shfl_lock). */
 static void note_acquired(struct shfl_lock *lock)
 {
-	if (lock->policy->quota)
-		WRITE_ONCE(lock->acquired_ns, shfl_now_ns());
+	if (!lock->policy->quota)
+		return;
+	lock->acquired_ns = lock->acquisitions++ % SHFL_HOLD_SAMPLE ? 0 : shfl_now_ns();
 }
 
 bool shfl_trylock(struct shfl_lock *lock)
@@ -812,8 +833,8 @@ void shfl_unlock(struct shfl_lock *lock)
 {
 	const struct shfl_policy *pol = lock->policy;
 
-	if (pol->quota) {
-		u64 held = shfl_now_ns() - READ_ONCE(lock->acquired_ns);
+	if (pol->quota && lock->acquired_ns) {
+		u64 held = shfl_now_ns() - lock->acquired_ns;
 		u64 est = READ_ONCE(lock->hold_ns);
 
 		/* Moving average, weight 1/8; only the holder writes it. */

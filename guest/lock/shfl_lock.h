@@ -103,6 +103,9 @@ struct shfl_lock;
  * @steal:       who may take a free word past a queue (enum shfl_steal)
  * @spin_budget: a newcomer that may steal spins this many times on the
  *               word before it queues (0: queues at once)
+ * @park_budget: a newcomer of a queueing policy halts on the word behind
+ *               preempted holders this many times, then queues when it
+ *               would halt again (0: never queues for that reason)
  * @node_spins:  a queued waiter that is not the head spins this many
  *               times, then halts until made the head (0: never halts
  *               for that reason)
@@ -130,6 +133,7 @@ struct shfl_policy {
 	unsigned int trace_id;
 	enum shfl_steal steal;
 	u32 spin_budget;
+	u32 park_budget;
 	u32 node_spins;
 	bool channel;
 	u64 park_delay_ns;
@@ -282,8 +286,16 @@ struct shfl_lock {
 	struct shfl_word w;
 	const struct shfl_policy *policy;
 	u64 hold_ns;		/* moving estimate of hold time (quota policies) */
-	u64 acquired_ns;	/* holder's acquisition time (quota policies) */
+	/*
+	 * Quota policies time one acquisition in SHFL_HOLD_SAMPLE: two clock
+	 * reads inside every critical section would lengthen every hold.
+	 * Both fields are written by the holder only.
+	 */
+	u64 acquired_ns;	/* a timed acquisition's start; 0: not timed */
+	u32 acquisitions;	/* acquisitions so far (quota policies) */
 };
+
+#define SHFL_HOLD_SAMPLE	16
 
 void shfl_lock_init(struct shfl_lock *lock, const struct shfl_policy *policy);
 void shfl_lock(struct shfl_lock *lock);

@@ -11,7 +11,8 @@
  *               while there is no queue
  *   shfl-pv     the head, and newcomers    behind a preempted        ... and vCPU not
  *               until the head is urgent   holder or head; queued    preempted
- *                                          ones after node_spins
+ *               (a newcomer queues after   ones after node_spins
+ *               park_budget halts)
  *   shfl-quota  shfl-pv, but not a vCPU    as shfl-pv                ... and quota covers
  *               whose quota will not cover                           a typical hold
  *               a typical hold
@@ -52,6 +53,12 @@ static bool running_with_quota(const struct shfl_policy *pol, const struct shfl_
  */
 #define PV_SPIN_BUDGET		(1U << 12)
 #define PV_NODE_SPINS		(1U << 10)
+/*
+ * Halts on the word before a newcomer queues: woken by every release of a
+ * preempted holder, it races the running vCPUs for the word and, back
+ * late, loses; that often is the sign, and the queue then bounds its wait.
+ */
+#define PV_PARK_BUDGET		4
 /* Behind a preempted holder: halt at once, or after this long. */
 #define PV_PARK_DELAY_NS	0
 
@@ -60,6 +67,7 @@ static bool running_with_quota(const struct shfl_policy *pol, const struct shfl_
 	.trace_id = tp,							\
 	.steal = SHFL_STEAL_UNTIL_URGENT,				\
 	.spin_budget = PV_SPIN_BUDGET,					\
+	.park_budget = PV_PARK_BUDGET,					\
 	.node_spins = PV_NODE_SPINS,					\
 	.channel = true,						\
 	.park_delay_ns = PV_PARK_DELAY_NS,				\

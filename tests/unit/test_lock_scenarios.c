@@ -348,6 +348,55 @@ static void shfl_pv_waiters_halt_behind_a_preempted_holder(void **state)
 }
 
 /*
+ * A newcomer woken park_budget times behind a preempted holder, and each
+ * time finding the word still held, queues instead of halting on the
+ * word again (so that the queue bounds its wait).  Holder 7 is preempted
+ * and holds on; 0 halts on the word; shfl-pv's park_budget kicks (each
+ * a release it lost the word after, as far as 0 can tell) wake it; then
+ * it must queue.  Returns whether it did; it is left waiting (queued or
+ * halted) for the caller's release either way.
+ */
+static bool newcomer_queues_after_park_budget(const struct shfl_policy *pol)
+{
+	u64 budget = shfl_policy_shfl_pv.park_budget;
+	struct waiter w[1];
+	bool queued = false;
+
+	reset(L_SHFL, pol);
+	take();
+	shfl_sim.preempted[HOLDER] = 1;
+	start(&w[0], 0);
+	for (u64 n = 1; n <= budget; n++) {
+		wait_halts(0, n);
+		shfl_kick(0);
+	}
+	/* Queued, or halted on the word once more. */
+	for (int i = 0; i < 5000 && !queued && READ_ONCE(shfl_sim.halts[0]) <= budget; i++) {
+		queued = queued_by(0) > queued_base[0];
+		ms(1);
+	}
+	queued = queued_by(0) > queued_base[0];
+	shfl_sim.preempted[HOLDER] = 0;
+	release_now[0] = 1;
+	let_go();
+	join_all(w, 1);
+	return queued;
+}
+
+static void starved_newcomer_queues(void **state)
+{
+	struct shfl_policy pol = shfl_policy_shfl_pv;
+
+	(void)state;
+	assert_true(newcomer_queues_after_park_budget(&shfl_policy_shfl_pv));
+	/* Control: without the budget it halts on the word again ... */
+	pol.park_budget = 0;
+	assert_false(newcomer_queues_after_park_budget(&pol));
+	/* ... as test-and-set always does. */
+	assert_false(newcomer_queues_after_park_budget(&shfl_policy_tas_pv));
+}
+
+/*
  * Race 2 of the review: halt state was one slot per CPU, shared by the
  * nesting levels.  Waiter 0 parks on the lock behind preempted holder 7;
  * an interrupt arrives on vCPU 0 right before it halts and waits for a
@@ -517,6 +566,54 @@ static void urgent_head_is_next(void **state)
 	assert_int_equal(order[0], 0);
 	assert_int_equal(order[1], 2);
 	join_all(w, 2);
+}
+
+/*
+ * An urgent head does not send a newcomer to the queue at once: it spins
+ * (taking nothing: the bound) and takes the word once the urgent head has
+ * had it, without queueing.  Unless the urgent head is preempted: then
+ * spinning is no use and it queues.  Head 0 turns urgent at once
+ * (urgent_ns 0); newcomer 2 comes with an endless spin budget, so only
+ * the rule can make it queue.
+ */
+static void urgent_head_lets_newcomers_spin(bool head_preempted)
+{
+	struct shfl_policy pol = shfl_policy_shfl_pv;
+	struct waiter w[2];
+
+	pol.urgent_ns = 0;
+	reset(L_SHFL, &pol);
+	take();
+	start(&w[0], 0);
+	wait_queued(0);
+	pol.spin_budget = ~0U;	/* from now on (0 has queued) */
+	for (int i = 0; i < 5000 && !(word_val() & SHFL_URGENT); i++)
+		ms(1);
+	assert_true(word_val() & SHFL_URGENT);
+	shfl_sim_preempt(0, head_preempted);
+	start(&w[1], 2);
+	if (head_preempted) {
+		wait_queued(2);
+	} else {
+		ms(50);
+		assert_int_equal(queued_by(2), queued_base[2]);
+	}
+	assert_int_equal(norder, 0);
+	shfl_sim_preempt(0, false);
+	release_now[0] = release_now[2] = 1;
+	let_go();
+	assert_true(wait_acquired(2, 2000));
+	assert_int_equal(order[0], 0);
+	assert_int_equal(order[1], 2);
+	assert_int_equal(queued_by(2) - queued_base[2], head_preempted);
+	join_all(w, 2);
+}
+
+static void urgent_head_keeps_newcomers_spinning(void **state)
+{
+	(void)state;
+	urgent_head_lets_newcomers_spin(false);
+	urgent_head_lets_newcomers_spin(true);
 }
 
 /*
@@ -719,10 +816,12 @@ int main(void)
 		cmocka_unit_test(shfl_pv_tail_passes_a_preempted_waiter),
 		cmocka_unit_test(queue_in_the_kernel_word),
 		cmocka_unit_test(shfl_pv_waiters_halt_behind_a_preempted_holder),
+		cmocka_unit_test(starved_newcomer_queues),
 		cmocka_unit_test(nested_halt_keeps_the_kick),
 		cmocka_unit_test(newcomer_takes_the_word_past_a_preempted_head),
 		cmocka_unit_test(skips_past_a_preempted_head_count_toward_urgent),
 		cmocka_unit_test(urgent_head_is_next),
+		cmocka_unit_test(urgent_head_keeps_newcomers_spinning),
 		cmocka_unit_test(head_turns_urgent_without_channel),
 		cmocka_unit_test(shfl_quota_head_with_short_quota_goes_second),
 		cmocka_unit_test(tas_pv_waiters_halt_and_are_kicked),

@@ -315,6 +315,34 @@ static void hold_estimate_tracks_hold_time(void **state)
 	assert_true(lock.hold_ns < 50 * 1000000ULL);
 }
 
+/*
+ * The estimate times one hold in SHFL_HOLD_SAMPLE (a clock read on both
+ * ends of every hold would lengthen every hold): the first hold (timed)
+ * is short, the next SHFL_HOLD_SAMPLE - 1 (not timed) are long and leave
+ * the estimate alone; the next timed one moves it.
+ */
+static void hold_estimate_times_one_hold_in_a_sample(void **state)
+{
+	struct shfl_lock lock;
+	u64 first = 0;
+
+	(void)state;
+	shfl_sim_reset();
+	shfl_lock_init(&lock, &shfl_policy_shfl_quota);
+	for (int i = 0; i <= SHFL_HOLD_SAMPLE; i++) {
+		shfl_lock(&lock);
+		for (u64 t0 = shfl_now_ns(); i && shfl_now_ns() - t0 < 200000;)
+			;
+		shfl_unlock(&lock);
+		if (i == 0)
+			first = lock.hold_ns;
+		if (i < SHFL_HOLD_SAMPLE)
+			assert_int_equal(lock.hold_ns, first);
+	}
+	assert_true(first < 200000);
+	assert_true(lock.hold_ns >= first + (200000 - first) / 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +356,7 @@ int main(void)
 		cmocka_unit_test(shfl_quota_prefers_waiters_with_quota),
 		cmocka_unit_test(quota_gate),
 		cmocka_unit_test(word_transitions),
+		cmocka_unit_test(hold_estimate_times_one_hold_in_a_sample),
 		cmocka_unit_test(hold_estimate_tracks_hold_time),
 	};
 
