@@ -541,7 +541,10 @@ static void skips_past_a_preempted_head_count_toward_urgent(void **state)
 /*
  * The bound: once the head has turned urgent, nobody else takes a free
  * word.  Head 0 sets URGENT itself after SHFL_URGENT_NS as the head;
- * here a newcomer (2) arrives after that and must queue behind 0.
+ * here a newcomer (2) arrives after that and must queue behind 0.  It
+ * spins first (urgent_head_keeps_newcomers_spinning), but spinning
+ * behind an urgent head spends its spin budget, so it queues: its own
+ * wait stays bounded by the queue.
  */
 static void urgent_head_is_next(void **state)
 {
@@ -559,7 +562,7 @@ static void urgent_head_is_next(void **state)
 	assert_true(word_val() & SHFL_URGENT);
 	assert_int_equal(STAT(SHFL_STATS_LOCKS, urgent) - urgent, 1);
 	start(&w[1], 2);
-	wait_queued(2);		/* it could not steal */
+	wait_queued(2);		/* it could not steal; its budget ran out */
 	release_now[0] = release_now[2] = 1;
 	let_go();
 	assert_true(wait_acquired(2, 2000));
