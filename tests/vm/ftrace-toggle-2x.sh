@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# suite: known
+# suite: long
 # timeout: 480
 #
 # The takeover's removal crash without the takeover: plain ftrace patching
@@ -14,10 +14,11 @@
 # sites from a 5-byte nop to a call or back, as the takeover's apply and
 # remove do.  Nothing of the takeover is loaded.  Checked: the guest
 # survives, every filter write succeeds, the load survives with 0
-# mutual-exclusion violations, the console is clean.  When QEMU's
-# cross-modifying-code race strikes (README, Known problems: "Oops: int3"
-# at a call site whose int3 is no longer in memory) it fails and names
-# the cycle and the site.  Prints the number of cycles.  FT_HOST_CPUS
+# mutual-exclusion violations, the console is clean.  Without QEMU patch
+# 0006, QEMU's cross-modifying-code race killed the guest about once in
+# 600 cycles (README, Known problems: "Oops: int3" at a call site whose
+# int3 is no longer in memory); should that come back, it fails and
+# names the cycle and the site.  Prints the number of cycles.  FT_HOST_CPUS
 # pins the vCPUs elsewhere by hand ("0": 4x, one host CPU) [0-1].
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lock-load-lib.sh"
