@@ -27,7 +27,7 @@ out=$PVLI_LOGDIR/guest.out
 pvli-bar watch 300 10 2 & w=$!
 echo READING
 sleep 1	# let the line reach the host before the readers take every vCPU
-changed() { dmesg | matches "host daemon changed"; }
+changed() { dmesg | grep -q "host daemon changed"; }
 i=0 after=0
 while [ $after -lt 1 ] && [ $i -lt 120 ]; do
 	changed && after=$((after + 1))
