@@ -20,13 +20,11 @@ only=
 
 usage() {
 	cat <<EOF
-Usage: tests/run.sh [--build=DIR] [--suite=unit|check|long|known] [--only=NAME] [--list]
+Usage: tests/run.sh [--build=DIR] [--suite=unit|check|long] [--only=NAME] [--list]
 
   --build=DIR    build directory [$build]
   --suite=S      unit: cmocka tests only; check: unit + VM tests (make check);
-                 long: the torture and soak tests (make check-long);
-                 known: reproductions of open known problems (README), which
-                 fail until the problem is fixed [$suite]
+                 long: the torture and soak tests (make check-long) [$suite]
   --only=NAME    run only the tests whose name contains NAME
   --list         list the tests of the suite and exit
 
@@ -46,12 +44,12 @@ for opt do
 	*) echo "run.sh: unknown option '$opt'" >&2; usage >&2; exit 2 ;;
 	esac
 done
-case "$suite" in unit|check|long|known) ;; *) echo "run.sh: bad suite '$suite'" >&2; exit 2 ;; esac
+case "$suite" in unit|check|long) ;; *) echo "run.sh: bad suite '$suite'" >&2; exit 2 ;; esac
 
 header() { sed -n "s/^# $2: *//p" "$1" | head -n1; }
 
 tests=()
-if [ "$suite" = unit ] || [ "$suite" = check ]; then
+if [ "$suite" != long ]; then
 	for t in "$build"/tests/unit/test_*; do
 		[ -x "$t" ] && tests+=("$t")
 	done
