@@ -67,6 +67,12 @@ int pvl_futex_wait(uint32_t *word, uint32_t val, clockid_t clock,
 void pvl_futex_wake(uint32_t *word, int n) PVL_HIDDEN;
 /* Sleep up to @ns while *@word == @val, woken by nobody: 0 or -errno. */
 int pvl_futex_park(uint32_t *word, uint32_t val, long ns) PVL_HIDDEN;
+/*
+ * How long a waiter whose holder's vCPU the host preempted sleeps per
+ * park (the mutex's and the spinlock's reasons are at their park()):
+ * far shorter than a host slice, far longer than a futex round trip.
+ */
+#define PVL_PARK_NS	300000L
 /* Whether @abstime on @clock has passed; EINVAL-worthy times count as passed. */
 bool pvl_deadline_passed(clockid_t clock, const struct timespec *abstime) PVL_HIDDEN;
 static inline bool pvl_timespec_valid(const struct timespec *t)
@@ -226,7 +232,7 @@ static inline int pvl_mutex_unlock_inline(pvlock_mutex_t *m)
 /* ---- statistics ------------------------------------------------------------- */
 /* Counts of threads without a node (the pool could not grow). */
 extern struct pvlock_stats pvl_stats PVL_HIDDEN;
-/* Parks of mutex waiters (pvlock_mutex.c); a syscall follows each. */
+/* Parks of mutex and spinlock waiters; a syscall follows each. */
 extern uint64_t pvl_parks PVL_HIDDEN;
 #define PVL_STAT(field) do { \
 	struct pvl_node *__n = pvl_self.node; \

@@ -68,7 +68,6 @@
  * parking against blocking at once: 2x sysbench mutex +10% and +18%,
  * micro -2% and +9%; 4x sysbench mutex +2%, micro +4%.
  */
-#define PVL_PARK_NS	300000L
 #define PVL_PARK_MAX	8
 
 /* The holder record's TID half: what a parked waiter sleeps on. */

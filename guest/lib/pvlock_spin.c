@@ -13,10 +13,19 @@
  * word names the holder by global TID, the lock also works between
  * processes (pthread's PTHREAD_PROCESS_SHARED spinlocks).
  *
- * Waiters never sleep on a futex (an unlock is a plain store and wakes
- * nobody): while the holder is not running they leave the queue and
- * yield the CPU, so a holder descheduled on the same vCPU, or the vCPU
- * under it, can run.
+ * Nobody is ever woken (an unlock is a plain store): while the holder is
+ * not running, waiters leave the queue and get out of its way, by the
+ * level that took it off:
+ *   - the guest descheduled the holder thread: yield the CPU, so that
+ *     the guest scheduler can run it (it may be waiting on this vCPU);
+ *   - the host preempted the holder's vCPU: park, a timed futex sleep
+ *     on the word (PVL_PARK_NS) that a changed word skips.  A yield
+ *     would not do here: with nothing else runnable in the guest it
+ *     returns at once, this vCPU never idles, and the host keeps
+ *     running it instead of the holder's vCPU (at 4x, four vCPUs on one
+ *     host CPU, that is the rest of the host slice, every time).  The
+ *     park lets this vCPU halt and the host CPU go to the holder's.
+ *     Sleeping once more after the release costs at most PVL_PARK_NS.
  */
 #include <sched.h>
 
@@ -42,6 +51,19 @@ static struct pvl_node **queue_of(const pvlock_spin_t *s)
 	uintptr_t a = (uintptr_t)s >> 2;
 
 	return &spin_queues[(a ^ (a >> 8) ^ (a >> 16)) % SPIN_QUEUES].tail;
+}
+
+/*
+ * Sleep up to PVL_PARK_NS unless the word changes first; nobody wakes it,
+ * so the futex may be private even for a lock shared between processes.
+ */
+static void park(pvlock_spin_t *s)
+{
+	uint32_t w = LOAD(&s->word);
+
+	__atomic_fetch_add(&pvl_parks, 1, __ATOMIC_RELAXED);
+	if (w)
+		pvl_futex_park(&s->word, w, PVL_PARK_NS);
 }
 
 static void spin_slow(pvlock_spin_t *s, uint32_t me)
@@ -77,7 +99,10 @@ static void spin_slow(pvlock_spin_t *s, uint32_t me)
 			pvl_queue_leave(tail, n);
 		pvl_count_off(why);
 		PVL_STAT(blocks);
-		sched_yield();
+		if (why == PVL_OFF_HOST)
+			park(s);
+		else
+			sched_yield();
 		lvl = pvl_level_now();
 	}
 }

@@ -447,6 +447,36 @@ static void spinlock_word_names_holder_and_waiter_yields(void **state)
 	assert_int_equal(s.word, 0);
 }
 
+/*
+ * The host preempted the holder's vCPU: the spinlock waiter parks (a timed
+ * futex sleep), so its vCPU can idle and the host run the holder's.  It
+ * used to yield, which with nothing else runnable returns at once: the
+ * vCPU stayed busy and the parks counter did not move.
+ */
+static void spin_waiter_parks_when_host_preempts_holder_vcpu(void **state)
+{
+	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
+	struct waiter w = { .s = &s };
+	uint64_t parks;
+
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	host_state(PVLI_STATE_PREEMPTED);
+	assert_int_equal(pvlock_spin_lock(&s), 0);
+	parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
+	start_waiter(&w);
+	for (int i = 0; i < 10000 && __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) == parks; i++)
+		sleep_ms(1);
+	assert_true(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) > parks);
+	assert_false(w.done);
+	/* The unlock wakes nobody: the park ends by itself and sees it free. */
+	pvlock_spin_unlock(&s);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+	assert_int_equal(s.word, 0);
+}
+
 /* ---- stress --------------------------------------------------------------------- */
 #define WORKERS 8
 
@@ -634,6 +664,7 @@ int main(void)
 		cmocka_unit_test(queue_passes_node_of_another_process),
 		cmocka_unit_test(timedlock_times_out),
 		cmocka_unit_test(spinlock_word_names_holder_and_waiter_yields),
+		cmocka_unit_test(spin_waiter_parks_when_host_preempts_holder_vcpu),
 		cmocka_unit_test(stress_mutex_both),
 		cmocka_unit_test(stress_mutex_guest),
 		cmocka_unit_test(stress_mutex_futex),
