@@ -692,8 +692,43 @@ static void spin_without_node(struct waiter *wt, bool nmi)
 	stat_inc(wt->pol, stolen);
 }
 
-void shfl_word_lock_slowpath(struct shfl_word *w, const struct shfl_policy *pol, u64 hold_ns,
-			     unsigned int flags)
+/*
+ * A newcomer's first quick_spins looks at the word, before it sets up
+ * anything (the waiter, nesting level, node, the channel): take the word
+ * if it is wholly free, as any policy may (no queue: nobody is passed
+ * over, invariant 3), and go the whole way at once if there is a queue.
+ * Most waits at low overcommit end within one critical section, and every
+ * access of the set-up lies between the release and the next acquisition
+ * (under TCG each is a softmmu lookup).  Measured at 1x, two threads, 1 us
+ * sections, ten interleaved 1 s runs each: tas-pv did 0.88 of the kernel's
+ * test-and-set with the set-up first, 0.92 after a quick look through
+ * may_steal(), 0.96 with a bare test-and-set loop in its place.  Nothing
+ * halts here (there is no node to halt on): a waiter behind a preempted
+ * holder halts quick_spins looks later.
+ */
+static __always_inline bool quick_steal(struct shfl_word *w, const struct shfl_policy *pol, u32 me)
+{
+	u32 n = READ_ONCE(pol->quick_spins);
+
+	while (n--) {
+		u32 v = READ_ONCE(w->val);
+
+		if (!v) {
+			if (cmpxchg_acquire(&w->val, 0, me) == 0) {
+				stat_inc(pol, stolen);
+				stat_inc(pol, acquired);
+				return true;
+			}
+		} else if (v & SHFL_TAIL_MASK) {
+			return false;
+		}
+		cpu_relax();
+	}
+	return false;
+}
+
+static void lock_slowpath(struct shfl_word *w, const struct shfl_policy *pol, u64 hold_ns,
+			  unsigned int flags)
 {
 	u32 cpu = shfl_cpu(), level, v, old;
 	struct shfl_cpu *c = &shfl_per_cpu(shfl_cpus, cpu);
@@ -777,6 +812,16 @@ out:
 	barrier();
 	c->count--;
 }
+
+void shfl_word_lock_slowpath(struct shfl_word *w, const struct shfl_policy *pol, u64 hold_ns,
+			     unsigned int flags)
+{
+	/* Waiters with interrupts on take the word with them off: see take(). */
+	if (!(flags & SHFL_WAIT_IRQS_ON) &&
+	    quick_steal(w, pol, flags & SHFL_WAIT_ANONYMOUS ? SHFL_UNKNOWN_HOLDER : shfl_me()))
+		return;
+	lock_slowpath(w, pol, hold_ns, flags);
+}
 SHFL_EXPORT(shfl_word_lock_slowpath);
 
 /* ---- pvlockinfo's own locks ---------------------------------------------------- */
@@ -822,7 +867,8 @@ void shfl_lock(struct shfl_lock *lock)
 	} else {
 		/* The host classifies a preemption of this vCPU as LWP meanwhile. */
 		shfl_publish_wait(lock);
-		shfl_word_lock_slowpath(&lock->w, lock->policy, READ_ONCE(lock->hold_ns), 0);
+		if (!quick_steal(&lock->w, lock->policy, shfl_me()))
+			lock_slowpath(&lock->w, lock->policy, READ_ONCE(lock->hold_ns), 0);
 		shfl_publish_wait(NULL);
 	}
 	note_acquired(lock);

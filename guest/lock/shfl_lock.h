@@ -103,6 +103,9 @@ struct shfl_lock;
  * @steal:       who may take a free word past a queue (enum shfl_steal)
  * @spin_budget: a newcomer that may steal spins this many times on the
  *               word before it queues (0: queues at once)
+ * @quick_spins: looks at the word before a waiter sets up: it takes a
+ *               wholly free word, and sets up at once if there is a
+ *               queue (0: none)
  * @park_budget: a newcomer of a queueing policy halts on the word behind
  *               preempted holders this many times, then queues when it
  *               would halt again (0: never queues for that reason)
@@ -133,6 +136,7 @@ struct shfl_policy {
 	unsigned int trace_id;
 	enum shfl_steal steal;
 	u32 spin_budget;
+	u32 quick_spins;
 	u32 park_budget;
 	u32 node_spins;
 	bool channel;

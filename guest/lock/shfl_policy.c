@@ -52,6 +52,8 @@ static bool running_with_quota(const struct shfl_policy *pol, const struct shfl_
  * takes its pCPU from the holder (on an oversubscribed host they share).
  */
 #define PV_SPIN_BUDGET		(1U << 12)
+/* Of those, the looks before the set-up (shfl_lock.c, quick_steal()). */
+#define PV_QUICK_SPINS		64
 #define PV_NODE_SPINS		(1U << 10)
 /*
  * Halts on the word before a newcomer queues: woken by every release of a
@@ -67,6 +69,7 @@ static bool running_with_quota(const struct shfl_policy *pol, const struct shfl_
 	.trace_id = tp,							\
 	.steal = SHFL_STEAL_UNTIL_URGENT,				\
 	.spin_budget = PV_SPIN_BUDGET,					\
+	.quick_spins = PV_QUICK_SPINS,					\
 	.park_budget = PV_PARK_BUDGET,					\
 	.node_spins = PV_NODE_SPINS,					\
 	.channel = true,						\
@@ -82,6 +85,7 @@ static bool running_with_quota(const struct shfl_policy *pol, const struct shfl_
 	.name = n,							\
 	.trace_id = PVLI_TP_TAS_PV,					\
 	.steal = SHFL_STEAL_ALWAYS,					\
+	.quick_spins = PV_QUICK_SPINS,					\
 	.channel = true,						\
 	.park_delay_ns = PV_PARK_DELAY_NS,				\
 	.urgent_bypass = SHFL_URGENT_BYPASS,				\

@@ -46,7 +46,7 @@ static const struct pvli_lock_type types[] = {
 /*
  * Tunables of the channel policies (shfl-pv and shfl-quota, and the
  * takeover's shfl-pv): module parameters lock_spin_budget,
- * lock_node_spins, lock_park_delay_ns, lock_pre_kick.  A change applies
+ * lock_node_spins, lock_park_delay_ns, lock_pre_kick, lock_quick_spins.  A change applies
  * to waits that start after it.
  */
 static struct shfl_policy *const tuned[] = {
@@ -54,7 +54,7 @@ static struct shfl_policy *const tuned[] = {
 	&shfl_policy_tas_pv, &shfl_policy_kernel_tas_pv,
 };
 
-enum tunable { T_SPIN_BUDGET, T_NODE_SPINS, T_PARK_DELAY_NS, T_PRE_KICK };
+enum tunable { T_SPIN_BUDGET, T_NODE_SPINS, T_PARK_DELAY_NS, T_PRE_KICK, T_QUICK_SPINS };
 
 static int tunable_set(const char *val, const struct kernel_param *kp)
 {
@@ -75,6 +75,7 @@ static int tunable_set(const char *val, const struct kernel_param *kp)
 		case T_NODE_SPINS: if (queues) WRITE_ONCE(p->node_spins, v); break;
 		case T_PARK_DELAY_NS: WRITE_ONCE(p->park_delay_ns, v); break;
 		case T_PRE_KICK: if (queues) WRITE_ONCE(p->pre_kick, v); break;
+		case T_QUICK_SPINS: WRITE_ONCE(p->quick_spins, v); break;
 		}
 	}
 	return 0;
@@ -89,6 +90,7 @@ static int tunable_get(char *buf, const struct kernel_param *kp)
 	case T_NODE_SPINS: return sysfs_emit(buf, "%u\n", READ_ONCE(p->node_spins));
 	case T_PARK_DELAY_NS: return sysfs_emit(buf, "%llu\n", READ_ONCE(p->park_delay_ns));
 	case T_PRE_KICK: return sysfs_emit(buf, "%u\n", READ_ONCE(p->pre_kick));
+	case T_QUICK_SPINS: return sysfs_emit(buf, "%u\n", READ_ONCE(p->quick_spins));
 	}
 	return -EINVAL;
 }
@@ -103,6 +105,8 @@ LOCK_TUNABLE(lock_node_spins, T_NODE_SPINS,
 	     "shfl-pv/shfl-quota: spins a queued waiter that is not the head makes before it halts (0: never)");
 LOCK_TUNABLE(lock_park_delay_ns, T_PARK_DELAY_NS,
 	     "channel policies: halt behind a preempted holder once seen preempted this long (ns)");
+LOCK_TUNABLE(lock_quick_spins, T_QUICK_SPINS,
+	     "channel policies: a waiter's looks for a wholly free word before it sets up (0: none)");
 LOCK_TUNABLE(lock_pre_kick, T_PRE_KICK,
 	     "shfl-pv/shfl-quota: wake the new queue head's successor too (0/1)");
 
