@@ -4,8 +4,9 @@
  *
  * FUTEX_WAIT_BITSET takes an absolute time on CLOCK_MONOTONIC, or on
  * CLOCK_REALTIME with FUTEX_CLOCK_REALTIME, which is what pthread's
- * timed functions hand us.  Every lock of the library is process-private,
- * hence FUTEX_PRIVATE_FLAG.
+ * timed functions hand us.  Every mutex of the library is process-private,
+ * hence FUTEX_PRIVATE_FLAG; a spinlock may be shared between processes,
+ * but it only parks, and a park is woken by nobody.
  * A park (pvl_futex_park()) is a plain FUTEX_WAIT with a relative
  * timeout on a word nobody wakes: a short sleep that a changed word
  * skips.

@@ -25,7 +25,10 @@
  *     running it instead of the holder's vCPU (at 4x, four vCPUs on one
  *     host CPU, that is the rest of the host slice, every time).  The
  *     park lets this vCPU halt and the host CPU go to the holder's.
- *     Sleeping once more after the release costs at most PVL_PARK_NS.
+ *     A park that outlives the release costs up to PVL_PARK_NS (plus
+ *     timer slack and this vCPU's wake-up); parks are not capped, and
+ *     like a yielding waiter a parked one has left the queue, so running
+ *     waiters may take the lock first.
  */
 #include <sched.h>
 
@@ -54,16 +57,15 @@ static struct pvl_node **queue_of(const pvlock_spin_t *s)
 }
 
 /*
- * Sleep up to PVL_PARK_NS unless the word changes first; nobody wakes it,
- * so the futex may be private even for a lock shared between processes.
+ * Sleep up to PVL_PARK_NS unless the word is no longer @seen, the value
+ * whose holder was found preempted (a release or a new holder since then
+ * skips the sleep).  Nobody wakes it, so the futex may be private even
+ * for a lock shared between processes.
  */
-static void park(pvlock_spin_t *s)
+static void park(pvlock_spin_t *s, uint32_t seen)
 {
-	uint32_t w = LOAD(&s->word);
-
 	__atomic_fetch_add(&pvl_parks, 1, __ATOMIC_RELAXED);
-	if (w)
-		pvl_futex_park(&s->word, w, PVL_PARK_NS);
+	pvl_futex_park(&s->word, seen, PVL_PARK_NS);
 }
 
 static void spin_slow(pvlock_spin_t *s, uint32_t me)
@@ -78,20 +80,20 @@ static void spin_slow(pvlock_spin_t *s, uint32_t me)
 	for (;;) {
 		enum pvl_run why = pvl_holder_state(&ref, lvl);
 		bool queued = false;
+		uint32_t seen;
 
 		if (n && why == PVL_RUNNING) {
 			queued = true;
 			pvl_queue_enter(tail, n, &ref, lvl);
 		}
 		for (;;) {
-			uint32_t w = LOAD(&s->word);
-
-			if (w == 0 && CAS_ACQ(&s->word, 0, me)) {
+			seen = LOAD(&s->word);
+			if (seen == 0 && CAS_ACQ(&s->word, 0, me)) {
 				if (queued)
 					pvl_queue_leave(tail, n);
 				return;
 			}
-			if (w != 0 && n && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING)
+			if (seen != 0 && n && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING)
 				break;
 			pvl_pause();
 		}
@@ -100,7 +102,7 @@ static void spin_slow(pvlock_spin_t *s, uint32_t me)
 		pvl_count_off(why);
 		PVL_STAT(blocks);
 		if (why == PVL_OFF_HOST)
-			park(s);
+			park(s, seen);
 		else
 			sched_yield();
 		lvl = pvl_level_now();

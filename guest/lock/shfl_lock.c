@@ -816,7 +816,11 @@ out:
 void shfl_word_lock_slowpath(struct shfl_word *w, const struct shfl_policy *pol, u64 hold_ns,
 			     unsigned int flags)
 {
-	/* Waiters with interrupts on take the word with them off: see take(). */
+	/*
+	 * SHFL_WAIT_IRQS_ON: the caller wants to wait with interrupts on, and
+	 * they are still off here (lock_slowpath() turns them on): no quick
+	 * looks with them off.
+	 */
 	if (!(flags & SHFL_WAIT_IRQS_ON) &&
 	    quick_steal(w, pol, flags & SHFL_WAIT_ANONYMOUS ? SHFL_UNKNOWN_HOLDER : shfl_me()))
 		return;

@@ -207,6 +207,7 @@ void shfl_stats(unsigned int set, struct shfl_stats *sum);
 #define SHFL_URGENT_NS		(6ULL * 1000 * 1000)
 #define SHFL_MAX_BYPASS		8
 #define SHFL_CHECK_MASK		0x7fU	/* consult the channel every 128 spins */
+#define SHFL_MAX_QUICK_SPINS	1024	/* struct shfl_policy.quick_spins: they never halt */
 #define SHFL_DEFAULT_HOLD_NS	2000	/* quota gate without a per-lock estimate */
 
 /* Not const: pvlockinfo.ko's lock_* parameters tune the channel policies. */

@@ -52,7 +52,11 @@ static bool running_with_quota(const struct shfl_policy *pol, const struct shfl_
  * takes its pCPU from the holder (on an oversubscribed host they share).
  */
 #define PV_SPIN_BUDGET		(1U << 12)
-/* Of those, the looks before the set-up (shfl_lock.c, quick_steal()). */
+/*
+ * Before all that, the looks for a wholly free word before the set-up
+ * (shfl_lock.c, quick_steal()): a waiter behind a preempted holder halts
+ * this many looks later.
+ */
 #define PV_QUICK_SPINS		64
 #define PV_NODE_SPINS		(1U << 10)
 /*

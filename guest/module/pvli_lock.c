@@ -64,7 +64,12 @@ static int tunable_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret;
-	if ((t == T_PRE_KICK && v > 1) || (t != T_PARK_DELAY_NS && v > U32_MAX))
+	/*
+	 * Quick looks never halt and may run with interrupts off (and in
+	 * NMI): keep them short.
+	 */
+	if ((t == T_PRE_KICK && v > 1) || (t == T_QUICK_SPINS && v > SHFL_MAX_QUICK_SPINS) ||
+	    (t != T_PARK_DELAY_NS && v > U32_MAX))
 		return -ERANGE;
 	for (int i = 0; i < ARRAY_SIZE(tuned); i++) {
 		struct shfl_policy *p = tuned[i];
@@ -106,7 +111,7 @@ LOCK_TUNABLE(lock_node_spins, T_NODE_SPINS,
 LOCK_TUNABLE(lock_park_delay_ns, T_PARK_DELAY_NS,
 	     "channel policies: halt behind a preempted holder once seen preempted this long (ns)");
 LOCK_TUNABLE(lock_quick_spins, T_QUICK_SPINS,
-	     "channel policies: a waiter's looks for a wholly free word before it sets up (0: none)");
+	     "channel policies: a waiter's looks for a wholly free word before it sets up (0: none; at most 1024)");
 LOCK_TUNABLE(lock_pre_kick, T_PRE_KICK,
 	     "shfl-pv/shfl-quota: wake the new queue head's successor too (0/1)");
 

@@ -493,10 +493,15 @@ static void second_parker_on_a_slow_word_is_kicked(void **state)
 	(void)state;
 	shfl_sim_reset();
 	memset(&sb, 0, sizeof(sb));
-	/* tas-pv, halting at once behind a preempted holder, whatever the tuning. */
+	/*
+	 * tas-pv, halting at once behind a preempted holder, whatever the
+	 * tuning: no quick looks either, which would move the racer's halt
+	 * later than the release delay's search reaches under load.
+	 */
 	sb_word_pol = shfl_policy_kernel_tas_pv;
 	sb_lock_pol = shfl_policy_tas_pv;
 	sb_word_pol.park_delay_ns = sb_lock_pol.park_delay_ns = 0;
+	sb_word_pol.quick_spins = sb_lock_pol.quick_spins = 0;
 	shfl_lock_init(&sb.lock, &sb_lock_pol);
 	shfl_sim.halt_timeout_ns = SB_HALT_TIMEOUT_MS * 1000000ULL;
 	shfl_sim_set_cpu(SB_HOLDER);

@@ -291,6 +291,25 @@ static void queue_in_the_kernel_word(void **state)
 }
 
 /*
+ * A waiter's quick look takes a free word with the holder bits it was
+ * asked for: SHFL_WAIT_ANONYMOUS names nobody (its caller's release is
+ * the kernel's plain store, which kicks no one), otherwise this CPU.
+ */
+static void quick_take_names_as_asked(void **state)
+{
+	(void)state;
+	reset(L_WORD, &shfl_policy_kernel_shfl_pv);
+	assert_true(shfl_policy_kernel_shfl_pv.quick_spins > 0);
+	shfl_word_lock_slowpath(&word, word_pol, 0, SHFL_WAIT_ANONYMOUS);
+	assert_int_equal(word.val, SHFL_UNKNOWN_HOLDER);
+	smp_store_release(&word.locked, 0);	/* queued_spin_unlock() */
+	shfl_word_lock_slowpath(&word, word_pol, 0, 0);
+	assert_int_equal(word.val, HOLDER + SHFL_CPU_BIAS);
+	shfl_word_unlock(&word);
+	assert_int_equal(word.val, 0);
+}
+
+/*
  * Holder 7 is preempted.  Waiters 0 and 1 halt on the word rather than
  * spin (newcomers do not queue behind a preempted holder: a queue would
  * only order who is kicked), and 7's release kicks both.  With @queue,
@@ -818,6 +837,7 @@ int main(void)
 		cmocka_unit_test(shfl_pv_passes_a_preempted_waiter),
 		cmocka_unit_test(shfl_pv_tail_passes_a_preempted_waiter),
 		cmocka_unit_test(queue_in_the_kernel_word),
+		cmocka_unit_test(quick_take_names_as_asked),
 		cmocka_unit_test(shfl_pv_waiters_halt_behind_a_preempted_holder),
 		cmocka_unit_test(starved_newcomer_queues),
 		cmocka_unit_test(nested_halt_keeps_the_kick),

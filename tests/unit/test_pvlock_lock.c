@@ -427,6 +427,7 @@ static void spinlock_word_names_holder_and_waiter_yields(void **state)
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .s = &s };
 	struct pvlock_stats before;
+	uint64_t parks;
 
 	(void)state;
 	fake_channel(PVLOCK_LEVEL_BOTH);
@@ -440,8 +441,11 @@ static void spinlock_word_names_holder_and_waiter_yields(void **state)
 	WAIT_STAT(slow, before.slow);
 	sleep_ms(30);
 	assert_int_equal(stats().blocks, before.blocks);	/* spinning */
+	parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
 	view_runs(0);						/* holder descheduled */
 	WAIT_STAT(blocks, before.blocks);			/* yielding */
+	/* The guest, not the host, took the holder off: yield, do not park. */
+	assert_int_equal(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED), parks);
 	pvlock_spin_unlock(&s);
 	finish_waiter(&w);
 	assert_int_equal(s.word, 0);
@@ -457,6 +461,7 @@ static void spin_waiter_parks_when_host_preempts_holder_vcpu(void **state)
 {
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .s = &s };
+	struct pvlock_stats before;
 	uint64_t parks;
 
 	(void)state;
@@ -469,6 +474,17 @@ static void spin_waiter_parks_when_host_preempts_holder_vcpu(void **state)
 	for (int i = 0; i < 10000 && __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) == parks; i++)
 		sleep_ms(1);
 	assert_true(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) > parks);
+	/*
+	 * And the parks sleep: over 100 ms a waiter that sleeps PVL_PARK_NS
+	 * each time parks a few hundred times at most; one that yielded or
+	 * parked without sleeping would go round thousands of times.
+	 */
+	parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
+	before = stats();
+	sleep_ms(100);
+	assert_in_range(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) - parks, 1,
+			100000000L / PVL_PARK_NS + 100);
+	assert_in_range(stats().blocks - before.blocks, 1, 100000000L / PVL_PARK_NS + 100);
 	assert_false(w.done);
 	/* The unlock wakes nobody: the park ends by itself and sees it free. */
 	pvlock_spin_unlock(&s);
