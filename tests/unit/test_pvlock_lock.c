@@ -202,18 +202,24 @@ static void blocks_when_host_preempts_holder_vcpu(void **state)
 }
 
 /* Hold @m on a vCPU the host preempted and start @w behind it: it parks. */
-static void wait_behind_preempted_vcpu(pvlock_mutex_t *m, struct waiter *w)
+/* Start @w, and wait (up to 10 s) until a waiter parks. */
+static void start_waiter_until_it_parks(struct waiter *w)
 {
 	uint64_t parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
 
-	fake_channel(PVLOCK_LEVEL_BOTH);
-	view_runs(my_tid());
-	host_state(PVLI_STATE_PREEMPTED);
-	assert_int_equal(pvlock_mutex_lock(m), 0);
 	start_waiter(w);
 	for (int i = 0; i < 10000 && __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) == parks; i++)
 		sleep_ms(1);
 	assert_true(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) > parks);
+}
+
+static void wait_behind_preempted_vcpu(pvlock_mutex_t *m, struct waiter *w)
+{
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	host_state(PVLI_STATE_PREEMPTED);
+	assert_int_equal(pvlock_mutex_lock(m), 0);
+	start_waiter_until_it_parks(w);
 }
 
 /*
@@ -422,6 +428,14 @@ static void timedlock_times_out(void **state)
 	assert_int_equal(pvlock_mutex_timedlock(&m, CLOCK_MONOTONIC, &bad), EINVAL);
 }
 
+/* Both levels, this thread running on its CPU, holding @s. */
+static void hold_spin_running(pvlock_spin_t *s)
+{
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	assert_int_equal(pvlock_spin_lock(s), 0);
+}
+
 static void spinlock_word_names_holder_and_waiter_yields(void **state)
 {
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
@@ -430,9 +444,7 @@ static void spinlock_word_names_holder_and_waiter_yields(void **state)
 	uint64_t parks;
 
 	(void)state;
-	fake_channel(PVLOCK_LEVEL_BOTH);
-	view_runs(my_tid());
-	assert_int_equal(pvlock_spin_lock(&s), 0);
+	hold_spin_running(&s);
 	assert_int_equal(s.word & ((1u << PVL_SPIN_TID_BITS) - 1), my_tid());
 	assert_int_equal(s.word >> PVL_SPIN_TID_BITS, pvl_cpu());
 	assert_int_equal(pvlock_spin_trylock(&s), EBUSY);
@@ -465,15 +477,9 @@ static void spin_waiter_parks_when_host_preempts_holder_vcpu(void **state)
 	uint64_t parks;
 
 	(void)state;
-	fake_channel(PVLOCK_LEVEL_BOTH);
-	view_runs(my_tid());
+	hold_spin_running(&s);
 	host_state(PVLI_STATE_PREEMPTED);
-	assert_int_equal(pvlock_spin_lock(&s), 0);
-	parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
-	start_waiter(&w);
-	for (int i = 0; i < 10000 && __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) == parks; i++)
-		sleep_ms(1);
-	assert_true(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) > parks);
+	start_waiter_until_it_parks(&w);
 	/*
 	 * And the parks sleep: over 100 ms a waiter that sleeps PVL_PARK_NS
 	 * each time parks a few hundred times at most; one that yielded or
