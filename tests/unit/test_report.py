@@ -21,7 +21,7 @@ SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)
 BENCH = os.path.join(SRC, "bench")
 sys.path.insert(0, BENCH)
 
-from report import compare, load, render, stats  # noqa: E402  (after the path is set)
+from report import compare, load, render, stats, userspace  # noqa: E402  (after the path is set)
 
 
 def run(ops, *, p999=1000, max_ns=10**6, per_thread=(50, 50), violations=0, **events):
@@ -246,6 +246,36 @@ class Takeover(unittest.TestCase):
         self.assertIn(["overcommit", "2x", "hackbench", "native", "1.100", "s", "takeover",
                        "0.900", "s", "throughput", "takeover/native", "1.22", "halts", "7",
                        "(n=2)"], words)
+
+
+class UserspaceCeiling(unittest.TestCase):
+    """libpvlock's bench: on 4x, one thread (variant "one") is the ceiling."""
+
+    def runs(self):
+        ops = {"glibc": 100, "guest": 50, "both": 110, "one": 130}
+        return {("4x", w, v): [float(x)] for w in ("micro", "sysbench-threads")
+                for v, x in ops.items()}
+
+    def test_vs_one(self):
+        rows, _ = userspace.table(self.runs())
+        got = {(r["workload"], r["variant"]): r["vs_one"] for r in rows}
+        self.assertAlmostEqual(got["micro", "both"], 110 / 130)
+        self.assertIsNone(got["micro", "one"])
+
+    def test_target_above_the_ceiling_is_named(self):
+        _, med = userspace.table(self.runs())
+        verdicts = {what: v for what, _, _, v in userspace.targets(med, 0)}
+        # micro wants 1.5x glibc; one thread does 1.30x: above the ceiling
+        self.assertEqual(verdicts["4x (4 vCPUs on 1 CPU): both / glibc, micro"],
+                         "MISSED (above the ceiling: one thread does 1.30x)")
+        # sysbench threads wants 1.2x and gets 1.1x, under a 1.3x ceiling
+        self.assertEqual(verdicts["4x (4 vCPUs on 1 CPU): both / glibc, sysbench-threads"],
+                         "MISSED")
+
+    def test_no_ceiling_off_one_cpu(self):
+        runs = {("2x", "micro", v): [x] for v, x in (("glibc", 100.0), ("one", 200.0))}
+        rows, _ = userspace.table(runs)
+        self.assertTrue(all(r["vs_one"] is None for r in rows))
 
 
 class Report(unittest.TestCase):
