@@ -38,6 +38,7 @@ int pvl_futex_park(uint32_t *word, uint32_t val, long ns)
 {
 	struct timespec rel = { .tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L };
 
+	__atomic_fetch_add(&pvl_parks, 1, __ATOMIC_RELAXED);
 	if (syscall(SYS_futex, word, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, val, &rel, NULL, 0) == 0)
 		return 0;
 	return -errno;

@@ -65,7 +65,10 @@ static inline void pvl_pause_n(unsigned int n)
 int pvl_futex_wait(uint32_t *word, uint32_t val, clockid_t clock,
 		   const struct timespec *abstime) PVL_HIDDEN;
 void pvl_futex_wake(uint32_t *word, int n) PVL_HIDDEN;
-/* Sleep up to @ns while *@word == @val, woken by nobody: 0 or -errno. */
+/*
+ * Sleep up to @ns while *@word == @val, woken by nobody; counted in
+ * pvl_parks.  Returns 0 or -errno.
+ */
 int pvl_futex_park(uint32_t *word, uint32_t val, long ns) PVL_HIDDEN;
 /*
  * How long a waiter whose holder's vCPU the host preempted sleeps per
@@ -232,7 +235,7 @@ static inline int pvl_mutex_unlock_inline(pvlock_mutex_t *m)
 /* ---- statistics ------------------------------------------------------------- */
 /* Counts of threads without a node (the pool could not grow). */
 extern struct pvlock_stats pvl_stats PVL_HIDDEN;
-/* Parks of mutex and spinlock waiters; a syscall follows each. */
+/* Parks of mutex and spinlock waiters (pvl_futex_park()); a syscall follows each. */
 extern uint64_t pvl_parks PVL_HIDDEN;
 #define PVL_STAT(field) do { \
 	struct pvl_node *__n = pvl_self.node; \

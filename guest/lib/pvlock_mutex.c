@@ -80,7 +80,6 @@ static void park(pvlock_mutex_t *m)
 {
 	uint32_t *tid = holder_tid_word(m);
 
-	__atomic_fetch_add(&pvl_parks, 1, __ATOMIC_RELAXED);
 	pvl_futex_park(tid, LOAD(tid), PVL_PARK_NS);
 }
 

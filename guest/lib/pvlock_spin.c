@@ -56,18 +56,6 @@ static struct pvl_node **queue_of(const pvlock_spin_t *s)
 	return &spin_queues[(a ^ (a >> 8) ^ (a >> 16)) % SPIN_QUEUES].tail;
 }
 
-/*
- * Sleep up to PVL_PARK_NS unless the word is no longer @seen, the value
- * whose holder was found preempted (a release or a new holder since then
- * skips the sleep).  Nobody wakes it, so the futex may be private even
- * for a lock shared between processes.
- */
-static void park(pvlock_spin_t *s, uint32_t seen)
-{
-	__atomic_fetch_add(&pvl_parks, 1, __ATOMIC_RELAXED);
-	pvl_futex_park(&s->word, seen, PVL_PARK_NS);
-}
-
 static void spin_slow(pvlock_spin_t *s, uint32_t me)
 {
 	const struct pvl_lockref ref = { .word = &s->word };
@@ -101,8 +89,14 @@ static void spin_slow(pvlock_spin_t *s, uint32_t me)
 			pvl_queue_leave(tail, n);
 		pvl_count_off(why);
 		PVL_STAT(blocks);
+		/*
+		 * The park sleeps on @seen, the word whose holder was found
+		 * preempted: a release or a new holder since skips it.  Nobody
+		 * wakes it, so the futex may be private even for a lock shared
+		 * between processes.
+		 */
 		if (why == PVL_OFF_HOST)
-			park(s, seen);
+			pvl_futex_park(&s->word, seen, PVL_PARK_NS);
 		else
 			sched_yield();
 		lvl = pvl_level_now();

@@ -714,7 +714,7 @@ static __always_inline bool quick_steal(struct shfl_word *w, const struct shfl_p
 		u32 v = READ_ONCE(w->val);
 
 		if (!v) {
-			if (cmpxchg_acquire(&w->val, 0, me) == 0) {
+			if (take_free_word(w, v, me)) {
 				stat_inc(pol, stolen);
 				stat_inc(pol, acquired);
 				return true;
@@ -871,6 +871,7 @@ void shfl_lock(struct shfl_lock *lock)
 	} else {
 		/* The host classifies a preemption of this vCPU as LWP meanwhile. */
 		shfl_publish_wait(lock);
+		/* shfl_word_lock_slowpath(), inline: no call before the quick looks. */
 		if (!quick_steal(&lock->w, lock->policy, shfl_me()))
 			lock_slowpath(&lock->w, lock->policy, READ_ONCE(lock->hold_ns), 0);
 		shfl_publish_wait(NULL);
