@@ -39,6 +39,7 @@ uint32_t pvl_pid;
 long pvl_rseq_cpu_offset;
 struct pvlock_stats pvl_stats;
 uint64_t pvl_parks;
+uint64_t pvl_parks_full;
 __thread struct pvl_self pvl_self PVL_TLS;
 
 uint32_t pvl_gettid(void)

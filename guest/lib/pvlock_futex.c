@@ -41,6 +41,8 @@ int pvl_futex_park(uint32_t *word, uint32_t val, long ns)
 	__atomic_fetch_add(&pvl_parks, 1, __ATOMIC_RELAXED);
 	if (syscall(SYS_futex, word, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, val, &rel, NULL, 0) == 0)
 		return 0;
+	if (errno == ETIMEDOUT)
+		__atomic_fetch_add(&pvl_parks_full, 1, __ATOMIC_RELAXED);
 	return -errno;
 }
 

@@ -67,7 +67,8 @@ int pvl_futex_wait(uint32_t *word, uint32_t val, clockid_t clock,
 void pvl_futex_wake(uint32_t *word, int n) PVL_HIDDEN;
 /*
  * Sleep up to @ns while *@word == @val, woken by nobody; counted in
- * pvl_parks.  Returns 0 or -errno.
+ * pvl_parks, and in pvl_parks_full if it slept all of @ns.  Returns 0
+ * or -errno (-EAGAIN: *@word was not @val, no sleep).
  */
 int pvl_futex_park(uint32_t *word, uint32_t val, long ns) PVL_HIDDEN;
 /*
@@ -237,6 +238,8 @@ static inline int pvl_mutex_unlock_inline(pvlock_mutex_t *m)
 extern struct pvlock_stats pvl_stats PVL_HIDDEN;
 /* Parks of mutex and spinlock waiters (pvl_futex_park()); a syscall follows each. */
 extern uint64_t pvl_parks PVL_HIDDEN;
+/* Of those, the ones that slept their whole term (nothing changed the value). */
+extern uint64_t pvl_parks_full PVL_HIDDEN;
 #define PVL_STAT(field) do { \
 	struct pvl_node *__n = pvl_self.node; \
 	if (likely(__n)) \
@@ -258,13 +261,22 @@ struct pvl_lockref {
 #define PVL_SPIN_TID_BITS	22	/* PID_MAX_LIMIT on 64-bit is 1 << 22 */
 #define PVL_SPIN_CPU_NONE	((1u << (32 - PVL_SPIN_TID_BITS)) - 1)
 
-static inline enum pvl_run pvl_holder_state(const struct pvl_lockref *r, enum pvlock_level lvl)
+/*
+ * As pvl_holder_state(), and *@seen is the holder record it classified
+ * (0 for a lock without one, or none named): a mutex waiter that parks
+ * sleeps on that value, so that a release or a new holder after the
+ * look, before the sleep, cuts the park short.
+ */
+static inline enum pvl_run pvl_holder_state_seen(const struct pvl_lockref *r,
+						 enum pvlock_level lvl, uint64_t *seen)
 {
 	uint32_t cpu, tid;
 
+	*seen = 0;
 	if (r->holder) {
 		uint64_t h = LOAD(r->holder);
 
+		*seen = h;
 		if (!h)
 			return PVL_RUNNING;	/* between the take and its record */
 		cpu = h >> 32;
@@ -283,6 +295,13 @@ static inline enum pvl_run pvl_holder_state(const struct pvl_lockref *r, enum pv
 	if (tid == pvl_tid())
 		return PVL_OFF_GUEST;
 	return pvl_thread_state(cpu, tid, lvl);
+}
+
+static inline enum pvl_run pvl_holder_state(const struct pvl_lockref *r, enum pvlock_level lvl)
+{
+	uint64_t seen;
+
+	return pvl_holder_state_seen(r, lvl, &seen);
 }
 
 static inline void pvl_count_off(enum pvl_run why)

@@ -59,8 +59,10 @@
  * 2.8 ms at 4x (4 vCPUs on one host CPU), where the host hands its CPU
  * to the woken vCPU.  So the waiter first parks: sleeps up to
  * PVL_PARK_NS on the holder record, without marking the word, so
- * nobody wakes it and the unlock stays a plain exchange (if the record
- * changed before the sleep starts, there is no sleep).  After PVL_PARK_MAX
+ * nobody wakes it and the unlock stays a plain exchange.  It sleeps on
+ * the record it found preempted, not on a fresh read: if that holder
+ * released (or anyone took the lock since) before the sleep starts,
+ * there is no sleep.  After PVL_PARK_MAX
  * parks it blocks as usual, woken by the unlock, so a waiter cannot be
  * passed over forever.
  *
@@ -76,11 +78,10 @@ static inline uint32_t *holder_tid_word(pvlock_mutex_t *m)
 	return (uint32_t *)&m->holder + (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
 }
 
-static void park(pvlock_mutex_t *m)
+/* Park on the holder record's TID half as it was when @seen was read. */
+static void park(pvlock_mutex_t *m, uint64_t seen)
 {
-	uint32_t *tid = holder_tid_word(m);
-
-	pvl_futex_park(tid, LOAD(tid), PVL_PARK_NS);
+	pvl_futex_park(holder_tid_word(m), (uint32_t)seen, PVL_PARK_NS);
 }
 
 /* glibc's lll_lock_wait: the futex level, no spinning. */
@@ -103,6 +104,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 	struct pvl_node *n = pvl_node_get();
 	uint32_t take_as = 1;		/* 2 once this thread slept */
 	unsigned int spins = 0, unnamed, parks = 0;
+	uint64_t seen;			/* the holder record @why is about */
 
 	PVL_STAT(slow);
 	if (lvl == PVLOCK_LEVEL_FUTEX || !n)
@@ -122,7 +124,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 	}
 
 	for (;;) {
-		enum pvl_run why = pvl_holder_state(&ref, lvl);
+		enum pvl_run why = pvl_holder_state_seen(&ref, lvl, &seen);
 		bool queued = false;
 
 		unnamed = 0;
@@ -140,7 +142,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 				took(m);
 				return 0;
 			}
-			if (w != 0 && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING)
+			if (w != 0 && (why = pvl_holder_state_seen(&ref, lvl, &seen)) != PVL_RUNNING)
 				break;
 			/*
 			 * Taken but nobody named (holder 0): the holder is
@@ -175,7 +177,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 		/* The host took the holder's vCPU: park (see PVL_PARK_NS). */
 		if (why == PVL_OFF_HOST && parks < PVL_PARK_MAX) {
 			parks++;
-			park(m);
+			park(m, seen);
 			if (abstime && pvl_deadline_passed(clock, abstime))
 				return ETIMEDOUT;
 			lvl = pvl_level_now();

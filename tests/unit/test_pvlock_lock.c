@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -242,6 +243,70 @@ static void parks_then_blocks_when_host_preempts_holder_vcpu(void **state)
 	finish_waiter(&w);
 	assert_int_equal(w.ret, 0);
 	assert_int_equal(m.word, 0);
+}
+
+/*
+ * The release lands between the waiter's look at the holder's vCPU and
+ * its park: the park must not sleep.  The test makes that interleaving
+ * certain: the host page is made unreadable while the waiter polls a
+ * running holder, so the waiter's next look at the holder's vCPU
+ * faults; the handler (on the waiter's thread, inside that look) says
+ * the vCPU is preempted and releases the lock as its holder would.
+ * The look then reads "preempted" about a holder that is gone.  A park
+ * on the record as it is now (0) would sleep its whole term on a free
+ * lock; one on the record it classified returns at once.
+ */
+static pvlock_mutex_t *release_in_look;
+static char *host_lo, *host_hi;
+
+static void release_during_look(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if ((char *)si->si_addr < host_lo || (char *)si->si_addr >= host_hi) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	mprotect(host_lo, host_hi - host_lo, PROT_READ | PROT_WRITE);
+	host_state(PVLI_STATE_PREEMPTED);
+	/* pvlock_mutex_unlock()'s two stores, holder first; nobody sleeps. */
+	__atomic_store_n(&release_in_look->holder, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&release_in_look->word, 0, __ATOMIC_RELEASE);
+}
+
+static void park_after_release_does_not_sleep(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct sigaction sa = { .sa_sigaction = release_during_look, .sa_flags = SA_SIGINFO };
+	struct sigaction old;
+	struct pvlock_stats before;
+	uint64_t parks, full;
+
+	(void)state;
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	assert_int_equal(pvlock_mutex_lock(&m), 0);
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(slow, before.slow);
+	sleep_ms(20);		/* polling the word, looking at the holder */
+	assert_false(w.done);
+	parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
+	full = __atomic_load_n(&pvl_parks_full, __ATOMIC_RELAXED);
+	release_in_look = &m;
+	host_lo = (char *)&host;
+	host_hi = host_lo + (sizeof(host) & ~(size_t)4095);
+	assert_int_equal(sigaction(SIGSEGV, &sa, &old), 0);
+	assert_int_equal(mprotect(host_lo, host_hi - host_lo, PROT_NONE), 0);
+	finish_waiter(&w);
+	assert_int_equal(sigaction(SIGSEGV, &old, NULL), 0);
+	assert_int_equal(w.ret, 0);
+	/* It parked once, on the holder it saw, and did not sleep. */
+	assert_int_equal(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) - parks, 1);
+	assert_int_equal(__atomic_load_n(&pvl_parks_full, __ATOMIC_RELAXED) - full, 0);
+	assert_int_equal(m.word, 0);
+	assert_null(m.tail);
 }
 
 /*
@@ -679,6 +744,7 @@ int main(void)
 		cmocka_unit_test(blocks_when_host_preempts_holder_vcpu),
 		cmocka_unit_test(blocks_when_holder_unnamed),
 		cmocka_unit_test(parks_then_blocks_when_host_preempts_holder_vcpu),
+		cmocka_unit_test(park_after_release_does_not_sleep),
 		cmocka_unit_test(guest_level_spins_behind_preempted_vcpu),
 		cmocka_unit_test(stale_host_page_drops_to_guest_level),
 		cmocka_unit_test(no_channel_is_a_futex_mutex),

@@ -76,8 +76,16 @@ kill $pids 2>/dev/null
 wait
 sleep 1
 cat $p/held | sed "s/^/held: /"
-echo "kdepth-after=$(awk "NR > 1 { printf \"%s \", \$11 }" /sys/kernel/debug/pvlockinfo/vcpus)"
+# A vCPU may hold a kernel spinlock at any one instant (its tick takes the
+# runqueue lock, and at 4x the host can preempt it there), so one look can
+# see a depth of 1 that is no leak.  A leak never goes back to 0: publish
+# the lowest depth of each vCPU over 20 looks, 50 ms apart.
+for i in $(seq 20); do awk "NR > 1 { print \$11 }" /sys/kernel/debug/pvlockinfo/vcpus; sleep 0.05; done >/tmp/depths
+echo "kdepth-after=$(awk -v n=4 "{ d = \$1 + 0; k = (NR - 1) % n; if (NR <= n || d < m[k]) m[k] = d } END { for (k = 0; k < n; k++) printf \"%s \", m[k] }" /tmp/depths)"
 pvli-takeover remove; echo "rmmod-rc=$?"
+# pvli_tk_quiesce() warns for each CPU whose hold depth is not 0 once no
+# lock is held under a name any more (depth drift).
+echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 [ -d /sys/module/pvlockinfo_takeover ] && echo "takeover-module-present"
 grep "^takeover:" /sys/kernel/debug/pvlockinfo/status | sed "s/^/after: /"
 echo "kdepth-gone=$(awk "NR > 1 { printf \"%s \", \$11 }" /sys/kernel/debug/pvlockinfo/vcpus)"
@@ -138,8 +146,10 @@ kicks=$(echo "$out" | grep '^phase [135] ' | sed 's/.*kicks=\([0-9]*\).*/\1/' | 
 note "while on: $halts halts, $kicks kicks"
 n=$(echo "$out" | grep -c '^phase ')
 expect_eq "10 s phases completed under load (60 s)" "$n" 6
-expect_eq "published kernel lock depth once the load stopped" \
+expect_eq "lowest published kernel lock depth over 1 s once the load stopped" \
 	"$(echo "$out" | sed -n 's/^kdepth-after=//p')" "0 0 0 0 "
+expect_eq "CPUs with a hold depth left at the remove" \
+	"$(echo "$out" | sed -n 's/^depth-left=//p')" 0
 expect_eq "published kernel lock depth after the takeover is gone" \
 	"$(echo "$out" | sed -n 's/^kdepth-gone=//p')" "- - - - "
 echo "$out" | matches '^after: takeover: off (not applied)' || fail "status after removal: $(echo "$out" | grep '^after:')"
