@@ -238,7 +238,11 @@ static inline int pvl_mutex_unlock_inline(pvlock_mutex_t *m)
 extern struct pvlock_stats pvl_stats PVL_HIDDEN;
 /* Parks of mutex and spinlock waiters (pvl_futex_park()); a syscall follows each. */
 extern uint64_t pvl_parks PVL_HIDDEN;
-/* Of those, the ones that slept their whole term (nothing changed the value). */
+/*
+ * Of those, the ones that slept their whole term: the value matched when
+ * the sleep began (nobody wakes a park, so a release during it does not
+ * end it either).
+ */
 extern uint64_t pvl_parks_full PVL_HIDDEN;
 #define PVL_STAT(field) do { \
 	struct pvl_node *__n = pvl_self.node; \
@@ -264,8 +268,10 @@ struct pvl_lockref {
 /*
  * As pvl_holder_state(), and *@seen is the holder record it classified
  * (0 for a lock without one, or none named): a mutex waiter that parks
- * sleeps on that value, so that a release or a new holder after the
- * look, before the sleep, cuts the park short.
+ * sleeps on its TID half, so that a release, or a take by another
+ * thread, after the look and before the sleep cancels the park.  The
+ * same thread taking the lock again (on another CPU, say) does not: the
+ * futex compares 32 bits, and the CPU is in the other half.
  */
 static inline enum pvl_run pvl_holder_state_seen(const struct pvl_lockref *r,
 						 enum pvlock_level lvl, uint64_t *seen)

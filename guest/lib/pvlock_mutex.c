@@ -61,8 +61,11 @@
  * PVL_PARK_NS on the holder record, without marking the word, so
  * nobody wakes it and the unlock stays a plain exchange.  It sleeps on
  * the record it found preempted, not on a fresh read: if that holder
- * released (or anyone took the lock since) before the sleep starts,
- * there is no sleep.  After PVL_PARK_MAX
+ * released, or another thread took the lock, before the sleep starts,
+ * there is no sleep (the same thread retaking it is not seen: the futex
+ * compares the TID half only).  A cancelled park still counts against
+ * PVL_PARK_MAX, which is what bounds how long a waiter can avoid the
+ * queue of sleepers.  After PVL_PARK_MAX
  * parks it blocks as usual, woken by the unlock, so a waiter cannot be
  * passed over forever.
  *

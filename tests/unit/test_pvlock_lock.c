@@ -38,10 +38,11 @@ static struct {
 	struct pvli_ucpu cpu[FAKE_CPUS];
 } view __attribute__((aligned(4096)));
 
-static struct {
+/* Whole pages (the type is page-aligned): a test makes them unreadable. */
+static struct __attribute__((aligned(4096))) {
 	struct pvli_page_hdr hdr;
 	struct pvli_vcpu rec[FAKE_CPUS];
-} host __attribute__((aligned(4096)));
+} host;
 
 static void fake_channel(enum pvlock_level cap)
 {
@@ -246,47 +247,60 @@ static void parks_then_blocks_when_host_preempts_holder_vcpu(void **state)
 }
 
 /*
- * The release lands between the waiter's look at the holder's vCPU and
- * its park: the park must not sleep.  The test makes that interleaving
- * certain: the host page is made unreadable while the waiter polls a
- * running holder, so the waiter's next look at the holder's vCPU
- * faults; the handler (on the waiter's thread, inside that look) says
- * the vCPU is preempted and releases the lock as its holder would.
- * The look then reads "preempted" about a holder that is gone.  A park
- * on the record as it is now (0) would sleep its whole term on a free
- * lock; one on the record it classified returns at once.
+ * The lock changes hands between the waiter's look at the holder's vCPU
+ * and its park: the park must not sleep.  The test makes that
+ * interleaving certain: the host page is made unreadable while the
+ * waiter polls a running holder, so the waiter's next look at the
+ * holder's vCPU faults; the handler (on the waiter's thread, inside that
+ * look) says the vCPU is preempted and either releases the lock as its
+ * holder would, or hands it to another thread.  The look then reads
+ * "preempted" about a holder that is gone.  A park on the record as it
+ * is now would sleep its whole term (on a free lock, or behind a holder
+ * nobody saw preempted); one on the record it classified returns at once.
  */
-static pvlock_mutex_t *release_in_look;
-static char *host_lo, *host_hi;
+#define OTHER_TID	0x3ffffu	/* a thread the view never runs */
 
-static void release_during_look(int sig, siginfo_t *si, void *uc)
+static pvlock_mutex_t *change_in_look;
+static bool change_to_other;
+static struct sigaction saved_segv;
+
+static void change_hands_during_look(int sig, siginfo_t *si, void *uc)
 {
+	char *lo = (char *)&host, *hi = lo + sizeof(host);
+
+	(void)sig;
 	(void)uc;
-	if ((char *)si->si_addr < host_lo || (char *)si->si_addr >= host_hi) {
-		signal(sig, SIG_DFL);
-		raise(sig);
+	if ((char *)si->si_addr < lo || (char *)si->si_addr >= hi) {
+		/* Not ours: the faulting access runs again under cmocka's handler. */
+		sigaction(SIGSEGV, &saved_segv, NULL);
 		return;
 	}
-	mprotect(host_lo, host_hi - host_lo, PROT_READ | PROT_WRITE);
+	mprotect(lo, sizeof(host), PROT_READ | PROT_WRITE);
 	host_state(PVLI_STATE_PREEMPTED);
-	/* pvlock_mutex_unlock()'s two stores, holder first; nobody sleeps. */
-	__atomic_store_n(&release_in_look->holder, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&release_in_look->word, 0, __ATOMIC_RELEASE);
+	if (change_to_other) {
+		/* Released and taken by another thread, which names itself. */
+		__atomic_store_n(&change_in_look->holder, OTHER_TID, __ATOMIC_RELEASE);
+	} else {
+		/* pvlock_mutex_unlock()'s two stores, holder first; nobody sleeps. */
+		__atomic_store_n(&change_in_look->holder, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&change_in_look->word, 0, __ATOMIC_RELEASE);
+	}
 }
 
-static void park_after_release_does_not_sleep(void **state)
+static void park_after_holder_changed(bool to_other)
 {
 	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
 	struct waiter w = { .m = &m };
-	struct sigaction sa = { .sa_sigaction = release_during_look, .sa_flags = SA_SIGINFO };
-	struct sigaction old;
+	struct sigaction sa = { .sa_sigaction = change_hands_during_look, .sa_flags = SA_SIGINFO };
 	struct pvlock_stats before;
 	uint64_t parks, full;
+	int i;
 
-	(void)state;
 	fake_channel(PVLOCK_LEVEL_BOTH);
 	view_runs(my_tid());
 	assert_int_equal(pvlock_mutex_lock(&m), 0);
+	/* Named on a CPU the fake channel has, so that the look reads the page. */
+	assert_in_range(m.holder >> 32, 0, FAKE_CPUS - 1);
 	before = stats();
 	start_waiter(&w);
 	WAIT_STAT(slow, before.slow);
@@ -294,19 +308,39 @@ static void park_after_release_does_not_sleep(void **state)
 	assert_false(w.done);
 	parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
 	full = __atomic_load_n(&pvl_parks_full, __ATOMIC_RELAXED);
-	release_in_look = &m;
-	host_lo = (char *)&host;
-	host_hi = host_lo + (sizeof(host) & ~(size_t)4095);
-	assert_int_equal(sigaction(SIGSEGV, &sa, &old), 0);
-	assert_int_equal(mprotect(host_lo, host_hi - host_lo, PROT_NONE), 0);
+	change_in_look = &m;
+	change_to_other = to_other;
+	assert_int_equal(sigaction(SIGSEGV, &sa, &saved_segv), 0);
+	assert_int_equal(mprotect(&host, sizeof(host), PROT_NONE), 0);
+	if (to_other) {
+		/* The waiter blocks behind a holder the view says is off. */
+		WAIT_STAT(blocks, before.blocks);
+		pvlock_mutex_unlock(&m);
+	}
+	for (i = 0; i < 10000 && !__atomic_load_n(&w.done, __ATOMIC_ACQUIRE); i++)
+		sleep_ms(1);
+	mprotect(&host, sizeof(host), PROT_READ | PROT_WRITE);
+	sigaction(SIGSEGV, &saved_segv, NULL);
+	assert_true(w.done);	/* else the look never faulted */
 	finish_waiter(&w);
-	assert_int_equal(sigaction(SIGSEGV, &old, NULL), 0);
 	assert_int_equal(w.ret, 0);
 	/* It parked once, on the holder it saw, and did not sleep. */
 	assert_int_equal(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) - parks, 1);
 	assert_int_equal(__atomic_load_n(&pvl_parks_full, __ATOMIC_RELAXED) - full, 0);
 	assert_int_equal(m.word, 0);
 	assert_null(m.tail);
+}
+
+static void park_after_release_does_not_sleep(void **state)
+{
+	(void)state;
+	park_after_holder_changed(false);
+}
+
+static void park_after_new_holder_does_not_sleep(void **state)
+{
+	(void)state;
+	park_after_holder_changed(true);
 }
 
 /*
@@ -745,6 +779,7 @@ int main(void)
 		cmocka_unit_test(blocks_when_holder_unnamed),
 		cmocka_unit_test(parks_then_blocks_when_host_preempts_holder_vcpu),
 		cmocka_unit_test(park_after_release_does_not_sleep),
+		cmocka_unit_test(park_after_new_holder_does_not_sleep),
 		cmocka_unit_test(guest_level_spins_behind_preempted_vcpu),
 		cmocka_unit_test(stale_host_page_drops_to_guest_level),
 		cmocka_unit_test(no_channel_is_a_futex_mutex),
