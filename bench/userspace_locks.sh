@@ -36,7 +36,9 @@ the ceiling the report holds the variants and the targets against.
 
 Options:
   --configs LIST     [$configs]
-  --workloads LIST   micro, sysbench-threads, sysbench-mutex [$workloads]
+  --workloads LIST   micro, micro-spin (a pthread spinlock; not for the
+                     adaptive variant), sysbench-threads, sysbench-mutex
+                     [$workloads]
   --reps N           repetitions [$reps]
   --duration-ms MS   length of each run (sysbench: whole seconds) [$dur]
   --out DIR          results directory [results/userspace-DATE]; the

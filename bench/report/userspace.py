@@ -14,7 +14,7 @@ from .load import read_jsonl
 CONFIGS = ["1x", "2x", "4x", "8v"]
 CONFIG_TEXT = {"1x": "1x (2 vCPUs on 2 CPUs)", "2x": "2x (4 vCPUs on 2 CPUs)",
                "4x": "4x (4 vCPUs on 1 CPU)", "8v": "4x (8 vCPUs on 2 CPUs)"}
-WORKLOADS = ["micro", "sysbench-threads", "sysbench-mutex"]
+WORKLOADS = ["micro", "micro-spin", "sysbench-threads", "sysbench-mutex"]
 REAL = ["sysbench-threads", "sysbench-mutex"]
 VARIANTS = ["glibc", "adaptive", "guest", "both", "one"]
 # Configurations on one host CPU: there one thread alone ("one") is a
@@ -90,9 +90,13 @@ def targets(med, viol):
     add(f"{CONFIG_TEXT['2x']}: both / guest-only, micro", ratio("2x", "micro", "both", "guest"),
         ">= 1.2x", lambda g: g >= 1.2)
     for w in WORKLOADS:
-        add(f"{CONFIG_TEXT['1x']}: both / glibc, {w}", ratio("1x", w, "both", "glibc"),
-            ">= 0.97x (<= 3% loss)", lambda g: g >= 0.97)
-    out.append(("mutual-exclusion violations (micro)", str(viol), "0",
+        got = ratio("1x", w, "both", "glibc")
+        # The spinlock is not among the workloads: held to the
+        # same 1x bound when it ran, not listed as unmeasured otherwise.
+        if w != "micro-spin" or got is not None:
+            add(f"{CONFIG_TEXT['1x']}: both / glibc, {w}", got,
+                ">= 0.97x (<= 3% loss)", lambda g: g >= 0.97)
+    out.append(("mutual-exclusion violations (micro, micro-spin)", str(viol), "0",
                 "met" if viol == 0 else "MISSED"))
     return out
 
@@ -136,6 +140,7 @@ def markdown(rows, tgts):
           "`guest`: libpvlock with guest-only knowledge (FlexGuard's); `both`: libpvlock "
           "with the host page too; `one` (4x only): glibc on one thread doing the same "
           "work, the ceiling on one host CPU (`vs one`). Workloads: `micro` (pvlock-mutexbench, 1 us sections), "
+          "`micro-spin` (the same with a pthread spinlock, when asked for), "
           "`sysbench-threads` (`--thread-locks=1 --thread-yields=100`), `sysbench-mutex` "
           "(`--mutex-num=1`); medians of ops (events, lock acquisitions) per second.", "",
           "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pvlock-mutexbench: a contended pthread mutex, for libpvlock's bench.
+ * pvlock-mutexbench: a contended pthread mutex (or spinlock, -s), for
+ * libpvlock's bench.
  *
  * An unmodified pthread program (the libpvlock variants come in through
  * LD_PRELOAD): T threads take one mutex, check and update an owner field
@@ -28,6 +29,8 @@
 #include "../../tests/helpers/parse.h"
 
 static pthread_mutex_t lock;
+static pthread_spinlock_t spin;
+static int use_spin;
 static volatile int stop, go;
 static int owner = -1;
 static uint64_t shared_counter, violations;
@@ -75,14 +78,20 @@ static void *worker_main(void *p)
 	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
 		;
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-		pthread_mutex_lock(&lock);
+		if (use_spin)
+			pthread_spin_lock(&spin);
+		else
+			pthread_mutex_lock(&lock);
 		if (__atomic_exchange_n(&owner, w->id, __ATOMIC_RELAXED) != -1)
 			violations++;
 		shared_counter++;
 		spin_loops(cs_loops);
 		if (__atomic_exchange_n(&owner, -1, __ATOMIC_RELAXED) != w->id)
 			violations++;
-		pthread_mutex_unlock(&lock);
+		if (use_spin)
+			pthread_spin_unlock(&spin);
+		else
+			pthread_mutex_unlock(&lock);
 		w->ops++;
 		spin_loops(gap_loops);
 	}
@@ -92,13 +101,14 @@ static void *worker_main(void *p)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pvlock-mutexbench [-t THREADS] [-d MS] [-c CS_NS] [-g GAP_NS] [-a] [-l LABEL]\n"
+		"Usage: pvlock-mutexbench [-t THREADS] [-d MS] [-c CS_NS] [-g GAP_NS] [-a | -s] [-l LABEL]\n"
 		"\n"
 		"  -t THREADS   threads [online CPUs]\n"
 		"  -d MS        run time [2000]\n"
 		"  -c CS_NS     critical section [1000]\n"
 		"  -g GAP_NS    work between acquisitions [1000]\n"
 		"  -a           an adaptive mutex (PTHREAD_MUTEX_ADAPTIVE_NP), not a default one\n"
+		"  -s           a spinlock (pthread_spin_lock), not a mutex\n"
 		"  -l LABEL     a \"variant\" field for the JSON line\n"
 		"\n"
 		"Exit status 1 on a mutual-exclusion violation or a lost update.\n"
@@ -121,17 +131,22 @@ int main(int argc, char **argv)
 	double sum = 0, sq = 0;
 	int adaptive = 0, c;
 
-	while ((c = getopt(argc, argv, "t:d:c:g:al:h")) != -1) {
+	while ((c = getopt(argc, argv, "t:d:c:g:asl:h")) != -1) {
 		switch (c) {
 		case 't': threads = parse_option_or_exit("pvlock-mutexbench", "thread count", optarg); break;
 		case 'd': dur = parse_option_or_exit("pvlock-mutexbench", "duration", optarg); break;
 		case 'c': cs = parse_option_or_exit("pvlock-mutexbench", "critical section", optarg); break;
 		case 'g': gap = parse_option_or_exit("pvlock-mutexbench", "gap", optarg); break;
 		case 'a': adaptive = 1; break;
+		case 's': use_spin = 1; break;
 		case 'l': label = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (adaptive && use_spin) {
+		fprintf(stderr, "pvlock-mutexbench: -a (an adaptive mutex) and -s (a spinlock) exclude each other\n");
+		return 2;
 	}
 	if (threads < 1 || threads > 1024) {
 		fprintf(stderr, "pvlock-mutexbench: 1 to 1024 threads\n");
@@ -141,6 +156,7 @@ int main(int argc, char **argv)
 	if (adaptive)
 		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	pthread_mutex_init(&lock, &attr);
+	pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE);
 	calibrate();
 	cs_loops = cs * loops_per_ns;
 	gap_loops = gap * loops_per_ns;
@@ -173,12 +189,12 @@ int main(int argc, char **argv)
 		stats_get(&st);
 		level_name = name ? name(level()) : "?";
 	}
-	printf("{\"bench\":\"mutexbench\",\"variant\":\"%s\",\"threads\":%ld,\"adaptive\":%d,"
+	printf("{\"bench\":\"mutexbench\",\"variant\":\"%s\",\"lock\":\"%s\",\"threads\":%ld,\"adaptive\":%d,"
 	       "\"cs_ns\":%ld,\"gap_ns\":%ld,\"duration_ms\":%.0f,\"ops\":%llu,\"ops_per_s\":%.0f,"
 	       "\"fairness\":%.4f,\"violations\":%llu,\"lost_updates\":%lld,\"pvlock_level\":\"%s\","
 	       "\"slow\":%llu,\"blocks\":%llu,\"holder_off_guest\":%llu,\"holder_off_host\":%llu,"
 	       "\"bypasses\":%llu}\n",
-	       label, threads, adaptive, cs, gap, (t1 - t0) / 1e6, (unsigned long long)total,
+	       label, use_spin ? "spinlock" : "mutex", threads, adaptive, cs, gap, (t1 - t0) / 1e6, (unsigned long long)total,
 	       total / ((t1 - t0) / 1e9), sq > 0 ? sum * sum / (threads * sq) : 0,
 	       (unsigned long long)violations, (long long)(shared_counter - total), level_name,
 	       (unsigned long long)st.slow, (unsigned long long)st.blocks,

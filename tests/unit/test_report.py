@@ -278,6 +278,23 @@ class UserspaceCeiling(unittest.TestCase):
         self.assertTrue(all(r["vs_one"] is None for r in rows))
 
 
+class UserspaceSpinlock(unittest.TestCase):
+    """micro-spin (pthread spinlocks) is not one of issue 19's workloads:
+    its 1x bound is listed only when it ran, and its rows order after
+    micro's."""
+
+    def test_1x_bound_only_when_measured(self):
+        runs = {("1x", "micro", v): [x] for v, x in (("glibc", 100.0), ("both", 99.0))}
+        whats = [what for what, _, _, _ in userspace.targets(userspace.table(runs)[1], 0)]
+        self.assertNotIn("1x (2 vCPUs on 2 CPUs): both / glibc, micro-spin", whats)
+        runs.update({("1x", "micro-spin", v): [x] for v, x in (("glibc", 100.0), ("both", 96.0))})
+        verdicts = {w: (g, v) for w, g, _, v in userspace.targets(userspace.table(runs)[1], 0)}
+        self.assertEqual(verdicts["1x (2 vCPUs on 2 CPUs): both / glibc, micro-spin"],
+                         ("0.96x", "MISSED"))
+        rows, _ = userspace.table(runs)
+        self.assertEqual([r["workload"] for r in rows][::2], ["micro", "micro-spin"])
+
+
 class Report(unittest.TestCase):
     def test_printed_tables(self):
         """oversub_report.py on a directory of raw results: the ceiling
