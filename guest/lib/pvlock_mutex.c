@@ -25,8 +25,10 @@
  *     well below a critical section worth spinning for (about 1 us);
  *   - once either level descheduled the holder, leave the queue, mark
  *     the word 2 and sleep on the futex; on wake-up, look again;
- *     when it was the host, first park a few times (park()): sleep
- *     a while on the holder record, word untouched, woken by nobody;
+ *     when it was the host, spin on while the holder's vCPU has been
+ *     off less than PVL_PARK_DELAY_NS, then first park a few times
+ *     (park()): sleep a while on the holder record, word untouched,
+ *     woken by nobody;
  *   - a thread that slept takes the word as 2 (xchg), never as 1: other
  *     sleepers may exist, and the 2 makes the next unlock wake one.
  * That last rule is glibc's own (lll_lock): with it a sleeper is never
@@ -108,6 +110,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 	uint32_t take_as = 1;		/* 2 once this thread slept */
 	unsigned int spins = 0, unnamed, parks = 0;
 	uint64_t seen;			/* the holder record @why is about */
+	struct pvl_away away = { 0, 0 };	/* watch of a host-preempted holder */
 
 	PVL_STAT(slow);
 	if (lvl == PVLOCK_LEVEL_FUTEX || !n)
@@ -145,8 +148,13 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 				took(m);
 				return 0;
 			}
-			if (w != 0 && (why = pvl_holder_state_seen(&ref, lvl, &seen)) != PVL_RUNNING)
-				break;
+			if (w != 0 && (why = pvl_holder_state_seen(&ref, lvl, &seen)) != PVL_RUNNING) {
+				/* A short host preemption: spin it out (PVL_PARK_DELAY_NS). */
+				if (why != PVL_OFF_HOST || pvl_away_long(&away, seen))
+					break;
+			} else {
+				away.since = 0;
+			}
 			/*
 			 * Taken but nobody named (holder 0): the holder is
 			 * between its take and pvl_mutex_took(), or between

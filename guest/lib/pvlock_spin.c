@@ -18,8 +18,9 @@
  * level that took it off:
  *   - the guest descheduled the holder thread: yield the CPU, so that
  *     the guest scheduler can run it (it may be waiting on this vCPU);
- *   - the host preempted the holder's vCPU: park, a timed futex sleep
- *     on the word (PVL_PARK_NS) that a changed word skips.  A yield
+ *   - the host preempted the holder's vCPU, for longer than
+ *     PVL_PARK_DELAY_NS as far as this waiter has watched: park, a timed
+ *     futex sleep on the word (PVL_PARK_NS) that a changed word skips.  A yield
  *     would not do here: with nothing else runnable in the guest it
  *     returns at once, this vCPU never idles, and the host keeps
  *     running it instead of the holder's vCPU (at 4x, four vCPUs on one
@@ -63,6 +64,7 @@ static void spin_slow(pvlock_spin_t *s, uint32_t me)
 	enum pvlock_level lvl = pvl_level_now();
 	struct pvl_node *self = pvl_node_get();		/* also where PVL_STAT counts */
 	struct pvl_node *n = lvl == PVLOCK_LEVEL_FUTEX ? NULL : self;
+	struct pvl_away away = { 0, 0 };
 
 	PVL_STAT(slow);
 	for (;;) {
@@ -81,8 +83,13 @@ static void spin_slow(pvlock_spin_t *s, uint32_t me)
 					pvl_queue_leave(tail, n);
 				return;
 			}
-			if (seen != 0 && n && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING)
-				break;
+			if (seen != 0 && n && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING) {
+				/* A short host preemption: spin it out (PVL_PARK_DELAY_NS). */
+				if (why != PVL_OFF_HOST || pvl_away_long(&away, seen))
+					break;
+			} else {
+				away.since = 0;
+			}
 			pvl_pause();
 		}
 		if (queued)

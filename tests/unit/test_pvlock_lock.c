@@ -58,6 +58,7 @@ static void fake_channel(enum pvlock_level cap)
 	view.hdr.host_live = 1;
 	for (int c = 0; c < FAKE_CPUS; c++)
 		host.rec[c].host.state = PVLI_STATE_RUNNING;
+	pvl_park_delay_ns = PVL_PARK_DELAY_NS;
 	pvl_channel_use(&view, sizeof(view), &host, cap);
 }
 
@@ -297,6 +298,8 @@ static void park_after_holder_changed(bool to_other)
 	int i;
 
 	fake_channel(PVLOCK_LEVEL_BOTH);
+	/* Park on the first look that reads "preempted" (no delay to spin out). */
+	pvl_park_delay_ns = 0;
 	view_runs(my_tid());
 	assert_int_equal(pvlock_mutex_lock(&m), 0);
 	/* Named on a CPU the fake channel has, so that the look reads the page. */
@@ -341,6 +344,136 @@ static void park_after_new_holder_does_not_sleep(void **state)
 {
 	(void)state;
 	park_after_holder_changed(true);
+}
+
+/* ---- the park delay (PVL_PARK_DELAY_NS) --------------------------------------- */
+static uint64_t parks_now(void)
+{
+	return __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
+}
+
+static uint64_t park_delays_now(void)
+{
+	return __atomic_load_n(&pvl_park_delays, __ATOMIC_RELAXED);
+}
+
+/* Take @m or @s (whichever @w waits on) as this thread, running, both levels. */
+static void hold_for(struct waiter *w)
+{
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	view_runs(my_tid());
+	if (w->s)
+		assert_int_equal(pvlock_spin_lock(w->s), 0);
+	else
+		assert_int_equal(pvlock_mutex_lock(w->m), 0);
+}
+
+static void release_for(struct waiter *w)
+{
+	if (w->s)
+		pvlock_spin_unlock(w->s);
+	else
+		pvlock_mutex_unlock(w->m);
+}
+
+/*
+ * The host preempts the holder's vCPU for less than the park delay: the
+ * waiter spins it out, neither parking nor blocking, and takes the lock
+ * when the holder, back, releases it.  The delay is set far beyond the
+ * test's length, so "less than the delay" holds however slow the machine.
+ * Without the delay the waiter parked at its first look.
+ */
+static void short_host_preemption_is_spun_out(bool spin)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
+	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
+	struct pvlock_stats before;
+	uint64_t parks, delays;
+
+	hold_for(&w);
+	pvl_park_delay_ns = 3600 * 1000000000L;
+	host_state(PVLI_STATE_PREEMPTED);
+	before = stats();
+	parks = parks_now();
+	delays = park_delays_now();
+	start_waiter(&w);
+	for (int i = 0; i < 10000 && park_delays_now() == delays; i++)
+		sleep_ms(1);
+	assert_int_equal(park_delays_now() - delays, 1);	/* watching the holder */
+	sleep_ms(30);
+	assert_false(w.done);
+	assert_int_equal(parks_now(), parks);
+	assert_int_equal(stats().blocks, before.blocks);
+	host_state(PVLI_STATE_RUNNING);
+	release_for(&w);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+	assert_int_equal(parks_now(), parks);
+	assert_int_equal(stats().blocks, before.blocks);
+}
+
+static void mutex_spins_out_short_host_preemption(void **state)
+{
+	(void)state;
+	short_host_preemption_is_spun_out(false);
+}
+
+static void spin_spins_out_short_host_preemption(void **state)
+{
+	(void)state;
+	short_host_preemption_is_spun_out(true);
+}
+
+/*
+ * A preemption that outlasts the delay: the first park comes no sooner
+ * than the delay after the waiter started (its watch cannot begin
+ * earlier), and the watch outlives the parks (one per holder): a
+ * waiter that watched afresh after each park would add a delay to
+ * every park behind the same holder.
+ */
+#define LONG_DELAY_MS	20
+
+static void long_host_preemption_parks(bool spin)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
+	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
+	uint64_t parks, delays, t0;
+
+	hold_for(&w);
+	pvl_park_delay_ns = LONG_DELAY_MS * 1000000L;
+	host_state(PVLI_STATE_PREEMPTED);
+	parks = parks_now();
+	delays = park_delays_now();
+	t0 = pvl_now_ns();
+	start_waiter(&w);
+	for (int i = 0; i < 10000 && parks_now() == parks; i++)
+		sleep_ms(1);
+	assert_true(parks_now() > parks);
+	assert_true(pvl_now_ns() - t0 >= LONG_DELAY_MS * 1000000ull);
+	/* Two more parks, back to back, on the same watch. */
+	parks = parks_now();
+	for (int i = 0; i < 10000 && parks_now() - parks < 2; i++)
+		sleep_ms(1);
+	assert_true(parks_now() - parks >= 2);
+	assert_int_equal(park_delays_now() - delays, 1);
+	assert_false(w.done);
+	release_for(&w);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+}
+
+static void mutex_parks_after_delay(void **state)
+{
+	(void)state;
+	long_host_preemption_parks(false);
+}
+
+static void spin_parks_after_delay(void **state)
+{
+	(void)state;
+	long_host_preemption_parks(true);
 }
 
 /*
@@ -780,6 +913,10 @@ int main(void)
 		cmocka_unit_test(parks_then_blocks_when_host_preempts_holder_vcpu),
 		cmocka_unit_test(park_after_release_does_not_sleep),
 		cmocka_unit_test(park_after_new_holder_does_not_sleep),
+		cmocka_unit_test(mutex_spins_out_short_host_preemption),
+		cmocka_unit_test(spin_spins_out_short_host_preemption),
+		cmocka_unit_test(mutex_parks_after_delay),
+		cmocka_unit_test(spin_parks_after_delay),
 		cmocka_unit_test(guest_level_spins_behind_preempted_vcpu),
 		cmocka_unit_test(stale_host_page_drops_to_guest_level),
 		cmocka_unit_test(no_channel_is_a_futex_mutex),
