@@ -40,7 +40,7 @@ long pvl_rseq_cpu_offset;
 struct pvlock_stats pvl_stats;
 uint64_t pvl_parks;
 uint64_t pvl_parks_full;
-long pvl_park_delay_ns = PVL_PARK_DELAY_NS;
+int64_t pvl_park_delay_ns = PVL_PARK_DELAY_NS;
 uint64_t pvl_park_delays;
 __thread struct pvl_self pvl_self PVL_TLS;
 

@@ -79,50 +79,66 @@ int pvl_futex_park(uint32_t *word, uint32_t val, long ns) PVL_HIDDEN;
 #define PVL_PARK_NS	300000L
 /*
  * A waiter parks only once it has watched its holder's vCPU stay
- * preempted this long (the kernel locks' holder_away_long(), lock
- * parameter lock_park_delay_ns).  Most host preemptions at 1x are a
- * host thread's few tens of us (QEMU's own threads, a kworker): a park
- * then sleeps its whole PVL_PARK_NS past the holder's return, where a
- * spinning waiter would have had the lock.  Behind a whole host slice
- * (milliseconds, at 2x and over) the delay is a few percent of the wait.
- * Measured in one guest, variants interleaved, 1 s runs, median of the
- * per-repetition ratio 50 us / no delay: 1x micro 1.06 (10 of 12 reps
- * ahead) and micro-spin 1.07 (9 of 12); 2x 1.04 and 1.00, 4x 0.99 and
- * 0.98 (4 reps); a 1 ms delay cost 2x and 4x 10-20%.
+ * preempted this long, counted from the first look that found it off
+ * (the kernel locks' holder_away_long(), lock parameter
+ * lock_park_delay_ns).  Most host preemptions at 1x are a host thread's
+ * few tens of us (QEMU's own threads, a kworker): a park then sleeps its
+ * whole PVL_PARK_NS past the holder's return, where a spinning waiter
+ * would have had the lock.  Behind a whole host slice (milliseconds, at
+ * 2x and over) the delay is a few percent of the wait.  Measured in one
+ * guest, variants interleaved, 1 s runs, median of the per-repetition
+ * ratio 50 us / no delay: 1x micro 1.06 (10 of 12 reps ahead) and
+ * micro-spin 1.07 (9 of 12); 2x 1.04 and 1.00, 4x 0.99 and 0.98 (4
+ * reps); a 1 ms delay cost 2x and 4x 3-18%.
  */
-#define PVL_PARK_DELAY_NS	50000L
+#define PVL_PARK_DELAY_NS	50000
 /* PVL_PARK_DELAY_NS; a variable so that tests can change it. */
-extern long pvl_park_delay_ns PVL_HIDDEN;
-/* Times a waiter began to wait out the delay (one per holder it saw off). */
+extern int64_t pvl_park_delay_ns PVL_HIDDEN;
+/* Watches begun: looks that found a holder's vCPU off and started the delay. */
 extern uint64_t pvl_park_delays PVL_HIDDEN;
 
-/* One waiter's watch of its holder's host preemption. */
+/*
+ * One waiter's watch of its holder's host preemption.  The clock is read
+ * when a watch begins and then every PVL_AWAY_CLOCK_EVERY looks: without
+ * a vDSO clock a read is a system call.
+ */
+#define PVL_AWAY_CLOCK_EVERY	8
 struct pvl_away {
 	uint64_t holder;	/* the holder record (the spinlock's word) watched */
 	uint64_t since;		/* CLOCK_MONOTONIC ns it was first seen off; 0 none */
+	unsigned int looks;	/* since the last clock read */
 };
 
+/* CLOCK_MONOTONIC in ns, or 0 if it cannot be read. */
 static inline uint64_t pvl_now_ns(void)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (clock_gettime(CLOCK_MONOTONIC, &t))
+		return 0;
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 /*
  * The host preempted the vCPU of @holder: has this waiter watched it
  * stay off for pvl_park_delay_ns?  A new holder starts a new watch; the
- * caller ends one (since = 0) when it sees the holder running.
+ * caller ends one (since = 0) when it sees the holder running, and
+ * after a futex wait (an unlock woke it: any holder now is a new one).
+ * Without a clock it parks at once, as with no delay.
  */
 static inline bool pvl_away_long(struct pvl_away *a, uint64_t holder)
 {
-	long delay = LOAD(&pvl_park_delay_ns);
+	int64_t delay = LOAD(&pvl_park_delay_ns);
 	uint64_t now;
 
 	if (delay <= 0)
 		return true;
+	if (a->since && a->holder == holder && ++a->looks < PVL_AWAY_CLOCK_EVERY)
+		return false;
+	a->looks = 0;
 	now = pvl_now_ns();
+	if (!now)
+		return true;
 	if (!a->since || a->holder != holder) {
 		a->holder = holder;
 		a->since = now;
@@ -321,8 +337,8 @@ struct pvl_lockref {
 
 /*
  * As pvl_holder_state(), and *@seen is the holder record it classified
- * (0 for a lock without one, or none named): a mutex waiter that parks
- * sleeps on its TID half, so that a release, or a take by another
+ * (for a lock without one, the word; 0: none named): a mutex waiter
+ * that parks sleeps on its TID half (a spinlock waiter on the word), so that a release, or a take by another
  * thread, after the look and before the sleep cancels the park.  The
  * same thread taking the lock again (on another CPU, say) does not: the
  * futex compares 32 bits, and the CPU is in the other half.
@@ -344,6 +360,7 @@ static inline enum pvl_run pvl_holder_state_seen(const struct pvl_lockref *r,
 	} else {
 		uint32_t w = LOAD(r->word);
 
+		*seen = w;
 		if (!w)
 			return PVL_RUNNING;
 		cpu = w >> PVL_SPIN_TID_BITS;
@@ -364,6 +381,25 @@ static inline enum pvl_run pvl_holder_state(const struct pvl_lockref *r, enum pv
 	return pvl_holder_state_seen(r, lvl, &seen);
 }
 
+/*
+ * Whether a waiter should stop spinning behind the holder of a taken
+ * lock: PVL_OFF_GUEST or PVL_OFF_HOST if so, else PVL_RUNNING.  A host
+ * preemption counts once the waiter has watched it for the park delay
+ * (@a); until then the holder reads as running.  *@seen: the record
+ * classified (pvl_holder_state_seen()).
+ */
+static inline enum pvl_run pvl_holder_off(const struct pvl_lockref *r, enum pvlock_level lvl,
+					  struct pvl_away *a, uint64_t *seen)
+{
+	enum pvl_run why = pvl_holder_state_seen(r, lvl, seen);
+
+	if (why == PVL_RUNNING)
+		a->since = 0;
+	else if (why == PVL_OFF_HOST && !pvl_away_long(a, *seen))
+		return PVL_RUNNING;
+	return why;
+}
+
 static inline void pvl_count_off(enum pvl_run why)
 {
 	if (why == PVL_OFF_HOST)
@@ -375,11 +411,13 @@ static inline void pvl_count_off(enum pvl_run why)
 enum pvl_queue_exit {
 	PVL_Q_HEAD,		/* first in the queue: compete for the word */
 	PVL_Q_BYPASS,		/* the predecessor is not running: compete anyway */
-	PVL_Q_HOLDER_OFF,	/* the holder stopped running: block instead */
+	PVL_Q_HOLDER_OFF,	/* the holder stopped running (pvl_holder_off()): stop spinning */
 };
 
+/* @away: the caller's watch of its holder, for PVL_Q_HOLDER_OFF. */
 enum pvl_queue_exit pvl_queue_enter(struct pvl_node **tail, struct pvl_node *n,
-				    const struct pvl_lockref *r, enum pvlock_level lvl) PVL_HIDDEN;
+				    const struct pvl_lockref *r, enum pvlock_level lvl,
+				    struct pvl_away *away) PVL_HIDDEN;
 void pvl_queue_leave(struct pvl_node **tail, struct pvl_node *n) PVL_HIDDEN;
 
 #endif /* __PVLOCK_IMPL_H */

@@ -110,7 +110,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 	uint32_t take_as = 1;		/* 2 once this thread slept */
 	unsigned int spins = 0, unnamed, parks = 0;
 	uint64_t seen;			/* the holder record @why is about */
-	struct pvl_away away = { 0, 0 };	/* watch of a host-preempted holder */
+	struct pvl_away away = { 0 };	/* watch of a host-preempted holder */
 
 	PVL_STAT(slow);
 	if (lvl == PVLOCK_LEVEL_FUTEX || !n)
@@ -130,13 +130,13 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 	}
 
 	for (;;) {
-		enum pvl_run why = pvl_holder_state_seen(&ref, lvl, &seen);
+		enum pvl_run why = pvl_holder_off(&ref, lvl, &away, &seen);
 		bool queued = false;
 
 		unnamed = 0;
 		if (why == PVL_RUNNING) {
 			queued = true;
-			pvl_queue_enter(tail, n, &ref, lvl);
+			pvl_queue_enter(tail, n, &ref, lvl, &away);
 		}
 		/* Compete for the word while the holder runs, polling with backoff. */
 		for (unsigned int gap = 1;; gap = gap < PVL_POLL_MAX ? gap * 2 : gap) {
@@ -148,13 +148,11 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 				took(m);
 				return 0;
 			}
-			if (w != 0 && (why = pvl_holder_state_seen(&ref, lvl, &seen)) != PVL_RUNNING) {
-				/* A short host preemption: spin it out (PVL_PARK_DELAY_NS). */
-				if (why != PVL_OFF_HOST || pvl_away_long(&away, seen))
-					break;
-			} else {
+			/* A short host preemption is spun out (PVL_PARK_DELAY_NS). */
+			if (w == 0)
 				away.since = 0;
-			}
+			else if ((why = pvl_holder_off(&ref, lvl, &away, &seen)) != PVL_RUNNING)
+				break;
 			/*
 			 * Taken but nobody named (holder 0): the holder is
 			 * between its take and pvl_mutex_took(), or between
@@ -203,6 +201,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 			return ETIMEDOUT;
 		if (XCHG_ACQ(&m->word, 2) == 0)
 			break;
+		away.since = 0;		/* an unlock woke us: whoever holds it now is new */
 		lvl = pvl_level_now();
 	}
 	took(m);

@@ -19,8 +19,9 @@
  *     the guest, vCPU by the host, or a node of another process left in
  *     a queue that fork() copied) stops waiting for it and competes for
  *     the word as if it were the head (PVL_Q_BYPASS);
- *   - a waiter whose lock holder stops running leaves to block
- *     (PVL_Q_HOLDER_OFF), as the head does.
+ *   - a waiter whose lock holder stops running (the host's preemption
+ *     watched for the park delay, pvl_holder_off()) leaves to block or
+ *     park (PVL_Q_HOLDER_OFF), as the head does.
  * A waiter that left early still leaves the queue properly later, so its
  * successor is passed on: every node is left exactly once.
  */
@@ -39,9 +40,11 @@ static bool node_running(const struct pvl_node *n, enum pvlock_level lvl)
  * pvl_queue_leave() once, whatever this returned.
  */
 enum pvl_queue_exit pvl_queue_enter(struct pvl_node **tail, struct pvl_node *n,
-				    const struct pvl_lockref *r, enum pvlock_level lvl)
+				    const struct pvl_lockref *r, enum pvlock_level lvl,
+				    struct pvl_away *away)
 {
 	struct pvl_node *pred;
+	uint64_t seen;
 
 	STORE(&n->next, NULL);
 	STORE(&n->waiting, 1);
@@ -68,7 +71,7 @@ enum pvl_queue_exit pvl_queue_enter(struct pvl_node **tail, struct pvl_node *n,
 			return PVL_Q_BYPASS;
 		}
 		if (turn % PVL_POLL_MAX == 0 && LOAD(r->word) &&
-		    pvl_holder_state(r, lvl) != PVL_RUNNING)
+		    pvl_holder_off(r, lvl, away, &seen) != PVL_RUNNING)
 			return PVL_Q_HOLDER_OFF;
 		if (unlikely(LOAD(&n->cpu) != cpu))
 			STORE(&n->cpu, cpu);	/* moved: successors look there */

@@ -18,9 +18,9 @@
  * level that took it off:
  *   - the guest descheduled the holder thread: yield the CPU, so that
  *     the guest scheduler can run it (it may be waiting on this vCPU);
- *   - the host preempted the holder's vCPU, for longer than
- *     PVL_PARK_DELAY_NS as far as this waiter has watched: park, a timed
- *     futex sleep on the word (PVL_PARK_NS) that a changed word skips.  A yield
+ *   - the host preempted the holder's vCPU (and this waiter has watched
+ *     it stay off for PVL_PARK_DELAY_NS): park, a timed futex sleep on
+ *     the word (PVL_PARK_NS) that a changed word skips.  A yield
  *     would not do here: with nothing else runnable in the guest it
  *     returns at once, this vCPU never idles, and the host keeps
  *     running it instead of the holder's vCPU (at 4x, four vCPUs on one
@@ -64,32 +64,31 @@ static void spin_slow(pvlock_spin_t *s, uint32_t me)
 	enum pvlock_level lvl = pvl_level_now();
 	struct pvl_node *self = pvl_node_get();		/* also where PVL_STAT counts */
 	struct pvl_node *n = lvl == PVLOCK_LEVEL_FUTEX ? NULL : self;
-	struct pvl_away away = { 0, 0 };
+	struct pvl_away away = { 0 };
 
 	PVL_STAT(slow);
 	for (;;) {
-		enum pvl_run why = pvl_holder_state(&ref, lvl);
+		uint64_t seen;		/* the word whose holder @why is about */
+		enum pvl_run why = pvl_holder_off(&ref, lvl, &away, &seen);
 		bool queued = false;
-		uint32_t seen;
 
 		if (n && why == PVL_RUNNING) {
 			queued = true;
-			pvl_queue_enter(tail, n, &ref, lvl);
+			pvl_queue_enter(tail, n, &ref, lvl, &away);
 		}
 		for (;;) {
-			seen = LOAD(&s->word);
-			if (seen == 0 && CAS_ACQ(&s->word, 0, me)) {
+			uint32_t w = LOAD(&s->word);
+
+			if (w == 0 && CAS_ACQ(&s->word, 0, me)) {
 				if (queued)
 					pvl_queue_leave(tail, n);
 				return;
 			}
-			if (seen != 0 && n && (why = pvl_holder_state(&ref, lvl)) != PVL_RUNNING) {
-				/* A short host preemption: spin it out (PVL_PARK_DELAY_NS). */
-				if (why != PVL_OFF_HOST || pvl_away_long(&away, seen))
-					break;
-			} else {
+			/* A short host preemption is spun out (PVL_PARK_DELAY_NS). */
+			if (w == 0 || !n)
 				away.since = 0;
-			}
+			else if ((why = pvl_holder_off(&ref, lvl, &away, &seen)) != PVL_RUNNING)
+				break;
 			pvl_pause();
 		}
 		if (queued)
@@ -103,7 +102,7 @@ static void spin_slow(pvlock_spin_t *s, uint32_t me)
 		 * between processes.
 		 */
 		if (why == PVL_OFF_HOST)
-			pvl_futex_park(&s->word, seen, PVL_PARK_NS);
+			pvl_futex_park(&s->word, (uint32_t)seen, PVL_PARK_NS);
 		else
 			sched_yield();
 		lvl = pvl_level_now();

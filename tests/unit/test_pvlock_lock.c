@@ -31,6 +31,7 @@
 #include "pvlock_impl.h"
 
 #define FAKE_CPUS 64
+#define OTHER_TID	0x3ffffu	/* a thread the view never runs */
 
 /* A simulated /dev/pvlockinfo: the view and the host page. */
 static struct {
@@ -259,8 +260,6 @@ static void parks_then_blocks_when_host_preempts_holder_vcpu(void **state)
  * is now would sleep its whole term (on a free lock, or behind a holder
  * nobody saw preempted); one on the record it classified returns at once.
  */
-#define OTHER_TID	0x3ffffu	/* a thread the view never runs */
-
 static pvlock_mutex_t *change_in_look;
 static bool change_to_other;
 static struct sigaction saved_segv;
@@ -376,6 +375,17 @@ static void release_for(struct waiter *w)
 		pvlock_mutex_unlock(w->m);
 }
 
+/* A delay no test outlasts, however slow the machine. */
+#define HOUR_NS		((int64_t)3600 * 1000000000)
+
+/* Wait (up to 10 s) until @n watches have begun since @delays. */
+static void wait_watches(uint64_t delays, uint64_t n)
+{
+	for (int i = 0; i < 10000 && park_delays_now() - delays < n; i++)
+		sleep_ms(1);
+	assert_int_equal(park_delays_now() - delays, n);
+}
+
 /*
  * The host preempts the holder's vCPU for less than the park delay: the
  * waiter spins it out, neither parking nor blocking, and takes the lock
@@ -392,15 +402,13 @@ static void short_host_preemption_is_spun_out(bool spin)
 	uint64_t parks, delays;
 
 	hold_for(&w);
-	pvl_park_delay_ns = 3600 * 1000000000L;
+	pvl_park_delay_ns = HOUR_NS;
 	host_state(PVLI_STATE_PREEMPTED);
 	before = stats();
 	parks = parks_now();
 	delays = park_delays_now();
 	start_waiter(&w);
-	for (int i = 0; i < 10000 && park_delays_now() == delays; i++)
-		sleep_ms(1);
-	assert_int_equal(park_delays_now() - delays, 1);	/* watching the holder */
+	wait_watches(delays, 1);		/* watching the holder */
 	sleep_ms(30);
 	assert_false(w.done);
 	assert_int_equal(parks_now(), parks);
@@ -410,7 +418,6 @@ static void short_host_preemption_is_spun_out(bool spin)
 	finish_waiter(&w);
 	assert_int_equal(w.ret, 0);
 	assert_int_equal(parks_now(), parks);
-	assert_int_equal(stats().blocks, before.blocks);
 }
 
 static void mutex_spins_out_short_host_preemption(void **state)
@@ -439,11 +446,13 @@ static void long_host_preemption_parks(bool spin)
 	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
+	struct pvlock_stats before;
 	uint64_t parks, delays, t0;
 
 	hold_for(&w);
 	pvl_park_delay_ns = LONG_DELAY_MS * 1000000L;
 	host_state(PVLI_STATE_PREEMPTED);
+	before = stats();
 	parks = parks_now();
 	delays = park_delays_now();
 	t0 = pvl_now_ns();
@@ -452,11 +461,17 @@ static void long_host_preemption_parks(bool spin)
 		sleep_ms(1);
 	assert_true(parks_now() > parks);
 	assert_true(pvl_now_ns() - t0 >= LONG_DELAY_MS * 1000000ull);
-	/* Two more parks, back to back, on the same watch. */
-	parks = parks_now();
-	for (int i = 0; i < 10000 && parks_now() - parks < 2; i++)
-		sleep_ms(1);
-	assert_true(parks_now() - parks >= 2);
+	/*
+	 * More parks, back to back, on the same watch: the spinlock's are
+	 * not capped; the mutex's end after PVL_PARK_MAX in a block.
+	 */
+	if (spin) {
+		for (int i = 0; i < 10000 && parks_now() - parks < 3; i++)
+			sleep_ms(1);
+	} else {
+		WAIT_STAT(blocks, before.blocks);
+	}
+	assert_true(parks_now() - parks >= 3);
 	assert_int_equal(park_delays_now() - delays, 1);
 	assert_false(w.done);
 	release_for(&w);
@@ -474,6 +489,108 @@ static void spin_parks_after_delay(void **state)
 {
 	(void)state;
 	long_host_preemption_parks(true);
+}
+
+/*
+ * A watch is of one holder's one preemption.  Seeing the holder run
+ * again, or a new holder, begins a new watch, so a new delay to spin out
+ * before a park.  The waiter must see the holder run in a window of a few
+ * ms: tried until it has, up to 2 s.
+ */
+static void watch_restarts(bool spin, bool new_holder)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
+	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
+	uint64_t parks, delays;
+
+	hold_for(&w);
+	pvl_park_delay_ns = HOUR_NS;
+	host_state(PVLI_STATE_PREEMPTED);
+	parks = parks_now();
+	delays = park_delays_now();
+	start_waiter(&w);
+	wait_watches(delays, 1);
+	if (new_holder) {
+		/* Another thread, running in the guest, holds it now. */
+		view_runs(OTHER_TID);
+		if (spin)
+			__atomic_store_n(&s.word, (s.word & ~((1u << PVL_SPIN_TID_BITS) - 1)) |
+					 OTHER_TID, __ATOMIC_RELAXED);
+		else
+			__atomic_store_n(&m.holder, (m.holder & ~0xffffffffull) | OTHER_TID,
+					 __ATOMIC_RELAXED);
+		wait_watches(delays, 2);
+		view_runs(my_tid());
+	} else {
+		for (int i = 0; i < 200 && park_delays_now() - delays < 2; i++) {
+			host_state(PVLI_STATE_RUNNING);
+			sleep_ms(5);
+			host_state(PVLI_STATE_PREEMPTED);
+			sleep_ms(5);
+		}
+		assert_int_equal(park_delays_now() - delays, 2);
+	}
+	assert_int_equal(parks_now(), parks);
+	assert_false(w.done);
+	host_state(PVLI_STATE_RUNNING);
+	release_for(&w);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+}
+
+static void mutex_watch_restarts_when_holder_runs(void **state)
+{
+	(void)state;
+	watch_restarts(false, false);
+}
+
+static void spin_watch_restarts_when_holder_runs(void **state)
+{
+	(void)state;
+	watch_restarts(true, false);
+}
+
+static void mutex_watch_restarts_for_new_holder(void **state)
+{
+	(void)state;
+	watch_restarts(false, true);
+}
+
+static void spin_watch_restarts_for_new_holder(void **state)
+{
+	(void)state;
+	watch_restarts(true, true);
+}
+
+/* A deadline passes while the waiter spins out a host preemption. */
+static void timedlock_times_out_during_delay(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct timespec t;
+	struct waiter w = { .m = &m, .abstime = &t };
+	uint64_t parks, delays;
+
+	(void)state;
+	hold_for(&w);
+	pvl_park_delay_ns = HOUR_NS;
+	host_state(PVLI_STATE_PREEMPTED);
+	parks = parks_now();
+	delays = park_delays_now();
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += 50000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	start_waiter(&w);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, ETIMEDOUT);
+	assert_int_equal(park_delays_now() - delays, 1);
+	assert_int_equal(parks_now(), parks);
+	pvlock_mutex_unlock(&m);
+	assert_int_equal(m.word, 0);
+	assert_null(m.tail);
 }
 
 /*
@@ -917,6 +1034,11 @@ int main(void)
 		cmocka_unit_test(spin_spins_out_short_host_preemption),
 		cmocka_unit_test(mutex_parks_after_delay),
 		cmocka_unit_test(spin_parks_after_delay),
+		cmocka_unit_test(mutex_watch_restarts_when_holder_runs),
+		cmocka_unit_test(spin_watch_restarts_when_holder_runs),
+		cmocka_unit_test(mutex_watch_restarts_for_new_holder),
+		cmocka_unit_test(spin_watch_restarts_for_new_holder),
+		cmocka_unit_test(timedlock_times_out_during_delay),
 		cmocka_unit_test(guest_level_spins_behind_preempted_vcpu),
 		cmocka_unit_test(stale_host_page_drops_to_guest_level),
 		cmocka_unit_test(no_channel_is_a_futex_mutex),
