@@ -107,6 +107,7 @@ struct pvl_away {
 	uint64_t holder;	/* the holder record (the spinlock's word) watched */
 	uint64_t since;		/* CLOCK_MONOTONIC ns it was first seen off; 0 none */
 	unsigned int looks;	/* since the last clock read */
+	bool expired;		/* the delay has passed: park (until the watch ends) */
 };
 
 /* CLOCK_MONOTONIC in ns, or 0 if it cannot be read. */
@@ -133,8 +134,12 @@ static inline bool pvl_away_long(struct pvl_away *a, uint64_t holder)
 
 	if (delay <= 0)
 		return true;
-	if (a->since && a->holder == holder && ++a->looks < PVL_AWAY_CLOCK_EVERY)
-		return false;
+	if (a->since && a->holder == holder) {
+		if (a->expired)
+			return true;
+		if (++a->looks < PVL_AWAY_CLOCK_EVERY)
+			return false;
+	}
 	a->looks = 0;
 	now = pvl_now_ns();
 	if (!now)
@@ -142,9 +147,11 @@ static inline bool pvl_away_long(struct pvl_away *a, uint64_t holder)
 	if (!a->since || a->holder != holder) {
 		a->holder = holder;
 		a->since = now;
+		a->expired = false;
 		__atomic_fetch_add(&pvl_park_delays, 1, __ATOMIC_RELAXED);
 	}
-	return now - a->since >= (uint64_t)delay;
+	a->expired = now - a->since >= (uint64_t)delay;
+	return a->expired;
 }
 
 /* Whether @abstime on @clock has passed; EINVAL-worthy times count as passed. */
@@ -338,10 +345,11 @@ struct pvl_lockref {
 /*
  * As pvl_holder_state(), and *@seen is the holder record it classified
  * (for a lock without one, the word; 0: none named): a mutex waiter
- * that parks sleeps on its TID half (a spinlock waiter on the word), so that a release, or a take by another
- * thread, after the look and before the sleep cancels the park.  The
- * same thread taking the lock again (on another CPU, say) does not: the
- * futex compares 32 bits, and the CPU is in the other half.
+ * that parks sleeps on its TID half (a spinlock waiter on the word), so
+ * that a release, or a take by another thread, after the look and
+ * before the sleep cancels the park.  For the mutex, the same thread
+ * taking the lock again (on another CPU, say) does not: the futex
+ * compares 32 bits, and the CPU is in the other half.
  */
 static inline enum pvl_run pvl_holder_state_seen(const struct pvl_lockref *r,
 						 enum pvlock_level lvl, uint64_t *seen)
@@ -415,6 +423,7 @@ enum pvl_queue_exit {
 };
 
 /* @away: the caller's watch of its holder, for PVL_Q_HOLDER_OFF. */
+extern uint64_t pvl_queue_holder_off PVL_HIDDEN;	/* PVL_Q_HOLDER_OFF exits */
 enum pvl_queue_exit pvl_queue_enter(struct pvl_node **tail, struct pvl_node *n,
 				    const struct pvl_lockref *r, enum pvlock_level lvl,
 				    struct pvl_away *away) PVL_HIDDEN;

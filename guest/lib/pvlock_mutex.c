@@ -108,6 +108,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 	enum pvlock_level lvl = pvl_level_now();
 	struct pvl_node *n = pvl_node_get();
 	uint32_t take_as = 1;		/* 2 once this thread slept */
+	int ret;
 	unsigned int spins = 0, unnamed, parks = 0;
 	uint64_t seen;			/* the holder record @why is about */
 	struct pvl_away away = { 0 };	/* watch of a host-preempted holder */
@@ -197,11 +198,18 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 		if (XCHG_ACQ(&m->word, 2) == 0)
 			break;
 		PVL_STAT(blocks);
-		if (pvl_futex_wait(&m->word, 2, clock, abstime) == -ETIMEDOUT)
+		ret = pvl_futex_wait(&m->word, 2, clock, abstime);
+		if (ret == -ETIMEDOUT)
 			return ETIMEDOUT;
 		if (XCHG_ACQ(&m->word, 2) == 0)
 			break;
-		away.since = 0;		/* an unlock woke us: whoever holds it now is new */
+		/*
+		 * Woken (not a signal, not a changed word): an unlock came
+		 * between, so whoever holds the lock now took it anew, even
+		 * with the same holder record.
+		 */
+		if (ret == 0)
+			away.since = 0;
 		lvl = pvl_level_now();
 	}
 	took(m);

@@ -27,6 +27,8 @@
  */
 #include "pvlock_impl.h"
 
+uint64_t pvl_queue_holder_off;
+
 static bool node_running(const struct pvl_node *n, enum pvlock_level lvl)
 {
 	if (LOAD(&n->pid) != pvl_pid)
@@ -71,8 +73,10 @@ enum pvl_queue_exit pvl_queue_enter(struct pvl_node **tail, struct pvl_node *n,
 			return PVL_Q_BYPASS;
 		}
 		if (turn % PVL_POLL_MAX == 0 && LOAD(r->word) &&
-		    pvl_holder_off(r, lvl, away, &seen) != PVL_RUNNING)
+		    pvl_holder_off(r, lvl, away, &seen) != PVL_RUNNING) {
+			__atomic_fetch_add(&pvl_queue_holder_off, 1, __ATOMIC_RELAXED);
 			return PVL_Q_HOLDER_OFF;
+		}
 		if (unlikely(LOAD(&n->cpu) != cpu))
 			STORE(&n->cpu, cpu);	/* moved: successors look there */
 		pvl_pause();
