@@ -81,7 +81,8 @@ int pvl_futex_park(uint32_t *word, uint32_t val, long ns) PVL_HIDDEN;
  * A waiter parks only once it has watched its holder's vCPU stay
  * preempted this long, counted from the first look that found it off
  * (the kernel locks' holder_away_long(), lock parameter
- * lock_park_delay_ns).  Most host preemptions at 1x are a host thread's
+ * lock_park_delay_ns), if the host took that vCPU off while the
+ * waiter's own ran (pvl_off_while_we_ran(); else it parks at once).  Most host preemptions at 1x are a host thread's
  * few tens of us (QEMU's own threads, a kworker): a park then sleeps its
  * whole PVL_PARK_NS past the holder's return, where a spinning waiter
  * would have had the lock.  Behind a whole host slice (milliseconds, at
@@ -390,11 +391,33 @@ static inline enum pvl_run pvl_holder_state(const struct pvl_lockref *r, enum pv
 }
 
 /*
+ * Did the host take the vCPU of the holder named in @seen off while
+ * this waiter's own vCPU was running?  Then the holder waits for
+ * another host CPU than ours (ours has run us all along), and spinning
+ * here does not keep it off: that preemption may be spun out.  If it
+ * went off before ours came on, ours may well have its host CPU (at 4x,
+ * four vCPUs on one host CPU, always): park at once.  Both times are
+ * the host's (last_switch_ns); a record torn by a concurrent update
+ * only moves the choice between two safe ones.
+ */
+static inline bool pvl_off_while_we_ran(const struct pvl_lockref *r, uint64_t seen)
+{
+	uint32_t holder = r->holder ? seen >> 32 : (uint32_t)seen >> PVL_SPIN_TID_BITS;
+	uint32_t self = pvl_cpu();
+
+	if (holder >= pvl_chan.nr_cpus || self >= pvl_chan.nr_cpus || holder == self)
+		return false;
+	return LOAD(&pvl_chan.host[holder].host.last_switch_ns) >
+	       LOAD(&pvl_chan.host[self].host.last_switch_ns);
+}
+
+/*
  * Whether a waiter should stop spinning behind the holder of a taken
  * lock: PVL_OFF_GUEST or PVL_OFF_HOST if so, else PVL_RUNNING.  A host
- * preemption counts once the waiter has watched it for the park delay
- * (@a); until then the holder reads as running.  *@seen: the record
- * classified (pvl_holder_state_seen()).
+ * preemption that began while this waiter's vCPU ran counts once the
+ * waiter has watched it for the park delay (@a); until then the holder
+ * reads as running.  *@seen: the record classified
+ * (pvl_holder_state_seen()).
  */
 static inline enum pvl_run pvl_holder_off(const struct pvl_lockref *r, enum pvlock_level lvl,
 					  struct pvl_away *a, uint64_t *seen)
@@ -403,7 +426,8 @@ static inline enum pvl_run pvl_holder_off(const struct pvl_lockref *r, enum pvlo
 
 	if (why == PVL_RUNNING)
 		a->since = 0;
-	else if (why == PVL_OFF_HOST && !pvl_away_long(a, *seen))
+	else if (why == PVL_OFF_HOST && pvl_off_while_we_ran(r, *seen) &&
+		 !pvl_away_long(a, *seen))
 		return PVL_RUNNING;
 	return why;
 }

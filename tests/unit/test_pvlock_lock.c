@@ -412,6 +412,52 @@ static void release_for(struct waiter *w)
 /* A delay no test outlasts, however slow the machine. */
 #define HOUR_NS		((int64_t)3600 * 1000000000)
 
+/*
+ * The holder's vCPU: a CPU of the fake channel no test thread runs on,
+ * so that the waiters' own records (their real CPUs) stay apart from it.
+ */
+#define HCPU		(FAKE_CPUS - 1)
+/* Host times (last_switch_ns): the waiters' vCPUs came on at WE_CAME_ON. */
+#define WE_CAME_ON	1000
+#define OFF_AFTER_US	2000	/* the holder's vCPU went off while ours ran */
+#define OFF_BEFORE_US	500	/* ... before ours came on */
+
+/* Name @cpu's holder as @tid in @w's lock (one store). */
+static void name_holder(struct waiter *w, uint32_t cpu, uint32_t tid)
+{
+	if (w->s)
+		__atomic_store_n(&w->s->word, cpu << PVL_SPIN_TID_BITS | tid, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&w->m->holder, (uint64_t)cpu << 32 | tid, __ATOMIC_RELAXED);
+}
+
+/* @cpu's vCPU: preempted by the host at @off_at, or running. */
+static void vcpu_off(uint32_t cpu, uint64_t off_at)
+{
+	__atomic_store_n(&host.rec[cpu].host.last_switch_ns, off_at, __ATOMIC_RELAXED);
+	__atomic_store_n(&host.rec[cpu].host.state, PVLI_STATE_PREEMPTED, __ATOMIC_RELAXED);
+}
+
+static void vcpu_runs(uint32_t cpu)
+{
+	__atomic_store_n(&host.rec[cpu].host.state, PVLI_STATE_RUNNING, __ATOMIC_RELAXED);
+}
+
+/*
+ * Take @w's lock as this thread, named on HCPU, whose vCPU the host
+ * preempted at @off_at; every other vCPU runs, on since WE_CAME_ON.
+ * The park delay: @delay.
+ */
+static void hold_preempted(struct waiter *w, uint64_t off_at, int64_t delay)
+{
+	hold_for(w);
+	pvl_park_delay_ns = delay;
+	for (int c = 0; c < FAKE_CPUS; c++)
+		host.rec[c].host.last_switch_ns = WE_CAME_ON;
+	vcpu_off(HCPU, off_at);
+	name_holder(w, HCPU, my_tid());
+}
+
 /* Wait (up to 10 s) until @n watches have begun since @delays. */
 static void wait_watches(uint64_t delays, uint64_t n)
 {
@@ -420,12 +466,21 @@ static void wait_watches(uint64_t delays, uint64_t n)
 	assert_int_equal(park_delays_now() - delays, n);
 }
 
+/* Wait (up to 10 s) until parks pass @parks. */
+static void wait_parks(uint64_t parks)
+{
+	for (int i = 0; i < 10000 && parks_now() == parks; i++)
+		sleep_ms(1);
+	assert_true(parks_now() > parks);
+}
+
 /*
- * The host preempts the holder's vCPU for less than the park delay: the
- * waiter spins it out, neither parking nor blocking, and takes the lock
- * when the holder, back, releases it.  The delay is set far beyond the
- * test's length, so "less than the delay" holds however slow the machine.
- * Without the delay the waiter parked at its first look.
+ * The host preempts the holder's vCPU, while the waiter's runs, for less
+ * than the park delay: the waiter spins it out, neither parking nor
+ * blocking, and takes the lock when the holder, back, releases it.  The
+ * delay is set far beyond the test's length, so "less than the delay"
+ * holds however slow the machine.  Without the delay the waiter parked
+ * at its first look.
  */
 static void short_host_preemption_is_spun_out(bool spin)
 {
@@ -435,9 +490,7 @@ static void short_host_preemption_is_spun_out(bool spin)
 	struct pvlock_stats before;
 	uint64_t parks, delays;
 
-	hold_for(&w);
-	pvl_park_delay_ns = HOUR_NS;
-	host_state(PVLI_STATE_PREEMPTED);
+	hold_preempted(&w, OFF_AFTER_US, HOUR_NS);
 	before = stats();
 	parks = parks_now();
 	delays = park_delays_now();
@@ -447,7 +500,7 @@ static void short_host_preemption_is_spun_out(bool spin)
 	assert_false(w.done);
 	assert_int_equal(parks_now(), parks);
 	assert_int_equal(stats().blocks, before.blocks);
-	host_state(PVLI_STATE_RUNNING);
+	vcpu_runs(HCPU);
 	release_for(&w);
 	finish_waiter(&w);
 	assert_int_equal(w.ret, 0);
@@ -467,6 +520,42 @@ static void spin_spins_out_short_host_preemption(void **state)
 }
 
 /*
+ * The holder's vCPU went off before the waiter's came on (ours may have
+ * its host CPU): park at once, delay or not, without a watch.
+ */
+static void preemption_older_than_us_parks_at_once(bool spin)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
+	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
+	uint64_t parks, delays;
+
+	hold_preempted(&w, OFF_BEFORE_US, HOUR_NS);
+	parks = parks_now();
+	delays = park_delays_now();
+	start_waiter(&w);
+	wait_parks(parks);
+	assert_int_equal(park_delays_now(), delays);
+	assert_false(w.done);
+	vcpu_runs(HCPU);
+	release_for(&w);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+}
+
+static void mutex_parks_at_once_behind_older_preemption(void **state)
+{
+	(void)state;
+	preemption_older_than_us_parks_at_once(false);
+}
+
+static void spin_parks_at_once_behind_older_preemption(void **state)
+{
+	(void)state;
+	preemption_older_than_us_parks_at_once(true);
+}
+
+/*
  * A preemption that outlasts the delay: the first park comes no sooner
  * than the delay after the waiter started (its watch cannot begin
  * earlier), and the watch outlives the parks (one per holder): a
@@ -483,17 +572,13 @@ static void long_host_preemption_parks(bool spin)
 	struct pvlock_stats before;
 	uint64_t parks, delays, t0;
 
-	hold_for(&w);
-	pvl_park_delay_ns = LONG_DELAY_MS * 1000000L;
-	host_state(PVLI_STATE_PREEMPTED);
+	hold_preempted(&w, OFF_AFTER_US, LONG_DELAY_MS * 1000000L);
 	before = stats();
 	parks = parks_now();
 	delays = park_delays_now();
 	t0 = pvl_now_ns();
 	start_waiter(&w);
-	for (int i = 0; i < 10000 && parks_now() == parks; i++)
-		sleep_ms(1);
-	assert_true(parks_now() > parks);
+	wait_parks(parks);
 	assert_true(pvl_now_ns() - t0 >= LONG_DELAY_MS * 1000000ull);
 	/*
 	 * More parks, back to back, on the same watch: the spinlock's are
@@ -538,42 +623,35 @@ static void watch_restarts(bool spin, bool new_holder)
 	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
 	uint64_t parks, delays;
 
-	hold_for(&w);
-	pvl_park_delay_ns = HOUR_NS;
-	host_state(PVLI_STATE_PREEMPTED);
+	hold_preempted(&w, OFF_AFTER_US, HOUR_NS);
 	parks = parks_now();
 	delays = park_delays_now();
 	start_waiter(&w);
 	wait_watches(delays, 1);
 	if (new_holder) {
 		/*
-		 * Another thread, running in the guest on another CPU, holds
-		 * it now: the view first names it there, then one store names
-		 * it in the lock, so no look ever finds a holder the guest
-		 * descheduled.
+		 * Another thread, running in the guest on another preempted
+		 * vCPU, holds it now: the view names it there first, then one
+		 * store names it in the lock, so no look ever finds a holder
+		 * the guest descheduled.
 		 */
-		uint32_t c2 = ((spin ? s.word >> PVL_SPIN_TID_BITS : m.holder >> 32) + 1) % FAKE_CPUS;
-
-		__atomic_store_n(&view.cpu[c2].tid, OTHER_TID, __ATOMIC_RELAXED);
-		if (spin)
-			__atomic_store_n(&s.word, c2 << PVL_SPIN_TID_BITS | OTHER_TID,
-					 __ATOMIC_RELAXED);
-		else
-			__atomic_store_n(&m.holder, (uint64_t)c2 << 32 | OTHER_TID,
-					 __ATOMIC_RELAXED);
+		__atomic_store_n(&view.cpu[HCPU - 1].tid, OTHER_TID, __ATOMIC_RELAXED);
+		vcpu_off(HCPU - 1, OFF_AFTER_US);
+		name_holder(&w, HCPU - 1, OTHER_TID);
 		wait_watches(delays, 2);
+		vcpu_runs(HCPU - 1);
 	} else {
 		for (int i = 0; i < 200 && park_delays_now() - delays < 2; i++) {
-			host_state(PVLI_STATE_RUNNING);
+			vcpu_runs(HCPU);
 			sleep_ms(5);
-			host_state(PVLI_STATE_PREEMPTED);
+			vcpu_off(HCPU, OFF_AFTER_US);
 			sleep_ms(5);
 		}
 		assert_true(park_delays_now() - delays >= 2);
 	}
 	assert_int_equal(parks_now(), parks);
 	assert_false(w.done);
-	host_state(PVLI_STATE_RUNNING);
+	vcpu_runs(HCPU);
 	release_for(&w);
 	finish_waiter(&w);
 	assert_int_equal(w.ret, 0);
@@ -618,20 +696,15 @@ static void queued_waiter_spins_out_short_host_preemption(void **state)
 	struct pvl_node *head = NULL;
 
 	(void)state;
-	hold_for(&w1);
-	pvl_park_delay_ns = HOUR_NS;
+	hold_preempted(&w1, OFF_AFTER_US, HOUR_NS);
 	/*
-	 * The holder named on a CPU of its own (the view names it there and
-	 * nobody elsewhere; the host preempted that vCPU only), so that the
-	 * head's CPU can name the head: the second waiter must see its
+	 * The view names the holder on HCPU and nobody elsewhere, so that
+	 * the head's CPU can name the head: the second waiter must see its
 	 * predecessor run, or it passes it (PVL_Q_BYPASS) before it ever
 	 * looks at the holder.
 	 */
-	__atomic_store_n(&host.rec[FAKE_CPUS - 1].host.state, PVLI_STATE_PREEMPTED,
-			 __ATOMIC_RELAXED);
 	view_runs(0);
-	__atomic_store_n(&view.cpu[FAKE_CPUS - 1].tid, my_tid(), __ATOMIC_RELAXED);
-	__atomic_store_n(&m.holder, (uint64_t)(FAKE_CPUS - 1) << 32 | my_tid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&view.cpu[HCPU].tid, my_tid(), __ATOMIC_RELAXED);
 	parks = parks_now();
 	delays = park_delays_now();
 	start_waiter(&w1);
@@ -640,7 +713,7 @@ static void queued_waiter_spins_out_short_host_preemption(void **state)
 							      __ATOMIC_ACQUIRE)); i++)
 		sleep_ms(1);
 	assert_non_null(head);			/* the head, on the word */
-	assert_in_range(head->cpu, 0, FAKE_CPUS - 2);
+	assert_in_range(head->cpu, 0, HCPU - 1);
 	__atomic_store_n(&view.cpu[head->cpu].tid, head->tid, __ATOMIC_RELAXED);
 	start_waiter(&w2);
 	wait_watches(delays, 2);		/* the second, in the queue */
@@ -650,7 +723,7 @@ static void queued_waiter_spins_out_short_host_preemption(void **state)
 	assert_int_equal(parks_now(), parks);
 	assert_false(w1.done);
 	assert_false(w2.done);
-	host_state(PVLI_STATE_RUNNING);
+	vcpu_runs(HCPU);
 	pvlock_mutex_unlock(&m);
 	finish_waiter(&w1);
 	finish_waiter(&w2);
@@ -668,9 +741,7 @@ static void timedlock_times_out_during_delay(void **state)
 	uint64_t parks, delays;
 
 	(void)state;
-	hold_for(&w);
-	pvl_park_delay_ns = HOUR_NS;
-	host_state(PVLI_STATE_PREEMPTED);
+	hold_preempted(&w, OFF_AFTER_US, HOUR_NS);
 	parks = parks_now();
 	delays = park_delays_now();
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -1130,6 +1201,8 @@ int main(void)
 		cmocka_unit_test(spin_park_after_new_holder_does_not_sleep),
 		cmocka_unit_test(mutex_spins_out_short_host_preemption),
 		cmocka_unit_test(spin_spins_out_short_host_preemption),
+		cmocka_unit_test(mutex_parks_at_once_behind_older_preemption),
+		cmocka_unit_test(spin_parks_at_once_behind_older_preemption),
 		cmocka_unit_test(mutex_parks_after_delay),
 		cmocka_unit_test(spin_parks_after_delay),
 		cmocka_unit_test(mutex_watch_restarts_when_holder_runs),
