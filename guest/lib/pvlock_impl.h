@@ -79,18 +79,18 @@ int pvl_futex_park(uint32_t *word, uint32_t val, long ns) PVL_HIDDEN;
 #define PVL_PARK_NS	300000L
 /*
  * A waiter parks only once it has watched its holder's vCPU stay
- * preempted this long, counted from the first look that found it off
- * (the kernel locks' holder_away_long(), lock parameter
- * lock_park_delay_ns), if the host took that vCPU off while the
- * waiter's own ran (pvl_off_while_we_ran(); else it parks at once).  Most host preemptions at 1x are a host thread's
- * few tens of us (QEMU's own threads, a kworker): a park then sleeps its
- * whole PVL_PARK_NS past the holder's return, where a spinning waiter
- * would have had the lock.  Behind a whole host slice (milliseconds, at
- * 2x and over) the delay is a few percent of the wait.  Measured in one
- * guest, variants interleaved, 1 s runs, median of the per-repetition
- * ratio 50 us / no delay: 1x micro 1.06 (10 of 12 reps ahead) and
- * micro-spin 1.07 (9 of 12); 2x 1.04 and 1.00, 4x 0.99 and 0.98 (4
- * reps); a 1 ms delay cost 2x and 4x 3-18%.
+ * preempted this long, counted from the first look that found it off,
+ * if the host took that vCPU off while the waiter's own ran
+ * (pvl_off_while_we_ran(); else it parks at once).  The kernel locks'
+ * lock_park_delay_ns is the same delay, without that condition.  Most
+ * host preemptions at 1x are a host thread's few tens of us (QEMU's own
+ * threads, a kworker): a park then sleeps its whole PVL_PARK_NS past the
+ * holder's return, where a spinning waiter would have had the lock.
+ * Measured in one guest, variants interleaved, 1 s runs, median of the
+ * per-repetition ratio against no delay (README, "Spinlocks"): 1x micro
+ * and micro-spin 1.05 and 1.04, every one of 8 repetitions ahead; 2x
+ * level.  Without the condition, 4x lost up to 6%; a 1 ms delay cost 2x
+ * and 4x up to 18%.
  */
 #define PVL_PARK_DELAY_NS	50000
 /* PVL_PARK_DELAY_NS; a variable so that tests can change it. */
@@ -395,20 +395,31 @@ static inline enum pvl_run pvl_holder_state(const struct pvl_lockref *r, enum pv
  * this waiter's own vCPU was running?  Then the holder waits for
  * another host CPU than ours (ours has run us all along), and spinning
  * here does not keep it off: that preemption may be spun out.  If it
- * went off before ours came on, ours may well have its host CPU (at 4x,
- * four vCPUs on one host CPU, always): park at once.  Both times are
- * the host's (last_switch_ns); a record torn by a concurrent update
- * only moves the choice between two safe ones.
+ * went off before ours came on, or when the host switched from it to
+ * ours (one time stamp for both), ours may well have its host CPU (at
+ * 4x, four vCPUs on one host CPU, always): park at once.  So too when
+ * our own record does not say RUNNING (an update the host dropped, a
+ * thread it does not know): then its time is not when we came on.
+ *
+ * Both times are the host's (last_switch_ns), read without the records'
+ * seqlock: state and time from different updates only move the choice
+ * between two safe ones.  A holder the host woke from IDLE (halted with
+ * the lock held, as in a kernel lock wait inside a system call) has
+ * its wake-up time there, not when it went off: such a waiter may spin
+ * the delay out where it should have parked.
  */
 static inline bool pvl_off_while_we_ran(const struct pvl_lockref *r, uint64_t seen)
 {
 	uint32_t holder = r->holder ? seen >> 32 : (uint32_t)seen >> PVL_SPIN_TID_BITS;
 	uint32_t self = pvl_cpu();
+	const struct pvli_vcpu_host *me;
 
 	if (holder >= pvl_chan.nr_cpus || self >= pvl_chan.nr_cpus || holder == self)
 		return false;
-	return LOAD(&pvl_chan.host[holder].host.last_switch_ns) >
-	       LOAD(&pvl_chan.host[self].host.last_switch_ns);
+	me = &pvl_chan.host[self].host;
+	if (LOAD(&me->state) != PVLI_STATE_RUNNING)
+		return false;
+	return LOAD(&pvl_chan.host[holder].host.last_switch_ns) > LOAD(&me->last_switch_ns);
 }
 
 /*

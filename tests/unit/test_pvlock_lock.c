@@ -450,6 +450,9 @@ static void vcpu_runs(uint32_t cpu)
  */
 static void hold_preempted(struct waiter *w, uint64_t off_at, int64_t delay)
 {
+	/* The waiters' CPUs must have records of their own, apart from HCPU's. */
+	if (sysconf(_SC_NPROCESSORS_CONF) >= HCPU - 1)
+		skip();
 	hold_for(w);
 	pvl_park_delay_ns = delay;
 	for (int c = 0; c < FAKE_CPUS; c++)
@@ -520,17 +523,25 @@ static void spin_spins_out_short_host_preemption(void **state)
 }
 
 /*
- * The holder's vCPU went off before the waiter's came on (ours may have
- * its host CPU): park at once, delay or not, without a watch.
+ * The holder's vCPU went off before the waiter's came on, or the host
+ * switched from it to ours (one time for both), or our own record does
+ * not say we run: ours may have its host CPU.  Park at once, delay or
+ * not, without a watch.
  */
-static void preemption_older_than_us_parks_at_once(bool spin)
+enum older { OFF_BEFORE, OFF_AS_WE_CAME_ON, WE_NOT_RUNNING };
+
+static void preemption_older_than_us_parks_at_once(bool spin, enum older how)
 {
 	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
 	uint64_t parks, delays;
 
-	hold_preempted(&w, OFF_BEFORE_US, HOUR_NS);
+	hold_preempted(&w, how == OFF_BEFORE ? OFF_BEFORE_US :
+			   how == OFF_AS_WE_CAME_ON ? WE_CAME_ON : OFF_AFTER_US, HOUR_NS);
+	if (how == WE_NOT_RUNNING)		/* every record but the holder's */
+		for (int c = 0; c < HCPU; c++)
+			host.rec[c].host.state = PVLI_STATE_UNKNOWN;
 	parks = parks_now();
 	delays = park_delays_now();
 	start_waiter(&w);
@@ -546,13 +557,27 @@ static void preemption_older_than_us_parks_at_once(bool spin)
 static void mutex_parks_at_once_behind_older_preemption(void **state)
 {
 	(void)state;
-	preemption_older_than_us_parks_at_once(false);
+	preemption_older_than_us_parks_at_once(false, OFF_BEFORE);
 }
 
 static void spin_parks_at_once_behind_older_preemption(void **state)
 {
 	(void)state;
-	preemption_older_than_us_parks_at_once(true);
+	preemption_older_than_us_parks_at_once(true, OFF_BEFORE);
+}
+
+static void parks_at_once_when_host_switched_holder_to_us(void **state)
+{
+	(void)state;
+	preemption_older_than_us_parks_at_once(false, OFF_AS_WE_CAME_ON);
+	preemption_older_than_us_parks_at_once(true, OFF_AS_WE_CAME_ON);
+}
+
+static void parks_at_once_when_our_record_is_not_running(void **state)
+{
+	(void)state;
+	preemption_older_than_us_parks_at_once(false, WE_NOT_RUNNING);
+	preemption_older_than_us_parks_at_once(true, WE_NOT_RUNNING);
 }
 
 /*
@@ -1203,6 +1228,8 @@ int main(void)
 		cmocka_unit_test(spin_spins_out_short_host_preemption),
 		cmocka_unit_test(mutex_parks_at_once_behind_older_preemption),
 		cmocka_unit_test(spin_parks_at_once_behind_older_preemption),
+		cmocka_unit_test(parks_at_once_when_host_switched_holder_to_us),
+		cmocka_unit_test(parks_at_once_when_our_record_is_not_running),
 		cmocka_unit_test(mutex_parks_after_delay),
 		cmocka_unit_test(spin_parks_after_delay),
 		cmocka_unit_test(mutex_watch_restarts_when_holder_runs),
