@@ -89,8 +89,8 @@ int pvl_futex_park(uint32_t *word, uint32_t val, long ns) PVL_HIDDEN;
  * Measured in one guest, variants interleaved, 1 s runs, median of the
  * per-repetition ratio against no delay (README, "Spinlocks"): 1x micro
  * and micro-spin 1.05 and 1.04, every one of 8 repetitions ahead; 2x
- * level.  Without the condition, 4x lost up to 6%; a 1 ms delay cost 2x
- * and 4x up to 18%.
+ * and 4x level (at 4x no watch ever begins).  A 1 ms delay, without the
+ * condition, cost 2x and 4x up to 18%.
  */
 #define PVL_PARK_DELAY_NS	50000
 /* PVL_PARK_DELAY_NS; a variable so that tests can change it. */
