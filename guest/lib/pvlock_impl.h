@@ -124,9 +124,10 @@ static inline uint64_t pvl_now_ns(void)
 /*
  * The host preempted the vCPU of @holder: has this waiter watched it
  * stay off for pvl_park_delay_ns?  A new holder starts a new watch; the
- * caller ends one (since = 0) when it sees the holder running, and
- * after a futex wait (an unlock woke it: any holder now is a new one).
- * Without a clock it parks at once, as with no delay.
+ * caller ends one (since = 0) when it sees the holder running or the
+ * word free, and after a futex wake (an unlock came between: any holder
+ * now is a new one).  Without a clock it parks at once, as with no
+ * delay.
  */
 static inline bool pvl_away_long(struct pvl_away *a, uint64_t holder)
 {
@@ -457,8 +458,8 @@ enum pvl_queue_exit {
 	PVL_Q_HOLDER_OFF,	/* the holder stopped running (pvl_holder_off()): stop spinning */
 };
 
-/* @away: the caller's watch of its holder, for PVL_Q_HOLDER_OFF. */
 extern uint64_t pvl_queue_holder_off PVL_HIDDEN;	/* PVL_Q_HOLDER_OFF exits */
+/* @away: the caller's watch of its holder, for PVL_Q_HOLDER_OFF. */
 enum pvl_queue_exit pvl_queue_enter(struct pvl_node **tail, struct pvl_node *n,
 				    const struct pvl_lockref *r, enum pvlock_level lvl,
 				    struct pvl_away *away) PVL_HIDDEN;

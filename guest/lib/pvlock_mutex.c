@@ -25,10 +25,10 @@
  *     well below a critical section worth spinning for (about 1 us);
  *   - once either level descheduled the holder, leave the queue, mark
  *     the word 2 and sleep on the futex; on wake-up, look again;
- *     when it was the host, spin on while the holder's vCPU has been
- *     off less than PVL_PARK_DELAY_NS, then first park a few times
- *     (park()): sleep a while on the holder record, word untouched,
- *     woken by nobody;
+ *     when it was the host, spin on while that preemption began while
+ *     this waiter's vCPU ran and is younger than PVL_PARK_DELAY_NS
+ *     (pvl_holder_off()), then first park a few times (park()): sleep
+ *     a while on the holder record, word untouched, woken by nobody;
  *   - a thread that slept takes the word as 2 (xchg), never as 1: other
  *     sleepers may exist, and the 2 makes the next unlock wake one.
  * That last rule is glibc's own (lll_lock): with it a sleeper is never

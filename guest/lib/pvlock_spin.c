@@ -18,9 +18,10 @@
  * level that took it off:
  *   - the guest descheduled the holder thread: yield the CPU, so that
  *     the guest scheduler can run it (it may be waiting on this vCPU);
- *   - the host preempted the holder's vCPU (and this waiter has watched
- *     it stay off for PVL_PARK_DELAY_NS): park, a timed futex sleep on
- *     the word (PVL_PARK_NS) that a changed word skips.  A yield
+ *   - the host preempted the holder's vCPU (if that began while this
+ *     waiter's vCPU ran, once it has stayed off PVL_PARK_DELAY_NS;
+ *     pvl_holder_off()): park, a timed futex sleep on the word
+ *     (PVL_PARK_NS) that a changed word skips.  A yield
  *     would not do here: with nothing else runnable in the guest it
  *     returns at once, this vCPU never idles, and the host keeps
  *     running it instead of the holder's vCPU (at 4x, four vCPUs on one
