@@ -345,7 +345,8 @@ struct pvl_lockref {
 #define PVL_SPIN_CPU_NONE	((1u << (32 - PVL_SPIN_TID_BITS)) - 1)
 
 /*
- * As pvl_holder_state(), and *@seen is the holder record it classified
+ * Whether the holder of @r runs (pvl_thread_state() of the CPU and
+ * thread it names), and *@seen is the holder record it classified
  * (for a lock without one, the word; 0: none named): a mutex waiter
  * that parks sleeps on its TID half (a spinlock waiter on the word), so
  * that a release, or a take by another thread, after the look and
@@ -358,7 +359,6 @@ static inline enum pvl_run pvl_holder_state_seen(const struct pvl_lockref *r,
 {
 	uint32_t cpu, tid;
 
-	*seen = 0;
 	if (r->holder) {
 		uint64_t h = LOAD(r->holder);
 
@@ -382,13 +382,6 @@ static inline enum pvl_run pvl_holder_state_seen(const struct pvl_lockref *r,
 	if (tid == pvl_tid())
 		return PVL_OFF_GUEST;
 	return pvl_thread_state(cpu, tid, lvl);
-}
-
-static inline enum pvl_run pvl_holder_state(const struct pvl_lockref *r, enum pvlock_level lvl)
-{
-	uint64_t seen;
-
-	return pvl_holder_state_seen(r, lvl, &seen);
 }
 
 /*
