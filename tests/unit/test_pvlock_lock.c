@@ -103,6 +103,24 @@ static void sleep_ms(int ms)
 	assert_true(stats().field > (than)); \
 } while (0)
 
+/*
+ * Most scenarios run on the mutex and on the spinlock alike, some with a
+ * second choice (@arg, the scenario says what it means): main() hands
+ * each run its variant as cmocka's initial state (variant_test()).
+ */
+struct variant {
+	bool spin;
+	int arg;
+};
+
+#define variant_test(name, fn, ...) \
+	{ #name, fn, NULL, NULL, (void *)&(const struct variant){ __VA_ARGS__ } }
+
+static const struct variant *variant(void **state)
+{
+	return *state;
+}
+
 /* ---- one waiter behind a holder the test controls ---------------------------- */
 struct waiter {
 	pthread_t thread;
@@ -292,8 +310,10 @@ static void change_hands_during_look(int sig, siginfo_t *si, void *uc)
 	}
 }
 
-static void park_after_holder_changed(bool spin, bool to_other)
+static void park_after_holder_changed(void **state)
 {
+	bool spin = variant(state)->spin;
+	bool to_other = variant(state)->arg;
 	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
@@ -353,30 +373,6 @@ static void park_after_holder_changed(bool spin, bool to_other)
 		assert_int_equal(m.word, 0);
 		assert_null(m.tail);
 	}
-}
-
-static void park_after_release_does_not_sleep(void **state)
-{
-	(void)state;
-	park_after_holder_changed(false, false);
-}
-
-static void park_after_new_holder_does_not_sleep(void **state)
-{
-	(void)state;
-	park_after_holder_changed(false, true);
-}
-
-static void spin_park_after_release_does_not_sleep(void **state)
-{
-	(void)state;
-	park_after_holder_changed(true, false);
-}
-
-static void spin_park_after_new_holder_does_not_sleep(void **state)
-{
-	(void)state;
-	park_after_holder_changed(true, true);
 }
 
 /* ---- the park delay (PVL_PARK_DELAY_NS) --------------------------------------- */
@@ -485,8 +481,9 @@ static void wait_parks(uint64_t parks)
  * holds however slow the machine.  Without the delay the waiter parked
  * at its first look.
  */
-static void short_host_preemption_is_spun_out(bool spin)
+static void short_host_preemption_is_spun_out(void **state)
 {
+	bool spin = variant(state)->spin;
 	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
@@ -510,18 +507,6 @@ static void short_host_preemption_is_spun_out(bool spin)
 	assert_int_equal(parks_now(), parks);
 }
 
-static void mutex_spins_out_short_host_preemption(void **state)
-{
-	(void)state;
-	short_host_preemption_is_spun_out(false);
-}
-
-static void spin_spins_out_short_host_preemption(void **state)
-{
-	(void)state;
-	short_host_preemption_is_spun_out(true);
-}
-
 /*
  * The holder's vCPU went off before the waiter's came on, or the host
  * switched from it to ours (one time for both), or our own record does
@@ -530,8 +515,10 @@ static void spin_spins_out_short_host_preemption(void **state)
  */
 enum older { OFF_BEFORE, OFF_AS_WE_CAME_ON, WE_NOT_RUNNING };
 
-static void preemption_older_than_us_parks_at_once(bool spin, enum older how)
+static void preemption_older_than_us_parks_at_once(void **state)
 {
+	bool spin = variant(state)->spin;
+	enum older how = variant(state)->arg;
 	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
@@ -554,32 +541,6 @@ static void preemption_older_than_us_parks_at_once(bool spin, enum older how)
 	assert_int_equal(w.ret, 0);
 }
 
-static void mutex_parks_at_once_behind_older_preemption(void **state)
-{
-	(void)state;
-	preemption_older_than_us_parks_at_once(false, OFF_BEFORE);
-}
-
-static void spin_parks_at_once_behind_older_preemption(void **state)
-{
-	(void)state;
-	preemption_older_than_us_parks_at_once(true, OFF_BEFORE);
-}
-
-static void parks_at_once_when_host_switched_holder_to_us(void **state)
-{
-	(void)state;
-	preemption_older_than_us_parks_at_once(false, OFF_AS_WE_CAME_ON);
-	preemption_older_than_us_parks_at_once(true, OFF_AS_WE_CAME_ON);
-}
-
-static void parks_at_once_when_our_record_is_not_running(void **state)
-{
-	(void)state;
-	preemption_older_than_us_parks_at_once(false, WE_NOT_RUNNING);
-	preemption_older_than_us_parks_at_once(true, WE_NOT_RUNNING);
-}
-
 /*
  * A preemption that outlasts the delay: the first park comes no sooner
  * than the delay after the waiter started (its watch cannot begin
@@ -589,8 +550,9 @@ static void parks_at_once_when_our_record_is_not_running(void **state)
  */
 #define LONG_DELAY_MS	20
 
-static void long_host_preemption_parks(bool spin)
+static void long_host_preemption_parks(void **state)
 {
+	bool spin = variant(state)->spin;
 	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
@@ -623,26 +585,16 @@ static void long_host_preemption_parks(bool spin)
 	assert_int_equal(w.ret, 0);
 }
 
-static void mutex_parks_after_delay(void **state)
-{
-	(void)state;
-	long_host_preemption_parks(false);
-}
-
-static void spin_parks_after_delay(void **state)
-{
-	(void)state;
-	long_host_preemption_parks(true);
-}
-
 /*
  * A watch is of one holder's one preemption.  Seeing the holder run
  * again, or a new holder, begins a new watch, so a new delay to spin out
  * before a park.  The waiter must see the holder run in a window of a few
  * ms: tried until it has, up to 2 s.
  */
-static void watch_restarts(bool spin, bool new_holder)
+static void watch_restarts(void **state)
 {
+	bool spin = variant(state)->spin;
+	bool new_holder = variant(state)->arg;
 	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
@@ -680,30 +632,6 @@ static void watch_restarts(bool spin, bool new_holder)
 	release_for(&w);
 	finish_waiter(&w);
 	assert_int_equal(w.ret, 0);
-}
-
-static void mutex_watch_restarts_when_holder_runs(void **state)
-{
-	(void)state;
-	watch_restarts(false, false);
-}
-
-static void spin_watch_restarts_when_holder_runs(void **state)
-{
-	(void)state;
-	watch_restarts(true, false);
-}
-
-static void mutex_watch_restarts_for_new_holder(void **state)
-{
-	(void)state;
-	watch_restarts(false, true);
-}
-
-static void spin_watch_restarts_for_new_holder(void **state)
-{
-	(void)state;
-	watch_restarts(true, true);
 }
 
 /*
@@ -1220,22 +1148,24 @@ int main(void)
 		cmocka_unit_test(blocks_when_host_preempts_holder_vcpu),
 		cmocka_unit_test(blocks_when_holder_unnamed),
 		cmocka_unit_test(parks_then_blocks_when_host_preempts_holder_vcpu),
-		cmocka_unit_test(park_after_release_does_not_sleep),
-		cmocka_unit_test(park_after_new_holder_does_not_sleep),
-		cmocka_unit_test(spin_park_after_release_does_not_sleep),
-		cmocka_unit_test(spin_park_after_new_holder_does_not_sleep),
-		cmocka_unit_test(mutex_spins_out_short_host_preemption),
-		cmocka_unit_test(spin_spins_out_short_host_preemption),
-		cmocka_unit_test(mutex_parks_at_once_behind_older_preemption),
-		cmocka_unit_test(spin_parks_at_once_behind_older_preemption),
-		cmocka_unit_test(parks_at_once_when_host_switched_holder_to_us),
-		cmocka_unit_test(parks_at_once_when_our_record_is_not_running),
-		cmocka_unit_test(mutex_parks_after_delay),
-		cmocka_unit_test(spin_parks_after_delay),
-		cmocka_unit_test(mutex_watch_restarts_when_holder_runs),
-		cmocka_unit_test(spin_watch_restarts_when_holder_runs),
-		cmocka_unit_test(mutex_watch_restarts_for_new_holder),
-		cmocka_unit_test(spin_watch_restarts_for_new_holder),
+		variant_test(park_after_release_does_not_sleep, park_after_holder_changed, .spin = false),
+		variant_test(park_after_new_holder_does_not_sleep, park_after_holder_changed, .arg = true),
+		variant_test(spin_park_after_release_does_not_sleep, park_after_holder_changed, .spin = true),
+		variant_test(spin_park_after_new_holder_does_not_sleep, park_after_holder_changed, .spin = true, .arg = true),
+		variant_test(mutex_spins_out_short_host_preemption, short_host_preemption_is_spun_out, .spin = false),
+		variant_test(spin_spins_out_short_host_preemption, short_host_preemption_is_spun_out, .spin = true),
+		variant_test(mutex_parks_at_once_behind_older_preemption, preemption_older_than_us_parks_at_once, .arg = OFF_BEFORE),
+		variant_test(spin_parks_at_once_behind_older_preemption, preemption_older_than_us_parks_at_once, .spin = true, .arg = OFF_BEFORE),
+		variant_test(mutex_parks_at_once_when_host_switched_holder_to_us, preemption_older_than_us_parks_at_once, .arg = OFF_AS_WE_CAME_ON),
+		variant_test(spin_parks_at_once_when_host_switched_holder_to_us, preemption_older_than_us_parks_at_once, .spin = true, .arg = OFF_AS_WE_CAME_ON),
+		variant_test(mutex_parks_at_once_when_our_record_is_not_running, preemption_older_than_us_parks_at_once, .arg = WE_NOT_RUNNING),
+		variant_test(spin_parks_at_once_when_our_record_is_not_running, preemption_older_than_us_parks_at_once, .spin = true, .arg = WE_NOT_RUNNING),
+		variant_test(mutex_parks_after_delay, long_host_preemption_parks, .spin = false),
+		variant_test(spin_parks_after_delay, long_host_preemption_parks, .spin = true),
+		variant_test(mutex_watch_restarts_when_holder_runs, watch_restarts, .spin = false),
+		variant_test(spin_watch_restarts_when_holder_runs, watch_restarts, .spin = true),
+		variant_test(mutex_watch_restarts_for_new_holder, watch_restarts, .arg = true),
+		variant_test(spin_watch_restarts_for_new_holder, watch_restarts, .spin = true, .arg = true),
 		cmocka_unit_test(queued_waiter_spins_out_short_host_preemption),
 		cmocka_unit_test(timedlock_times_out_during_delay),
 		cmocka_unit_test(guest_level_spins_behind_preempted_vcpu),
