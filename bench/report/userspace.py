@@ -23,12 +23,14 @@ ONE_CPU = ["4x"]
 
 
 def load(out):
-    """(runs, violations) or None without userspace.jsonl: runs maps
-    (config, workload, variant) to its ops_per_s values."""
+    """(runs, violations, reps) or None without userspace.jsonl: runs maps
+    (config, workload, variant) to its ops_per_s values, reps to them by
+    repetition ({rep: ops_per_s})."""
     path = os.path.join(out, "userspace.jsonl")
     if not os.path.exists(path):
         return None
     runs = defaultdict(list)
+    reps = defaultdict(dict)
     viol = 0
     for d in read_jsonl(path)[0]:
         mb = d.get("mutexbench") or {}
@@ -36,7 +38,18 @@ def load(out):
         if d.get("ops_per_s") is None:
             continue
         runs[d["config"], d["workload"], d["variant"]].append(d["ops_per_s"])
-    return runs, viol
+        if d.get("rep") is not None:
+            reps[d["config"], d["workload"], d["variant"]][d["rep"]] = d["ops_per_s"]
+    return runs, viol, reps
+
+
+def paired(reps, c, w, a, b):
+    """The ratios a / b of the repetitions that ran both, in rep order:
+    the variants of one rep ran back to back in one guest, so drift
+    between reps (the host's other load, its own host's) cancels in
+    them, where it does not between medians."""
+    x, y = reps.get((c, w, a), {}), reps.get((c, w, b), {})
+    return [x[r] / y[r] for r in sorted(set(x) & set(y)) if y[r]]
 
 
 def order(keys, known):
@@ -65,36 +78,43 @@ def table(runs):
     return rows, med
 
 
-def targets(med, viol):
-    """(what, measured, wanted, verdict) for the issue's targets."""
+def targets(med, viol, reps=None):
+    """(what, measured, wanted, verdict) for the issue's targets.  With
+    @reps (load()'s), a verdict also says in how many repetitions the
+    paired ratio (paired()) meets the target: on as noisy a host as ours
+    a median that meets it in 2 of 8 reps is not the same finding as one
+    that meets it in 8 of 8."""
     out = []
 
     def ratio(c, w, a, b):
         x, y = med.get((c, w, a)), med.get((c, w, b))
         return x / y if x and y else None
 
-    def add(what, got, want, ok, ceiling=None):
+    def add(what, key, want, ok, ceiling=None):
+        got = ratio(*key)
         verdict = "not measured" if got is None else ("met" if ok(got) else "MISSED")
-        if verdict == "MISSED" and ceiling is not None and not ok(ceiling):
+        each = paired(reps, *key) if reps else []
+        if got is not None and len(each) > 1:
+            verdict += f" ({sum(1 for r in each if ok(r))} of {len(each)} reps meet it)"
+        if verdict.startswith("MISSED") and ceiling is not None and not ok(ceiling):
             verdict += f" (above the ceiling: one thread does {ceiling:.2f}x)"
         out.append((what, "-" if got is None else f"{got:.2f}x", want, verdict))
 
     for c in ("2x", "4x", "8v"):
         def ceil(w):
             return ratio(c, w, "one", "glibc") if c in ONE_CPU else None
-        add(f"{CONFIG_TEXT[c]}: both / glibc, micro", ratio(c, "micro", "both", "glibc"),
+        add(f"{CONFIG_TEXT[c]}: both / glibc, micro", (c, "micro", "both", "glibc"),
             ">= 1.5x", lambda g: g >= 1.5, ceil("micro"))
         for w in REAL:
-            add(f"{CONFIG_TEXT[c]}: both / glibc, {w}", ratio(c, w, "both", "glibc"),
+            add(f"{CONFIG_TEXT[c]}: both / glibc, {w}", (c, w, "both", "glibc"),
                 ">= 1.2x", lambda g: g >= 1.2, ceil(w))
-    add(f"{CONFIG_TEXT['2x']}: both / guest-only, micro", ratio("2x", "micro", "both", "guest"),
+    add(f"{CONFIG_TEXT['2x']}: both / guest-only, micro", ("2x", "micro", "both", "guest"),
         ">= 1.2x", lambda g: g >= 1.2)
     for w in WORKLOADS:
-        got = ratio("1x", w, "both", "glibc")
         # The spinlock is not among the issue's workloads: held to the
         # same 1x bound when it ran, not listed as unmeasured otherwise.
-        if w != "micro-spin" or got is not None:
-            add(f"{CONFIG_TEXT['1x']}: both / glibc, {w}", got,
+        if w != "micro-spin" or ratio("1x", w, "both", "glibc") is not None:
+            add(f"{CONFIG_TEXT['1x']}: both / glibc, {w}", ("1x", w, "both", "glibc"),
                 ">= 0.97x (<= 3% loss)", lambda g: g >= 0.97)
     out.append(("mutual-exclusion violations (micro, micro-spin)", str(viol), "0",
                 "met" if viol == 0 else "MISSED"))
@@ -156,7 +176,7 @@ def report(out):
     got = load(out)
     if not got or not got[0]:
         return None
-    runs, viol = got
+    runs, viol, reps = got
     rows, med = table(runs)
-    tgts = targets(med, viol)
+    tgts = targets(med, viol, reps)
     return text(rows, tgts), markdown(rows, tgts)

@@ -295,6 +295,40 @@ class UserspaceSpinlock(unittest.TestCase):
         self.assertEqual([r["workload"] for r in rows][::2], ["micro", "micro-spin"])
 
 
+class UserspacePaired(unittest.TestCase):
+    """A target's verdict says in how many reps the paired ratio (both
+    and glibc of the same rep) meets it: the medians alone cannot tell
+    a steady gain from one carried by a lucky rep."""
+
+    def write(self, out, rows):
+        write_jsonl(os.path.join(out, "userspace.jsonl"),
+                    [{"config": "1x", "workload": "micro", "variant": v, "rep": rep,
+                      "ops_per_s": x} for rep, v, x in rows])
+
+    def verdict(self, rows):
+        with tempfile.TemporaryDirectory() as out:
+            self.write(out, rows)
+            runs, viol, reps = userspace.load(out)
+        _, med = userspace.table(runs)
+        return {w: v for w, _, _, v in userspace.targets(med, viol, reps)}[
+            "1x (2 vCPUs on 2 CPUs): both / glibc, micro"]
+
+    def test_pairs_by_rep(self):
+        # medians 100 and 100: met; but rep by rep, both is 0.5x, 1.5x, 1.0x
+        rows = [(1, "glibc", 200.0), (1, "both", 100.0), (2, "glibc", 100.0),
+                (2, "both", 150.0), (3, "glibc", 50.0), (3, "both", 50.0)]
+        self.assertEqual(self.verdict(rows), "met (2 of 3 reps meet it)")
+
+    def test_missed_in_every_rep(self):
+        rows = [(r, v, x) for r in (1, 2) for v, x in (("glibc", 100.0), ("both", 90.0))]
+        self.assertEqual(self.verdict(rows), "MISSED (0 of 2 reps meet it)")
+
+    def test_unpaired_reps_are_left_out(self):
+        # rep 2 lost its glibc run: one pair, too few to count
+        rows = [(1, "glibc", 100.0), (1, "both", 100.0), (2, "both", 100.0)]
+        self.assertEqual(self.verdict(rows), "met")
+
+
 class Report(unittest.TestCase):
     def test_printed_tables(self):
         """oversub_report.py on a directory of raw results: the ceiling
