@@ -128,12 +128,12 @@ def meets(x, op, bound):
 
 
 def per_rep(each, op, bound):
-    """" (K of N reps)": how many of the repetitions' own figures @each
+    """" (K of N reps meet it)": how many of the repetitions' own figures @each
     (NaN: not measured) meet the bound; "" for fewer than two."""
     each = [x for x in each if x is not None and not math.isnan(x)]
     if len(each) < 2:
         return ""
-    return f" ({sum(1 for x in each if meets(x, op, bound))} of {len(each)} reps)"
+    return f" ({sum(1 for x in each if meets(x, op, bound))} of {len(each)} reps meet it)"
 
 
 def targets(details_rows, ceil):
