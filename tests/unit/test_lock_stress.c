@@ -16,8 +16,11 @@
  *   too: the nesting that per-node halt state exists for;
  * - the kernel's own paths on the same word (the takeover's case):
  *   virt_spin_lock()'s test-and-set of a zero word, inline arch_spin_lock()
- *   users in the replaced slow path, and the inline unlock, a plain store
- *   that kicks nobody (the preempter then plays the tick);
+ *   users (queued_spin_lock()'s cmpxchg of a zero word, then the replaced
+ *   slow path), all naming nobody, and the inline unlock, a plain store
+ *   that kicks nobody.  Nothing plays the tick: a waiter may halt only
+ *   behind a holder whose release kicks, and one that halts behind any
+ *   other hangs the test;
  * - checks: no two threads inside at once (owner field), no lost update
  *   (shared counter == sum of acquisitions), every thread got the lock,
  *   nobody hangs (a halted waiter that is never kicked hangs: the alarm
@@ -132,8 +135,14 @@ struct worker_arg {
 /*
  * K_WORD: paths 0-3 queue, 4-5 test-and-set with halts (5: with
  * interrupts on while waiting), 6 the kernel's own virt_spin_lock(), 7 an
- * inline arch_spin_lock() user in the replaced slow path, taking the word
- * anonymously; 6 and 7 release with the kernel's plain store.
+ * inline arch_spin_lock() user: queued_spin_lock()'s fast path, then the
+ * replaced slow path; 6 and 7 take the word naming nobody
+ * (SHFL_UNKNOWN_HOLDER, the kernel's _Q_LOCKED_VAL) and release it with
+ * the kernel's plain store.  Path 7 once named itself in its fast path
+ * (shfl_word_trylock()), which the kernel never does: waiters halted
+ * behind it, its plain store kicked none of them, and only this test's
+ * old simulated tick woke them, until the run's end, when a last such
+ * halt hung the test.
  */
 static void word_lock(struct shfl_word *w, u32 path)
 {
@@ -147,8 +156,8 @@ static void word_lock(struct shfl_word *w, u32 path)
 		/* virt_spin_lock(): only a whole word of 0, and it names nobody. */
 		while (READ_ONCE(w->val) || cmpxchg_acquire(&w->val, 0, SHFL_UNKNOWN_HOLDER))
 			cpu_relax();
-	} else if (!shfl_word_trylock(w)) {
-		/* An inline arch_spin_lock() user in the replaced slow path. */
+	} else if (READ_ONCE(w->val) || cmpxchg_acquire(&w->val, 0, SHFL_UNKNOWN_HOLDER)) {
+		/* queued_spin_lock(): its fast path failed; the replaced slow path. */
 		shfl_word_lock_slowpath(w, &shfl_policy_kernel_shfl_pv, 0, SHFL_WAIT_ANONYMOUS);
 	}
 }
@@ -236,10 +245,6 @@ static void *preempter(void *p)
 		sleep_us(50 + xorshift(&seed) % 2000);
 		shfl_sim_preempt(victim, false);
 		sleep_us(xorshift(&seed) % 500);
-		/* The tick: what ends a halt that a plain-store unlock did not kick. */
-		if (r->kind == K_WORD)
-			for (int i = 0; i < WORKERS; i++)
-				shfl_kick(i);
 	}
 	for (int i = 0; i < WORKERS; i++)
 		shfl_sim_preempt(i, false);
