@@ -19,12 +19,15 @@
  *   users (queued_spin_lock()'s cmpxchg of a zero word, then the replaced
  *   slow path), all naming nobody, and the inline unlock, a plain store
  *   that kicks nobody.  Nothing plays the tick: a waiter may halt only
- *   behind a holder whose release kicks, and one that halts behind any
- *   other hangs the test;
+ *   behind a holder whose release kicks;
  * - checks: no two threads inside at once (owner field), no lost update
  *   (shared counter == sum of acquisitions), every thread got the lock,
- *   nobody hangs (a halted waiter that is never kicked hangs: the alarm
- *   fails the test), and the pv paths really ran (halts and kicks > 0);
+ *   no lost kick (a halt ends after HALT_TIMEOUT_MS without one; if no
+ *   kick has come SHFL_SIM_KICK_GRACE_NS later, the halt counts in
+ *   shfl_sim.stale_halts, which must stay 0: a lost kick fails the test
+ *   where it happened, not only when it is the run's last and hangs it),
+ *   nobody hangs (the alarm), and the pv paths really ran (halts and
+ *   kicks > 0);
  * - a deliberately broken lock proves the checks catch a violation.
  *
  * PVLI_STRESS_SECONDS sets the time per lock (default 2).
@@ -43,12 +46,21 @@
 #include "pvspin_lock.h"
 
 #define WORKERS 8
+/*
+ * A halt no kick ended looks again after this long (then waits the
+ * grace for a late kick, see halt_sleep()).  Without it a lost kick
+ * would only show when no later release with SLOW set happened to kick
+ * the forgotten waiter too (kick_halted() kicks every CPU halted on the
+ * word): at the run's end.
+ */
+#define HALT_TIMEOUT_MS	20
 
 /*
  * K_WORD: the takeover's waiting on a bare lock word, each acquisition by
  * one of its paths at random: queued (kernel shfl-pv), test-and-set with
- * halts (kernel tas-pv: callers that may not queue), and the kernel's own
- * virt_spin_lock() with the plain-store unlock.
+ * halts (kernel tas-pv: callers that may not queue), the kernel's own
+ * virt_spin_lock() and inline queued_spin_lock() users with the
+ * plain-store unlock (word_lock()).
  */
 enum kind { K_SHFL, K_PVSPIN, K_MCS, K_WORD, K_BROKEN };
 
@@ -66,6 +78,7 @@ struct run {
 	int owner;			/* -1 or the worker inside */
 	u64 shared;			/* updated non-atomically inside */
 	u64 violations;
+	u64 lost_kicks;			/* halts no kick ended (shfl_sim.stale_halts) */
 	u64 count[WORKERS];
 	u64 nested[WORKERS];		/* interrupts that took irq_lock */
 	u32 seed;
@@ -262,10 +275,11 @@ static void stress(struct run *r)
 {
 	pthread_t tid[WORKERS], pre;
 	struct worker_arg args[WORKERS];
-	u64 sum = 0, nested = 0;
+	u64 sum = 0, nested = 0, stale = 0, late = 0;
 
 	shfl_sim_reset();
 	shfl_sim.on_halt = interrupt;
+	shfl_sim.halt_timeout_ns = HALT_TIMEOUT_MS * 1000000ULL;
 	/* Two vCPUs start with less quota than any hold: shfl-quota's case. */
 	shfl_sim.quota_ns[1] = shfl_sim.quota_ns[5] = 100;
 	shfl_lock_init(&irq_lock, &shfl_policy_shfl_pv);
@@ -298,12 +312,16 @@ static void stress(struct run *r)
 	for (int i = 0; i < WORKERS; i++) {
 		sum += r->count[i];
 		nested += r->nested[i];
+		stale += shfl_sim.stale_halts[i];
+		late += shfl_sim.late_kicks[i];
 	}
+	r->lost_kicks = stale;
 	print_message("  %llu acquisitions, %llu violations, shared %llu, %llu nested in"
-		      " interrupts (%llu violations)\n",
+		      " interrupts (%llu violations), %llu lost kicks, %llu late\n",
 		      (unsigned long long)sum, (unsigned long long)r->violations,
 		      (unsigned long long)r->shared, (unsigned long long)nested,
-		      (unsigned long long)irq_violations);
+		      (unsigned long long)irq_violations, (unsigned long long)stale,
+		      (unsigned long long)late);
 }
 
 static void check_correct(const struct run *r)
@@ -312,6 +330,7 @@ static void check_correct(const struct run *r)
 
 	assert_int_equal(r->violations, 0);
 	assert_int_equal(irq_violations, 0);
+	assert_int_equal(r->lost_kicks, 0);
 	for (int i = 0; i < WORKERS; i++) {
 		/* Starvation: every worker got the lock during the run. */
 		assert_true(r->count[i] > 0);
