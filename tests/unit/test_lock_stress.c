@@ -80,7 +80,7 @@ struct run {
 	u64 violations;
 	u64 lost_kicks;			/* halts no kick ended (shfl_sim.stale_halts) */
 	u64 count[WORKERS];
-	u64 nested[WORKERS];		/* interrupts that took irq_lock */
+	u64 nested[WORKERS];		/* interrupts that took irq_lock or the word */
 	u32 seed;
 };
 
@@ -88,9 +88,13 @@ struct run {
 static struct shfl_lock irq_lock;
 static int irq_owner = -1;
 static u64 irq_violations;
+/* K_WORD: interrupts that took the word their context waited for. */
+static u64 irq_words;
 static struct run *cur_run;
 static __thread bool in_irq;
 static __thread u32 irq_seed;
+/* K_WORD: the word this thread waits for with interrupts on (path 5). */
+static __thread struct shfl_word *waits_irqs_on;
 
 static u32 xorshift(u32 *s)
 {
@@ -118,17 +122,51 @@ static void sleep_us(u32 us)
 }
 
 /*
+ * The kernel-word stress's critical section, for an interrupt that takes
+ * the word (see interrupt()); the worker's own is in worker().
+ */
+static void word_section(struct run *r, int cpu)
+{
+	if (__atomic_exchange_n(&r->owner, cpu, __ATOMIC_RELAXED) != -1)
+		__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
+	u64 v = r->shared;
+	busy(xorshift(&irq_seed) % 500);
+	r->shared = v + 1;
+	if (__atomic_exchange_n(&r->owner, -1, __ATOMIC_RELAXED) != cpu)
+		__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
+	r->count[cpu]++;
+}
+
+/*
  * An interrupt on this vCPU right before it halts (one halt in 4): take
  * and release irq_lock, itself a shfl-pv lock, so that its waiters queue
- * and halt on a nested node of the same vCPU.
+ * and halt on a nested node of the same vCPU.  If the interrupted context
+ * waits for the kernel word with interrupts on (path 5), the handler
+ * takes that same word instead, every time (path 5's halts are few, and
+ * the test checks this ran), by test-and-set with halts
+ * (the kernel's spin_lock() in a handler that wants the lock its
+ * interrupted context waits for: why such waiters may not queue).  It
+ * halts on a nested node too, and its release must kick the others but
+ * not its own vCPU (kick_halted()).
  */
 static void interrupt(int cpu)
 {
 	struct run *r = cur_run;
+	struct shfl_word *w = waits_irqs_on;
 
-	if (in_irq || !r || !r->nest || xorshift(&irq_seed) % 4)
+	if (in_irq || !r || !r->nest || (!w && xorshift(&irq_seed) % 4))
 		return;
 	in_irq = true;
+	if (w) {
+		if (!shfl_word_trylock(w))
+			shfl_word_lock_slowpath(w, &shfl_policy_kernel_tas_pv, 0, 0);
+		word_section(r, cpu);
+		shfl_word_unlock(w);
+		r->nested[cpu]++;
+		__atomic_fetch_add(&irq_words, 1, __ATOMIC_RELAXED);
+		in_irq = false;
+		return;
+	}
 	shfl_lock(&irq_lock);
 	if (__atomic_exchange_n(&irq_owner, cpu, __ATOMIC_RELAXED) != -1)
 		__atomic_fetch_add(&irq_violations, 1, __ATOMIC_RELAXED);
@@ -147,11 +185,12 @@ struct worker_arg {
 
 /*
  * K_WORD: paths 0-3 queue, 4-5 test-and-set with halts (5: with
- * interrupts on while waiting), 6 the kernel's own virt_spin_lock(), 7 an
- * inline arch_spin_lock() user: queued_spin_lock()'s fast path, then the
- * replaced slow path; 6 and 7 take the word naming nobody
- * (SHFL_UNKNOWN_HOLDER, the kernel's _Q_LOCKED_VAL) and release it with
- * the kernel's plain store.  Path 7 once named itself in its fast path
+ * interrupts on while waiting), 6 the kernel's own virt_spin_lock(), 7
+ * and 8 an inline arch_spin_lock() user: queued_spin_lock()'s fast path,
+ * then the replaced slow path, whose policy is kernel shfl-pv (7) or,
+ * with the takeover's queue off, kernel tas-pv (8); 6 to 8 take the word
+ * naming nobody (SHFL_UNKNOWN_HOLDER, the kernel's _Q_LOCKED_VAL) and
+ * release it with the kernel's plain store.  Path 7 once named itself in its fast path
  * (shfl_word_trylock()), which the kernel never does: waiters halted
  * behind it, its plain store kicked none of them, and only this test's
  * old simulated tick woke them, until the run's end, when a last such
@@ -163,15 +202,20 @@ static void word_lock(struct shfl_word *w, u32 path)
 		return;
 	if (path < 4) {
 		shfl_word_lock_slowpath(w, &shfl_policy_kernel_shfl_pv, 0, 0);
-	} else if (path < 6) {
-		shfl_word_lock_slowpath(w, &shfl_policy_kernel_tas_pv, 0, path == 5 ? SHFL_WAIT_IRQS_ON : 0);
+	} else if (path == 4) {
+		shfl_word_lock_slowpath(w, &shfl_policy_kernel_tas_pv, 0, 0);
+	} else if (path == 5) {
+		waits_irqs_on = w;
+		shfl_word_lock_slowpath(w, &shfl_policy_kernel_tas_pv, 0, SHFL_WAIT_IRQS_ON);
+		waits_irqs_on = NULL;
 	} else if (path == 6) {
 		/* virt_spin_lock(): only a whole word of 0, and it names nobody. */
 		while (READ_ONCE(w->val) || cmpxchg_acquire(&w->val, 0, SHFL_UNKNOWN_HOLDER))
 			cpu_relax();
 	} else if (READ_ONCE(w->val) || cmpxchg_acquire(&w->val, 0, SHFL_UNKNOWN_HOLDER)) {
 		/* queued_spin_lock(): its fast path failed; the replaced slow path. */
-		shfl_word_lock_slowpath(w, &shfl_policy_kernel_shfl_pv, 0, SHFL_WAIT_ANONYMOUS);
+		shfl_word_lock_slowpath(w, path == 7 ? &shfl_policy_kernel_shfl_pv :
+					&shfl_policy_kernel_tas_pv, 0, SHFL_WAIT_ANONYMOUS);
 	}
 }
 
@@ -193,7 +237,7 @@ static void *worker(void *p)
 	shfl_sim_set_cpu(a->id);
 	irq_seed = seed ^ 0x5bd1e995;
 	while (!READ_ONCE(r->stop)) {
-		u32 path = xorshift(&seed) % 8;
+		u32 path = xorshift(&seed) % 9;
 
 		switch (r->kind) {
 		case K_SHFL: shfl_lock(&r->shfl); break;
@@ -285,6 +329,7 @@ static void stress(struct run *r)
 	shfl_lock_init(&irq_lock, &shfl_policy_shfl_pv);
 	irq_owner = -1;
 	irq_violations = 0;
+	irq_words = 0;
 	r->owner = -1;
 	r->seed = (u32)time(NULL);
 	cur_run = r;
@@ -452,6 +497,9 @@ static void stress_word_with_kernel_paths(void **state)
 	struct shfl_stats t = stress_correct(K_WORD, NULL, "kernel word", SHFL_STATS_KERNEL);
 
 	(void)state;
+	print_message("  %llu interrupts took the word their context waited for\n",
+		      (unsigned long long)irq_words);
+	assert_true(irq_words > 0);
 	assert_true(t.queued > 0);
 	assert_true(t.halts > 0);
 	assert_true(t.kicks > 0);
