@@ -83,17 +83,18 @@ def details(runs, rows, ceil):
         s, c, p = row["scenario"], row["config"], row["policy"]
         rs = runs[s, c, p]
         cl = ceil.get((s, c), {})
+        each = {"ops": [r["ops_per_s"] for r in rs],
+                "vs_ceiling": [ratio(r["ops_per_s"], ceiling_of_rep(cl, i))
+                               for i, r in enumerate(rs)],
+                "p999_us": [r["lat_ns"]["p999"] / 1e3 for r in rs],
+                "max_ms": [r["lat_ns"]["max"] / 1e6 for r in rs],
+                "min_share": [shares(r)[0] for r in rs]}
         d = {"scenario": s, "config": c, "policy": p, "n": len(rs), "ops": row["ops"],
              "vs_ceiling": ratio(row["ops"], cl.get("ops", math.nan)),
-             "reps": {"ops": [r["ops_per_s"] for r in rs],
-                      "vs_ceiling": [ratio(r["ops_per_s"], ceiling_of_rep(cl, i))
-                                     for i, r in enumerate(rs)],
-                      "p999_us": [r["lat_ns"]["p999"] / 1e3 for r in rs],
-                      "max_ms": [r["lat_ns"]["max"] / 1e6 for r in rs],
-                      "min_share": [shares(r)[0] for r in rs]},
-             "p999_us": med([r["lat_ns"]["p999"] for r in rs]) / 1e3,
-             "max_ms": med([r["lat_ns"]["max"] for r in rs]) / 1e6,
-             "min_share": med([shares(r)[0] for r in rs]),
+             "reps": each,
+             "p999_us": med(each["p999_us"]),
+             "max_ms": med(each["max_ms"]),
+             "min_share": med(each["min_share"]),
              "max_share": med([shares(r)[1] for r in rs]),
              "max_bypass": med([r.get("max_bypass") for r in rs]),
              "shuffle_reps": sum(1 for r in rs if r.get("shuffles", 0) > 0),
@@ -148,18 +149,22 @@ def targets(details_rows, ceil):
     by = {(d["scenario"], d["config"], d["policy"]): d for d in details_rows}
     out = []
 
+    # A figure: (the run's median, each repetition's own, in order).
+    none = (math.nan, [])
+
     def get(s, c, p, f):
         d = by.get((s, c, p))
-        return d[f] if d else math.nan
+        return (d[f], d["reps"][f]) if d else none
 
-    def get_each(s, c, p, f):
-        d = by.get((s, c, p))
-        return d["reps"][f] if d else []
+    def vs(s, c, p, q, f="ops"):
+        (a, a_each), (b, b_each) = get(s, c, p, f), get(s, c, q, f)
+        return ratio(a, b), [ratio(x, y) for x, y in zip(a_each, b_each)]
 
     def verdict(ok):
         return "reached" if ok else "NOT reached"
 
-    def add(what, got, op, bound, want=None, decimals=2, each=()):
+    def add(what, fig, op, bound, want=None, decimals=2):
+        got, each = fig
         want = want or f"{op} {bound}"
         if math.isnan(got):
             out.append((what, "-", want, "not measured"))
@@ -167,57 +172,47 @@ def targets(details_rows, ceil):
             out.append((what, shown(got, decimals, op, bound), want,
                         verdict(meets(got, op, bound)) + per_rep(each, op, bound)))
 
-    def vs(s, c, p, q, f="ops"):
-        return ratio(get(s, c, p, f), get(s, c, q, f))
-
-    def vs_each(s, c, p, q, f="ops"):
-        return [ratio(a, b) for a, b in zip(get_each(s, c, p, f), get_each(s, c, q, f))]
-
     o = "overcommit"
     add("2x: shfl-pv / native throughput", vs(o, "2x", "shfl-pv", "native"), AT_LEAST, 1.10,
-        ">= 1.10x", each=vs_each(o, "2x", "shfl-pv", "native"))
-    add("2x: shfl-pv / 1x ceiling", get(o, "2x", "shfl-pv", "vs_ceiling"), AT_LEAST, 0.93,
-        each=get_each(o, "2x", "shfl-pv", "vs_ceiling"))
+        ">= 1.10x")
+    add("2x: shfl-pv / 1x ceiling", get(o, "2x", "shfl-pv", "vs_ceiling"), AT_LEAST, 0.93)
     add("2x: shfl-pv p99.9 wait / native's", vs(o, "2x", "shfl-pv", "native", "p999_us"),
-        AT_MOST, 1, each=vs_each(o, "2x", "shfl-pv", "native", "p999_us"))
+        AT_MOST, 1)
     add("2x: shfl-pv min per-thread share of fair", get(o, "2x", "shfl-pv", "min_share"),
-        AT_LEAST, 0.8, each=get_each(o, "2x", "shfl-pv", "min_share"))
+        AT_LEAST, 0.8)
     # Only against the single-thread runs: a 4x without them (they
     # failed, or an old run) has no ceiling of its own.
     r = get(o, "4x", "shfl-pv", "vs_ceiling")
     if ceil.get((o, "4x"), {}).get("kind") != ONE_THREAD:
-        r = math.nan
-    add("4x: shfl-pv / single-thread ceiling", r, AT_LEAST, 0.9,
-        each=get_each(o, "4x", "shfl-pv", "vs_ceiling"))
-    add("8x2: shfl-pv / 1x ceiling", get(o, "8x2", "shfl-pv", "vs_ceiling"), AT_LEAST, 0.85,
-        each=get_each(o, "8x2", "shfl-pv", "vs_ceiling"))
+        r = none
+    add("4x: shfl-pv / single-thread ceiling", r, AT_LEAST, 0.9)
+    add("8x2: shfl-pv / 1x ceiling", get(o, "8x2", "shfl-pv", "vs_ceiling"), AT_LEAST, 0.85)
     d = by.get((o, "8x2", "shfl-pv"))
     if d:
         out.append(("8x2: shfl-pv repetitions with shuffles", f"{d['shuffle_reps']}/{d['n']}",
                     "all", verdict(d["shuffle_reps"] == d["n"])))
     else:
-        add("8x2: shfl-pv repetitions with shuffles", math.nan, "", 0, "all")
+        add("8x2: shfl-pv repetitions with shuffles", none, "", 0, "all")
     add("8x2: shfl-pv max wait / native's", vs(o, "8x2", "shfl-pv", "native", "max_ms"),
-        AT_MOST, 1 / 3, "<= 1/3", each=vs_each(o, "8x2", "shfl-pv", "native", "max_ms"))
+        AT_MOST, 1 / 3, "<= 1/3")
     for c in ("2x", "4x"):
         add(f"{c}: shfl-pv / pvspin throughput", vs(o, c, "shfl-pv", "pvspin"), AT_LEAST, 1.3,
-            ">= 1.3x", each=vs_each(o, c, "shfl-pv", "pvspin"))
+            ">= 1.3x")
     both = [g for g in groups(by) if (g + ("shfl-pv",)) in by and (g + ("tas-pv",)) in by]
     for s, c in both or [(o, "every config")]:
         add(f"{s} {c}: shfl-pv / tas-pv throughput", vs(s, c, "shfl-pv", "tas-pv"),
-            AT_LEAST, 1.0, ">= 1.0x", each=vs_each(s, c, "shfl-pv", "tas-pv"))
+            AT_LEAST, 1.0, ">= 1.0x")
     add("1x: shfl-pv / shfl throughput", vs(o, "1x", "shfl-pv", "shfl"), AT_LEAST, 0.97,
-        decimals=3, each=vs_each(o, "1x", "shfl-pv", "shfl"))
+        decimals=3)
     # Quotas differ between vCPUs when each shares its host CPU with
     # another task (noisy: time slices); under a CFS bandwidth cap the
     # group's vCPUs draw on one pool (capped), shown beside it.
     add("noisy 1x (time slices): shfl-quota / shfl-pv", vs("noisy", "1x", "shfl-quota", "shfl-pv"),
-        AT_LEAST, 1.1, ">= 1.1x", each=vs_each("noisy", "1x", "shfl-quota", "shfl-pv"))
+        AT_LEAST, 1.1, ">= 1.1x")
     add("capped 1cpu (CFS bandwidth): shfl-quota / shfl-pv",
-        vs("capped", "1cpu", "shfl-quota", "shfl-pv"), AT_LEAST, 1.1, ">= 1.1x",
-        each=vs_each("capped", "1cpu", "shfl-quota", "shfl-pv"))
+        vs("capped", "1cpu", "shfl-quota", "shfl-pv"), AT_LEAST, 1.1, ">= 1.1x")
     v = sum(d["violations"] for d in details_rows)
-    add("mutual-exclusion violations, all runs", float(v) if details_rows else math.nan,
+    add("mutual-exclusion violations, all runs", (float(v), []) if details_rows else none,
         AT_MOST, 0, "0", decimals=0)
     return out
 
