@@ -123,18 +123,34 @@ static void sleep_us(u32 us)
 }
 
 /*
+ * A critical section's ends: @owner is -1 outside, @cpu inside; a
+ * mismatch at either end is another thread inside at the same time.
+ */
+static void enter(int *owner, u64 *violations, int cpu)
+{
+	if (__atomic_load_n(owner, __ATOMIC_RELAXED) != -1)
+		__atomic_fetch_add(violations, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(owner, cpu, __ATOMIC_RELAXED);
+}
+
+static void leave(int *owner, u64 *violations, int cpu)
+{
+	if (__atomic_load_n(owner, __ATOMIC_RELAXED) != cpu)
+		__atomic_fetch_add(violations, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(owner, -1, __ATOMIC_RELAXED);
+}
+
+/*
  * The kernel-word stress's critical section, for an interrupt that takes
  * the word (see interrupt()); the worker's own is in worker().
  */
 static void word_section(struct run *r, int cpu)
 {
-	if (__atomic_exchange_n(&r->owner, cpu, __ATOMIC_RELAXED) != -1)
-		__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
+	enter(&r->owner, &r->violations, cpu);
 	u64 v = r->shared;
 	busy(xorshift(&irq_seed) % 500);
 	r->shared = v + 1;
-	if (__atomic_exchange_n(&r->owner, -1, __ATOMIC_RELAXED) != cpu)
-		__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
+	leave(&r->owner, &r->violations, cpu);
 	r->irq_count[cpu]++;
 }
 
@@ -171,11 +187,9 @@ static void interrupt(int cpu)
 		return;
 	}
 	shfl_lock(&irq_lock);
-	if (__atomic_exchange_n(&irq_owner, cpu, __ATOMIC_RELAXED) != -1)
-		__atomic_fetch_add(&irq_violations, 1, __ATOMIC_RELAXED);
+	enter(&irq_owner, &irq_violations, cpu);
 	busy(xorshift(&irq_seed) % 500);
-	if (__atomic_exchange_n(&irq_owner, -1, __ATOMIC_RELAXED) != cpu)
-		__atomic_fetch_add(&irq_violations, 1, __ATOMIC_RELAXED);
+	leave(&irq_owner, &irq_violations, cpu);
 	shfl_unlock(&irq_lock);
 	r->nested[cpu]++;
 	in_irq = false;
@@ -250,9 +264,7 @@ static void *worker(void *p)
 		case K_BROKEN: break;
 		}
 
-		if (__atomic_load_n(&r->owner, __ATOMIC_RELAXED) != -1)
-			__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&r->owner, a->id, __ATOMIC_RELAXED);
+		enter(&r->owner, &r->violations, a->id);
 		u64 v = r->shared;
 		busy(xorshift(&seed) % 2000);
 		/* One hold in 64: the holder's vCPU is preempted mid-section. */
@@ -262,9 +274,7 @@ static void *worker(void *p)
 			shfl_sim_preempt(a->id, false);
 		}
 		r->shared = v + 1;
-		if (__atomic_load_n(&r->owner, __ATOMIC_RELAXED) != a->id)
-			__atomic_fetch_add(&r->violations, 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&r->owner, -1, __ATOMIC_RELAXED);
+		leave(&r->owner, &r->violations, a->id);
 
 		switch (r->kind) {
 		case K_SHFL: shfl_unlock(&r->shfl); break;
