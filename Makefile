@@ -156,7 +156,7 @@ $(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) inclu
 GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover guest/tools/pvli-workload $(B)/guest/tools/pvlocktrace \
 	guest/tools/pvlock-usweep $(B)/guest/tools/schedview-cost $(B)/guest/tools/pvli-devcheck
 # The harness's lock policies, one list for the guest tools and the host's benches.
-GUEST_DATA := guest/tools/lock-policies
+GUEST_DATA := guest/tools/lock-policies guest/tools/sweep-order.sh
 # libelf.a: see configure (the installed one may need elfutils' libeu).
 LIBBPF_STATIC_LIBS := -l:libbpf.a $(LIBELF_STATIC) -lzstd -lz -pthread
 

@@ -9,8 +9,10 @@
 # futex hash, stress-ng's msg, flock and fork stressors) run in a guest
 # at 1x (2 vCPUs on host CPUs 0-1), 2x (4 vCPUs on 0-1) and 4x (4 vCPUs
 # on CPU 0); cyclictest measures wakeup latency on every vCPU during
-# hackbench.  Four modes, interleaved per rep (native shfl-pv tas-pv off
-# native ..) so drift hits all alike, every workload in every mode:
+# hackbench.  Four modes, interleaved per rep, in a new order each rep
+# (a Williams design, guest/tools/sweep-order.sh: drift hits all alike,
+# and each mode runs in every place and after every other one equally
+# often), every workload in every mode:
 # native (the kernel's own spinlock functions, takeover removed), shfl-pv
 # (pvli-takeover apply, policy shfl-pv, on: waiters queue in the lock
 # word and are shuffled around preempted vCPUs, halt behind preempted
@@ -95,8 +97,9 @@ for c in $configs; do
 	[ $c = 1x ] && lc=1
 	tk_run_guest "takeover-$$-$c" "$smp" "$cpus" "$tk_tmp/$c.out" "
 [ $lc = 0 ] || modprobe pvlockinfo_test || exit 10
+. /usr/share/pvlockinfo/sweep-order.sh
 for rep in \$(seq $reps); do
-	for m in $modes; do
+	for m in \$(rep_order \$rep $modes); do
 		case \$m in
 		native) pvli-takeover remove || exit 11 ;;
 		off) pvli-takeover apply && pvli-takeover off || exit 11 ;;

@@ -66,8 +66,9 @@ echo "==> $smp vCPUs on host CPUs $cpus, lockcost pairs=$pairs batches=$batches 
 tk_run_guest "tk-entry-$$" "$smp" "$cpus" "$tk_tmp/out" "
 modprobe pvlockinfo_test || exit 10
 lc=/sys/kernel/debug/pvlockinfo/lockcost
+. /usr/share/pvlockinfo/sweep-order.sh
 for rep in \$(seq $reps); do
-	for m in $modes; do
+	for m in \$(rep_order \$rep $modes); do
 		case \$m in
 		native) pvli-takeover remove || exit 11 ;;
 		direct-*) pvli-takeover remove && pvli-takeover apply --entry direct || exit 11 ;;

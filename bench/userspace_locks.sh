@@ -29,7 +29,8 @@ Configurations (2 host CPUs; QEMU pinned with taskset):
   4x   4 vCPUs on host CPU 0 (the main job's 4x)
   8v   8 vCPUs on host CPUs 0-1 (4x as well, with twice the threads)
 Each runs every workload with every variant (glibc, adaptive, guest,
-both), interleaved, REPS times, one thread per vCPU.  On 4x the guest
+both), interleaved (in a new order each repetition, so that each runs
+after every other one), REPS times, one thread per vCPU.  On 4x the guest
 also runs glibc's mutex on one thread (variant "one", the same work),
 interleaved with the rest: on one host CPU no lock does more, so that is
 the ceiling the report holds the variants and the targets against.

@@ -31,7 +31,8 @@ Sets pvlockinfo up on this machine if needed (./configure installs the
 Debian packages; make builds the patched QEMU, cached, the module and the
 guest image), starts pvlockd if it is not running, then for every scenario
 boots a guest with the channel and runs the in-kernel lock harness for
-every policy, interleaved (A B C .. A B C ..) and repeated, while the host
+every policy, interleaved (in a new order each repetition, so that each
+runs after every other one) and repeated, while the host
 tool pvlockstat counts lock-holder/waiter preemptions of the guest's vCPUs.
 Ends with the summary table, each configuration's ceiling and the
 policies against it, and the targets.
