@@ -11,8 +11,8 @@
 # on CPU 0); cyclictest measures wakeup latency on every vCPU during
 # hackbench.  Four modes, interleaved per rep, in a new order each rep
 # (a Williams design, guest/tools/sweep-order.sh: drift hits all alike,
-# and each mode runs in every place and after every other one equally
-# often), every workload in every mode:
+# and over 4 reps each mode runs in every place and right after every
+# other one once), every workload in every mode:
 # native (the kernel's own spinlock functions, takeover removed), shfl-pv
 # (pvli-takeover apply, policy shfl-pv, on: waiters queue in the lock
 # word and are shuffled around preempted vCPUs, halt behind preempted

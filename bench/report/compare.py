@@ -144,8 +144,8 @@ def targets(details_rows, ceil):
     repetitions it was met (per_rep()).  Every verdict is the run's
     figure against the bound; the figure is printed with as many
     decimals as it takes to show why.  A ratio of two policies pairs
-    their runs of the same repetition, which ran back to back in one
-    guest."""
+    their runs of the same repetition, which ran in one guest within
+    one pass over the policies."""
     by = {(d["scenario"], d["config"], d["policy"]): d for d in details_rows}
     out = []
 

@@ -45,7 +45,7 @@ def load(out):
 
 def paired(reps, c, w, a, b):
     """The ratios a / b of the repetitions that ran both, in rep order:
-    the variants of one rep ran back to back in one guest, so drift
+    the variants of one rep ran in one pass in one guest, so drift
     between reps (the host's other load, its own host's) cancels in
     them, where it does not between medians."""
     x, y = reps.get((c, w, a), {}), reps.get((c, w, b), {})

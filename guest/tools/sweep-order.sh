@@ -21,6 +21,9 @@
 # (r + b_j) mod N for b = 0, 1, N-1, 2, N-2, ...; for odd N the second
 # N rows run those orders backwards.
 rep_order() {
+	case $1 in
+	''|*[!0-9]*|0) echo "rep_order: '$1' is no repetition (1, 2, ..)" >&2; return 2 ;;
+	esac
 	_r=$(($1 - 1))
 	shift
 	_n=$#

@@ -72,6 +72,18 @@ class RepOrder(unittest.TestCase):
                 words = [f"w{i}" for i in range(12)]
                 self.assertEqual(sorted(rep_order(sh, 6, *words)), sorted(words))
 
+    def test_no_repetition_is_an_error(self):
+        """Repetitions count from 1: 0, a negative or no number is the
+        caller's mistake, said on stderr, and yields no order at all."""
+        for sh in SHELLS:
+            for bad in ("0", "-1", "x", "", "2a"):
+                with self.subTest(shell=sh[0], rep=bad):
+                    r = subprocess.run(sh + ["-c", '. "$0"; rep_order "$@"', LIB, bad, "a", "b"],
+                                       capture_output=True, text=True)
+                    self.assertEqual(r.returncode, 2)
+                    self.assertEqual(r.stdout, "")
+                    self.assertIn("is no repetition", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
