@@ -2,19 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Unit test of the in-guest sweeps' order (guest/tools/sweep-order.sh,
 sourced by pvlock-sweep, pvlock-usweep and the takeover benches' guest
-scripts): each repetition runs every policy once, in a new order each repetition
-(a Williams design), so that over a period (the list's length, twice
-that when it is odd) every policy runs in every place, and right after
-every other one, equally often.
+scripts): each repetition runs every policy once, in a new order each
+repetition (a Williams design), so that over a period (the list's
+length, twice that when it is odd) every policy runs in every place, and
+right after every other one, equally often.
 
 Run under the host's /bin/sh and, where installed, busybox sh (the guest
 image's shell).  Run by make check-unit (linked into BUILD/tests/unit as
 test_sweep_order); exit 0 pass, 1 fail."""
 import os
 import shutil
-from collections import Counter
 import subprocess
 import unittest
+from collections import Counter
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 LIB = os.path.join(SRC, "guest", "tools", "sweep-order.sh")
@@ -22,10 +22,16 @@ LIB = os.path.join(SRC, "guest", "tools", "sweep-order.sh")
 SHELLS = [["/bin/sh"]] + ([[shutil.which("busybox"), "sh"]] if shutil.which("busybox") else [])
 
 
+def call(shell, rep, *words):
+    """rep_order REP WORDS... in @shell, the library sourced first."""
+    return subprocess.run(shell + ["-c", '. "$0"; rep_order "$@"', LIB, str(rep), *words],
+                          capture_output=True, text=True)
+
+
 def rep_order(shell, rep, *words):
-    out = subprocess.run(shell + ["-c", '. "$0"; rep_order "$@"', LIB, str(rep), *words],
-                         check=True, capture_output=True, text=True).stdout
-    return out.split()
+    r = call(shell, rep, *words)
+    r.check_returncode()
+    return r.stdout.split()
 
 
 class RepOrder(unittest.TestCase):
@@ -78,8 +84,7 @@ class RepOrder(unittest.TestCase):
         for sh in SHELLS:
             for bad in ("0", "-1", "x", "", "2a"):
                 with self.subTest(shell=sh[0], rep=bad):
-                    r = subprocess.run(sh + ["-c", '. "$0"; rep_order "$@"', LIB, bad, "a", "b"],
-                                       capture_output=True, text=True)
+                    r = call(sh, bad, "a", "b")
                     self.assertEqual(r.returncode, 2)
                     self.assertEqual(r.stdout, "")
                     self.assertIn("is no repetition", r.stderr)
