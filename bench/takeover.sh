@@ -18,7 +18,8 @@
 # word and are shuffled around preempted vCPUs, halt behind preempted
 # holders), tas-pv (the same switch with test-and-set waiting) and off
 # (applied, switch off: the entry and the holder bookkeeping without any
-# policy).  At 1x each mode also times one uncontended spin_lock +
+# policy); on request also slowpath (policy shfl-pv with the slowpath
+# entry: only the contended path is ours, holders are not named).  At 1x each mode also times one uncontended spin_lock +
 # spin_unlock pair (the test module's lockcost, as bench/takeover_entry.sh
 # does per entry).  Prints per config and workload the median per mode,
 # throughput relative to native, the takeover's waits and halts, and the
@@ -44,7 +45,8 @@ Needs root and a built tree (make).  Starts pvlockd if it is not running.
   --configs LIST    1x, 2x, 4x [${configs// /,}]
   --reps N          runs of every workload per mode [$reps]
   --workloads LIST  of: ${all_workloads// /,} [all]
-  --modes LIST      native, then any of shfl-pv, tas-pv, off [${modes// /,}]
+  --modes LIST      native, then any of shfl-pv, tas-pv, off, slowpath
+                    (shfl-pv with the slowpath entry) [${modes// /,}]
   --groups N        hackbench and messaging -g [$groups]
   --loops N         hackbench and messaging -l [$loops]
   --seconds S       length of the fixed-time workloads (msg, flock,
@@ -75,7 +77,7 @@ for c in $configs; do case "$c" in 1x|2x|4x) ;; *) die "unknown config '$c' (1x,
 for w in $workloads; do
 	case " $all_workloads " in *" $w "*) ;; *) die "unknown workload '$w' (${all_workloads// /, })" ;; esac
 done
-for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off) ;; *) die "unknown mode '$m'" ;; esac; done
+for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath) ;; *) die "unknown mode '$m'" ;; esac; done
 [ "${modes%% *}" = native ] || die "--modes must start with native (the ratios' base)"
 [ "$(id -u)" = 0 ] || die "needs root"
 
@@ -100,9 +102,18 @@ for c in $configs; do
 . /usr/share/pvlockinfo/sweep-order.sh
 for rep in \$(seq $reps); do
 	for m in \$(rep_order \$rep $modes); do
+		# The slowpath mode's entry differs from the others' (auto):
+		# switching between them is a remove and an apply.
+		e=\$(pvli-takeover status | sed -n 's/^entry: //p')
+		case \$m/\$e in
+		slowpath/direct|slowpath/livepatch|shfl-pv/slowpath|tas-pv/slowpath|off/slowpath)
+			pvli-takeover remove || exit 11 ;;
+		esac
 		case \$m in
 		native) pvli-takeover remove || exit 11 ;;
 		off) pvli-takeover apply && pvli-takeover off || exit 11 ;;
+		slowpath) pvli-takeover apply --entry slowpath && pvli-takeover policy shfl-pv &&
+			pvli-takeover on || exit 11 ;;
 		*) pvli-takeover apply && pvli-takeover policy \$m && pvli-takeover on || exit 11 ;;
 		esac
 		for w in $workloads; do
@@ -200,7 +211,7 @@ for c in configs:
             cell = f"{med(v):{prec}} ({min(v):{prec}}-{max(v):{prec}})"
             print(f"  {w:10} {m:7} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {halts:7d}{lat}")
 
-on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv")]
+on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath")]
 if on_modes and configs:
     print()
     print("throughput, takeover on / native (medians over reps):")

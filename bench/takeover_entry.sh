@@ -13,6 +13,8 @@
 #   direct-on    the same, switch on
 #   lp-off       the livepatch entry, switch off
 #   lp-on        the same, switch on
+#   slowpath-on  the slowpath entry (only the contended path redirected),
+#                switch on: the uncontended pair runs the kernel's code
 # The switch only changes how contended callers wait, so off and on
 # should cost the same here; both are measured to show it.  Prints the
 # median over reps of each mode's median batch, ns per pair with the
@@ -25,7 +27,7 @@ src=$(dirname "$here")
 prog=takeover_entry
 
 reps=5 pairs=20000 batches=51 smp=2 cpus=0-1
-modes="native direct-off direct-on lp-off lp-on"
+modes="native direct-off direct-on lp-off lp-on slowpath-on"
 
 usage() {
 	cat <<USAGE
@@ -54,7 +56,7 @@ while [ $# -gt 0 ]; do
 done
 case "$reps$pairs$batches" in *[!0-9]*|'') die "--reps, --pairs and --batches want numbers" ;; esac
 for m in $modes; do
-	case "$m" in native|direct-off|direct-on|lp-off|lp-on) ;; *) die "unknown mode '$m'" ;; esac
+	case "$m" in native|direct-off|direct-on|lp-off|lp-on|slowpath-on) ;; *) die "unknown mode '$m'" ;; esac
 done
 [ "$(id -u)" = 0 ] || die "needs root"
 
@@ -73,6 +75,7 @@ for rep in \$(seq $reps); do
 		native) pvli-takeover remove || exit 11 ;;
 		direct-*) pvli-takeover remove && pvli-takeover apply --entry direct || exit 11 ;;
 		lp-*) pvli-takeover remove && pvli-takeover apply --entry livepatch || exit 11 ;;
+		slowpath-*) pvli-takeover remove && pvli-takeover apply --entry slowpath || exit 11 ;;
 		esac
 		case \$m in *-off) pvli-takeover off || exit 11 ;; esac
 		echo \"pairs=$pairs batches=$batches cpu=1\" >\$lc || exit 12
@@ -100,7 +103,7 @@ print()
 print("ns per uncontended pair, loop subtracted (median over reps of the batch median; min-max over reps)")
 print(f"{'mode':11} {'lock+unlock':>22} {'irqsave+restore':>22} {'lock/native':>12} {'irqsave/native':>15}")
 base = {}
-for m in ("native", "direct-off", "direct-on", "lp-off", "lp-on"):
+for m in ("native", "direct-off", "direct-on", "lp-off", "lp-on", "slowpath-on"):
     if m not in runs:
         continue
     cols, rat = [], []
@@ -113,7 +116,7 @@ for m in ("native", "direct-off", "direct-on", "lp-off", "lp-on"):
         rat.append(med / base[kind] if base.get(kind) else float("nan"))
     print(f"{m:11} {cols[0]:>22} {cols[1]:>22} {rat[0]:12.2f} {rat[1]:15.2f}")
 print()
-for m in ("direct-on", "lp-on"):
+for m in ("direct-on", "lp-on", "slowpath-on"):
     if m in runs and base.get("lock"):
         r = statistics.median(per_pair(x, "lock") for x in runs[m]) / base["lock"]
         print(f"target: uncontended lock+unlock with {m} <= 1.2x native: {r:.2f}x: "

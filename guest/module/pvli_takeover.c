@@ -53,9 +53,9 @@
 
 static char *entry = "auto";
 module_param(entry, charp, 0444);
-MODULE_PARM_DESC(entry, "how calls reach the replacements: auto (direct, else livepatch), direct, livepatch");
+MODULE_PARM_DESC(entry, "how calls reach the replacements: auto (direct, else livepatch), direct, livepatch, slowpath (only the contended path; nobody named)");
 
-static const char *tk_entry = "none";	/* the entry in use: "direct" or "livepatch" */
+static const char *tk_entry = "none";	/* the entry in use: "direct", "livepatch" or "slowpath" */
 
 static int get_in_use(char *buf, const struct kernel_param *kp)
 {
@@ -97,7 +97,7 @@ static struct klp_func funcs[PVLI_TK_NR_FUNCS + 2];
 static void tk_klp_post_patch(struct klp_object *obj)
 {
 	/* The transition is over: no task runs the originals any more. */
-	pvli_tk_go_live();
+	pvli_tk_go_live(true);
 	pr_info("livepatch transition done: holders named, channel-aware waiting\n");
 }
 
@@ -280,8 +280,9 @@ static int __init pvli_tk_init(void)
 	char why[256];
 	int ret;
 
-	if (strcmp(entry, "auto") && strcmp(entry, "direct") && strcmp(entry, "livepatch"))
-		return refuse("entry must be auto, direct or livepatch", -EINVAL);
+	if (strcmp(entry, "auto") && strcmp(entry, "direct") && strcmp(entry, "livepatch") &&
+	    strcmp(entry, "slowpath"))
+		return refuse("entry must be auto, direct, livepatch or slowpath", -EINVAL);
 	tk_facts(&facts);
 	t_checks = ktime_get_ns() - t0;
 	/* All of them, whatever the verdict: the tests check the probes by this line. */
@@ -294,13 +295,31 @@ static int __init pvli_tk_init(void)
 		return refuse(why, ret);
 	pvli_tk_lock_init();
 
+	if (!strcmp(entry, "slowpath")) {
+		/*
+		 * Only native_queued_spin_lock_slowpath(): the uncontended
+		 * paths stay the kernel's, and so do all releases, which kick
+		 * nobody; so nobody is named and nobody halts behind a holder.
+		 * Waiters still queue, shuffle and halt behind a preempted
+		 * queue head (the hand-over is ours).
+		 */
+		ret = pvli_tk_direct_apply(false, why, sizeof(why));
+		if (ret)
+			return refuse(why, ret);
+		tk_entry = "slowpath";
+		pvli_tk_go_live(false);
+		pvli_takeover_register(tk_entry);
+		pr_info("kernel spinlocks taken over (slowpath entry) in %llu us (checks %llu us)\n",
+			(ktime_get_ns() - t0) / NSEC_PER_USEC, t_checks / NSEC_PER_USEC);
+		return 0;
+	}
 	if (strcmp(entry, "livepatch")) {
 		ret = IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) ?
-		      pvli_tk_direct_apply(why, sizeof(why)) : -EOPNOTSUPP;
+		      pvli_tk_direct_apply(true, why, sizeof(why)) : -EOPNOTSUPP;
 		if (!ret) {
 			tk_entry = "direct";
 			/* Every function switched, on every CPU. */
-			pvli_tk_go_live();
+			pvli_tk_go_live(true);
 			pvli_takeover_register(tk_entry);
 			pr_info("kernel spinlocks taken over (direct entry) in %llu us (checks %llu us)\n",
 				(ktime_get_ns() - t0) / NSEC_PER_USEC, t_checks / NSEC_PER_USEC);
@@ -329,7 +348,7 @@ static void __exit pvli_tk_exit(void)
 {
 	u64 t0 = ktime_get_ns();
 
-	if (!strcmp(tk_entry, "direct")) {
+	if (strcmp(tk_entry, "livepatch")) {
 		pvli_tk_quiesce();
 		pvli_tk_direct_remove();
 	}

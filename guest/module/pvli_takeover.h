@@ -54,8 +54,11 @@ static inline unsigned long pvli_tk_fentry(const void *func)
 /* Where inline arch_spin_lock() users and unswitched callers wait. */
 #define PVLI_TK_SLOWPATH	"native_queued_spin_lock_slowpath"
 
-/* The direct entry (pvli_tk_direct.c): 0, or -errno and why. */
-int pvli_tk_direct_apply(char *why, size_t len);
+/*
+ * The direct entry (pvli_tk_direct.c): 0, or -errno and why.  Without
+ * @fast_paths only the slow path is redirected (the slowpath entry).
+ */
+int pvli_tk_direct_apply(bool fast_paths, char *why, size_t len);
 void pvli_tk_direct_remove(void);
 
 /* Counters, per CPU, summed for the module parameters. */
@@ -74,11 +77,13 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c);
 
 void pvli_tk_lock_init(void);
 /*
- * Holders named and hold depth counted from now on: call once every
- * release of a lock we take goes through our release (pvli_tk_funcs all
- * switched, for every task).  Then the waiting policies start.
+ * The waiting policies start.  @name_holders: holders named and hold
+ * depth counted from now on; only once every release of a lock we take
+ * goes through our release (pvli_tk_funcs all switched, for every task).
+ * Without it (the slowpath entry, whose releases are the kernel's) every
+ * lock is taken naming nobody.
  */
-void pvli_tk_go_live(void);
+void pvli_tk_go_live(bool name_holders);
 /*
  * Before anything is switched back: nobody named, nobody halts, and no
  * named holder or halting waiter is left.  Sleeps (two RCU grace periods).

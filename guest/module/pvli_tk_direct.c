@@ -88,6 +88,7 @@ static void tk_direct_undo(void)
 		unregister_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp, true);
 		tk_direct_on = false;
 	} else {
+		/* Also right for an ops never filtered (the slowpath entry). */
 		ftrace_free_filter(&tk_direct_ops);
 	}
 	if (tk_slowpath_on) {
@@ -97,12 +98,14 @@ static void tk_direct_undo(void)
 	ftrace_free_filter(&tk_slowpath_ops);
 }
 
-int pvli_tk_direct_apply(char *why, size_t len)
+int pvli_tk_direct_apply(bool fast_paths, char *why, size_t len)
 {
 	unsigned long ips[PVLI_TK_NR_FUNCS];
 	unsigned int i;
 	int ret;
 
+	if (!fast_paths)
+		goto slowpath;
 	for (i = 0; i < PVLI_TK_NR_FUNCS; i++)
 		ips[i] = pvli_tk_fentry(pvli_tk_funcs[i].old_func);
 	ret = ftrace_set_filter_ips(&tk_direct_ops, ips, PVLI_TK_NR_FUNCS, 0, 1);
@@ -119,6 +122,7 @@ int pvli_tk_direct_apply(char *why, size_t len)
 		goto undo;
 	}
 	tk_direct_on = true;
+slowpath:
 	ret = ftrace_set_filter_ip(&tk_slowpath_ops,
 				   pvli_tk_fentry(native_queued_spin_lock_slowpath), 0, 1);
 	if (!ret)

@@ -373,9 +373,9 @@ static void tk_set_naming(bool named)
 	}
 }
 
-void pvli_tk_go_live(void)
+void pvli_tk_go_live(bool name_holders)
 {
-	tk_set_naming(true);
+	tk_set_naming(name_holders);
 	WRITE_ONCE(tk_is_live, true);
 }
 

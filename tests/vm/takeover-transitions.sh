@@ -14,10 +14,13 @@
 # exec'ing, piping and reading /proc, and the in-kernel harness hammering
 # one spinlock_t from a kthread per vCPU (pvlock-bench -p native,
 # spin_lock()) back to back, 1 s runs, each checking mutual exclusion.
-# Meanwhile CYCLES (5) cycles of: pvli-takeover apply (the default
-# entry: direct calls), policy tas-pv, policy shfl-pv, off, on, remove.
+# Meanwhile CYCLES (6) cycles of: pvli-takeover apply, policy tas-pv,
+# policy shfl-pv, off, on, remove; odd cycles with the default entry
+# (direct calls), even ones with the slowpath entry (only the contended
+# path redirected; the uncontended paths and every release stay the
+# kernel's, so a lock can be taken by ours and released by theirs).
 # Checked:
-#  - every apply and remove succeeds, with the direct entry, and the
+#  - every apply and remove succeeds, with the entry asked for, and the
 #    takeover is live after each apply;
 #  - the replacements ran in every cycle (contended waits counted);
 #  - every harness run completed with 0 mutual-exclusion violations,
@@ -41,7 +44,7 @@
 # user (one ftrace registration and its RCU-tasks waits).  The bound
 # leaves five times that for a slow, shared host.
 APPLY_BOUND_US=15000000
-CYCLES=${TK_CYCLES:-5}
+CYCLES=${TK_CYCLES:-6}
 
 start_pvlockd
 
@@ -53,7 +56,8 @@ run_one() { # host CPUs, tag
 	out=$(vm "transitions-$tag" --smp 4 --host-cpus "$cpus" --channel on --timeout 300 --run "$LOAD_START"'
 p=/sys/module/pvlockinfo_takeover/parameters
 for c in $(seq '"$CYCLES"'); do
-	pvli-takeover apply; echo "cycle $c apply-rc=$? in_use=$(cat $p/in_use 2>/dev/null)"
+	if [ $((c % 2)) = 1 ]; then e=direct; else e=slowpath; fi
+	pvli-takeover apply --entry $e; echo "cycle $c apply-rc=$? in_use=$(cat $p/in_use 2>/dev/null)"
 	pvli-takeover policy tas-pv; sleep 0.5
 	pvli-takeover policy shfl-pv; sleep 0.5
 	pvli-takeover off; sleep 0.5
@@ -67,10 +71,11 @@ echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 ') || fail "$tag: guest run failed (exit $?): $out"
 	echo "$out"
 
-	local c line applies removes
+	local c e line applies removes
 	for c in $(seq $CYCLES); do
+		if [ $((c % 2)) = 1 ]; then e=direct; else e=slowpath; fi
 		line=$(echo "$out" | grep "^cycle $c apply-rc=")
-		echo "$line" | matches "apply-rc=0 in_use=direct live$" || fail "$tag: apply in cycle $c: $line"
+		echo "$line" | matches "apply-rc=0 in_use=$e live$" || fail "$tag: apply ($e entry) in cycle $c: $line"
 		line=$(echo "$out" | grep "^cycle $c waits=")
 		[ "$(echo "$line" | sed 's/.*waits=\([0-9]*\).*/\1/')" -gt 0 ] 2>/dev/null ||
 			fail "$tag: no contended spin_lock*() went through the replacements in cycle $c: $line"
@@ -85,8 +90,10 @@ echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 	# of old and new code that every apply and remove goes through.
 	expect_eq "$tag: CPUs with a hold depth left at a remove" \
 		"$(echo "$out" | sed -n 's/^depth-left=//p')" 0
-	applies=$(echo "$out" | sed -n 's/^dmesg: .*taken over (direct entry) in \([0-9]*\) us.*/\1/p')
-	removes=$(echo "$out" | sed -n 's/^dmesg: .*given back (direct entry) in \([0-9]*\) us.*/\1/p')
+	applies=$(echo "$out" | sed -n 's/^dmesg: .*taken over (\(direct\|slowpath\) entry) in \([0-9]*\) us.*/\2/p')
+	removes=$(echo "$out" | sed -n 's/^dmesg: .*given back (\(direct\|slowpath\) entry) in \([0-9]*\) us.*/\2/p')
+	expect_eq "$tag: applies with the slowpath entry logged" \
+		"$(echo "$out" | grep -c '^dmesg: .*taken over (slowpath entry)')" $((CYCLES / 2))
 	expect_eq "$tag: applies logged" "$(echo "$applies" | grep -c .)" $CYCLES
 	expect_eq "$tag: removals logged" "$(echo "$removes" | grep -c .)" $CYCLES
 	note "$tag: apply max $(echo "$applies" | sort -n | tail -n 1) us, median $(echo "$applies" | median) us;" \
