@@ -9,17 +9,20 @@
 # futex hash, stress-ng's msg, flock and fork stressors) run in a guest
 # at 1x (2 vCPUs on host CPUs 0-1), 2x (4 vCPUs on 0-1) and 4x (4 vCPUs
 # on CPU 0); cyclictest measures wakeup latency on every vCPU during
-# hackbench.  Four modes, interleaved per rep, in a new order each rep
+# hackbench.  The modes run interleaved per rep, in a new order each rep
 # (a Williams design, guest/tools/sweep-order.sh: drift hits all alike,
-# and over 4 reps each mode runs in every place and right after every
-# other one once), every workload in every mode:
+# and over N reps of N modes, 2N if N is odd, each mode runs in every
+# place and right after every other one equally often), every workload
+# in every mode:
 # native (the kernel's own spinlock functions, takeover removed), shfl-pv
 # (pvli-takeover apply, policy shfl-pv, on: waiters queue in the lock
 # word and are shuffled around preempted vCPUs, halt behind preempted
 # holders), tas-pv (the same switch with test-and-set waiting) and off
 # (applied, switch off: the entry and the holder bookkeeping without any
 # policy); on request also slowpath (policy shfl-pv with the slowpath
-# entry: only the contended path is ours, holders are not named).  At 1x each mode also times one uncontended spin_lock +
+# entry: only the contended path is ours, holders are not named; going
+# to and from it removes and re-applies the takeover).  At 1x each mode
+# also times one uncontended spin_lock +
 # spin_unlock pair (the test module's lockcost, as bench/takeover_entry.sh
 # does per entry).  Prints per config and workload the median per mode,
 # throughput relative to native, the takeover's waits and halts, and the
@@ -188,7 +191,7 @@ print("takeover waits and halts summed over the reps; hackbench: cyclictest late
 for c in configs:
     print()
     print(f"{c}:")
-    print(f"  {'workload':10} {'mode':7} {'value':>28} {'unit':5} {'tput/native':>11} "
+    print(f"  {'workload':10} {'mode':8} {'value':>28} {'unit':5} {'tput/native':>11} "
           f"{'waits':>8} {'halts':>7} {'lat avg':>7} {'lat max':>7}")
     for w in workloads:
         if w not in unit:
@@ -209,7 +212,7 @@ for c in configs:
                             if x["lat_max_us"] != "null"), default=-1)
                 lat = f" {med(vals(c, w, m, 'lat_avg_us')):7.0f} {lmax:7d}"
             cell = f"{med(v):{prec}} ({min(v):{prec}}-{max(v):{prec}})"
-            print(f"  {w:10} {m:7} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {halts:7d}{lat}")
+            print(f"  {w:10} {m:8} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {halts:7d}{lat}")
 
 on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath")]
 if on_modes and configs:
@@ -231,7 +234,7 @@ if entry.get("native"):
     print("1x uncontended spin_lock + spin_unlock, ns per pair (loop subtracted, median over reps):")
     for m in modes:
         if entry.get(m):
-            print(f"  {m:7} {med(entry[m]):7.2f} ns  {med(entry[m]) / nat:5.2f}x native")
+            print(f"  {m:8} {med(entry[m]):7.2f} ns  {med(entry[m]) / nat:5.2f}x native")
 
 print()
 for m in on_modes:

@@ -184,7 +184,9 @@ struct pvli_vcpu_guest {
 	__u64 lock_acquired;	/* acquisitions published (statistics) */
 	/*
 	 * The guest kernel's own spinlocks (minor 1), published while the
-	 * takeover (pvlockinfo_takeover.ko) is applied, flag
+	 * takeover (pvlockinfo_takeover.ko) is applied with an entry that
+	 * replaces spin_lock*() and spin_unlock*() (direct, livepatch; not
+	 * its slowpath entry, which sees no uncontended acquisition), flag
 	 * PVLI_GUEST_KERNEL_LOCKS.  Depth counts spin_lock*() acquisitions
 	 * not yet released on this vCPU; waiting counts nested contended
 	 * spin_lock*() calls in progress.  Zero when not published.

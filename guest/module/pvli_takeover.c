@@ -7,7 +7,7 @@
  * spin_unlock*() of the kernel calls (this kernel has no
  * CONFIG_INLINE_SPIN_*, and CONFIG_UNINLINE_SPIN_UNLOCK) and
  * native_queued_spin_lock_slowpath(), where inline arch_spin_lock() users
- * end up, are replaced by the functions of pvli_tk_lock.c.  Two ways in
+ * end up, are replaced by the functions of pvli_tk_lock.c.  Three ways in
  * front of them (parameter "entry"):
  *
  *   direct     ftrace direct calls into a trampoline that jumps to the
@@ -21,16 +21,23 @@
  *              handler on every call (about 16% of hackbench under
  *              TCG), and a per-task transition that takes minutes under
  *              load.  The fallback.
+ *   slowpath   only native_queued_spin_lock_slowpath() (pvli_tk_direct.c,
+ *              its IPMODIFY ops alone): the uncontended paths and every
+ *              release stay the kernel's and cost what they cost
+ *              natively.  Nothing we do not release is named, so nobody
+ *              halts behind a holder and no hold depth reaches the host;
+ *              waiters still queue, are shuffled, and halt in the queue
+ *              (the hand-over is ours).  Only on request.
  *
- * Either way holders are named, and waiters may halt, only while every
- * release of a named lock is ours (pvli_tk_go_live(), pvli_tk_quiesce()):
- * for the livepatch, from the end of its transition to the start of its
- * removal.
+ * With the first two, holders are named, and waiters may halt behind
+ * them, only while every release of a named lock is ours
+ * (pvli_tk_go_live(), pvli_tk_quiesce()): for the livepatch, from the
+ * end of its transition to the start of its removal.
  *
  * The switch belongs to pvlockinfo.ko (parameter "takeover", see
  * pvli_takeover_ctl.c); this module registers with it once applied and
  * tells it why when it refuses (the list: pvli_tk_refuse.c).  Removal:
- * direct entry, rmmod; livepatch, echo 0 >
+ * direct and slowpath entries, rmmod; livepatch, echo 0 >
  * /sys/kernel/livepatch/pvlockinfo_takeover/enabled, wait for the
  * transition to end, then rmmod (pvli-takeover remove does either).
  */
@@ -63,7 +70,7 @@ static int get_in_use(char *buf, const struct kernel_param *kp)
 }
 static const struct kernel_param_ops in_use_ops = { .get = get_in_use };
 module_param_cb(in_use, &in_use_ops, NULL, 0444);
-MODULE_PARM_DESC(in_use, "the entry in use (direct, livepatch) and whether holders are named and waiters channel-aware yet (live)");
+MODULE_PARM_DESC(in_use, "the entry in use (direct, livepatch, slowpath) and whether waiters are channel-aware (and, but for slowpath, holders named) yet (live)");
 
 static int get_counter(char *buf, const struct kernel_param *kp)
 {
@@ -300,8 +307,10 @@ static int __init pvli_tk_init(void)
 		 * Only native_queued_spin_lock_slowpath(): the uncontended
 		 * paths stay the kernel's, and so do all releases, which kick
 		 * nobody; so nobody is named and nobody halts behind a holder.
-		 * Waiters still queue, shuffle and halt behind a preempted
-		 * queue head (the hand-over is ours).
+		 * Waiters still queue and are shuffled, and those with
+		 * interrupts on halt in the queue (the hand-over is ours).
+		 * Callers of the _irq/_irqsave variants arrive here with
+		 * interrupts already off and wait with them off.
 		 */
 		ret = pvli_tk_direct_apply(false, why, sizeof(why));
 		if (ret)

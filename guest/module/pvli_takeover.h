@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Inside pvlockinfo_takeover.ko: the replacement spinlock functions
- * (pvli_tk_lock.c), the two ways in front of them (the direct entry,
- * pvli_tk_direct.c and pvli_tk_entry.S; the livepatch, pvli_takeover.c),
- * and the refusal list (pvli_tk_refuse.c).
+ * (pvli_tk_lock.c), the ways in front of them (the direct and slowpath
+ * entries, pvli_tk_direct.c and pvli_tk_entry.S; the livepatch,
+ * pvli_takeover.c), and the refusal list (pvli_tk_refuse.c).
  */
 #ifndef __PVLI_TAKEOVER_H
 #define __PVLI_TAKEOVER_H

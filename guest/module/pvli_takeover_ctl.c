@@ -41,7 +41,7 @@ EXPORT_SYMBOL_GPL(pvli_takeover_queue);
 
 static DEFINE_MUTEX(tk_mutex);
 static bool tk_applied;		/* pvlockinfo_takeover.ko registered */
-static const char *tk_entry;	/* its entry: "direct" or "livepatch" */
+static const char *tk_entry;	/* its entry: "direct", "livepatch" or "slowpath" */
 static bool tk_wanted_at_load;	/* takeover=1 given to modprobe */
 static bool tk_ready;		/* init done: request_module() may run */
 static char tk_refusal[160];	/* why the last try failed; "" if it did not */
@@ -55,7 +55,12 @@ void pvli_takeover_register(const char *entry)
 	tk_refusal[0] = '\0';
 	WRITE_ONCE(pvli_takeover_active, true);
 	mutex_unlock(&tk_mutex);
-	pvli_publish_kernel_flag(true);
+	/*
+	 * The slowpath entry never sees an uncontended acquisition or any
+	 * release: it counts no hold depth, so it claims none to the host.
+	 */
+	if (strcmp(entry, "slowpath"))
+		pvli_publish_kernel_flag(true);
 }
 EXPORT_SYMBOL_GPL(pvli_takeover_register);
 

@@ -3,7 +3,7 @@
  * The takeover's spinlock functions: what spin_lock*(), spin_trylock*()
  * and spin_unlock*() of the guest kernel run while pvlockinfo_takeover is
  * applied (the direct entry or the livepatch puts them in front of the
- * originals), plus the replacement of native_queued_spin_lock_slowpath()
+ * originals; the slowpath entry uses only the last of them), plus the replacement of native_queued_spin_lock_slowpath()
  * for the inline arch_spin_lock() users that never call the out-of-line
  * functions.
  *
@@ -22,7 +22,7 @@
  *   unlock:  xchg locked byte -> 0 (kick if SLOW); depth-- and publish it
  *
  * "me" is one per-CPU load: this CPU + 2 while holders are named (the
- * takeover is live), 1 (names nobody, as the kernel's own
+ * takeover is live, with the direct entry or the livepatch), 1 (names nobody, as the kernel's own
  * _Q_LOCKED_VAL) before that and while it goes.  Naming has a rule:
  * a holder is named only if its release is ours, because only ours
  * kicks the waiters halted behind it (the original's plain store
@@ -61,6 +61,12 @@
  * same lock.  They wait test-and-set with interrupts on (and so can
  * halt), and turn them off again to take the lock, as the kernel's
  * spin-ops did with GENERIC_LOCKBREAK.  NMIs never queue.
+ *
+ * With the slowpath entry only pvli_tk_slowpath() is ours: every lock is
+ * taken naming nobody (the releases are the kernel's), so nobody halts
+ * behind a holder, and the _irq/_irqsave callers arrive with interrupts
+ * already off and wait (queued) with them off, as in the kernel's own
+ * queued slow path.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -89,6 +95,11 @@ static DEFINE_PER_CPU_ALIGNED(struct tk_cpu, tk_cpu);
 static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
 static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came */
 static bool tk_is_live;			/* between go_live and quiesce */
+/*
+ * The page's kernel_* fields are ours to write (set once, at go_live):
+ * not with the slowpath entry, which claims none (pvli_takeover_ctl.c).
+ */
+static bool tk_publishes;
 
 const struct pvli_tk_func pvli_tk_funcs[PVLI_TK_NR_FUNCS] = {
 #define TK_FUNC(name, fn) { #name, name, pvli_tk_##fn }
@@ -147,7 +158,7 @@ static __always_inline void tk_publish_waiting(u32 waiting)
 {
 	struct pvli_vcpu_guest *g = tk_own();
 
-	if (g)
+	if (g && READ_ONCE(tk_publishes))
 		WRITE_ONCE(g->kernel_waiting, waiting);
 }
 
@@ -375,6 +386,8 @@ static void tk_set_naming(bool named)
 
 void pvli_tk_go_live(bool name_holders)
 {
+	/* Only the replaced fast paths publish the depth, so both or neither. */
+	WRITE_ONCE(tk_publishes, name_holders);
 	tk_set_naming(name_holders);
 	WRITE_ONCE(tk_is_live, true);
 }

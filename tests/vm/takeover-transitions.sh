@@ -21,7 +21,10 @@
 # kernel's, so a lock can be taken by ours and released by theirs).
 # Checked:
 #  - every apply and remove succeeds, with the entry asked for, and the
-#    takeover is live after each apply;
+#    takeover is live after each apply; ftrace has hooked the ten
+#    spinlock functions and the slow path (direct) or only the slow
+#    path (slowpath), and the vCPUs publish their kernel hold depth to
+#    the host (direct) or claim none (slowpath, which counts none);
 #  - the replacements ran in every cycle (contended waits counted);
 #  - every harness run completed with 0 mutual-exclusion violations,
 #    including the runs that straddle an apply or a remove;
@@ -58,6 +61,9 @@ p=/sys/module/pvlockinfo_takeover/parameters
 for c in $(seq '"$CYCLES"'); do
 	if [ $((c % 2)) = 1 ]; then e=direct; else e=slowpath; fi
 	pvli-takeover apply --entry $e; echo "cycle $c apply-rc=$? in_use=$(cat $p/in_use 2>/dev/null)"
+	ef=/sys/kernel/debug/tracing/enabled_functions
+	echo "cycle $c hooked fast=$(grep -c "^_raw_spin_" $ef) slow=$(grep -c "^native_queued_spin_lock_slowpath" $ef)"
+	echo "cycle $c unpublished=$(awk "NR > 1 && \$NF == \"-\"" /sys/kernel/debug/pvlockinfo/vcpus | wc -l)"
 	pvli-takeover policy tas-pv; sleep 0.5
 	pvli-takeover policy shfl-pv; sleep 0.5
 	pvli-takeover off; sleep 0.5
@@ -71,11 +77,22 @@ echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 ') || fail "$tag: guest run failed (exit $?): $out"
 	echo "$out"
 
-	local c e line applies removes
+	local c e want line applies removes
 	for c in $(seq $CYCLES); do
 		if [ $((c % 2)) = 1 ]; then e=direct; else e=slowpath; fi
 		line=$(echo "$out" | grep "^cycle $c apply-rc=")
 		echo "$line" | matches "apply-rc=0 in_use=$e live$" || fail "$tag: apply ($e entry) in cycle $c: $line"
+		# What ftrace has hooked: the ten spinlock functions and the slow
+		# path (direct), or the slow path alone (slowpath).
+		line=$(echo "$out" | grep "^cycle $c hooked ")
+		[ "$e" = direct ] && want=10 || want=0
+		expect_eq "$tag: cycle $c ($e entry): spinlock functions and slow path hooked" \
+			"$(echo "$line" | sed 's/^cycle [0-9]* hooked //')" "fast=$want slow=1"
+		# The host is told of hold depths only where they are counted:
+		# debugfs vcpus shows "-" for every vCPU under slowpath, none under direct.
+		[ "$e" = direct ] && want=0 || want=4
+		expect_eq "$tag: cycle $c ($e entry): vCPUs publishing no kernel hold depth" \
+			"$(echo "$out" | sed -n "s/^cycle $c unpublished=//p")" $want
 		line=$(echo "$out" | grep "^cycle $c waits=")
 		[ "$(echo "$line" | sed 's/.*waits=\([0-9]*\).*/\1/')" -gt 0 ] 2>/dev/null ||
 			fail "$tag: no contended spin_lock*() went through the replacements in cycle $c: $line"
