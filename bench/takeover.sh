@@ -21,7 +21,9 @@
 # (applied, switch off: the entry and the holder bookkeeping without any
 # policy); on request also slowpath (policy shfl-pv with the slowpath
 # entry: only the contended path is ours, holders are not named; going
-# to and from it removes and re-applies the takeover).  At 1x each mode
+# to and from it removes and re-applies the takeover) and native-again
+# (native once more, in its own place in the order: native against
+# itself, the run's noise floor, printed beside the targets).  At 1x each mode
 # also times one uncontended spin_lock +
 # spin_unlock pair (the test module's lockcost, as bench/takeover_entry.sh
 # does per entry).  Prints per config and workload the median per mode,
@@ -49,7 +51,8 @@ Needs root and a built tree (make).  Starts pvlockd if it is not running.
   --reps N          runs of every workload per mode [$reps]
   --workloads LIST  of: ${all_workloads// /,} [all]
   --modes LIST      native, then any of shfl-pv, tas-pv, off, slowpath
-                    (shfl-pv with the slowpath entry) [${modes// /,}]
+                    (shfl-pv with the slowpath entry), native-again
+                    (native against itself: the noise floor) [${modes// /,}]
   --groups N        hackbench and messaging -g [$groups]
   --loops N         hackbench and messaging -l [$loops]
   --seconds S       length of the fixed-time workloads (msg, flock,
@@ -80,7 +83,7 @@ for c in $configs; do case "$c" in 1x|2x|4x) ;; *) die "unknown config '$c' (1x,
 for w in $workloads; do
 	case " $all_workloads " in *" $w "*) ;; *) die "unknown workload '$w' (${all_workloads// /, })" ;; esac
 done
-for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath) ;; *) die "unknown mode '$m'" ;; esac; done
+for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath|native-again) ;; *) die "unknown mode '$m'" ;; esac; done
 [ "${modes%% *}" = native ] || die "--modes must start with native (the ratios' base)"
 [ "$(id -u)" = 0 ] || die "needs root"
 
@@ -113,7 +116,7 @@ for rep in \$(seq $reps); do
 			pvli-takeover remove || exit 11 ;;
 		esac
 		case \$m in
-		native) pvli-takeover remove || exit 11 ;;
+		native|native-again) pvli-takeover remove || exit 11 ;;
 		off) pvli-takeover apply && pvli-takeover off || exit 11 ;;
 		slowpath) pvli-takeover apply --entry slowpath && pvli-takeover policy shfl-pv &&
 			pvli-takeover on || exit 11 ;;
@@ -191,7 +194,7 @@ print("takeover waits and halts summed over the reps; hackbench: cyclictest late
 for c in configs:
     print()
     print(f"{c}:")
-    print(f"  {'workload':10} {'mode':8} {'value':>28} {'unit':5} {'tput/native':>11} "
+    print(f"  {'workload':10} {'mode':12} {'value':>28} {'unit':5} {'tput/native':>11} "
           f"{'waits':>8} {'halts':>7} {'lat avg':>7} {'lat max':>7}")
     for w in workloads:
         if w not in unit:
@@ -212,7 +215,7 @@ for c in configs:
                             if x["lat_max_us"] != "null"), default=-1)
                 lat = f" {med(vals(c, w, m, 'lat_avg_us')):7.0f} {lmax:7d}"
             cell = f"{med(v):{prec}} ({min(v):{prec}}-{max(v):{prec}})"
-            print(f"  {w:10} {m:8} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {halts:7d}{lat}")
+            print(f"  {w:10} {m:12} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {halts:7d}{lat}")
 
 on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath")]
 if on_modes and configs:
@@ -234,9 +237,19 @@ if entry.get("native"):
     print("1x uncontended spin_lock + spin_unlock, ns per pair (loop subtracted, median over reps):")
     for m in modes:
         if entry.get(m):
-            print(f"  {m:8} {med(entry[m]):7.2f} ns  {med(entry[m]) / nat:5.2f}x native")
+            print(f"  {m:12} {med(entry[m]):7.2f} ns  {med(entry[m]) / nat:5.2f}x native")
 
 print()
+# native-again is native run again: how far two identical modes land
+# apart in this run, per config (the worst workload), is the resolution
+# the targets are judged at.
+for c in configs:
+    r = {w: ratio.get((c, w, "native-again"), NAN) for w in workloads}
+    r = {w: v for w, v in r.items() if not math.isnan(v)}
+    if r:
+        worst = max(r, key=lambda w: abs(1 - r[w]))
+        print(f"noise floor, {c}: native-again / native from {min(r.values()):.2f} to "
+              f"{max(r.values()):.2f} (worst: {worst} {100 * abs(1 - r[worst]):.1f}% off)")
 for m in on_modes:
     if "1x" in configs:
         r = {w: ratio.get(("1x", w, m), NAN) for w in workloads}
