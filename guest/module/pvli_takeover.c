@@ -240,21 +240,22 @@ static int ipmodify_probe(struct ftrace_ops *probe, unsigned int first, unsigned
  * function is refused (-EBUSY) exactly then; it is removed again at once.
  * One probe of all functions, and only if that is refused one per
  * function to name it.  Returns the first such function, or NULL.
+ * @slowpath_only: the slowpath entry, which touches only the slow path.
  */
-static const char *ipmodify_taken(void)
+static const char *ipmodify_taken(bool slowpath_only)
 {
-	unsigned int i;
+	unsigned int i, first = slowpath_only ? PVLI_TK_NR_FUNCS : 0;
 
-	if (ipmodify_probe(&tk_probes[0], 0, PVLI_TK_NR_FUNCS + 1) != -EBUSY)
+	if (ipmodify_probe(&tk_probes[0], first, PVLI_TK_NR_FUNCS + 1) != -EBUSY)
 		return NULL;	/* other errors: the patch itself will say */
-	for (i = 0; i <= PVLI_TK_NR_FUNCS; i++) {
+	for (i = first; i <= PVLI_TK_NR_FUNCS; i++) {
 		if (ipmodify_probe(&tk_probes[i + 1], i, i + 1) == -EBUSY)
 			return i < PVLI_TK_NR_FUNCS ? pvli_tk_funcs[i].name : PVLI_TK_SLOWPATH;
 	}
 	return "one of the spinlock functions";
 }
 
-static void tk_facts(struct pvli_tk_facts *f)
+static void tk_facts(struct pvli_tk_facts *f, bool slowpath_only)
 {
 	f->hypervisor = boot_cpu_has(X86_FEATURE_HYPERVISOR);
 	f->cpus = num_possible_cpus();
@@ -267,7 +268,7 @@ static void tk_facts(struct pvli_tk_facts *f)
 #ifdef CONFIG_NO_HZ_FULL
 	f->nohz_full = tick_nohz_full_running ? cpumask_weight(tick_nohz_full_mask) : 0;
 #endif
-	f->ipmodify_taken = ipmodify_taken();
+	f->ipmodify_taken = ipmodify_taken(slowpath_only);
 }
 
 /* ---- apply and remove -------------------------------------------------------- */
@@ -290,7 +291,7 @@ static int __init pvli_tk_init(void)
 	if (strcmp(entry, "auto") && strcmp(entry, "direct") && strcmp(entry, "livepatch") &&
 	    strcmp(entry, "slowpath"))
 		return refuse("entry must be auto, direct, livepatch or slowpath", -EINVAL);
-	tk_facts(&facts);
+	tk_facts(&facts, !strcmp(entry, "slowpath"));
 	t_checks = ktime_get_ns() - t0;
 	/* All of them, whatever the verdict: the tests check the probes by this line. */
 	pr_info("facts: hypervisor %d, %u CPUs, lockdep %d, debug_spinlock %d, pv spinlocks %d, virt_spin_lock_key %s, %u nohz_full CPUs\n",

@@ -39,6 +39,9 @@ echo 1 >/sys/module/pvlockinfo/parameters/takeover 2>/dev/null; echo "echo1-rc=$
 echo "switch-after=$(cat /sys/module/pvlockinfo/parameters/takeover)"
 # insmod: busybox modprobe exits 0 when a module init fails.
 insmod "$(find /lib/modules -name pvlockinfo_takeover.ko)" 2>/dev/null; echo "direct-rc=$?"
+# The slowpath entry probes the slow path alone, which the fixture patches.
+insmod "$(find /lib/modules -name pvlockinfo_takeover.ko)" entry=slowpath 2>/dev/null; echo "slowpath-rc=$?"
+grep "^takeover:" /sys/kernel/debug/pvlockinfo/status | sed "s/^/status-slowpath: /"
 [ -e /sys/kernel/livepatch/pvlockinfo_takeover ] && echo "takeover-patch-present"
 modprobe pvlockinfo_test || exit 10
 pvlock-bench -p shfl-pv -d 300 >/dev/null; echo "bench-rc=$?"
@@ -54,6 +57,10 @@ expect_eq "takeover switch after the refusal" "$(echo "$out" | sed -n 's/^switch
 [ "$(echo "$out" | sed -n 's/^echo1-rc=//p')" != 0 ] || fail "echo 1 > takeover succeeded though the takeover cannot apply"
 expect_eq "takeover switch after a refused echo 1" "$(echo "$out" | sed -n 's/^switch-after=//p')" 0
 [ "$(echo "$out" | sed -n 's/^direct-rc=//p')" != 0 ] || fail "modprobe pvlockinfo_takeover succeeded on top of another livepatch"
+[ "$(echo "$out" | sed -n 's/^slowpath-rc=//p')" != 0 ] ||
+	fail "pvlockinfo_takeover entry=slowpath applied on top of a livepatch of the slow path"
+echo "$out" | matches '^status-slowpath: .*last refusal: another livepatch (or ftrace IPMODIFY user) already patches native_queued_spin_lock_slowpath' ||
+	fail "the slowpath entry's refusal does not name the slow path: $(echo "$out" | grep '^status-slowpath:')"
 echo "$out" | matches '^takeover-patch-present' && fail "the takeover's livepatch is present after the refusal"
 echo "$out" | matches "dmesg: .*pvlockinfo: takeover mode not available: another livepatch .*pvlockinfo stays loaded without it" ||
 	fail "no clear kernel log line for the refusal"
