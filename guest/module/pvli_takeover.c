@@ -281,6 +281,17 @@ static int refuse(const char *why, int ret)
 	return ret;
 }
 
+/* Every function of entry @name switched, on every CPU: go live. */
+static int __init tk_live_now(const char *name, bool name_holders, u64 t0, u64 t_checks)
+{
+	tk_entry = name;
+	pvli_tk_go_live(name_holders);
+	pvli_takeover_register(tk_entry);
+	pr_info("kernel spinlocks taken over (%s entry) in %llu us (checks %llu us)\n", name,
+		(ktime_get_ns() - t0) / NSEC_PER_USEC, t_checks / NSEC_PER_USEC);
+	return 0;
+}
+
 static int __init pvli_tk_init(void)
 {
 	struct pvli_tk_facts facts = {};
@@ -316,25 +327,13 @@ static int __init pvli_tk_init(void)
 		ret = pvli_tk_direct_apply(false, why, sizeof(why));
 		if (ret)
 			return refuse(why, ret);
-		tk_entry = "slowpath";
-		pvli_tk_go_live(false);
-		pvli_takeover_register(tk_entry);
-		pr_info("kernel spinlocks taken over (slowpath entry) in %llu us (checks %llu us)\n",
-			(ktime_get_ns() - t0) / NSEC_PER_USEC, t_checks / NSEC_PER_USEC);
-		return 0;
+		return tk_live_now("slowpath", false, t0, t_checks);
 	}
 	if (strcmp(entry, "livepatch")) {
 		ret = IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) ?
 		      pvli_tk_direct_apply(true, why, sizeof(why)) : -EOPNOTSUPP;
-		if (!ret) {
-			tk_entry = "direct";
-			/* Every function switched, on every CPU. */
-			pvli_tk_go_live(true);
-			pvli_takeover_register(tk_entry);
-			pr_info("kernel spinlocks taken over (direct entry) in %llu us (checks %llu us)\n",
-				(ktime_get_ns() - t0) / NSEC_PER_USEC, t_checks / NSEC_PER_USEC);
-			return 0;
-		}
+		if (!ret)
+			return tk_live_now("direct", true, t0, t_checks);
 		if (ret == -EOPNOTSUPP)
 			snprintf(why, sizeof(why), "no ftrace direct calls in this kernel");
 		if (!strcmp(entry, "direct"))
