@@ -312,7 +312,7 @@ static int __init pvli_tk_init(void)
 	ret = pvli_tk_refusal(&facts, why, sizeof(why));
 	if (ret)
 		return refuse(why, ret);
-	pvli_tk_lock_init();
+	pvli_tk_lock_init(strcmp(entry, "slowpath"));
 
 	if (!strcmp(entry, "slowpath")) {
 		/*

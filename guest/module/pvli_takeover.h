@@ -75,7 +75,8 @@ enum pvli_tk_counter {
 };
 unsigned long pvli_tk_count(enum pvli_tk_counter c);
 
-void pvli_tk_lock_init(void);
+/* @publish_waits: publish waits to the host (every entry but slowpath). */
+void pvli_tk_lock_init(bool publish_waits);
 /*
  * The waiting policies start.  @name_holders: holders named and hold
  * depth counted from now on; only once every release of a lock we take

@@ -3,9 +3,9 @@
  * The takeover's spinlock functions: what spin_lock*(), spin_trylock*()
  * and spin_unlock*() of the guest kernel run while pvlockinfo_takeover is
  * applied (the direct entry or the livepatch puts them in front of the
- * originals; the slowpath entry uses only the last of them), plus the replacement of native_queued_spin_lock_slowpath()
+ * originals), plus the replacement of native_queued_spin_lock_slowpath()
  * for the inline arch_spin_lock() users that never call the out-of-line
- * functions.
+ * functions; the slowpath entry installs only that last one.
  *
  * The guest this serves has no paravirt spinlocks and virt_spin_lock_key
  * on (the refusal list, pvli_tk_refuse.c, makes sure): there the kernel's
@@ -22,8 +22,9 @@
  *   unlock:  xchg locked byte -> 0 (kick if SLOW); depth-- and publish it
  *
  * "me" is one per-CPU load: this CPU + 2 while holders are named (the
- * takeover is live, with the direct entry or the livepatch), 1 (names nobody, as the kernel's own
- * _Q_LOCKED_VAL) before that and while it goes.  Naming has a rule:
+ * takeover is live, with the direct entry or the livepatch), 1 (names
+ * nobody, as the kernel's own _Q_LOCKED_VAL) before that and while it
+ * goes.  Naming has a rule:
  * a holder is named only if its release is ours, because only ours
  * kicks the waiters halted behind it (the original's plain store
  * kicks nobody).  pvli_tk_go_live() and pvli_tk_quiesce() keep it.
@@ -96,8 +97,11 @@ static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
 static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came */
 static bool tk_is_live;			/* between go_live and quiesce */
 /*
- * The page's kernel_* fields are ours to write (set once, at go_live):
- * not with the slowpath entry, which claims none (pvli_takeover_ctl.c).
+ * Waits are published to the page's kernel_waiting (set once, at init,
+ * before any replacement runs): not with the slowpath entry, which
+ * claims no kernel_* field (pvli_takeover_ctl.c).  The depth needs no
+ * such gate: only the fast paths, which that entry does not install,
+ * publish it.
  */
 static bool tk_publishes;
 
@@ -386,8 +390,6 @@ static void tk_set_naming(bool named)
 
 void pvli_tk_go_live(bool name_holders)
 {
-	/* Only the replaced fast paths publish the depth, so both or neither. */
-	WRITE_ONCE(tk_publishes, name_holders);
 	tk_set_naming(name_holders);
 	WRITE_ONCE(tk_is_live, true);
 }
@@ -421,8 +423,9 @@ void pvli_tk_quiesce(void)
 	}
 }
 
-void pvli_tk_lock_init(void)
+void pvli_tk_lock_init(bool publish_waits)
 {
+	tk_publishes = publish_waits;
 	int cpu;
 
 	BUILD_BUG_ON(sizeof(struct shfl_word) != sizeof(struct qspinlock));
