@@ -26,7 +26,8 @@
 # itself, the run's noise floor, printed beside the targets).  At 1x
 # each mode also times one uncontended spin_lock + spin_unlock pair (the
 # test module's lockcost, as bench/takeover_entry.sh does per entry).  Prints per config and workload the median per mode,
-# throughput relative to native, the takeover's waits and halts, and the
+# throughput relative to native, the takeover's waits (and how many of
+# them had interrupts off throughout: those never halt) and halts, and the
 # targets (issue 17): at 1x no more than 3% loss on any workload; at 2x
 # and 4x >= 1.2x native on hackbench and on one other, none below 1.0x.
 
@@ -123,7 +124,7 @@ for rep in \$(seq $reps); do
 		esac
 		for w in $workloads; do
 			h0=\$(pvli-takeover counters halts) s0=\$(pvli-takeover counters shuffles)
-			w0=\$(pvli-takeover counters waits)
+			w0=\$(pvli-takeover counters waits) i0=\$(pvli-takeover counters irqsoff_waits)
 			# Wakeup latency under hackbench: cyclictest on every vCPU.
 			if [ \$w = hackbench ]; then
 				cyclictest -q -m -t -p 80 -i 1000 -l 1000000 >/tmp/ct.txt 2>&1 &
@@ -136,8 +137,8 @@ for rep in \$(seq $reps); do
 				lat=\$(awk '/Avg:/ { for (i = 1; i < NF; i++) { if (\$i == \"Avg:\") a += \$(i + 1); if (\$i == \"Max:\" && \$(i + 1) > m) m = \$(i + 1) } n++ } END { if (n) printf \"%d %d\", a / n, m; else print \"null null\" }' /tmp/ct.txt)
 			fi
 			h=\$(pvli-takeover counters halts) s=\$(pvli-takeover counters shuffles)
-			wt=\$(pvli-takeover counters waits)
-			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( h - h0 )) shuffles=\$(( s - s0 )) waits=\$(( wt - w0 ))\"
+			wt=\$(pvli-takeover counters waits) it=\$(pvli-takeover counters irqsoff_waits)
+			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( h - h0 )) shuffles=\$(( s - s0 )) waits=\$(( wt - w0 )) irqsoff_waits=\$(( it - i0 ))\"
 			echo \"  \$rep/$reps \$m \$r, waits \$(( wt - w0 )), halts \$(( h - h0 ))\" >&2
 		done
 		if [ $lc = 1 ]; then
@@ -189,12 +190,13 @@ ratio = {}
 print()
 print("median (min-max) over reps; unit s: time for a fixed amount of work (lower is better),")
 print("ops/s: throughput (higher is better); tput/native: throughput relative to native;")
-print("takeover waits and halts summed over the reps; hackbench: cyclictest latency in us")
+print("takeover waits, of them with interrupts off throughout (irqoff: never halt), and halts")
+print("summed over the reps; hackbench: cyclictest latency in us")
 for c in configs:
     print()
     print(f"{c}:")
     print(f"  {'workload':10} {'mode':12} {'value':>28} {'unit':5} {'tput/native':>11} "
-          f"{'waits':>8} {'halts':>7} {'lat avg':>7} {'lat max':>7}")
+          f"{'waits':>8} {'irqoff':>7} {'halts':>7} {'lat avg':>7} {'lat max':>7}")
     for w in workloads:
         if w not in unit:
             continue
@@ -208,13 +210,14 @@ for c in configs:
             ratio[(c, w, m)] = r
             waits = sum(int(x["waits"]) for x in runs[(c, w, m)])
             halts = sum(int(x["halts"]) for x in runs[(c, w, m)])
+            irqoff = sum(int(x.get("irqsoff_waits", 0)) for x in runs[(c, w, m)])
             lat = ""
             if w == "hackbench":
                 lmax = max((int(x["lat_max_us"]) for x in runs[(c, w, m)]
                             if x["lat_max_us"] != "null"), default=-1)
                 lat = f" {med(vals(c, w, m, 'lat_avg_us')):7.0f} {lmax:7d}"
             cell = f"{med(v):{prec}} ({min(v):{prec}}-{max(v):{prec}})"
-            print(f"  {w:10} {m:12} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {halts:7d}{lat}")
+            print(f"  {w:10} {m:12} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {irqoff:7d} {halts:7d}{lat}")
 
 on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath")]
 if on_modes and configs:

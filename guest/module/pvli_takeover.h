@@ -65,6 +65,7 @@ void pvli_tk_direct_remove(void);
 enum pvli_tk_counter {
 	TK_WAITS,	/* contended acquisitions (slow path entries) */
 	TK_IRQ_WAITS,	/* waits done with interrupts back on (irq/irqsave callers) */
+	TK_IRQSOFF_WAITS, /* waits with interrupts off throughout: they never halt */
 	TK_FOREIGN,	/* releases of a lock another CPU took naming itself */
 	TK_NR_COUNTERS,
 	/* Counted by the lock core (shfl_lock.c), not per call here. */

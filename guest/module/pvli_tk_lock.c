@@ -225,6 +225,9 @@ static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_o
 	if (irqs_on) {
 		this_cpu_inc(tk_counts[TK_IRQ_WAITS]);
 		flags |= SHFL_WAIT_IRQS_ON;
+	} else if (irqs_disabled()) {
+		/* The caller's: the lock core halts only with them on. */
+		this_cpu_inc(tk_counts[TK_IRQSOFF_WAITS]);
 	}
 	if (me == SHFL_UNKNOWN_HOLDER)
 		flags |= SHFL_WAIT_ANONYMOUS;
