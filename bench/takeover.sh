@@ -25,8 +25,9 @@
 # (native once more, in its own place in the order: native against
 # itself, the run's noise floor, printed beside the targets).  At 1x
 # each mode also times one uncontended spin_lock + spin_unlock pair (the
-# test module's lockcost, as bench/takeover_entry.sh does per entry).  Prints per config and workload the median per mode,
-# throughput relative to native, the takeover's waits (and how many of
+# test module's lockcost, as bench/takeover_entry.sh does per entry).
+# Prints per config and workload the median per mode, throughput
+# relative to native, the takeover's waits (and how many of
 # them had interrupts off throughout: those never halt) and halts, and the
 # targets (issue 17): at 1x no more than 3% loss on any workload; at 2x
 # and 4x >= 1.2x native on hackbench and on one other, none below 1.0x.

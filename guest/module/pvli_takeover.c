@@ -282,12 +282,16 @@ static int refuse(const char *why, int ret)
 	return ret;
 }
 
-/* Every function of entry @name switched, on every CPU: go live. */
+/*
+ * Every function of entry @name switched, on every CPU: go live.
+ * @name_holders: every release of a lock we take is ours (see
+ * pvli_tk_go_live()); then the host is told hold depths and waits too.
+ */
 static int __init tk_live_now(const char *name, bool name_holders, u64 t0, u64 t_checks)
 {
 	tk_entry = name;
 	pvli_tk_go_live(name_holders);
-	pvli_takeover_register(tk_entry);
+	pvli_takeover_register(tk_entry, name_holders);
 	pr_info("kernel spinlocks taken over (%s entry) in %llu us (checks %llu us)\n", name,
 		(ktime_get_ns() - t0) / NSEC_PER_USEC, t_checks / NSEC_PER_USEC);
 	return 0;
@@ -297,13 +301,19 @@ static int __init pvli_tk_init(void)
 {
 	struct pvli_tk_facts facts = {};
 	u64 t0 = ktime_get_ns(), t_checks;
+	/*
+	 * The slowpath entry never sees an uncontended acquisition or any
+	 * release: it names nobody, counts no hold depth and publishes
+	 * nothing to the host.
+	 */
+	bool slowpath = !strcmp(entry, "slowpath");
 	char why[256];
 	int ret;
 
 	if (strcmp(entry, "auto") && strcmp(entry, "direct") && strcmp(entry, "livepatch") &&
-	    strcmp(entry, "slowpath"))
+	    !slowpath)
 		return refuse("entry must be auto, direct, livepatch or slowpath", -EINVAL);
-	tk_facts(&facts, !strcmp(entry, "slowpath"));
+	tk_facts(&facts, slowpath);
 	t_checks = ktime_get_ns() - t0;
 	/* All of them, whatever the verdict: the tests check the probes by this line. */
 	pr_info("facts: hypervisor %d, %u CPUs, lockdep %d, debug_spinlock %d, pv spinlocks %d, virt_spin_lock_key %s, %u nohz_full CPUs\n",
@@ -313,9 +323,9 @@ static int __init pvli_tk_init(void)
 	ret = pvli_tk_refusal(&facts, why, sizeof(why));
 	if (ret)
 		return refuse(why, ret);
-	pvli_tk_lock_init(strcmp(entry, "slowpath"));
+	pvli_tk_lock_init(!slowpath);
 
-	if (!strcmp(entry, "slowpath")) {
+	if (slowpath) {
 		/*
 		 * Only native_queued_spin_lock_slowpath(): the uncontended
 		 * paths stay the kernel's, and so do all releases, which kick
@@ -349,7 +359,7 @@ static int __init pvli_tk_init(void)
 		return refuse(why, ret);
 	}
 	tk_entry = "livepatch";
-	pvli_takeover_register(tk_entry);
+	pvli_takeover_register(tk_entry, true);
 	pr_info("kernel spinlocks taken over (livepatch; live once its transition ends)\n");
 	return 0;
 }

@@ -47,7 +47,7 @@ static bool tk_ready;		/* init done: request_module() may run */
 static char tk_refusal[160];	/* why the last try failed; "" if it did not */
 
 /* Called by pvlockinfo_takeover.ko from its init, once the patch is on. */
-void pvli_takeover_register(const char *entry)
+void pvli_takeover_register(const char *entry, bool kernel_fields)
 {
 	mutex_lock(&tk_mutex);
 	tk_applied = true;
@@ -55,11 +55,7 @@ void pvli_takeover_register(const char *entry)
 	tk_refusal[0] = '\0';
 	WRITE_ONCE(pvli_takeover_active, true);
 	mutex_unlock(&tk_mutex);
-	/*
-	 * The slowpath entry never sees an uncontended acquisition or any
-	 * release: it counts no hold depth, so it claims none to the host.
-	 */
-	if (strcmp(entry, "slowpath"))
+	if (kernel_fields)
 		pvli_publish_kernel_flag(true);
 }
 EXPORT_SYMBOL_GPL(pvli_takeover_register);

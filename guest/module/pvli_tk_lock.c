@@ -99,7 +99,7 @@ static bool tk_is_live;			/* between go_live and quiesce */
 /*
  * Waits are published to the page's kernel_waiting (set once, at init,
  * before any replacement runs): not with the slowpath entry, which
- * claims no kernel_* field (pvli_takeover_ctl.c).  The depth needs no
+ * claims no kernel_* field (tk_live_now(), pvli_takeover.c).  The depth needs no
  * such gate: only the fast paths, which that entry does not install,
  * publish it.
  */
@@ -162,7 +162,7 @@ static __always_inline void tk_publish_waiting(u32 waiting)
 {
 	struct pvli_vcpu_guest *g = tk_own();
 
-	if (g && READ_ONCE(tk_publishes))
+	if (g && tk_publishes)
 		WRITE_ONCE(g->kernel_waiting, waiting);
 }
 
@@ -428,9 +428,9 @@ void pvli_tk_quiesce(void)
 
 void pvli_tk_lock_init(bool publish_waits)
 {
-	tk_publishes = publish_waits;
 	int cpu;
 
+	tk_publishes = publish_waits;
 	BUILD_BUG_ON(sizeof(struct shfl_word) != sizeof(struct qspinlock));
 	BUILD_BUG_ON(offsetof(struct qspinlock, locked) != offsetof(struct shfl_word, locked));
 	BUILD_BUG_ON(offsetof(struct qspinlock, tail) != offsetof(struct shfl_word, tail));
