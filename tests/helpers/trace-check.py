@@ -9,7 +9,14 @@ pvlocktrace -j's totals ({"interval_s": ...}).  For every policy:
   - its parts (holder running, holder preempted, hand-over, unplaced)
     add up to its wait time;
   - its wait time is within --tolerance of the harness's, which times
-    the same waits independently (local_clock() around the lock call);
+    the same waits independently (local_clock() around the lock call),
+    give or take one host descheduling: the harness's clock and the
+    tracer's are read a few calls apart, and a vCPU the host deschedules
+    (or TCG stops) between the two reads moves that one wait by up to a
+    host slice in one total and not the other.  That is a few per cent of
+    a 3 s run's waits; the check allows it once per policy, bounded by
+    the harness's longest wait (which contains any such pause at the
+    start of a wait);
   - unplaced time is at most --tolerance of the waits.
 And kicks: the lock core's count equals the kick events seen.
 Exit 0 when all hold, 1 otherwise; prints one line per policy.
@@ -60,7 +67,7 @@ def main():
                          for k in PARTS)
         print(f"{name}: waits harness={h['waits']} traced={t['waits']} "
               f"wait_ms harness={h['waits_ns'] / 1e6:.2f} traced={t['wait_ns'] / 1e6:.2f} "
-              f"ratio={ratio:.3f} {split} holder_unknown={t['holder_unknown']}")
+              f"ratio={ratio:.3f} longest_ms={h['lat_ns']['max'] / 1e6:.2f} {split} holder_unknown={t['holder_unknown']}")
         if h["waits"] < args.min_waits:
             print(f"FAIL {name}: only {h['waits']} waits; the run shows nothing")
             ok = False
@@ -70,9 +77,13 @@ def main():
         if parts != t["wait_ns"]:
             print(f"FAIL {name}: parts add up to {parts} ns, not {t['wait_ns']}")
             ok = False
-        if abs(ratio - 1.0) > args.tolerance:
+        # One host descheduling between the two clocks' reads, at most.
+        pause = h["lat_ns"]["max"]
+        slack = args.tolerance * h["waits_ns"] + pause
+        if abs(t["wait_ns"] - h["waits_ns"]) > slack:
             print(f"FAIL {name}: traced wait time is {ratio:.3f} of the harness's "
-                  f"(tolerance {args.tolerance})")
+                  f"(tolerance {args.tolerance} plus one pause of at most "
+                  f"{pause / 1e6:.2f} ms, the longest wait)")
             ok = False
         if t["unplaced_ns"] > args.tolerance * t["wait_ns"]:
             print(f"FAIL {name}: {t['unplaced_ns']} ns of {t['wait_ns']} could not be placed")
