@@ -21,14 +21,18 @@
 # (applied, switch off: the entry and the holder bookkeeping without any
 # policy); on request also slowpath (policy shfl-pv with the slowpath
 # entry: only the contended path is ours, holders are not named; going
-# to and from it removes and re-applies the takeover) and native-again
+# to and from it removes and re-applies the takeover), shfl-pv-nmi and
+# tas-pv-nmi (shfl-pv, tas-pv with irqs-off halts: waiters whose
+# interrupts are off halt too, woken by an NMI kick) and native-again
 # (native once more, in its own place in the order: native against
 # itself, the run's noise floor, printed beside the targets).  At 1x
 # each mode also times one uncontended spin_lock + spin_unlock pair (the
 # test module's lockcost, as bench/takeover_entry.sh does per entry).
 # Prints per config and workload the median per mode, throughput
 # relative to native, the takeover's waits (and how many of
-# them had interrupts off throughout: those never halt) and halts, and the
+# them had interrupts off throughout: those halt only in the -nmi modes),
+# halts (of them with interrupts off, and halts a watchdog had to end:
+# lost kicks, never expected), and the
 # targets (issue 17): at 1x no more than 3% loss on any workload; at 2x
 # and 4x >= 1.2x native on hackbench and on one other, none below 1.0x.
 
@@ -52,7 +56,8 @@ Needs root and a built tree (make).  Starts pvlockd if it is not running.
   --reps N          runs of every workload per mode [$reps]
   --workloads LIST  of: ${all_workloads// /,} [all]
   --modes LIST      native, then any of shfl-pv, tas-pv, off, slowpath
-                    (shfl-pv with the slowpath entry), native-again
+                    (shfl-pv with the slowpath entry), shfl-pv-nmi,
+                    tas-pv-nmi (with irqs-off halts), native-again
                     (native against itself: the noise floor) [${modes// /,}]
   --groups N        hackbench and messaging -g [$groups]
   --loops N         hackbench and messaging -l [$loops]
@@ -84,7 +89,7 @@ for c in $configs; do case "$c" in 1x|2x|4x) ;; *) die "unknown config '$c' (1x,
 for w in $workloads; do
 	case " $all_workloads " in *" $w "*) ;; *) die "unknown workload '$w' (${all_workloads// /, })" ;; esac
 done
-for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath|native-again) ;; *) die "unknown mode '$m'" ;; esac; done
+for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath|shfl-pv-nmi|tas-pv-nmi|native-again) ;; *) die "unknown mode '$m'" ;; esac; done
 [ "${modes%% *}" = native ] || die "--modes must start with native (the ratios' base)"
 [ "$(id -u)" = 0 ] || die "needs root"
 
@@ -113,7 +118,7 @@ for rep in \$(seq $reps); do
 		# switching between them is a remove and an apply.
 		e=\$(pvli-takeover status | sed -n 's/^entry: //p')
 		case \$m/\$e in
-		slowpath/direct|slowpath/livepatch|shfl-pv/slowpath|tas-pv/slowpath|off/slowpath)
+		slowpath/direct|slowpath/livepatch|*-pv/slowpath|*-pv-nmi/slowpath|off/slowpath)
 			pvli-takeover remove || exit 11 ;;
 		esac
 		case \$m in
@@ -121,11 +126,19 @@ for rep in \$(seq $reps); do
 		off) pvli-takeover apply && pvli-takeover off || exit 11 ;;
 		slowpath) pvli-takeover apply --entry slowpath && pvli-takeover policy shfl-pv &&
 			pvli-takeover on || exit 11 ;;
-		*) pvli-takeover apply && pvli-takeover policy \$m && pvli-takeover on || exit 11 ;;
+		*) pvli-takeover apply && pvli-takeover policy \${m%-nmi} && pvli-takeover on || exit 11 ;;
 		esac
+		# Irqs-off halts: on in the -nmi modes only (pvlockinfo.ko is loaded by now, but for native).
+		if [ -e /sys/module/pvlockinfo ]; then
+			case \$m in
+			*-nmi) pvli-takeover irqsoff-halt on || exit 11 ;;
+			*) pvli-takeover irqsoff-halt off || exit 11 ;;
+			esac
+		fi
 		for w in $workloads; do
 			h0=\$(pvli-takeover counters halts) s0=\$(pvli-takeover counters shuffles)
 			w0=\$(pvli-takeover counters waits) i0=\$(pvli-takeover counters irqsoff_waits)
+			n0=\$(pvli-takeover counters irqsoff_halts) r0=\$(pvli-takeover counters nmi_rescues)
 			# Wakeup latency under hackbench: cyclictest on every vCPU.
 			if [ \$w = hackbench ]; then
 				cyclictest -q -m -t -p 80 -i 1000 -l 1000000 >/tmp/ct.txt 2>&1 &
@@ -139,7 +152,8 @@ for rep in \$(seq $reps); do
 			fi
 			h=\$(pvli-takeover counters halts) s=\$(pvli-takeover counters shuffles)
 			wt=\$(pvli-takeover counters waits) it=\$(pvli-takeover counters irqsoff_waits)
-			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( h - h0 )) shuffles=\$(( s - s0 )) waits=\$(( wt - w0 )) irqsoff_waits=\$(( it - i0 ))\"
+			nh=\$(pvli-takeover counters irqsoff_halts) nr=\$(pvli-takeover counters nmi_rescues)
+			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( h - h0 )) shuffles=\$(( s - s0 )) waits=\$(( wt - w0 )) irqsoff_waits=\$(( it - i0 )) irqsoff_halts=\$(( nh - n0 )) nmi_rescues=\$(( nr - r0 ))\"
 			echo \"  \$rep/$reps \$m \$r, waits \$(( wt - w0 )), halts \$(( h - h0 ))\" >&2
 		done
 		if [ $lc = 1 ]; then
@@ -191,13 +205,15 @@ ratio = {}
 print()
 print("median (min-max) over reps; unit s: time for a fixed amount of work (lower is better),")
 print("ops/s: throughput (higher is better); tput/native: throughput relative to native;")
-print("takeover waits, of them with interrupts off throughout (irqoff: never halt), and halts")
-print("summed over the reps; hackbench: cyclictest latency in us")
+print("takeover waits, of them with interrupts off throughout (irqoff: they halt only in the")
+print("-nmi modes), halts, of them with interrupts off (offhlt), and halts no kick ended within")
+print("200 ms (rescue: lost kicks), summed over the reps; hackbench: cyclictest latency in us")
 for c in configs:
     print()
     print(f"{c}:")
     print(f"  {'workload':10} {'mode':12} {'value':>28} {'unit':5} {'tput/native':>11} "
-          f"{'waits':>8} {'irqoff':>7} {'halts':>7} {'lat avg':>7} {'lat max':>7}")
+          f"{'waits':>8} {'irqoff':>7} {'halts':>7} {'offhlt':>7} {'rescue':>6} "
+          f"{'lat avg':>7} {'lat max':>7}")
     for w in workloads:
         if w not in unit:
             continue
@@ -212,15 +228,18 @@ for c in configs:
             waits = sum(int(x["waits"]) for x in runs[(c, w, m)])
             halts = sum(int(x["halts"]) for x in runs[(c, w, m)])
             irqoff = sum(int(x.get("irqsoff_waits", 0)) for x in runs[(c, w, m)])
+            offhlt = sum(int(x.get("irqsoff_halts", 0)) for x in runs[(c, w, m)])
+            rescue = sum(int(x.get("nmi_rescues", 0)) for x in runs[(c, w, m)])
             lat = ""
             if w == "hackbench":
                 lmax = max((int(x["lat_max_us"]) for x in runs[(c, w, m)]
                             if x["lat_max_us"] != "null"), default=-1)
                 lat = f" {med(vals(c, w, m, 'lat_avg_us')):7.0f} {lmax:7d}"
             cell = f"{med(v):{prec}} ({min(v):{prec}}-{max(v):{prec}})"
-            print(f"  {w:10} {m:12} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {irqoff:7d} {halts:7d}{lat}")
+            print(f"  {w:10} {m:12} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {irqoff:7d} "
+                  f"{halts:7d} {offhlt:7d} {rescue:6d}{lat}")
 
-on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath")]
+on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath", "shfl-pv-nmi", "tas-pv-nmi")]
 if on_modes and configs:
     print()
     print("throughput, takeover on / native (medians over reps):")

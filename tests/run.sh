@@ -61,7 +61,7 @@ if [ "$suite" != unit ]; then
 fi
 
 # Kernel reports that fail a test wherever they appear in a guest console.
-KERNEL_BAD='(BUG:|WARNING:|Oops|general protection fault|soft lockup|hard LOCKUP|rcu_sched self-detected stall|rcu: INFO:|hung_task|Call Trace:|UBSAN:|KASAN:)'
+KERNEL_BAD='(BUG:|WARNING:|Oops|general protection fault|soft lockup|hard LOCKUP|rcu_sched self-detected stall|rcu: INFO:|hung_task|Call Trace:|UBSAN:|KASAN:|NMI received for unknown reason)'
 
 passed=0 failed=0 skipped=0
 failures=()

@@ -76,8 +76,10 @@
  *     interrupted); it takes any free word, URGENT or not.
  *
  * Halting: a waiter halts (shfl_halt(): sti; hlt under TCG, a vmexit
- * under KVM) only where a kick will end it: with interrupts on, not in
- * an NMI, and only behind a holder that named itself.  It publishes what
+ * under KVM) only where a kick will end it: with interrupts on, or with
+ * them off where the caller allows it (SHFL_WAIT_HALT_IRQSOFF) and the
+ * shim can end it (shfl_halt_irqsoff(): the kick is an NMI); never in an
+ * NMI, and only behind a holder that named itself.  It publishes what
  * it halts on in its own node (node->halted_on, per nesting level), makes
  * that visible (a full barrier), re-checks, then halts; the waker changes
  * the condition, makes that visible (a full barrier), then reads
@@ -290,11 +292,25 @@ static void note_passed(u32 v)
 
 /* ---- halting and kicking --------------------------------------------------- */
 
-static void halt_here(const struct shfl_policy *pol, struct shfl_node *node, u32 *ptr, u32 mask,
-		 u32 val)
+/* How a waiter may halt here: not, as usual (sti;hlt), or with interrupts off. */
+enum halt_mode { HALT_NONE, HALT_IRQS_ON, HALT_IRQS_OFF };
+
+static enum halt_mode halt_mode(unsigned int flags)
+{
+	if (shfl_can_halt())
+		return HALT_IRQS_ON;
+	if ((flags & SHFL_WAIT_HALT_IRQSOFF) && shfl_can_halt_irqsoff())
+		return HALT_IRQS_OFF;
+	return HALT_NONE;
+}
+
+static void halt_here(const struct shfl_policy *pol, struct shfl_node *node, enum halt_mode mode,
+		      u32 *ptr, u32 mask, u32 val)
 {
 	stat_inc(pol, halts);
-	if (pol->stats_set == SHFL_STATS_KERNEL)
+	if (mode == HALT_IRQS_OFF)
+		shfl_halt_irqsoff(ptr, mask, val);
+	else if (pol->stats_set == SHFL_STATS_KERNEL)
 		shfl_halt_untraced(ptr, mask, val);
 	else
 		shfl_halt(node->cpu, ptr, mask, val);
@@ -315,11 +331,12 @@ static void kick(const struct shfl_policy *pol, int cpu)
  * itself (its release is shfl_word_unlock(), which kicks).
  */
 static void park_on_word(struct shfl_word *w, struct shfl_node *node, u32 v,
-			 const struct shfl_policy *pol)
+			 const struct shfl_policy *pol, unsigned int flags)
 {
 	u8 holder = v & SHFL_HOLDER_MASK, cur, old;
+	enum halt_mode mode = halt_mode(flags);
 
-	if (holder < SHFL_CPU_BIAS || !shfl_can_halt())
+	if (holder < SHFL_CPU_BIAS || mode == HALT_NONE)
 		return;
 	WRITE_ONCE(node->halted_on, &w->val);
 	/* Pairs with the xchg in shfl_word_unlock(): see "Halting". */
@@ -330,7 +347,7 @@ static void park_on_word(struct shfl_word *w, struct shfl_node *node, u32 v,
 		cur = old == cur ? cur | SHFL_SLOW : old;
 	}
 	if (cur == (holder | SHFL_SLOW))
-		halt_here(pol, node, &w->val, SHFL_LOCKED_MASK, cur);
+		halt_here(pol, node, mode, &w->val, SHFL_LOCKED_MASK, cur);
 	WRITE_ONCE(node->halted_on, NULL);
 }
 
@@ -352,14 +369,17 @@ void shfl_kick_halted(struct shfl_word *w)
 SHFL_EXPORT(shfl_kick_halted);
 
 /* A queued waiter, not the head: halt until made the head. */
-static void park_in_queue(struct shfl_node *node, const struct shfl_policy *pol)
+static void park_in_queue(struct shfl_node *node, const struct shfl_policy *pol,
+			  unsigned int flags)
 {
-	if (!shfl_can_halt())
+	enum halt_mode mode = halt_mode(flags);
+
+	if (mode == HALT_NONE)
 		return;
 	WRITE_ONCE(node->halted_on, &node->status);
 	smp_mb();	/* pairs with the smp_mb() in wake_node() */
 	if (READ_ONCE(node->status) == SHFL_WAITING)
-		halt_here(pol, node, &node->status, ~0U, SHFL_WAITING);
+		halt_here(pol, node, mode, &node->status, ~0U, SHFL_WAITING);
 	WRITE_ONCE(node->halted_on, NULL);
 }
 
@@ -564,7 +584,7 @@ static bool spin_to_steal(struct waiter *wt)
 					return false;
 				/* No use spinning; its release kicks us (as tas-pv). */
 				stat_inc(pol, holder_preempted);
-				park_on_word(wt->w, wt->node, v, pol);
+				park_on_word(wt->w, wt->node, v, pol, wt->flags);
 				parks++;
 				spins = 0;
 			}
@@ -588,11 +608,11 @@ static void wait_in_queue(struct waiter *wt)
 			if (holder_away_long(wt, v) || shfl_cpu_preempted(head_of(v))) {
 				/* Behind a preempted holder or head: no use spinning. */
 				stat_inc(pol, holder_preempted);
-				park_in_queue(node, pol);
+				park_in_queue(node, pol, wt->flags);
 				spins = 0;
 			} else if (pol->node_spins && spins >= pol->node_spins) {
 				/* Not next: our spinning only takes the pCPU from those who are. */
-				park_in_queue(node, pol);
+				park_in_queue(node, pol, wt->flags);
 				spins = 0;
 			}
 		}
@@ -646,7 +666,7 @@ static u32 wait_as_head(struct waiter *wt)
 		maybe_shuffle(w, node, pol, wt->hold_ns, true);
 		if (time_to_check(++spins) && holder_away_long(wt, v)) {
 			stat_inc(pol, holder_preempted);
-			park_on_word(w, node, v, pol);
+			park_on_word(w, node, v, pol, wt->flags);
 		}
 		cpu_relax();
 	}

@@ -272,12 +272,20 @@ static inline void shfl_word_unlock(struct shfl_word *w)
  * waiter halts behind them.
  */
 #define SHFL_WAIT_ANONYMOUS	0x2U
+/*
+ * Interrupts are off and stay off (the caller's): halt anyway where the
+ * shim can end such a halt (shfl_can_halt_irqsoff(): an NMI kick).  Only
+ * for callers whose every holder's release kicks from outside an NMI:
+ * the takeover, which takes locks in an NMI naming nobody.
+ */
+#define SHFL_WAIT_HALT_IRQSOFF	0x4U
 
 /*
  * The slow path for @w under @pol; @hold_ns: a typical hold of this lock
  * (the quota gate), 0 if unknown.  Returns holding the lock, interrupts as
  * on entry (or off, with SHFL_WAIT_IRQS_ON).  Waiters with interrupts
- * off, or in an NMI, never halt; in an NMI they never queue either.
+ * off halt only with SHFL_WAIT_HALT_IRQSOFF; in an NMI they never halt
+ * and never queue.
  */
 void shfl_word_lock_slowpath(struct shfl_word *w, const struct shfl_policy *pol, u64 hold_ns,
 			     unsigned int flags);

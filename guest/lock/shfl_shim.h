@@ -18,6 +18,9 @@
  *   shfl_halt_untraced(ptr, mask, v), shfl_kick_untraced(cpu)
  *                                the same, safe inside the kernel's spinlocks
  *   shfl_can_halt()              would a kick end a halt here?
+ *   shfl_can_halt_irqsoff(), shfl_halt_irqsoff(ptr, mask, v)
+ *                                the same for a caller whose interrupts
+ *                                are off (the kernel's kick is then an NMI)
  *   shfl_in_nmi()                in an NMI (nothing may queue or halt)
  *   SHFL_DEFINE_PER_CPU(type, name), SHFL_DECLARE_PER_CPU(type, name),
  *   shfl_per_cpu(name, cpu),

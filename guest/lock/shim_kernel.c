@@ -21,7 +21,8 @@
  * hard lockup).  irq_work_queue_on() would claim atomically too, but it
  * is not exported to modules.  Sending an IPI is not NMI-safe, so a kick
  * from an NMI is recorded in this CPU's nmi_kicks and sent by a local
- * irq_work (which an NMI may queue) once the NMI is over.
+ * irq_work (which an NMI may queue) once the NMI is over.  A CPU halted
+ * with its interrupts off is kicked by an NMI instead (shim_kernel_nmi.c).
  */
 #include <linux/cpumask.h>
 #include <linux/export.h>
@@ -50,6 +51,9 @@ static void notrace send_kick(int cpu)
 {
 	unsigned long *claim = per_cpu_ptr(&kick_claim, cpu);
 
+	/* Halted with interrupts off: only an NMI ends that (shim_kernel_nmi.c). */
+	if (shfl_kick_by_nmi(cpu))
+		return;
 	/* Set: a kick to @cpu is on its way, which is as good (see above). */
 	if (test_and_set_bit(0, claim))
 		return;
@@ -132,7 +136,7 @@ int shfl_shim_init(void)
 		*per_cpu_ptr(&nmi_flush, cpu) = IRQ_WORK_INIT_HARD(flush_nmi_kicks);
 		cpumask_clear(per_cpu_ptr(&nmi_kicks, cpu));
 	}
-	return 0;
+	return shfl_nmi_halt_init();
 }
 
 /*
@@ -143,6 +147,7 @@ void shfl_shim_exit(void)
 {
 	int cpu;
 
+	shfl_nmi_halt_exit();
 	for_each_possible_cpu(cpu)
 		irq_work_sync(per_cpu_ptr(&nmi_flush, cpu));
 	for_each_possible_cpu(cpu) {

@@ -54,6 +54,19 @@ void shfl_kick_untraced(int cpu);
 #define shfl_can_halt()			(!irqs_disabled() && !in_nmi() && \
 					 !test_thread_flag(TIF_POLLING_NRFLAG))
 #define shfl_in_nmi()			in_nmi()
+/*
+ * Halting with interrupts off (shim_kernel_nmi.c): would a kick end it
+ * here (enabled, interrupts off, not in an NMI)?  Then halt while
+ * (*ptr & mask) == val until a kick, which is an NMI.
+ */
+bool shfl_can_halt_irqsoff(void);
+void shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val);
+bool shfl_kick_by_nmi(int cpu);
+int shfl_nmi_halts_enable(bool on);
+bool shfl_nmi_halts_enabled(void);
+void shfl_nmi_halt_counts(unsigned long *halts, unsigned long *kicks, unsigned long *rescues);
+int shfl_nmi_halt_init(void);
+void shfl_nmi_halt_exit(void);
 
 #define SHFL_DEFINE_PER_CPU(type, name)	DEFINE_PER_CPU_ALIGNED(type, name)
 #define SHFL_DECLARE_PER_CPU(type, name)	DECLARE_PER_CPU_ALIGNED(type, name)

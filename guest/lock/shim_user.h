@@ -150,6 +150,9 @@ void shfl_kick(int cpu);
 #define shfl_halt_untraced(ptr, mask, val)	shfl_halt(shfl_sim_cpu, (ptr), (mask), (val))
 #define shfl_kick_untraced(cpu)			shfl_kick(cpu)
 #define shfl_can_halt()				true
+/* Tests have no interrupts to be off: shfl_can_halt() always holds. */
+#define shfl_can_halt_irqsoff()			false
+#define shfl_halt_irqsoff(ptr, mask, val)	shfl_halt(shfl_sim_cpu, (ptr), (mask), (val))
 #define shfl_in_nmi()				false
 
 #define SHFL_DEFINE_PER_CPU(type, name)	type name[SHFL_SIM_MAX_CPUS]

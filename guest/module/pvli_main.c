@@ -25,7 +25,9 @@ static int __init pvli_init(void)
 {
 	int ret;
 
-	shfl_shim_init();
+	ret = shfl_shim_init();
+	if (ret)
+		return ret;
 	pvli_debugfs_init();
 	/* Before the page: binding it updates the device's view. */
 	ret = pvli_chardev_init();
@@ -43,6 +45,7 @@ undo_chardev:
 	pvli_chardev_exit();
 undo_debugfs:
 	pvli_debugfs_exit();
+	shfl_shim_exit();
 	return ret;
 }
 

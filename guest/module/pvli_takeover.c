@@ -93,10 +93,13 @@ TK_COUNTER_PARAM(waits, TK_WAITS, "contended spin_lock*() calls so far");
 TK_COUNTER_PARAM(halts, TK_HALTS, "waiters halted (holder or queue head preempted, or not next)");
 TK_COUNTER_PARAM(kicks, TK_KICKS, "halted waiters kicked");
 TK_COUNTER_PARAM(irq_waits, TK_IRQ_WAITS, "waits of irq/irqsave callers done with interrupts on");
-TK_COUNTER_PARAM(irqsoff_waits, TK_IRQSOFF_WAITS, "waits with interrupts off throughout (they spin: no kick ends a halt then)");
+TK_COUNTER_PARAM(irqsoff_waits, TK_IRQSOFF_WAITS, "waits with interrupts off throughout (they halt only with pvlockinfo's takeover_irqsoff_halt=1)");
 TK_COUNTER_PARAM(queued, TK_QUEUED, "waits that queued (takeover policy shfl-pv)");
 TK_COUNTER_PARAM(shuffles, TK_SHUFFLES, "queued waiters moved ahead of ones whose vCPU was preempted");
 TK_COUNTER_PARAM(foreign, TK_FOREIGN, "releases of a lock another CPU had taken (the kernel does none)");
+TK_COUNTER_PARAM(irqsoff_halts, TK_NMI_HALTS, "halts begun with interrupts off (takeover_irqsoff_halt=1)");
+TK_COUNTER_PARAM(nmi_kicks, TK_NMI_KICKS, "kicks sent as NMIs, to waiters halted with interrupts off");
+TK_COUNTER_PARAM(nmi_rescues, TK_NMI_RESCUES, "halts with interrupts off that no kick ended within 200 ms (a lost kick: must stay 0)");
 
 /* ---- the livepatch entry ------------------------------------------------------ */
 

@@ -65,7 +65,7 @@ void pvli_tk_direct_remove(void);
 enum pvli_tk_counter {
 	TK_WAITS,	/* contended acquisitions (slow path entries) */
 	TK_IRQ_WAITS,	/* waits done with interrupts back on (irq/irqsave callers) */
-	TK_IRQSOFF_WAITS, /* waits with interrupts off throughout: they never halt */
+	TK_IRQSOFF_WAITS, /* waits with interrupts off throughout (halt only with irqsoff_halt) */
 	TK_FOREIGN,	/* releases of a lock another CPU took naming itself */
 	TK_NR_COUNTERS,
 	/* Counted by the lock core (shfl_lock.c), not per call here. */
@@ -73,6 +73,10 @@ enum pvli_tk_counter {
 	TK_KICKS,	/* halted waiters kicked */
 	TK_QUEUED,	/* waits that queued (policy shfl-pv) */
 	TK_SHUFFLES,	/* waiters moved ahead of preempted ones */
+	/* Counted by the shim (shim_kernel_nmi.c): halts with interrupts off. */
+	TK_NMI_HALTS,	/* halts begun with interrupts off (irqsoff_halt) */
+	TK_NMI_KICKS,	/* kicks sent as NMIs to such halts */
+	TK_NMI_RESCUES,	/* such halts no kick ended within 200 ms (must stay 0) */
 };
 unsigned long pvli_tk_count(enum pvli_tk_counter c);
 

@@ -31,6 +31,7 @@
 #include <linux/workqueue.h>
 
 #include "pvlockinfo.h"
+#include "shfl_lock.h"
 
 /* Read by the takeover's slow path (READ_ONCE); written under tk_mutex. */
 bool pvli_takeover_active;
@@ -191,22 +192,62 @@ module_param_cb(takeover_policy, &policy_ops, NULL, 0644);
 MODULE_PARM_DESC(takeover_policy,
 		 "how kernel spinlocks wait in takeover mode: shfl-pv (queued, shuffled; default) or tas-pv (test-and-set)");
 
+/*
+ * takeover_irqsoff_halt: waiters whose interrupts are off (the caller's:
+ * the run-queue locks, most of what a loaded guest waits for) halt too,
+ * ended by an NMI kick (guest/lock/shim_kernel_nmi.c); 0: they spin, as
+ * in the kernel's own slow path.  Given to modprobe, it takes effect
+ * once the module's NMI handler is in (pvli_takeover_ctl_init()).
+ */
+static bool irqsoff_halt_at_load;
+
+static int irqsoff_halt_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret = kstrtobool(val, &on);
+
+	if (ret)
+		return ret;
+	if (!READ_ONCE(tk_ready)) {
+		irqsoff_halt_at_load = on;
+		return 0;
+	}
+	return shfl_nmi_halts_enable(on);
+}
+
+static int irqsoff_halt_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(tk_ready) ? shfl_nmi_halts_enabled() :
+			  irqsoff_halt_at_load);
+}
+
+static const struct kernel_param_ops irqsoff_halt_ops = {
+	.set = irqsoff_halt_set,
+	.get = irqsoff_halt_get,
+};
+module_param_cb(takeover_irqsoff_halt, &irqsoff_halt_ops, NULL, 0644);
+MODULE_PARM_DESC(takeover_irqsoff_halt,
+		 "kernel spinlock waiters whose interrupts are off halt too, woken by an NMI (1), or spin (0; default)");
+
 int pvli_takeover_status(char *buf, size_t len)
 {
 	int n;
 
 	mutex_lock(&tk_mutex);
-	n = scnprintf(buf, len, "takeover: %s (%s%s)%s%s; policy %s\n",
+	n = scnprintf(buf, len, "takeover: %s (%s%s)%s%s; policy %s; irqs-off halts %s\n",
 		      pvli_takeover_active ? "on" : "off",
 		      tk_applied ? "applied, entry " : "not applied", tk_applied ? tk_entry : "",
 		      tk_refusal[0] ? "; last refusal: " : "", tk_refusal,
-		      pvli_takeover_queue ? "shfl-pv" : "tas-pv");
+		      pvli_takeover_queue ? "shfl-pv" : "tas-pv",
+		      shfl_nmi_halts_enabled() ? "on" : "off");
 	mutex_unlock(&tk_mutex);
 	return n;
 }
 
 int pvli_takeover_ctl_init(void)
 {
+	if (irqsoff_halt_at_load && shfl_nmi_halts_enable(true))
+		pr_warn("takeover_irqsoff_halt=1: the watchdog thread did not start; waiters with interrupts off spin\n");
 	WRITE_ONCE(tk_ready, true);
 	if (tk_wanted_at_load)
 		schedule_work(&tk_load_work);

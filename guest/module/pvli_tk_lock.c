@@ -95,6 +95,7 @@ struct tk_cpu {
 static DEFINE_PER_CPU_ALIGNED(struct tk_cpu, tk_cpu);
 static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
 static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came */
+static unsigned long tk_nmi_base[3];	/* the shim's irqs-off halt counts when we came */
 static bool tk_is_live;			/* between go_live and quiesce */
 /*
  * Waits are published to the page's kernel_waiting (set once, at init,
@@ -126,6 +127,12 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 	unsigned long sum = 0;
 	int cpu;
 
+	if (c >= TK_NMI_HALTS) {
+		unsigned long n[3];
+
+		shfl_nmi_halt_counts(&n[0], &n[1], &n[2]);
+		return n[c - TK_NMI_HALTS] - tk_nmi_base[c - TK_NMI_HALTS];
+	}
 	if (c >= TK_NR_COUNTERS) {
 		/* The lock core's kernel-lock counters, since we were loaded. */
 		shfl_stats(SHFL_STATS_KERNEL, &q);
@@ -226,8 +233,13 @@ static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_o
 		this_cpu_inc(tk_counts[TK_IRQ_WAITS]);
 		flags |= SHFL_WAIT_IRQS_ON;
 	} else if (irqs_disabled()) {
-		/* The caller's: the lock core halts only with them on. */
+		/*
+		 * The caller's: the lock core halts with them off only where
+		 * an NMI kick can end it (irqsoff_halt; shim_kernel_nmi.c).
+		 * Safe for us: an NMI's holds name nobody (tk_me()).
+		 */
 		this_cpu_inc(tk_counts[TK_IRQSOFF_WAITS]);
+		flags |= SHFL_WAIT_HALT_IRQSOFF;
 	}
 	if (me == SHFL_UNKNOWN_HOLDER)
 		flags |= SHFL_WAIT_ANONYMOUS;
@@ -268,9 +280,24 @@ static noinline void notrace tk_release_kick(struct qspinlock *lock, u8 was)
 	tk_held_del(was & SHFL_HOLDER_MASK);
 }
 
-static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on)
+/*
+ * The holder bits to take a word with: this CPU's "me", but nobody in an
+ * NMI.  An NMI's release could only defer its kicks (sending an IPI is
+ * not NMI-safe), and a waiter halted with interrupts off (woken by NMI
+ * kicks only) behind it might be what the interrupted context waits for
+ * before it runs them.  A select, not a branch: the uncontended path
+ * stays one translation block under TCG.
+ */
+static __always_inline u32 tk_me(void)
 {
 	u32 me = this_cpu_read(tk_cpu.me);
+
+	return in_nmi() ? SHFL_UNKNOWN_HOLDER : me;
+}
+
+static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on)
+{
+	u32 me = tk_me();
 	int v = 0;
 
 	/* Acquire: pairs with the release of whoever unlocked it. */
@@ -282,7 +309,7 @@ static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on)
 
 static __always_inline bool tk_trylock(struct qspinlock *lock)
 {
-	u32 me = this_cpu_read(tk_cpu.me);
+	u32 me = tk_me();
 	int v = atomic_read(&lock->val);
 
 	if (unlikely(v) || !atomic_try_cmpxchg_acquire(&lock->val, &v, me))
@@ -439,4 +466,5 @@ void pvli_tk_lock_init(bool publish_waits)
 		per_cpu_ptr(&tk_cpu, cpu)->self = cpu <= SHFL_MAX_HOLDER_CPU ? cpu + SHFL_CPU_BIAS : 0;
 	tk_set_naming(false);
 	shfl_stats(SHFL_STATS_KERNEL, &tk_core_base);
+	shfl_nmi_halt_counts(&tk_nmi_base[0], &tk_nmi_base[1], &tk_nmi_base[2]);
 }

@@ -15,7 +15,10 @@
 # one spinlock_t from a kthread per vCPU (pvlock-bench -p native,
 # spin_lock()) back to back, 1 s runs, each checking mutual exclusion.
 # Meanwhile CYCLES (6) cycles of: pvli-takeover apply, policy tas-pv,
-# policy shfl-pv, off, on, remove; odd cycles with the default entry
+# policy shfl-pv, irqs-off halts on (waiters whose interrupts are off
+# halt too, woken by NMI kicks), off, on, remove, with irqs-off halts
+# turned off again before the remove in odd cycles and after it in even
+# ones (so both orders meet the remove); odd cycles with the default entry
 # (direct calls), even ones with the slowpath entry (only the contended
 # path redirected; the uncontended paths and every release stay the
 # kernel's, so a lock can be taken by ours and released by theirs).
@@ -26,6 +29,8 @@
 #    path (slowpath), and the vCPUs publish their kernel hold depth to
 #    the host (direct) or claim none (slowpath, which counts none);
 #  - the replacements ran in every cycle (contended waits counted);
+#    waiters halted with interrupts off in the direct cycles, and no such
+#    halt needed the watchdog (nmi_rescues 0: no kick was lost);
 #  - every harness run completed with 0 mutual-exclusion violations,
 #    including the runs that straddle an apply or a remove;
 #  - no hold depth is left on any CPU at a remove (no drift across the
@@ -66,10 +71,13 @@ for c in $(seq '"$CYCLES"'); do
 	echo "cycle $c published=$(awk "NR > 1 && \$NF != \"-\"" /sys/kernel/debug/pvlockinfo/vcpus | wc -l)"
 	pvli-takeover policy tas-pv; sleep 0.5
 	pvli-takeover policy shfl-pv; sleep 0.5
+	pvli-takeover irqsoff-halt on; sleep 0.5
 	pvli-takeover off; sleep 0.5
 	pvli-takeover on; sleep 0.5
-	echo "cycle $c waits=$(pvli-takeover counters waits) halts=$(pvli-takeover counters halts) foreign=$(cat $p/foreign)"
+	echo "cycle $c waits=$(pvli-takeover counters waits) halts=$(pvli-takeover counters halts) nmihalt=$(cat $p/irqsoff_halts) nmirescue=$(cat $p/nmi_rescues) foreign=$(cat $p/foreign)"
+	[ $((c % 2)) = 1 ] && pvli-takeover irqsoff-halt off
 	pvli-takeover remove; echo "cycle $c remove-rc=$? mode=$(pvli-takeover mode)"
+	pvli-takeover irqsoff-halt off
 done
 '"$LOAD_STOP"'
 dmesg | grep -E "pvlockinfo_takeover: kernel spinlocks (taken over|given back)" | sed "s/^/dmesg: /"
@@ -99,6 +107,12 @@ echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 			fail "$tag: no contended spin_lock*() went through the replacements in cycle $c: $line"
 		echo "$line" | matches " foreign=0$" ||
 			fail "$tag: a lock named by one CPU was released on another in cycle $c: $line"
+		expect_eq "$tag: cycle $c: halts with interrupts off that no kick ended" \
+			"$(echo "$line" | sed 's/.*nmirescue=\([0-9]*\).*/\1/')" 0
+		if [ "$e" = direct ]; then
+			[ "$(echo "$line" | sed 's/.*nmihalt=\([0-9]*\).*/\1/')" -gt 0 ] 2>/dev/null ||
+				fail "$tag: no waiter halted with interrupts off in cycle $c (direct entry): $line"
+		fi
 		line=$(echo "$out" | grep "^cycle $c remove-rc=")
 		echo "$line" | matches "remove-rc=0 mode=native$" || fail "$tag: remove in cycle $c: $line"
 	done

@@ -9,7 +9,9 @@
 # spinlocks) runs a kernel-lock-heavy load (fork, exec, pipes, /proc reads
 # from 8 shells) for 60 s while the takeover is switched off and on every
 # 10 s (echo 0/1 > /sys/module/pvlockinfo/parameters/takeover; the "on"
-# phases alternate the policies shfl-pv, tas-pv, shfl-pv), then given
+# phases alternate the policies shfl-pv, tas-pv, shfl-pv, the last with
+# irqs-off halts: waiters whose interrupts are off halt too, woken by an
+# NMI kick; they stay on through the "off" phase 6), then given
 # back (pvli-takeover remove).  The takeover is applied with its default
 # entry (ftrace direct calls; the livepatch only where the kernel has
 # none) before the load starts and removed after it stops.  Checked:
@@ -22,7 +24,9 @@
 #    under shfl-pv waiters queued in the lock word (shuffles are counted
 #    and reported); nobody queued under tas-pv or off; waits with
 #    interrupts off throughout are counted (some, never more than the
-#    waits);
+#    waits); they halted (kicked by NMIs) in phase 5 and only there, and
+#    no such halt needed the watchdog (nmi_rescues 0: no lost kick), and
+#    no NMI went unclaimed (the runner's scan);
 #  - the host classified preemptions of vCPUs holding kernel spinlocks as
 #    lock-holder preemptions, from the depth the guest published (page
 #    lhp counters and host pvlockstat's lhp_kernel), and the published
@@ -59,16 +63,16 @@ sw=/sys/module/pvlockinfo/parameters/takeover
 pol=/sys/module/pvlockinfo/parameters/takeover_policy
 for phase in 1 2 3 4 5 6; do
 	# The "on" phases: 1 and 5 queued (shfl-pv), 3 test-and-set (tas-pv).
-	case $phase in 3) echo tas-pv >$pol ;; 5) echo shfl-pv >$pol ;; esac
+	case $phase in 3) echo tas-pv >$pol ;; 5) echo shfl-pv >$pol; pvli-takeover irqsoff-halt on ;; esac
 	w0=$(cat $p/waits) h0=$(cat $p/halts) k0=$(cat $p/kicks) q0=$(cat $p/queued) s0=$(cat $p/shuffles) l0=$(lhp)
-	i0=$(cat $p/irqsoff_waits)
+	i0=$(cat $p/irqsoff_waits) n0=$(cat $p/irqsoff_halts) nk0=$(cat $p/nmi_kicks) r0=$(cat $p/nmi_rescues)
 	# One kernel spinlock_t hammered by a kthread per vCPU (the harness
 	# policy "native" is spin_lock()): full queues, and a mutual-exclusion
 	# check of whatever the takeover does with it.
 	pvlock-bench -p native -d 3000 >/tmp/bench.json; rc=$?
 	echo "bench $phase rc=$rc $(tr -d "\n" </tmp/bench.json)"
 	sleep 7
-	line="phase $phase takeover=$(cat $sw) policy=$(cat $pol) waits=$(( $(cat $p/waits) - w0 )) halts=$(( $(cat $p/halts) - h0 )) kicks=$(( $(cat $p/kicks) - k0 )) queued=$(( $(cat $p/queued) - q0 )) shuffles=$(( $(cat $p/shuffles) - s0 )) lhp=$(( $(lhp) - l0 )) irqsoff=$(( $(cat $p/irqsoff_waits) - i0 ))"
+	line="phase $phase takeover=$(cat $sw) policy=$(cat $pol) waits=$(( $(cat $p/waits) - w0 )) halts=$(( $(cat $p/halts) - h0 )) kicks=$(( $(cat $p/kicks) - k0 )) queued=$(( $(cat $p/queued) - q0 )) shuffles=$(( $(cat $p/shuffles) - s0 )) lhp=$(( $(lhp) - l0 )) irqsoff=$(( $(cat $p/irqsoff_waits) - i0 )) nmihalt=$(( $(cat $p/irqsoff_halts) - n0 )) nmikick=$(( $(cat $p/nmi_kicks) - nk0 )) nmirescue=$(( $(cat $p/nmi_rescues) - r0 ))"
 	echo "$line"; echo "takeover test: $line" >/dev/kmsg
 	if [ "$(cat $sw)" = 1 ]; then echo 0 >$sw; else echo 1 >$sw; fi
 done
@@ -123,6 +127,17 @@ for ph in 1 2 3 4 5 6; do
 	q=$(echo "$line" | sed 's/.*queued=\([0-9]*\).*/\1/')
 	i=$(echo "$line" | sed 's/.*irqsoff=\([0-9]*\).*/\1/')
 	[ "${i:-x}" -le "$w" ] 2>/dev/null || fail "more waits with interrupts off than waits in phase $ph: $line"
+	expect_eq "halts with interrupts off that no kick ended (phase $ph)" \
+		"$(echo "$line" | sed 's/.*nmirescue=\([0-9]*\).*/\1/')" 0
+	oh=$(echo "$line" | sed 's/.*nmihalt=\([0-9]*\).*/\1/')
+	if [ $ph = 5 ]; then
+		[ "${oh:-0}" -gt 0 ] || fail "no waiter halted with interrupts off in phase 5 (irqs-off halts on): $line"
+		nk=$(echo "$line" | sed 's/.*nmikick=\([0-9]*\).*/\1/')
+		[ "${nk:-0}" -gt 0 ] || fail "no NMI kick in phase 5: $line"
+		note "phase 5: $oh halts with interrupts off, $nk NMI kicks"
+	else
+		expect_eq "halts with interrupts off in phase $ph (irqs-off halts off, or the takeover)" "$oh" 0
+	fi
 	if [ $want = 0 ]; then
 		h=$(echo "$line" | sed 's/.*halts=\([0-9]*\).*/\1/')
 		expect_eq "halts with the takeover switched off (phase $ph)" "$h" 0
