@@ -305,13 +305,16 @@ $(MODULE) $(TAKEOVER_MODULE) &: $(MODULE_SRCS) $(wildcard include/*.h) config.mk
 # The tests' modules (guest/test): pvlockinfo_test.ko, which links against
 # the driver's exports, the livepatch fixture, the kick storm
 # (tests/vm/kick-storm.sh), which kicks through the driver's kick, and the
-# kick of a waiter on a polling idle CPU (tests/vm/idle-kick.sh).
+# kick of a waiter on a polling idle CPU (tests/vm/idle-kick.sh), and the
+# NMI kick of a halt with interrupts off (tests/vm/nmi-kick.sh).
 TEST_SRCS := $(wildcard guest/test/*.c guest/test/*.h) guest/test/Kbuild
 TEST_MODULE := $(B)/guest/test/pvlockinfo_test.ko
 FIXTURE_MODULE := $(B)/guest/test/pvlockinfo_klp_fixture.ko
 KICK_STORM_MODULE := $(B)/guest/test/pvli_kick_storm.ko
 IDLE_KICK_MODULE := $(B)/guest/test/pvli_idle_kick.ko
-TEST_MODULES := $(TEST_MODULE) $(FIXTURE_MODULE) $(KICK_STORM_MODULE) $(IDLE_KICK_MODULE)
+NMI_KICK_MODULE := $(B)/guest/test/pvli_nmi_kick.ko
+TEST_MODULES := $(TEST_MODULE) $(FIXTURE_MODULE) $(KICK_STORM_MODULE) $(IDLE_KICK_MODULE) \
+	$(NMI_KICK_MODULE)
 GUEST_MODULES := $(MODULE) $(TAKEOVER_MODULE) $(TEST_MODULES)
 
 $(TEST_MODULES) &: $(TEST_SRCS) $(MODULE) $(wildcard guest/module/*.h guest/lock/*.h include/*.h) config.mk

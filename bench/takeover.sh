@@ -21,16 +21,17 @@
 # (applied, switch off: the entry and the holder bookkeeping without any
 # policy); on request also slowpath (policy shfl-pv with the slowpath
 # entry: only the contended path is ours, holders are not named; going
-# to and from it removes and re-applies the takeover), shfl-pv-nmi and
-# tas-pv-nmi (shfl-pv, tas-pv with irqs-off halts: waiters whose
-# interrupts are off halt too, woken by an NMI kick) and native-again
+# to and from it removes and re-applies the takeover), shfl-pv-spin and
+# tas-pv-spin (shfl-pv, tas-pv without irqs-off halts: waiters whose
+# interrupts are off spin instead of halting until an NMI kick, as before
+# irqs-off halts were the default) and native-again
 # (native once more, in its own place in the order: native against
 # itself, the run's noise floor, printed beside the targets).  At 1x
 # each mode also times one uncontended spin_lock + spin_unlock pair (the
 # test module's lockcost, as bench/takeover_entry.sh does per entry).
 # Prints per config and workload the median per mode, throughput
 # relative to native, the takeover's waits (and how many of
-# them had interrupts off throughout: those halt only in the -nmi modes),
+# them had interrupts off throughout: those spin in the -spin modes),
 # halts (of them with interrupts off, and halts a watchdog had to end:
 # lost kicks, never expected), and the
 # targets (issue 17): at 1x no more than 3% loss on any workload; at 2x
@@ -56,8 +57,8 @@ Needs root and a built tree (make).  Starts pvlockd if it is not running.
   --reps N          runs of every workload per mode [$reps]
   --workloads LIST  of: ${all_workloads// /,} [all]
   --modes LIST      native, then any of shfl-pv, tas-pv, off, slowpath
-                    (shfl-pv with the slowpath entry), shfl-pv-nmi,
-                    tas-pv-nmi (with irqs-off halts), native-again
+                    (shfl-pv with the slowpath entry), shfl-pv-spin,
+                    tas-pv-spin (without irqs-off halts), native-again
                     (native against itself: the noise floor) [${modes// /,}]
   --groups N        hackbench and messaging -g [$groups]
   --loops N         hackbench and messaging -l [$loops]
@@ -89,7 +90,7 @@ for c in $configs; do case "$c" in 1x|2x|4x) ;; *) die "unknown config '$c' (1x,
 for w in $workloads; do
 	case " $all_workloads " in *" $w "*) ;; *) die "unknown workload '$w' (${all_workloads// /, })" ;; esac
 done
-for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath|shfl-pv-nmi|tas-pv-nmi|native-again) ;; *) die "unknown mode '$m'" ;; esac; done
+for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath|shfl-pv-spin|tas-pv-spin|native-again) ;; *) die "unknown mode '$m'" ;; esac; done
 [ "${modes%% *}" = native ] || die "--modes must start with native (the ratios' base)"
 [ "$(id -u)" = 0 ] || die "needs root"
 
@@ -118,7 +119,7 @@ for rep in \$(seq $reps); do
 		# switching between them is a remove and an apply.
 		e=\$(pvli-takeover status | sed -n 's/^entry: //p')
 		case \$m/\$e in
-		slowpath/direct|slowpath/livepatch|*-pv/slowpath|*-pv-nmi/slowpath|off/slowpath)
+		slowpath/direct|slowpath/livepatch|*-pv/slowpath|*-pv-spin/slowpath|off/slowpath)
 			pvli-takeover remove || exit 11 ;;
 		esac
 		case \$m in
@@ -126,13 +127,13 @@ for rep in \$(seq $reps); do
 		off) pvli-takeover apply && pvli-takeover off || exit 11 ;;
 		slowpath) pvli-takeover apply --entry slowpath && pvli-takeover policy shfl-pv &&
 			pvli-takeover on || exit 11 ;;
-		*) pvli-takeover apply && pvli-takeover policy \${m%-nmi} && pvli-takeover on || exit 11 ;;
+		*) pvli-takeover apply && pvli-takeover policy \${m%-spin} && pvli-takeover on || exit 11 ;;
 		esac
-		# Irqs-off halts: on in the -nmi modes only (pvlockinfo.ko is loaded by now, but for native).
+		# Irqs-off halts: off in the -spin modes only (pvlockinfo.ko is loaded by now, but for native).
 		if [ -e /sys/module/pvlockinfo ]; then
 			case \$m in
-			*-nmi) pvli-takeover irqsoff-halt on || exit 11 ;;
-			*) pvli-takeover irqsoff-halt off || exit 11 ;;
+			*-spin) pvli-takeover irqsoff-halt off || exit 11 ;;
+			*) pvli-takeover irqsoff-halt on || exit 11 ;;
 			esac
 		fi
 		for w in $workloads; do
@@ -205,9 +206,9 @@ ratio = {}
 print()
 print("median (min-max) over reps; unit s: time for a fixed amount of work (lower is better),")
 print("ops/s: throughput (higher is better); tput/native: throughput relative to native;")
-print("takeover waits, of them with interrupts off throughout (irqoff: they halt only in the")
-print("-nmi modes), halts, of them with interrupts off (offhlt), and halts no kick ended within")
-print("200 ms (rescue: lost kicks), summed over the reps; hackbench: cyclictest latency in us")
+print("takeover waits, of them with interrupts off throughout (irqoff: they spin in the")
+print("-spin modes), halts, of them with interrupts off (offhlt), and halts no kick ended within")
+print("a second (rescue: lost kicks), summed over the reps; hackbench: cyclictest latency in us")
 for c in configs:
     print()
     print(f"{c}:")
@@ -239,7 +240,7 @@ for c in configs:
             print(f"  {w:10} {m:12} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {irqoff:7d} "
                   f"{halts:7d} {offhlt:7d} {rescue:6d}{lat}")
 
-on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath", "shfl-pv-nmi", "tas-pv-nmi")]
+on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath", "shfl-pv-spin", "tas-pv-spin")]
 if on_modes and configs:
     print()
     print("throughput, takeover on / native (medians over reps):")

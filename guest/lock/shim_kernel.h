@@ -64,7 +64,16 @@ void shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val);
 bool shfl_kick_by_nmi(int cpu);
 int shfl_nmi_halts_enable(bool on);
 bool shfl_nmi_halts_enabled(void);
-void shfl_nmi_halt_counts(unsigned long *halts, unsigned long *kicks, unsigned long *rescues);
+struct shfl_nmi_counts {
+	unsigned long waits;	/* halts with interrupts off begun */
+	unsigned long hlts;	/* of them, reaching the hlt */
+	unsigned long kicks;	/* kicks sent as NMIs */
+	unsigned long rescues;	/* halts the watchdog ended (lost kicks) */
+	unsigned long skips;	/* NMIs that landed between check and hlt */
+	unsigned long misses;	/* of those, left to hlt (return frame not found) */
+};
+void shfl_nmi_halt_counts(struct shfl_nmi_counts *n);
+extern u32 shfl_nmi_window_spins;	/* test hook: see shim_kernel_nmi.c */
 int shfl_nmi_halt_init(void);
 void shfl_nmi_halt_exit(void);
 

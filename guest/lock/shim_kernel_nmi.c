@@ -15,76 +15,116 @@
  *
  * The halt (shfl_halt_irqsoff()):
  *
- *   nmi_halting = 1; smp_mb();
+ *   halting = 1; smp_mb();
  *   window_begin:  load *ptr; if ((v & mask) != val) goto window_end;
  *                  hlt
- *   window_end:    nmi_halting = 0
+ *   window_end:    halting = 0
  *
  * The kick (send_kick() in shim_kernel.c, after the waker's full barrier
- * and its read of the node's halted_on): nmi_halting set -> due++ and an
- * NMI IPI, else the ordinary kick IPI.  Why no kick is lost:
+ * and its read of the node's halted_on): if the target is halting, claim
+ * its pending bit and send an NMI (a claim already set: one is on its
+ * way); else the ordinary kick IPI.  Why no kick is lost:
  *  - Store buffering: the waker changes *ptr, full barrier, reads
- *    nmi_halting; we set nmi_halting, full barrier, read *ptr.  One sees
- *    the other: we see the change (and never hlt), or the waker sees
- *    nmi_halting and sends an NMI.
- *  - An NMI is sent after the change.  Arriving before window_begin it
- *    leaves the window to see the change; between window_begin and the
- *    hlt, the handler moves the return address to window_end (there is
- *    no sti shadow for NMIs: this is the window's equivalent); during the
- *    hlt, it ends it (the return address is window_end already).
- *  - NMIs sent while one is in service are latched (one) or dropped;
- *    the latched one is delivered after every dropped send, so after its
- *    change.
+ *    halting; we set halting, full barrier, read *ptr.  One sees the
+ *    other: we see the change (and never hlt), or the waker sees halting
+ *    and kicks by NMI.
+ *  - The NMI is claimed and sent after the change.  Arriving before
+ *    window_begin it leaves us to see the change; between window_begin
+ *    and the hlt, the handler makes it return to window_end (there is no
+ *    sti shadow for NMIs: this is the window's equivalent); during the
+ *    hlt, it ends it.  Returning elsewhere takes writing the frame iretq
+ *    uses: on x86-64 without FRED the handler's pt_regs is the nested-NMI
+ *    code's "outermost" copy, and iretq reads the "iret" copy right above
+ *    it (entry_64.S); nmi_return_to() writes both, after checking that
+ *    the copy is where it should be, which shfl_nmi_halts_enable() also
+ *    checks once with an NMI to itself before it lets anyone halt.
+ *  - The pending bit: a kicker that finds it set sends nothing.  Its
+ *    change came after the claim, so before the handler clears it, and
+ *    after that NMI we re-check (the lock core loops after every halt).
+ *    So at most one of our NMIs is in flight per CPU: none merges with
+ *    another of ours, and each is claimed by exactly one handler run.
  * And what must hold around it:
  *  - No kick for such a halt is sent from an NMI (shfl_kick() defers
  *    those to an irq_work, which this CPU's waker might only run after
  *    the halted CPU answers it): the takeover takes locks in an NMI
  *    naming nobody, so nobody halts behind an NMI's hold, and queue
  *    hand-overs never run in an NMI (the lock core's invariant 6).
- *  - Never in an NMI (nothing would end it) and only while enabled
- *    (shfl_nmi_halts_enable()), which the takeover does at go-live and
- *    undoes at quiesce, when no waiter is left.
- *  - A watchdog thread, running while enabled, looks every 50 ms for a
- *    CPU in one such halt for 200 ms or more and sends it an NMI: a lost
- *    kick would hang that CPU for good, which tick-bounded halts (sti;hlt)
- *    never could.  It counts what it ends (nmi_rescues), and the tests
- *    require 0.
+ *  - Never in an NMI (nothing would end it), and only while enabled
+ *    (shfl_nmi_halts_enable(): pvlockinfo's takeover_irqsoff_halt), for
+ *    waits whose caller allows it (SHFL_WAIT_HALT_IRQSOFF: the takeover's
+ *    channel policies, live only between go-live and quiesce).
+ *  - While enabled a per-CPU hrtimer (hard interrupt context, every
+ *    50 ms; the halted CPU's own is held off, the others' fire) looks for
+ *    a CPU in one such halt for a second or more and sends it an NMI: a
+ *    lost kick would otherwise stop that CPU for good, which tick-bounded
+ *    halts (sti;hlt) never could.  It counts what it ends (nmi_rescues),
+ *    and the tests require 0.
+ * Known limit: an NMI of someone else's (perf, the NMI watchdog: KVM
+ * with a virtual PMU) that arrives between a kicker's claim and its send
+ * is claimed by us; ours, arriving later, then goes unclaimed ("NMI
+ * received for unknown reason").  Under TCG there is no other NMI.
  */
 #define pr_fmt(fmt) "pvlockinfo: " fmt
 
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/delay.h>
-#include <linux/kthread.h>
+#include <linux/hrtimer.h>
+#include <linux/kprobes.h>
 #include <linux/mutex.h>
 #include <linux/objtool.h>
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
-#include <linux/sched.h>
+#include <linux/smp.h>
 #include <asm/apic.h>
+#include <asm/cpufeature.h>
 #include <asm/nmi.h>
 
 #include "shfl_lock.h"
 
+#define WATCH_PERIOD_MS		50
+#define WATCH_RESCUE_MS		1000
+
 struct nmi_halt_cpu {
 	u32 halting;		/* in shfl_halt_irqsoff(): kicks must be NMIs */
-	u32 seq;		/* halts begun here: the watchdog tells one from the next */
+	u32 seq;		/* halts begun here: one halt from the next */
 	unsigned long since;	/* jiffies when the current one began */
-	atomic_t due;		/* NMIs sent here by kicks, not yet seen by the handler */
-	unsigned long halts, kicks, rescues;
-	u32 watch_seq;		/* the watchdog's: ->seq when it last looked */
+	unsigned long pending;	/* bit 0: one of our NMIs is on its way here */
+	unsigned long waits;	/* calls of shfl_halt_irqsoff() */
+	unsigned long hlts;	/* of them, those that reached the hlt */
+	unsigned long kicks;	/* NMIs sent from here (kicks) */
+	unsigned long rescues;	/* NMIs sent from here (the watchdog) */
+	unsigned long skips;	/* NMIs that landed in the window: hlt skipped */
+	unsigned long misses;	/* ... and could not skip it (frame not found) */
+	int selftest;		/* 1: armed; 2: frame as expected; 3: not */
+	struct hrtimer watch;
 };
 static DEFINE_PER_CPU_ALIGNED(struct nmi_halt_cpu, nmi_halt_cpu);
 
 static bool nmi_halts_on;		/* shfl_can_halt_irqsoff(); under nmi_halt_mutex */
+static bool nmi_halts_dying;		/* module exit has begun: no enabling */
 static DEFINE_MUTEX(nmi_halt_mutex);
-static struct task_struct *nmi_watchdog;
 
 /* The window: its two ends are what the NMI handler compares against. */
 extern const char shfl_nmi_window_begin[], shfl_nmi_window_end[];
 
-static noinline void notrace nmi_window(u32 *ptr, u32 mask, u32 val)
+/*
+ * Test hook (guest/test/pvli_nmi_kick.c): pause this many times between
+ * the check and the hlt, to widen the window an NMI may land in.  0 but
+ * in that test.
+ */
+u32 shfl_nmi_window_spins;
+SHFL_EXPORT(shfl_nmi_window_spins);
+
+/*
+ * Returns whether it reached the hlt.  noipa: one copy only (the labels
+ * are global); no kprobe inside (its int3 would move us out of it).
+ */
+static noinline __noipa void notrace nmi_window(u32 *ptr, u32 mask, u32 val, u32 *hlt)
 {
+	u32 reached = 0, spins = READ_ONCE(shfl_nmi_window_spins);
+
 	/* The handler compares addresses: no indirect branch comes here. */
 	asm volatile(ANNOTATE_NOENDBR
 		     "shfl_nmi_window_begin:\n\t"
@@ -92,12 +132,23 @@ static noinline void notrace nmi_window(u32 *ptr, u32 mask, u32 val)
 		     "andl %[mask], %%eax\n\t"
 		     "cmpl %[val], %%eax\n\t"
 		     "jne shfl_nmi_window_end\n\t"
+		     "movl $1, %[reached]\n"
+		     "1:\n\t"
+		     "testl %[spins], %[spins]\n\t"
+		     "jz 2f\n\t"
+		     "pause\n\t"
+		     "decl %[spins]\n\t"
+		     "jmp 1b\n"
+		     "2:\n\t"
 		     "hlt\n\t"
 		     ANNOTATE_NOENDBR
 		     "shfl_nmi_window_end:\n\t"
-		     : : [ptr] "r" (ptr), [mask] "r" (mask), [val] "r" (val)
+		     : [reached] "+r" (reached), [spins] "+r" (spins)
+		     : [ptr] "r" (ptr), [mask] "r" (mask), [val] "r" (val)
 		     : "eax", "cc", "memory");
+	*hlt = reached;
 }
+NOKPROBE_SYMBOL(nmi_window);
 
 bool shfl_can_halt_irqsoff(void)
 {
@@ -107,6 +158,7 @@ bool shfl_can_halt_irqsoff(void)
 void notrace shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val)
 {
 	struct nmi_halt_cpu *c = this_cpu_ptr(&nmi_halt_cpu);
+	u32 hlt;
 
 	/* In this order: the watchdog reads them the other way round. */
 	WRITE_ONCE(c->seq, c->seq + 1);
@@ -116,9 +168,16 @@ void notrace shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val)
 	WRITE_ONCE(c->halting, 1);
 	/* Pairs with the waker's barrier before it reads ->halting (see the top). */
 	smp_mb();
-	c->halts++;
-	nmi_window(ptr, mask, val);
+	nmi_window(ptr, mask, val, &hlt);
 	WRITE_ONCE(c->halting, 0);
+	c->waits++;
+	c->hlts += hlt;
+}
+SHFL_EXPORT(shfl_halt_irqsoff);
+
+static void send_nmi(int cpu)
+{
+	apic->send_IPI(cpu, NMI_VECTOR);
 }
 
 /* Called by send_kick() (shim_kernel.c): is @cpu in a halt only an NMI ends? */
@@ -128,92 +187,143 @@ bool shfl_kick_by_nmi(int cpu)
 
 	if (!READ_ONCE(c->halting))
 		return false;
-	atomic_inc(&c->due);
-	this_cpu_inc(nmi_halt_cpu.kicks);
-	apic->send_IPI(cpu, NMI_VECTOR);
+	/* Set: an NMI is on its way, and it comes after our change (see the top). */
+	if (!test_and_set_bit(0, &c->pending)) {
+		this_cpu_inc(nmi_halt_cpu.kicks);
+		send_nmi(cpu);
+	}
 	return true;
+}
+
+/*
+ * Make the interrupted context resume at @ip.  Without FRED the frame
+ * iretq uses is the nested-NMI code's "iret" copy, just above pt_regs,
+ * which starts with the "outermost" copy's five words (entry_64.S).
+ * Returns false, and changes nothing, if it does not look like that.
+ */
+static bool notrace nmi_return_to(struct pt_regs *regs, unsigned long ip)
+{
+	if (!cpu_feature_enabled(X86_FEATURE_FRED)) {
+		unsigned long *iret = (unsigned long *)(regs + 1);
+
+		if (iret[0] != regs->ip || iret[1] != regs->cs || iret[2] != regs->flags ||
+		    iret[3] != regs->sp || iret[4] != regs->ss)
+			return false;
+		iret[0] = ip;
+	}
+	regs->ip = ip;
+	return true;
+}
+
+static bool notrace nmi_frame_as_expected(struct pt_regs *regs)
+{
+	return nmi_return_to(regs, regs->ip);
 }
 
 static int notrace nmi_kick_handler(unsigned int type, struct pt_regs *regs)
 {
 	struct nmi_halt_cpu *c = this_cpu_ptr(&nmi_halt_cpu);
 	unsigned long ip = instruction_pointer(regs);
-	int due;
 
-	/* Between the check and the hlt: the kick is this, do not halt. */
-	if (ip >= (unsigned long)shfl_nmi_window_begin && ip < (unsigned long)shfl_nmi_window_end)
-		instruction_pointer_set(regs, (unsigned long)shfl_nmi_window_end);
-	/*
-	 * Ours if one was sent and not yet seen.  Two sends can arrive as
-	 * one NMI; the count left over then claims a later NMI of nobody's,
-	 * which is harmless (no other handler wanted it).
-	 */
-	due = atomic_read(&c->due);
-	while (due > 0) {
-		if (atomic_try_cmpxchg(&c->due, &due, due - 1))
-			return NMI_HANDLED;
+	if (unlikely(READ_ONCE(c->selftest) == 1)) {
+		WRITE_ONCE(c->selftest, nmi_frame_as_expected(regs) ? 2 : 3);
+		return NMI_HANDLED;
 	}
-	return NMI_DONE;
+	/* Between the check and the hlt: the kick is this, do not halt. */
+	if (ip >= (unsigned long)shfl_nmi_window_begin && ip < (unsigned long)shfl_nmi_window_end) {
+		if (nmi_return_to(regs, (unsigned long)shfl_nmi_window_end))
+			c->skips++;
+		else
+			c->misses++;
+	}
+	/* Full barrier: the halter re-checks after this (see the top). */
+	return test_and_clear_bit(0, &c->pending) ? NMI_HANDLED : NMI_DONE;
+}
+NOKPROBE_SYMBOL(nmi_kick_handler);
+
+/*
+ * Every WATCH_PERIOD_MS on every CPU: end any other CPU's halt that has
+ * lasted WATCH_RESCUE_MS (a lost kick, or a wait as long as no lock here
+ * should ever see).  Stateless, so that several CPUs may look at once.
+ */
+static enum hrtimer_restart nmi_watch(struct hrtimer *t)
+{
+	int me = smp_processor_id(), cpu;
+
+	for_each_online_cpu(cpu) {
+		struct nmi_halt_cpu *c = per_cpu_ptr(&nmi_halt_cpu, cpu);
+		u32 seq = READ_ONCE(c->seq);
+		unsigned long since;
+
+		if (cpu == me)
+			continue;
+		smp_rmb();
+		if (!READ_ONCE(c->halting))
+			continue;
+		smp_rmb();
+		since = READ_ONCE(c->since);	/* halt seq's: it set halting after */
+		smp_rmb();
+		if (READ_ONCE(c->seq) != seq ||
+		    time_before(jiffies, since + msecs_to_jiffies(WATCH_RESCUE_MS)))
+			continue;
+		if (test_and_set_bit(0, &c->pending))
+			continue;	/* one is on its way */
+		send_nmi(cpu);
+		this_cpu_inc(nmi_halt_cpu.rescues);
+		pr_warn_ratelimited("cpu %d: halted with interrupts off for %u ms and no kick came; ended it\n",
+				    cpu, jiffies_to_msecs(jiffies - since));
+	}
+	hrtimer_forward_now(t, ms_to_ktime(WATCH_PERIOD_MS));
+	return HRTIMER_RESTART;
 }
 
-#define WATCH_PERIOD_MS		50
-#define WATCH_RESCUE_MS		200
-
-/* Ends a halt that no kick ended in time; see the top. */
-static int nmi_watchdog_fn(void *unused)
+static void watch_start(void *unused)
 {
-	while (!kthread_should_stop()) {
-		int cpu;
+	hrtimer_start(this_cpu_ptr(&nmi_halt_cpu.watch), ms_to_ktime(WATCH_PERIOD_MS),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+}
 
-		schedule_timeout_interruptible(msecs_to_jiffies(WATCH_PERIOD_MS));
-		for_each_online_cpu(cpu) {
-			struct nmi_halt_cpu *c = per_cpu_ptr(&nmi_halt_cpu, cpu);
-			u32 seq = READ_ONCE(c->seq), halting;
-			unsigned long since;
+/*
+ * Send this CPU an NMI and see where the handler finds the frame iretq
+ * will use (nmi_return_to()).  0, or -EOPNOTSUPP if it is elsewhere or
+ * the NMI never came.
+ */
+static int nmi_frame_selftest(void)
+{
+	struct nmi_halt_cpu *c;
+	unsigned long flags;
+	int i, r;
 
-			smp_rmb();
-			halting = READ_ONCE(c->halting);
-			smp_rmb();
-			since = READ_ONCE(c->since);
-			smp_rmb();
-			/*
-			 * Halting in halt seq (->since its own), seen halting in
-			 * that same halt by the last look too: 50 ms at least.
-			 */
-			if (!halting || READ_ONCE(c->seq) != seq || seq != c->watch_seq) {
-				c->watch_seq = halting ? seq : seq - 1;
-				continue;
-			}
-			if (time_before(jiffies, since + msecs_to_jiffies(WATCH_RESCUE_MS)))
-				continue;
-			c->rescues++;
-			pr_warn_ratelimited("cpu %d: halted with interrupts off for %u ms and no kick came; ended it (nmi_rescues %lu)\n",
-					    cpu, jiffies_to_msecs(jiffies - since), c->rescues);
-			atomic_inc(&c->due);
-			apic->send_IPI(cpu, NMI_VECTOR);
-			c->watch_seq = seq - 1;	/* its next rescue only after a full wait */
-		}
-	}
-	return 0;
+	local_irq_save(flags);
+	c = this_cpu_ptr(&nmi_halt_cpu);
+	WRITE_ONCE(c->selftest, 1);
+	send_nmi(smp_processor_id());
+	for (i = 0; i < 100000 && READ_ONCE(c->selftest) == 1; i++)
+		udelay(1);
+	r = READ_ONCE(c->selftest);
+	WRITE_ONCE(c->selftest, 0);
+	local_irq_restore(flags);
+	if (r == 2)
+		return 0;
+	pr_err("irqs-off halts refused: %s\n", r == 1 ? "an NMI sent to this CPU never came" :
+	       "the NMI return frame is not where this kernel's entry code keeps it");
+	return -EOPNOTSUPP;
 }
 
 /*
  * Let waiters whose interrupts are off halt (@on), or stop that; returns
- * 0 or -errno (the watchdog thread could not start).  When it returns
- * after turning them off, no such halt is in progress.
+ * 0 or -errno.  When it returns after turning them off, no such halt is
+ * in progress.
  */
 int shfl_nmi_halts_enable(bool on)
 {
-	struct task_struct *t;
-	int ret = 0;
+	int ret = 0, cpu;
 
 	mutex_lock(&nmi_halt_mutex);
 	if (on && !nmi_halts_on) {
-		t = kthread_run(nmi_watchdog_fn, NULL, "pvli_nmi_watch");
-		if (IS_ERR(t)) {
-			ret = PTR_ERR(t);
-		} else {
-			nmi_watchdog = t;
+		ret = nmi_halts_dying ? -ENODEV : nmi_frame_selftest();
+		if (!ret) {
+			on_each_cpu(watch_start, NULL, 1);
 			WRITE_ONCE(nmi_halts_on, true);
 		}
 	} else if (!on && nmi_halts_on) {
@@ -224,8 +334,8 @@ int shfl_nmi_halts_enable(bool on)
 		 * have read "on" is left.  The watchdog runs until then.
 		 */
 		synchronize_rcu();
-		kthread_stop(nmi_watchdog);
-		nmi_watchdog = NULL;
+		for_each_possible_cpu(cpu)
+			hrtimer_cancel(per_cpu_ptr(&nmi_halt_cpu.watch, cpu));
 	}
 	mutex_unlock(&nmi_halt_mutex);
 	return ret;
@@ -238,46 +348,62 @@ bool shfl_nmi_halts_enabled(void)
 }
 SHFL_EXPORT(shfl_nmi_halts_enabled);
 
-/* Halts with interrupts off, NMI kicks sent, and halts the watchdog ended. */
-void shfl_nmi_halt_counts(unsigned long *halts, unsigned long *kicks, unsigned long *rescues)
+/*
+ * Halts with interrupts off begun (@waits) and reaching the hlt (@hlts),
+ * NMIs sent as kicks, and halts the watchdog ended.
+ */
+void shfl_nmi_halt_counts(struct shfl_nmi_counts *n)
 {
 	int cpu;
 
-	*halts = *kicks = *rescues = 0;
+	memset(n, 0, sizeof(*n));
 	for_each_possible_cpu(cpu) {
 		struct nmi_halt_cpu *c = per_cpu_ptr(&nmi_halt_cpu, cpu);
 
-		*halts += READ_ONCE(c->halts);
-		*kicks += READ_ONCE(c->kicks);
-		*rescues += READ_ONCE(c->rescues);
+		n->waits += READ_ONCE(c->waits);
+		n->hlts += READ_ONCE(c->hlts);
+		n->kicks += READ_ONCE(c->kicks);
+		n->rescues += READ_ONCE(c->rescues);
+		n->skips += READ_ONCE(c->skips);
+		n->misses += READ_ONCE(c->misses);
 	}
 }
 SHFL_EXPORT(shfl_nmi_halt_counts);
 
 int shfl_nmi_halt_init(void)
 {
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		hrtimer_init(per_cpu_ptr(&nmi_halt_cpu.watch, cpu), CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_PINNED_HARD);
+		per_cpu_ptr(&nmi_halt_cpu, cpu)->watch.function = nmi_watch;
+	}
 	return register_nmi_handler(NMI_LOCAL, nmi_kick_handler, 0, "pvli_kick");
 }
 
 void shfl_nmi_halt_exit(void)
 {
 	int cpu, i;
+	bool pending = true;
 
+	mutex_lock(&nmi_halt_mutex);
+	nmi_halts_dying = true;		/* a parameter write now cannot enable */
+	mutex_unlock(&nmi_halt_mutex);
 	shfl_nmi_halts_enable(false);
 	/*
 	 * A kick may have found a halt that was ending anyway: its NMI can
-	 * still be on its way (under TCG until the host runs that vCPU).
-	 * Give such NMIs 100 ms to arrive while the handler is in; a count
-	 * left over by two sends that arrived as one NMI never drains.
+	 * still be on its way (under TCG until the host runs that vCPU), and
+	 * the handler must be in when it comes.  Its pending bit says so.
 	 */
-	for (i = 0; i < 100; i++) {
-		bool pending = false;
-
+	for (i = 0; i < 1000 && pending; i++) {
+		pending = false;
 		for_each_possible_cpu(cpu)
-			pending |= atomic_read(per_cpu_ptr(&nmi_halt_cpu.due, cpu)) > 0;
-		if (!pending)
-			break;
-		msleep(1);
+			pending |= test_bit(0, &per_cpu_ptr(&nmi_halt_cpu, cpu)->pending);
+		if (pending)
+			msleep(1);
 	}
+	if (pending)
+		pr_warn("an NMI kick sent a second ago has not arrived; unloading anyway\n");
 	unregister_nmi_handler(NMI_LOCAL, "pvli_kick");
 }

@@ -97,9 +97,9 @@ TK_COUNTER_PARAM(irqsoff_waits, TK_IRQSOFF_WAITS, "waits with interrupts off thr
 TK_COUNTER_PARAM(queued, TK_QUEUED, "waits that queued (takeover policy shfl-pv)");
 TK_COUNTER_PARAM(shuffles, TK_SHUFFLES, "queued waiters moved ahead of ones whose vCPU was preempted");
 TK_COUNTER_PARAM(foreign, TK_FOREIGN, "releases of a lock another CPU had taken (the kernel does none)");
-TK_COUNTER_PARAM(irqsoff_halts, TK_NMI_HALTS, "halts begun with interrupts off (takeover_irqsoff_halt=1)");
+TK_COUNTER_PARAM(irqsoff_halts, TK_NMI_HALTS, "halts with interrupts off that reached the hlt (takeover_irqsoff_halt=1)");
 TK_COUNTER_PARAM(nmi_kicks, TK_NMI_KICKS, "kicks sent as NMIs, to waiters halted with interrupts off");
-TK_COUNTER_PARAM(nmi_rescues, TK_NMI_RESCUES, "halts with interrupts off that no kick ended within 200 ms (a lost kick: must stay 0)");
+TK_COUNTER_PARAM(nmi_rescues, TK_NMI_RESCUES, "halts with interrupts off that no kick ended within a second (a lost kick: must stay 0)");
 
 /* ---- the livepatch entry ------------------------------------------------------ */
 

@@ -74,9 +74,9 @@ enum pvli_tk_counter {
 	TK_QUEUED,	/* waits that queued (policy shfl-pv) */
 	TK_SHUFFLES,	/* waiters moved ahead of preempted ones */
 	/* Counted by the shim (shim_kernel_nmi.c): halts with interrupts off. */
-	TK_NMI_HALTS,	/* halts begun with interrupts off (irqsoff_halt) */
+	TK_NMI_HALTS,	/* halts with interrupts off that reached the hlt (irqsoff_halt) */
 	TK_NMI_KICKS,	/* kicks sent as NMIs to such halts */
-	TK_NMI_RESCUES,	/* such halts no kick ended within 200 ms (must stay 0) */
+	TK_NMI_RESCUES,	/* such halts no kick ended within a second (must stay 0) */
 };
 unsigned long pvli_tk_count(enum pvli_tk_counter c);
 

@@ -196,10 +196,13 @@ MODULE_PARM_DESC(takeover_policy,
  * takeover_irqsoff_halt: waiters whose interrupts are off (the caller's:
  * the run-queue locks, most of what a loaded guest waits for) halt too,
  * ended by an NMI kick (guest/lock/shim_kernel_nmi.c); 0: they spin, as
- * in the kernel's own slow path.  Given to modprobe, it takes effect
- * once the module's NMI handler is in (pvli_takeover_ctl_init()).
+ * in the kernel's own slow path.  On by default; given to modprobe, it
+ * takes effect once the module's NMI handler is in
+ * (pvli_takeover_ctl_init()), which first checks with an NMI to itself
+ * that the handler can end such a halt (shim_kernel_nmi.c) and otherwise
+ * logs why not and leaves it off.
  */
-static bool irqsoff_halt_at_load;
+static bool irqsoff_halt_at_load = true;
 
 static int irqsoff_halt_set(const char *val, const struct kernel_param *kp)
 {
@@ -227,7 +230,7 @@ static const struct kernel_param_ops irqsoff_halt_ops = {
 };
 module_param_cb(takeover_irqsoff_halt, &irqsoff_halt_ops, NULL, 0644);
 MODULE_PARM_DESC(takeover_irqsoff_halt,
-		 "kernel spinlock waiters whose interrupts are off halt too, woken by an NMI (1), or spin (0; default)");
+		 "kernel spinlock waiters whose interrupts are off halt too, woken by an NMI (1; default), or spin (0)");
 
 int pvli_takeover_status(char *buf, size_t len)
 {
@@ -247,7 +250,7 @@ int pvli_takeover_status(char *buf, size_t len)
 int pvli_takeover_ctl_init(void)
 {
 	if (irqsoff_halt_at_load && shfl_nmi_halts_enable(true))
-		pr_warn("takeover_irqsoff_halt=1: the watchdog thread did not start; waiters with interrupts off spin\n");
+		pr_warn("takeover_irqsoff_halt: left off (see above); kernel spinlock waiters with interrupts off spin\n");
 	WRITE_ONCE(tk_ready, true);
 	if (tk_wanted_at_load)
 		schedule_work(&tk_load_work);

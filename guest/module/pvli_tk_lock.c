@@ -95,7 +95,7 @@ struct tk_cpu {
 static DEFINE_PER_CPU_ALIGNED(struct tk_cpu, tk_cpu);
 static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
 static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came */
-static unsigned long tk_nmi_base[3];	/* the shim's irqs-off halt counts when we came */
+static struct shfl_nmi_counts tk_nmi_base;	/* the shim's irqs-off halt counts when we came */
 static bool tk_is_live;			/* between go_live and quiesce */
 /*
  * Waits are published to the page's kernel_waiting (set once, at init,
@@ -128,10 +128,12 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 	int cpu;
 
 	if (c >= TK_NMI_HALTS) {
-		unsigned long n[3];
+		struct shfl_nmi_counts n;
 
-		shfl_nmi_halt_counts(&n[0], &n[1], &n[2]);
-		return n[c - TK_NMI_HALTS] - tk_nmi_base[c - TK_NMI_HALTS];
+		shfl_nmi_halt_counts(&n);
+		return c == TK_NMI_HALTS ? n.hlts - tk_nmi_base.hlts :
+		       c == TK_NMI_KICKS ? n.kicks - tk_nmi_base.kicks :
+		       n.rescues - tk_nmi_base.rescues;
 	}
 	if (c >= TK_NR_COUNTERS) {
 		/* The lock core's kernel-lock counters, since we were loaded. */
@@ -466,5 +468,5 @@ void pvli_tk_lock_init(bool publish_waits)
 		per_cpu_ptr(&tk_cpu, cpu)->self = cpu <= SHFL_MAX_HOLDER_CPU ? cpu + SHFL_CPU_BIAS : 0;
 	tk_set_naming(false);
 	shfl_stats(SHFL_STATS_KERNEL, &tk_core_base);
-	shfl_nmi_halt_counts(&tk_nmi_base[0], &tk_nmi_base[1], &tk_nmi_base[2]);
+	shfl_nmi_halt_counts(&tk_nmi_base);
 }

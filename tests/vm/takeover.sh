@@ -9,9 +9,9 @@
 # spinlocks) runs a kernel-lock-heavy load (fork, exec, pipes, /proc reads
 # from 8 shells) for 60 s while the takeover is switched off and on every
 # 10 s (echo 0/1 > /sys/module/pvlockinfo/parameters/takeover; the "on"
-# phases alternate the policies shfl-pv, tas-pv, shfl-pv, the last with
-# irqs-off halts: waiters whose interrupts are off halt too, woken by an
-# NMI kick; they stay on through the "off" phase 6), then given
+# phases alternate the policies shfl-pv, tas-pv, shfl-pv; irqs-off halts,
+# on by default (waiters whose interrupts are off halt too, woken by an
+# NMI kick), are turned off for phases 3-4 and on again for 5-6), then given
 # back (pvli-takeover remove).  The takeover is applied with its default
 # entry (ftrace direct calls; the livepatch only where the kernel has
 # none) before the load starts and removed after it stops.  Checked:
@@ -24,7 +24,7 @@
 #    under shfl-pv waiters queued in the lock word (shuffles are counted
 #    and reported); nobody queued under tas-pv or off; waits with
 #    interrupts off throughout are counted (some, never more than the
-#    waits); they halted (kicked by NMIs) in phase 5 and only there, and
+#    waits); they halted (kicked by NMIs) in phases 1 and 5 only, and
 #    no such halt needed the watchdog (nmi_rescues 0: no lost kick), and
 #    no NMI went unclaimed (the runner's scan);
 #  - the host classified preemptions of vCPUs holding kernel spinlocks as
@@ -63,7 +63,10 @@ sw=/sys/module/pvlockinfo/parameters/takeover
 pol=/sys/module/pvlockinfo/parameters/takeover_policy
 for phase in 1 2 3 4 5 6; do
 	# The "on" phases: 1 and 5 queued (shfl-pv), 3 test-and-set (tas-pv).
-	case $phase in 3) echo tas-pv >$pol ;; 5) echo shfl-pv >$pol; pvli-takeover irqsoff-halt on ;; esac
+	case $phase in
+	3) echo tas-pv >$pol; pvli-takeover irqsoff-halt off ;;
+	5) echo shfl-pv >$pol; pvli-takeover irqsoff-halt on ;;
+	esac
 	w0=$(cat $p/waits) h0=$(cat $p/halts) k0=$(cat $p/kicks) q0=$(cat $p/queued) s0=$(cat $p/shuffles) l0=$(lhp)
 	i0=$(cat $p/irqsoff_waits) n0=$(cat $p/irqsoff_halts) nk0=$(cat $p/nmi_kicks) r0=$(cat $p/nmi_rescues)
 	# One kernel spinlock_t hammered by a kthread per vCPU (the harness
@@ -130,11 +133,11 @@ for ph in 1 2 3 4 5 6; do
 	expect_eq "halts with interrupts off that no kick ended (phase $ph)" \
 		"$(echo "$line" | sed 's/.*nmirescue=\([0-9]*\).*/\1/')" 0
 	oh=$(echo "$line" | sed 's/.*nmihalt=\([0-9]*\).*/\1/')
-	if [ $ph = 5 ]; then
-		[ "${oh:-0}" -gt 0 ] || fail "no waiter halted with interrupts off in phase 5 (irqs-off halts on): $line"
+	if [ $ph = 1 ] || [ $ph = 5 ]; then
+		[ "${oh:-0}" -gt 0 ] || fail "no waiter halted with interrupts off in phase $ph (irqs-off halts on): $line"
 		nk=$(echo "$line" | sed 's/.*nmikick=\([0-9]*\).*/\1/')
-		[ "${nk:-0}" -gt 0 ] || fail "no NMI kick in phase 5: $line"
-		note "phase 5: $oh halts with interrupts off, $nk NMI kicks"
+		[ "${nk:-0}" -gt 0 ] || fail "no NMI kick in phase $ph: $line"
+		note "phase $ph: $oh halts with interrupts off, $nk NMI kicks"
 	else
 		expect_eq "halts with interrupts off in phase $ph (irqs-off halts off, or the takeover)" "$oh" 0
 	fi
