@@ -91,6 +91,7 @@ struct nmi_halt_cpu {
 	u32 seq;		/* halts begun here: one halt from the next */
 	unsigned long since;	/* jiffies when the current one began */
 	unsigned long pending;	/* bit 0: one of our NMIs is on its way here */
+	unsigned long pending_since;	/* jiffies when it was claimed */
 	unsigned long waits;	/* calls of shfl_halt_irqsoff() */
 	unsigned long hlts;	/* of them, those that reached the hlt */
 	unsigned long kicks;	/* NMIs sent from here (kicks) */
@@ -150,9 +151,15 @@ static noinline __noipa void notrace nmi_window(u32 *ptr, u32 mask, u32 val, u32
 }
 NOKPROBE_SYMBOL(nmi_window);
 
+/*
+ * Not on a CPU outside cpu_online_mask (coming up or going down): the
+ * kernel runs no NMI handler there (exc_nmi()), so nothing would end it.
+ * Only the CPU itself changes its bit, so the answer is stable here.
+ */
 bool shfl_can_halt_irqsoff(void)
 {
-	return irqs_disabled() && !in_nmi() && READ_ONCE(nmi_halts_on);
+	return irqs_disabled() && !in_nmi() && READ_ONCE(nmi_halts_on) &&
+	       cpu_online(smp_processor_id());
 }
 
 void notrace shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val)
@@ -189,6 +196,7 @@ bool shfl_kick_by_nmi(int cpu)
 		return false;
 	/* Set: an NMI is on its way, and it comes after our change (see the top). */
 	if (!test_and_set_bit(0, &c->pending)) {
+		WRITE_ONCE(c->pending_since, jiffies);
 		this_cpu_inc(nmi_halt_cpu.kicks);
 		send_nmi(cpu);
 	}
@@ -196,28 +204,37 @@ bool shfl_kick_by_nmi(int cpu)
 }
 
 /*
- * Make the interrupted context resume at @ip.  Without FRED the frame
- * iretq uses is the nested-NMI code's "iret" copy, just above pt_regs,
- * which starts with the "outermost" copy's five words (entry_64.S).
- * Returns false, and changes nothing, if it does not look like that.
+ * Without FRED the frame iretq uses is the nested-NMI code's "iret" copy,
+ * just above pt_regs, which starts with the "outermost" copy's five words
+ * (entry_64.S).  Is it there?
  */
-static bool notrace nmi_return_to(struct pt_regs *regs, unsigned long ip)
+static __always_inline bool nmi_iret_frame_found(struct pt_regs *regs)
 {
-	if (!cpu_feature_enabled(X86_FEATURE_FRED)) {
-		unsigned long *iret = (unsigned long *)(regs + 1);
+	unsigned long *iret = (unsigned long *)(regs + 1);
 
-		if (iret[0] != regs->ip || iret[1] != regs->cs || iret[2] != regs->flags ||
-		    iret[3] != regs->sp || iret[4] != regs->ss)
-			return false;
-		iret[0] = ip;
-	}
-	regs->ip = ip;
-	return true;
+	return cpu_feature_enabled(X86_FEATURE_FRED) ||
+	       (iret[0] == regs->ip && iret[1] == regs->cs && iret[2] == regs->flags &&
+		iret[3] == regs->sp && iret[4] == regs->ss);
 }
 
-static bool notrace nmi_frame_as_expected(struct pt_regs *regs)
+/*
+ * Make the interrupted context resume at @ip.  pt_regs (the "outermost"
+ * copy) first: a nested NMI from here on repeats us from it, copying it
+ * to the "iret" copy.  Then the "iret" copy in one cmpxchg, which fails
+ * if such a repeat has rewritten it meanwhile (to its own frame, whose
+ * return must not change; the repeat then redoes ours).  Returns false,
+ * changing nothing, if the frame is not where it should be.
+ */
+static __always_inline bool nmi_return_to(struct pt_regs *regs, unsigned long ip)
 {
-	return nmi_return_to(regs, regs->ip);
+	unsigned long old = regs->ip;
+
+	if (!nmi_iret_frame_found(regs))
+		return false;
+	regs->ip = ip;
+	if (!cpu_feature_enabled(X86_FEATURE_FRED))
+		cmpxchg_local((unsigned long *)(regs + 1), old, ip);
+	return true;
 }
 
 static int notrace nmi_kick_handler(unsigned int type, struct pt_regs *regs)
@@ -225,10 +242,9 @@ static int notrace nmi_kick_handler(unsigned int type, struct pt_regs *regs)
 	struct nmi_halt_cpu *c = this_cpu_ptr(&nmi_halt_cpu);
 	unsigned long ip = instruction_pointer(regs);
 
-	if (unlikely(READ_ONCE(c->selftest) == 1)) {
-		WRITE_ONCE(c->selftest, nmi_frame_as_expected(regs) ? 2 : 3);
-		return NMI_HANDLED;
-	}
+	/* The self-test: only look (and go on: a kick may have come with it). */
+	if (unlikely(READ_ONCE(c->selftest) == 1))
+		WRITE_ONCE(c->selftest, nmi_iret_frame_found(regs) ? 2 : 3);
 	/* Between the check and the hlt: the kick is this, do not halt. */
 	if (ip >= (unsigned long)shfl_nmi_window_begin && ip < (unsigned long)shfl_nmi_window_end) {
 		if (nmi_return_to(regs, (unsigned long)shfl_nmi_window_end))
@@ -237,7 +253,8 @@ static int notrace nmi_kick_handler(unsigned int type, struct pt_regs *regs)
 			c->misses++;
 	}
 	/* Full barrier: the halter re-checks after this (see the top). */
-	return test_and_clear_bit(0, &c->pending) ? NMI_HANDLED : NMI_DONE;
+	return test_and_clear_bit(0, &c->pending) || READ_ONCE(c->selftest) > 1 ?
+	       NMI_HANDLED : NMI_DONE;
 }
 NOKPROBE_SYMBOL(nmi_kick_handler);
 
@@ -266,8 +283,16 @@ static enum hrtimer_restart nmi_watch(struct hrtimer *t)
 		if (READ_ONCE(c->seq) != seq ||
 		    time_before(jiffies, since + msecs_to_jiffies(WATCH_RESCUE_MS)))
 			continue;
-		if (test_and_set_bit(0, &c->pending))
-			continue;	/* one is on its way */
+		/*
+		 * One on its way for under a second: wait for it.  Longer: it
+		 * was lost or eaten (merged with someone else's NMI), and its
+		 * bit would shut out every kick after it: send again.
+		 */
+		if (test_and_set_bit(0, &c->pending) &&
+		    time_before(jiffies, READ_ONCE(c->pending_since) +
+					 msecs_to_jiffies(WATCH_RESCUE_MS)))
+			continue;
+		WRITE_ONCE(c->pending_since, jiffies);
 		send_nmi(cpu);
 		this_cpu_inc(nmi_halt_cpu.rescues);
 		pr_warn_ratelimited("cpu %d: halted with interrupts off for %u ms and no kick came; ended it\n",
@@ -384,8 +409,9 @@ int shfl_nmi_halt_init(void)
 
 void shfl_nmi_halt_exit(void)
 {
-	int cpu, i;
+	unsigned long end = jiffies + HZ;
 	bool pending = true;
+	int cpu;
 
 	mutex_lock(&nmi_halt_mutex);
 	nmi_halts_dying = true;		/* a parameter write now cannot enable */
@@ -396,7 +422,7 @@ void shfl_nmi_halt_exit(void)
 	 * still be on its way (under TCG until the host runs that vCPU), and
 	 * the handler must be in when it comes.  Its pending bit says so.
 	 */
-	for (i = 0; i < 1000 && pending; i++) {
+	while (pending && time_before(jiffies, end)) {
 		pending = false;
 		for_each_possible_cpu(cpu)
 			pending |= test_bit(0, &per_cpu_ptr(&nmi_halt_cpu, cpu)->pending);

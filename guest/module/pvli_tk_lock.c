@@ -238,7 +238,7 @@ static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_o
 		/*
 		 * The caller's: the lock core halts with them off only where
 		 * an NMI kick can end it (irqsoff_halt; shim_kernel_nmi.c).
-		 * Safe for us: an NMI's holds name nobody (tk_me_trylock()).
+		 * Safe for us: an NMI's holds name nobody (tk_me()).
 		 */
 		this_cpu_inc(tk_counts[TK_IRQSOFF_WAITS]);
 		flags |= SHFL_WAIT_HALT_IRQSOFF;
@@ -283,15 +283,16 @@ static noinline void notrace tk_release_kick(struct qspinlock *lock, u8 was)
 }
 
 /*
- * The holder bits for a trylock: this CPU's "me", but nobody in an NMI.
- * An NMI's release could only defer its kicks (sending an IPI is not
- * NMI-safe), and a waiter halted with interrupts off (woken by NMI kicks
- * only) behind it might be what the interrupted context waits for before
- * it runs them.  Code in an NMI takes spinlocks by trylock only (a
- * spin_lock() there can deadlock on the lock the NMI interrupted), so
- * the check lives here, off spin_lock()'s path; a select, not a branch.
+ * The holder bits to take a word with: this CPU's "me", but nobody in an
+ * NMI.  An NMI's release could only defer its kicks (sending an IPI is
+ * not NMI-safe), and a waiter halted with interrupts off (woken by NMI
+ * kicks only) behind it might be what the interrupted context waits for
+ * before it runs them.  Not only trylocks: BPF's hash maps, for one,
+ * spin_lock() in NMIs (perf programs).  A select, not a branch: the
+ * uncontended path stays one translation block under TCG (it costs one
+ * per-CPU load, preempt_count's).
  */
-static __always_inline u32 tk_me_trylock(void)
+static __always_inline u32 tk_me(void)
 {
 	u32 me = this_cpu_read(tk_cpu.me);
 
@@ -300,7 +301,7 @@ static __always_inline u32 tk_me_trylock(void)
 
 static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on)
 {
-	u32 me = this_cpu_read(tk_cpu.me);
+	u32 me = tk_me();
 	int v = 0;
 
 	/* Acquire: pairs with the release of whoever unlocked it. */
@@ -312,7 +313,7 @@ static __always_inline void tk_lock(struct qspinlock *lock, bool irqs_on)
 
 static __always_inline bool tk_trylock(struct qspinlock *lock)
 {
-	u32 me = tk_me_trylock();
+	u32 me = tk_me();
 	int v = atomic_read(&lock->val);
 
 	if (unlikely(v) || !atomic_try_cmpxchg_acquire(&lock->val, &v, me))

@@ -112,9 +112,9 @@ static int kicker_fn(void *unused)
 		seed = seed * 1103515245 + 12345;
 		udelay((seed >> 8) % (max_delay_us + 1));
 		preempt_disable();
+		WRITE_ONCE(kicked_at, local_clock());	/* before the halter can see the change */
 		WRITE_ONCE(word, 0);
 		smp_mb();	/* the change before the kick's read of the halter's state */
-		WRITE_ONCE(kicked_at, local_clock());
 		shfl_kick_untraced(halter_cpu);
 		preempt_enable();
 		/* Until the halter has left this round. */
@@ -128,6 +128,7 @@ static int __init nmi_kick_init(void)
 {
 	struct task_struct *halter, *kicker;
 	struct shfl_nmi_counts before, after;
+	bool was_on = shfl_nmi_halts_enabled();
 	int kicker_cpu, ret;
 
 	if (num_online_cpus() < 2)
@@ -169,8 +170,12 @@ static int __init nmi_kick_init(void)
 	if (worst_late_ns > ROUND_LIMIT_MS * NSEC_PER_MSEC) {
 		pr_err("pvli_nmi_kick: FAIL: a kick did not end its halt (the watchdog had to)\n");
 		ret = -EIO;
-	} else if (after.hlts == before.hlts || after.kicks == before.kicks) {
-		pr_err("pvli_nmi_kick: FAIL: nothing halted or nothing was kicked: the test shows nothing\n");
+	} else if (after.hlts == before.hlts || after.kicks == before.kicks ||
+		   after.skips == before.skips) {
+		pr_err("pvli_nmi_kick: FAIL: nothing halted, was kicked or was kicked inside the window: the test shows nothing\n");
+		ret = -EIO;
+	} else if (after.misses != before.misses) {
+		pr_err("pvli_nmi_kick: FAIL: the handler could not find the return frame of a kick in the window\n");
 		ret = -EIO;
 	} else {
 		pr_info("pvli_nmi_kick: PASS\n");
@@ -183,7 +188,8 @@ out:
 			kthread_stop(kicker);
 	}
 	WRITE_ONCE(shfl_nmi_window_spins, 0);
-	shfl_nmi_halts_enable(false);
+	if (!was_on)
+		shfl_nmi_halts_enable(false);
 	return ret;
 }
 
