@@ -91,7 +91,6 @@ struct nmi_halt_cpu {
 	u32 seq;		/* halts begun here: one halt from the next */
 	unsigned long since;	/* jiffies when the current one began */
 	unsigned long pending;	/* bit 0: one of our NMIs is on its way here */
-	unsigned long pending_since;	/* jiffies when it was claimed */
 	unsigned long waits;	/* calls of shfl_halt_irqsoff() */
 	unsigned long hlts;	/* of them, those that reached the hlt */
 	unsigned long kicks;	/* NMIs sent from here (kicks) */
@@ -196,7 +195,6 @@ bool shfl_kick_by_nmi(int cpu)
 		return false;
 	/* Set: an NMI is on its way, and it comes after our change (see the top). */
 	if (!test_and_set_bit(0, &c->pending)) {
-		WRITE_ONCE(c->pending_since, jiffies);
 		this_cpu_inc(nmi_halt_cpu.kicks);
 		send_nmi(cpu);
 	}
@@ -284,15 +282,13 @@ static enum hrtimer_restart nmi_watch(struct hrtimer *t)
 		    time_before(jiffies, since + msecs_to_jiffies(WATCH_RESCUE_MS)))
 			continue;
 		/*
-		 * One on its way for under a second: wait for it.  Longer: it
-		 * was lost or eaten (merged with someone else's NMI), and its
-		 * bit would shut out every kick after it: send again.
+		 * One on its way: it ends this halt when it comes (late, not
+		 * lost: an NMI merged with someone else's still runs our
+		 * handler, and an online CPU runs every NMI's handlers), and a
+		 * second one would go unclaimed.
 		 */
-		if (test_and_set_bit(0, &c->pending) &&
-		    time_before(jiffies, READ_ONCE(c->pending_since) +
-					 msecs_to_jiffies(WATCH_RESCUE_MS)))
+		if (test_and_set_bit(0, &c->pending))
 			continue;
-		WRITE_ONCE(c->pending_since, jiffies);
 		send_nmi(cpu);
 		this_cpu_inc(nmi_halt_cpu.rescues);
 		pr_warn_ratelimited("cpu %d: halted with interrupts off for %u ms and no kick came; ended it\n",
@@ -409,8 +405,8 @@ int shfl_nmi_halt_init(void)
 
 void shfl_nmi_halt_exit(void)
 {
-	unsigned long end = jiffies + HZ;
-	bool pending = true;
+	unsigned long end;
+	bool pending;
 	int cpu;
 
 	mutex_lock(&nmi_halt_mutex);
@@ -422,13 +418,14 @@ void shfl_nmi_halt_exit(void)
 	 * still be on its way (under TCG until the host runs that vCPU), and
 	 * the handler must be in when it comes.  Its pending bit says so.
 	 */
-	while (pending && time_before(jiffies, end)) {
+	end = jiffies + HZ;
+	do {
 		pending = false;
 		for_each_possible_cpu(cpu)
 			pending |= test_bit(0, &per_cpu_ptr(&nmi_halt_cpu, cpu)->pending);
 		if (pending)
 			msleep(1);
-	}
+	} while (pending && time_before(jiffies, end));
 	if (pending)
 		pr_warn("an NMI kick sent a second ago has not arrived; unloading anyway\n");
 	unregister_nmi_handler(NMI_LOCAL, "pvli_kick");

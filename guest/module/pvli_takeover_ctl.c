@@ -126,22 +126,35 @@ static void takeover_at_load(struct work_struct *w)
 }
 static DECLARE_WORK(tk_load_work, takeover_at_load);
 
-static int takeover_set(const char *val, const struct kernel_param *kp)
+/*
+ * A boolean parameter's write, into *@on.  At modprobe time parameters
+ * are set before init: then it is only kept in *@at_load, for init to
+ * apply, and 1 is returned.  Else 0, or -errno for a malformed value.
+ */
+static int bool_param(const char *val, bool *on, bool *at_load)
 {
-	bool on;
-	int ret = kstrtobool(val, &on);
+	int ret = kstrtobool(val, on);
 
 	if (ret)
 		return ret;
-	/*
-	 * At modprobe time parameters are set before init: the takeover
-	 * module needs pvlockinfo live to resolve its symbols, so it is
-	 * requested from a work item once init is done.
-	 */
 	if (!READ_ONCE(tk_ready)) {
-		tk_wanted_at_load = on;
-		return 0;
+		*at_load = *on;
+		return 1;
 	}
+	return 0;
+}
+
+static int takeover_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	/*
+	 * Kept until init is done: the takeover module needs pvlockinfo
+	 * live to resolve its symbols, so it is requested from a work item.
+	 */
+	int ret = bool_param(val, &on, &tk_wanted_at_load);
+
+	if (ret)
+		return ret < 0 ? ret : 0;
 	if (on)
 		return takeover_on();
 	takeover_off();
@@ -207,14 +220,10 @@ static bool irqsoff_halt_at_load = true;
 static int irqsoff_halt_set(const char *val, const struct kernel_param *kp)
 {
 	bool on;
-	int ret = kstrtobool(val, &on);
+	int ret = bool_param(val, &on, &irqsoff_halt_at_load);
 
 	if (ret)
-		return ret;
-	if (!READ_ONCE(tk_ready)) {
-		irqsoff_halt_at_load = on;
-		return 0;
-	}
+		return ret < 0 ? ret : 0;
 	return shfl_nmi_halts_enable(on);
 }
 
