@@ -65,8 +65,7 @@ bool shfl_kick_by_nmi(int cpu);
 int shfl_nmi_halts_enable(bool on);
 bool shfl_nmi_halts_enabled(void);
 struct shfl_nmi_counts {
-	unsigned long waits;	/* halts with interrupts off begun */
-	unsigned long hlts;	/* of them, reaching the hlt */
+	unsigned long hlts;	/* halts with interrupts off that reached the hlt */
 	unsigned long kicks;	/* kicks sent as NMIs */
 	unsigned long rescues;	/* halts the watchdog ended (lost kicks) */
 	unsigned long skips;	/* NMIs that landed between check and hlt */

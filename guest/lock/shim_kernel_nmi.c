@@ -91,8 +91,7 @@ struct nmi_halt_cpu {
 	u32 seq;		/* halts begun here: one halt from the next */
 	unsigned long since;	/* jiffies when the current one began */
 	unsigned long pending;	/* bit 0: one of our NMIs is on its way here */
-	unsigned long waits;	/* calls of shfl_halt_irqsoff() */
-	unsigned long hlts;	/* of them, those that reached the hlt */
+	unsigned long hlts;	/* shfl_halt_irqsoff() calls that reached the hlt */
 	unsigned long kicks;	/* NMIs sent from here (kicks) */
 	unsigned long rescues;	/* NMIs sent from here (the watchdog) */
 	unsigned long skips;	/* NMIs that landed in the window: hlt skipped */
@@ -176,7 +175,6 @@ void notrace shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val)
 	smp_mb();
 	nmi_window(ptr, mask, val, &hlt);
 	WRITE_ONCE(c->halting, 0);
-	c->waits++;
 	c->hlts += hlt;
 }
 SHFL_EXPORT(shfl_halt_irqsoff);
@@ -370,8 +368,9 @@ bool shfl_nmi_halts_enabled(void)
 SHFL_EXPORT(shfl_nmi_halts_enabled);
 
 /*
- * Halts with interrupts off begun (@waits) and reaching the hlt (@hlts),
- * NMIs sent as kicks, and halts the watchdog ended.
+ * Halts with interrupts off that reached the hlt, NMIs sent as kicks,
+ * halts the watchdog ended, and NMIs that landed in the window (skipped
+ * the hlt, or could not: the return frame not found).
  */
 void shfl_nmi_halt_counts(struct shfl_nmi_counts *n)
 {
@@ -381,7 +380,6 @@ void shfl_nmi_halt_counts(struct shfl_nmi_counts *n)
 	for_each_possible_cpu(cpu) {
 		struct nmi_halt_cpu *c = per_cpu_ptr(&nmi_halt_cpu, cpu);
 
-		n->waits += READ_ONCE(c->waits);
 		n->hlts += READ_ONCE(c->hlts);
 		n->kicks += READ_ONCE(c->kicks);
 		n->rescues += READ_ONCE(c->rescues);
