@@ -56,14 +56,16 @@ void shfl_kick_untraced(int cpu);
 #define shfl_in_nmi()			in_nmi()
 /*
  * Halting with interrupts off (shim_kernel_nmi.c): would a kick end it
- * here (enabled, interrupts off, not in an NMI)?  Then halt while
+ * here (armed, interrupts off, not in an NMI)?  Then halt while
  * (*ptr & mask) == val until a kick, which is an NMI.
  */
 bool shfl_can_halt_irqsoff(void);
 void shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val);
 bool shfl_kick_by_nmi(int cpu);
-int shfl_nmi_halts_enable(bool on);
+int shfl_nmi_halts_enable(bool on);		/* the setting */
 bool shfl_nmi_halts_enabled(void);
+void shfl_nmi_halts_hold(bool hold);		/* a user comes or goes */
+bool shfl_nmi_halts_armed(void);		/* enabled and held */
 struct shfl_nmi_counts {
 	unsigned long hlts;	/* halts with interrupts off that reached the hlt */
 	unsigned long kicks;	/* kicks sent as NMIs */

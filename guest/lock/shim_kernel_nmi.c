@@ -49,12 +49,14 @@
  *    the halted CPU answers it): the takeover takes locks in an NMI
  *    naming nobody, so nobody halts behind an NMI's hold, and queue
  *    hand-overs never run in an NMI (the lock core's invariant 6).
- *  - Never in an NMI (nothing would end it), and only while enabled
- *    (shfl_nmi_halts_enable(): pvlockinfo's takeover_irqsoff_halt), for
- *    waits whose caller allows it (SHFL_WAIT_HALT_IRQSOFF: the takeover's
- *    channel policies, live only between go-live and quiesce).
- *  - While enabled a per-CPU hrtimer (hard interrupt context, every
- *    50 ms; the halted CPU's own is held off, the others' fire) looks for
+ *  - Never in an NMI (nothing would end it), and only while armed: both
+ *    enabled (shfl_nmi_halts_enable(): pvlockinfo's takeover_irqsoff_halt)
+ *    and held by a user (shfl_nmi_halts_hold(): the takeover between
+ *    go-live and quiesce, the test module), for waits whose caller allows
+ *    it (SHFL_WAIT_HALT_IRQSOFF: the takeover's channel policies).
+ *  - While armed, and only then, a per-CPU hrtimer (hard interrupt
+ *    context, every 50 ms; the halted CPU's own is held off, the others'
+ *    fire) looks for
  *    a CPU in one such halt for a second or more and sends it an NMI: a
  *    lost kick would otherwise stop that CPU for good, which tick-bounded
  *    halts (sti;hlt) never could.  It counts what it ends (nmi_rescues),
@@ -101,8 +103,15 @@ struct nmi_halt_cpu {
 };
 static DEFINE_PER_CPU_ALIGNED(struct nmi_halt_cpu, nmi_halt_cpu);
 
-static bool nmi_halts_on;		/* shfl_can_halt_irqsoff(); under nmi_halt_mutex */
-static bool nmi_halts_dying;		/* module exit has begun: no enabling */
+/*
+ * Under nmi_halt_mutex.  Armed (nmi_halts_on: halts allowed, watchdog
+ * running) exactly while enabled and held and not dying, so that a guest
+ * that loads pvlockinfo without the takeover pays no timer interrupts.
+ */
+static bool nmi_halts_enabled;		/* the setting: takeover_irqsoff_halt */
+static unsigned int nmi_halts_holds;	/* shfl_nmi_halts_hold(true) not yet undone */
+static bool nmi_halts_dying;		/* module exit has begun: no arming */
+static bool nmi_halts_on;		/* armed; read by shfl_can_halt_irqsoff() */
 static DEFINE_MUTEX(nmi_halt_mutex);
 
 /* The window: its two ends are what the NMI handler compares against. */
@@ -330,21 +339,18 @@ static int nmi_frame_selftest(void)
 }
 
 /*
- * Let waiters whose interrupts are off halt (@on), or stop that; returns
- * 0 or -errno.  When it returns after turning them off, no such halt is
- * in progress.
+ * Arm or disarm as the state says.  When it returns disarmed, no halt
+ * with interrupts off is in progress.
  */
-int shfl_nmi_halts_enable(bool on)
+static void nmi_halts_update(void)
 {
-	int ret = 0, cpu;
+	bool on = nmi_halts_enabled && nmi_halts_holds && !nmi_halts_dying;
+	int cpu;
 
-	mutex_lock(&nmi_halt_mutex);
+	lockdep_assert_held(&nmi_halt_mutex);
 	if (on && !nmi_halts_on) {
-		ret = nmi_halts_dying ? -ENODEV : nmi_frame_selftest();
-		if (!ret) {
-			on_each_cpu(watch_start, NULL, 1);
-			WRITE_ONCE(nmi_halts_on, true);
-		}
+		on_each_cpu(watch_start, NULL, 1);
+		WRITE_ONCE(nmi_halts_on, true);
 	} else if (!on && nmi_halts_on) {
 		WRITE_ONCE(nmi_halts_on, false);
 		/*
@@ -356,6 +362,26 @@ int shfl_nmi_halts_enable(bool on)
 		for_each_possible_cpu(cpu)
 			hrtimer_cancel(per_cpu_ptr(&nmi_halt_cpu.watch, cpu));
 	}
+}
+
+/*
+ * The setting: let waiters whose interrupts are off halt while a user
+ * holds them (@on), or never.  Turning it on first checks that the NMI
+ * handler can end such a halt; returns 0 or -errno.
+ */
+int shfl_nmi_halts_enable(bool on)
+{
+	int ret = 0;
+
+	mutex_lock(&nmi_halt_mutex);
+	if (on && !nmi_halts_enabled) {
+		ret = nmi_halts_dying ? -ENODEV : nmi_frame_selftest();
+		if (!ret)
+			nmi_halts_enabled = true;
+	} else if (!on) {
+		nmi_halts_enabled = false;
+	}
+	nmi_halts_update();
 	mutex_unlock(&nmi_halt_mutex);
 	return ret;
 }
@@ -363,9 +389,32 @@ SHFL_EXPORT(shfl_nmi_halts_enable);
 
 bool shfl_nmi_halts_enabled(void)
 {
-	return READ_ONCE(nmi_halts_on);
+	return READ_ONCE(nmi_halts_enabled);
 }
 SHFL_EXPORT(shfl_nmi_halts_enabled);
+
+/*
+ * A user of such halts comes (@hold) or goes; they are armed while one
+ * is here (and enabled).  Sleeps.  Each hold is undone exactly once.
+ */
+void shfl_nmi_halts_hold(bool hold)
+{
+	mutex_lock(&nmi_halt_mutex);
+	if (hold)
+		nmi_halts_holds++;
+	else if (!WARN_ON_ONCE(!nmi_halts_holds))
+		nmi_halts_holds--;
+	nmi_halts_update();
+	mutex_unlock(&nmi_halt_mutex);
+}
+SHFL_EXPORT(shfl_nmi_halts_hold);
+
+/* Halts allowed and the watchdog running (enabled, and held). */
+bool shfl_nmi_halts_armed(void)
+{
+	return READ_ONCE(nmi_halts_on);
+}
+SHFL_EXPORT(shfl_nmi_halts_armed);
 
 /*
  * Halts with interrupts off that reached the hlt, NMIs sent as kicks,
@@ -408,9 +457,9 @@ void shfl_nmi_halt_exit(void)
 	int cpu;
 
 	mutex_lock(&nmi_halt_mutex);
-	nmi_halts_dying = true;		/* a parameter write now cannot enable */
+	nmi_halts_dying = true;		/* a parameter write now cannot arm */
+	nmi_halts_update();
 	mutex_unlock(&nmi_halt_mutex);
-	shfl_nmi_halts_enable(false);
 	/*
 	 * A kick may have found a halt that was ending anyway: its NMI can
 	 * still be on its way (under TCG until the host runs that vCPU), and

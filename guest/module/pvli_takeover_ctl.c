@@ -251,7 +251,8 @@ int pvli_takeover_status(char *buf, size_t len)
 		      tk_applied ? "applied, entry " : "not applied", tk_applied ? tk_entry : "",
 		      tk_refusal[0] ? "; last refusal: " : "", tk_refusal,
 		      pvli_takeover_queue ? "shfl-pv" : "tas-pv",
-		      shfl_nmi_halts_enabled() ? "on" : "off");
+		      !shfl_nmi_halts_enabled() ? "off" :
+		      shfl_nmi_halts_armed() ? "on (armed)" : "on (armed once the takeover is live)");
 	mutex_unlock(&tk_mutex);
 	return n;
 }

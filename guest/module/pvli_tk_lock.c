@@ -95,6 +95,7 @@ struct tk_cpu {
 static DEFINE_PER_CPU_ALIGNED(struct tk_cpu, tk_cpu);
 static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
 static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came */
+static bool tk_holds_nmi_halts;	/* shfl_nmi_halts_hold(true) from go-live, not undone */
 static struct shfl_nmi_counts tk_nmi_base;	/* the shim's irqs-off halt counts when we came */
 static bool tk_is_live;			/* between go_live and quiesce */
 /*
@@ -424,6 +425,11 @@ static void tk_set_naming(bool named)
 
 void pvli_tk_go_live(bool name_holders)
 {
+	/* Irqs-off halts (and their watchdog) armed while we are live. */
+	if (!tk_holds_nmi_halts) {
+		shfl_nmi_halts_hold(true);
+		tk_holds_nmi_halts = true;
+	}
 	tk_set_naming(name_holders);
 	WRITE_ONCE(tk_is_live, true);
 }
@@ -454,6 +460,11 @@ void pvli_tk_quiesce(void)
 
 		if (d)
 			pr_warn("cpu %d: hold depth %u after the last named holder left\n", cpu, d);
+	}
+	/* No waiter of ours is left to halt: disarm (see go-live). */
+	if (tk_holds_nmi_halts) {
+		shfl_nmi_halts_hold(false);
+		tk_holds_nmi_halts = false;
 	}
 }
 

@@ -135,10 +135,16 @@ static int __init nmi_kick_init(void)
 		return -EINVAL;
 	halter_cpu = cpumask_last(cpu_online_mask);
 	kicker_cpu = cpumask_first(cpu_online_mask);
-	ret = shfl_nmi_halts_enable(true);	/* the watchdog, and its frame self-test */
+	ret = shfl_nmi_halts_enable(true);	/* the frame self-test */
 	if (ret) {
 		pr_err("pvli_nmi_kick: irqs-off halts cannot be enabled: %d\n", ret);
 		return ret;
+	}
+	shfl_nmi_halts_hold(true);		/* armed: halts allowed, the watchdog runs */
+	if (!shfl_nmi_halts_armed()) {
+		pr_err("pvli_nmi_kick: FAIL: irqs-off halts enabled and held but not armed\n");
+		ret = -EIO;
+		goto unhold;
 	}
 	WRITE_ONCE(shfl_nmi_window_spins, window_spins);
 	shfl_nmi_halt_counts(&before);
@@ -188,6 +194,8 @@ out:
 			kthread_stop(kicker);
 	}
 	WRITE_ONCE(shfl_nmi_window_spins, 0);
+unhold:
+	shfl_nmi_halts_hold(false);
 	if (!was_on)
 		shfl_nmi_halts_enable(false);
 	return ret;

@@ -21,13 +21,23 @@
 # until the watchdog's NMI, a second), or if nothing halted or was
 # kicked.  Then the module's NMI
 # handler must have claimed every NMI (the runner's console scan fails on
-# "NMI received for unknown reason").
+# "NMI received for unknown reason").  The watchdog that ends a halt no
+# kick ended runs only while irqs-off halts are armed (enabled, and held
+# by a user: here the test module, else the live takeover): its per-CPU
+# hrtimers are in /proc/timer_list during the test, not before or after.
 . "$(dirname "$0")/lib.sh"
 
 out=$(vm nmi-kick --smp 2 --host-cpus 0-1 --timeout 90 --run '
 	modprobe pvlockinfo || exit 10
+	# Enabled by default, armed only while a user holds them: the
+	# watchdog hrtimers (nmi_watch) are queued then and only then.
+	grep "^takeover:" /sys/kernel/debug/pvlockinfo/status | sed "s/^/status-before: /"
+	echo "watch-before=$(grep -c nmi_watch /proc/timer_list)"
+	( sleep 5; echo "watch-during=$(grep -c nmi_watch /proc/timer_list)" ) &
 	modprobe pvli_nmi_kick seconds=10
 	echo nmi-kick-rc=$?
+	wait
+	echo "watch-after=$(grep -c nmi_watch /proc/timer_list)"
 	dmesg | grep -E "pvli_nmi_kick|irqs-off halts|halted with interrupts off"
 ')
 rc=$?
@@ -35,5 +45,13 @@ echo "$out"
 [ $rc -eq 0 ] || fail "guest run failed or hung (exit $rc)"
 echo "$out" | matches 'pvli_nmi_kick: [0-9]* rounds' || fail "the rounds did not run"
 echo "$out" | matches '^nmi-kick-rc=0$' || fail "an NMI kick did not end its halt (see above)"
+echo "$out" | matches '^status-before: .*irqs-off halts on (armed once the takeover is live)' ||
+	fail "status with pvlockinfo alone: $(echo "$out" | grep '^status-before:')"
+expect_eq "watchdog timers queued with pvlockinfo loaded, no user of irqs-off halts" \
+	"$(echo "$out" | sed -n 's/^watch-before=//p')" 0
+expect_eq "watchdog timers queued while the test holds irqs-off halts (one per vCPU)" \
+	"$(echo "$out" | sed -n 's/^watch-during=//p')" 2
+expect_eq "watchdog timers queued once the test is done" \
+	"$(echo "$out" | sed -n 's/^watch-after=//p')" 0
 line=$(echo "$out" | grep 'pvli_nmi_kick: [0-9]* rounds')
 note "${line#*pvli_nmi_kick: }"

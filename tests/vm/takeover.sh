@@ -50,6 +50,7 @@ grep "^takeover:" /sys/kernel/debug/pvlockinfo/status
 for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 echo "in_use=$(cat /sys/module/pvlockinfo_takeover/parameters/in_use)"
 pvli-takeover status | sed "s/^/cli: /"
+echo "watch-live=$(grep -c nmi_watch /proc/timer_list)"	# irqs-off halts armed: a watchdog per vCPU
 lhp() { awk "NR > 1 { s += \$7 } END { print s + 0 }" /sys/kernel/debug/pvlockinfo/vcpus; }
 # The load: every shell forks, execs and pipes; the kernel takes its
 # runqueue, pid, dcache, pipe and page-table spinlocks all the time.
@@ -98,6 +99,7 @@ pvli-takeover remove; echo "rmmod-rc=$?"
 echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 [ -d /sys/module/pvlockinfo_takeover ] && echo "takeover-module-present"
 grep "^takeover:" /sys/kernel/debug/pvlockinfo/status | sed "s/^/after: /"
+echo "watch-gone=$(grep -c nmi_watch /proc/timer_list)"
 echo "kdepth-gone=$(awk "NR > 1 { printf \"%s \", \$11 }" /sys/kernel/debug/pvlockinfo/vcpus)"
 pvlock-bench -p shfl-pv -d 500 >/dev/null; echo "bench-after-rc=$?"
 dmesg | grep -i "pvlockinfo" | grep -i takeover | sed "s/^/dmesg: /"
@@ -182,6 +184,12 @@ expect_eq "CPUs with a hold depth left at the remove" \
 expect_eq "published kernel lock depth after the takeover is gone" \
 	"$(echo "$out" | sed -n 's/^kdepth-gone=//p')" "- - - - "
 echo "$out" | matches '^after: takeover: off (not applied)' || fail "status after removal: $(echo "$out" | grep '^after:')"
+echo "$out" | matches '^takeover: on .*irqs-off halts on (armed)' ||
+	fail "irqs-off halts not armed while the takeover is live: $(echo "$out" | grep '^takeover:')"
+expect_eq "irqs-off halt watchdogs queued while the takeover is live (one per vCPU)" \
+	"$(echo "$out" | sed -n 's/^watch-live=//p')" 4
+expect_eq "irqs-off halt watchdogs queued once the takeover is removed" \
+	"$(echo "$out" | sed -n 's/^watch-gone=//p')" 0
 echo "$out" | matches '^takeover-module-present' && fail "pvlockinfo_takeover.ko still loaded after pvli-takeover remove"
 # --vm selected this VM only (gone by now, so listed by slot).
 klhp=$(jq '[.vms[0].vcpus[].lhp_kernel] | add' "$stat")
