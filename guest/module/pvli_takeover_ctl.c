@@ -130,6 +130,9 @@ static DECLARE_WORK(tk_load_work, takeover_at_load);
  * A boolean parameter's write, into *@on.  At modprobe time parameters
  * are set before init: then it is only kept in *@at_load, for init to
  * apply, and 1 is returned.  Else 0, or -errno for a malformed value.
+ * Under tk_mutex, as init's reading of *@at_load and setting of
+ * tk_ready: the sysfs file exists before init runs, and a write between
+ * the two would be neither kept for init nor applied.
  */
 static int bool_param(const char *val, bool *on, bool *at_load)
 {
@@ -137,11 +140,13 @@ static int bool_param(const char *val, bool *on, bool *at_load)
 
 	if (ret)
 		return ret;
-	if (!READ_ONCE(tk_ready)) {
+	mutex_lock(&tk_mutex);
+	if (!tk_ready) {
 		*at_load = *on;
-		return 1;
+		ret = 1;
 	}
-	return 0;
+	mutex_unlock(&tk_mutex);
+	return ret;
 }
 
 static int takeover_set(const char *val, const struct kernel_param *kp)
@@ -259,11 +264,14 @@ int pvli_takeover_status(char *buf, size_t len)
 
 int pvli_takeover_ctl_init(void)
 {
+	/* Against bool_param(): see there. */
+	mutex_lock(&tk_mutex);
 	if (irqsoff_halt_at_load && shfl_nmi_halts_enable(true))
 		pr_warn("takeover_irqsoff_halt: left off (see above); kernel spinlock waiters with interrupts off spin\n");
 	WRITE_ONCE(tk_ready, true);
 	if (tk_wanted_at_load)
 		schedule_work(&tk_load_work);
+	mutex_unlock(&tk_mutex);
 	return 0;
 }
 
