@@ -137,9 +137,8 @@ for rep in \$(seq $reps); do
 			esac
 		fi
 		for w in $workloads; do
-			h0=\$(pvli-takeover counters halts) s0=\$(pvli-takeover counters shuffles)
-			w0=\$(pvli-takeover counters waits) i0=\$(pvli-takeover counters irqsoff_waits)
-			n0=\$(pvli-takeover counters irqsoff_halts) r0=\$(pvli-takeover counters nmi_rescues)
+			# All counters in one read: \"waits=N halts=N ...\" becomes b_waits=N ...
+			eval \"\$(pvli-takeover counters | sed 's/\\([a-z_]*\\)=/b_\\1=/g')\"
 			# Wakeup latency under hackbench: cyclictest on every vCPU.
 			if [ \$w = hackbench ]; then
 				cyclictest -q -m -t -p 80 -i 1000 -l 1000000 >/tmp/ct.txt 2>&1 &
@@ -151,11 +150,9 @@ for rep in \$(seq $reps); do
 				kill -INT \$ct; wait \$ct
 				lat=\$(awk '/Avg:/ { for (i = 1; i < NF; i++) { if (\$i == \"Avg:\") a += \$(i + 1); if (\$i == \"Max:\" && \$(i + 1) > m) m = \$(i + 1) } n++ } END { if (n) printf \"%d %d\", a / n, m; else print \"null null\" }' /tmp/ct.txt)
 			fi
-			h=\$(pvli-takeover counters halts) s=\$(pvli-takeover counters shuffles)
-			wt=\$(pvli-takeover counters waits) it=\$(pvli-takeover counters irqsoff_waits)
-			nh=\$(pvli-takeover counters irqsoff_halts) nr=\$(pvli-takeover counters nmi_rescues)
-			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( h - h0 )) shuffles=\$(( s - s0 )) waits=\$(( wt - w0 )) irqsoff_waits=\$(( it - i0 )) irqsoff_halts=\$(( nh - n0 )) nmi_rescues=\$(( nr - r0 ))\"
-			echo \"  \$rep/$reps \$m \$r, waits \$(( wt - w0 )), halts \$(( h - h0 ))\" >&2
+			eval \"\$(pvli-takeover counters | sed 's/\\([a-z_]*\\)=/a_\\1=/g')\"
+			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( a_halts - b_halts )) shuffles=\$(( a_shuffles - b_shuffles )) waits=\$(( a_waits - b_waits )) irqsoff_waits=\$(( a_irqsoff_waits - b_irqsoff_waits )) irqsoff_halts=\$(( a_irqsoff_halts - b_irqsoff_halts )) nmi_rescues=\$(( a_nmi_rescues - b_nmi_rescues ))\"
+			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts ))\" >&2
 		done
 		if [ $lc = 1 ]; then
 			echo 'pairs=20000 batches=51 cpu=1' >/sys/kernel/debug/pvlockinfo/lockcost || exit 12
