@@ -70,6 +70,8 @@
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/kprobes.h>
@@ -113,6 +115,7 @@ static unsigned int nmi_halts_holds;	/* shfl_nmi_halts_hold(true) not yet undone
 static bool nmi_halts_dying;		/* module exit has begun: no arming */
 static bool nmi_halts_on;		/* armed; read by shfl_can_halt_irqsoff() */
 static DEFINE_MUTEX(nmi_halt_mutex);
+static enum cpuhp_state nmi_watch_hp;	/* CPUs coming and going: their watchdogs */
 
 /* The window: its two ends are what the NMI handler compares against. */
 extern const char shfl_nmi_window_begin[], shfl_nmi_window_end[];
@@ -168,6 +171,7 @@ bool shfl_can_halt_irqsoff(void)
 	return irqs_disabled() && !in_nmi() && READ_ONCE(nmi_halts_on) &&
 	       cpu_online(smp_processor_id());
 }
+SHFL_EXPORT(shfl_can_halt_irqsoff);
 
 void notrace shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val)
 {
@@ -339,6 +343,27 @@ static int nmi_frame_selftest(void)
 }
 
 /*
+ * CPU hotplug (these run on the CPU itself, under the hotplug lock):
+ * one that comes up while armed starts its watchdog; one that goes down
+ * stops its own, which would otherwise move to a CPU that stays, which
+ * then runs two and, skipping itself in both, is watched by nobody.
+ * nmi_halts_update() sets nmi_halts_on, starts and cancels timers
+ * under cpus_read_lock(), so each of these runs wholly before or after.
+ */
+static int nmi_watch_online(unsigned int cpu)
+{
+	if (READ_ONCE(nmi_halts_on))
+		watch_start(NULL);
+	return 0;
+}
+
+static int nmi_watch_offline(unsigned int cpu)
+{
+	hrtimer_cancel(this_cpu_ptr(&nmi_halt_cpu.watch));
+	return 0;
+}
+
+/*
  * Arm or disarm as the state says.  When it returns disarmed, no halt
  * with interrupts off is in progress.
  */
@@ -349,18 +374,26 @@ static void nmi_halts_update(void)
 
 	lockdep_assert_held(&nmi_halt_mutex);
 	if (on && !nmi_halts_on) {
+		cpus_read_lock();
 		on_each_cpu(watch_start, NULL, 1);
 		WRITE_ONCE(nmi_halts_on, true);
+		cpus_read_unlock();
 	} else if (!on && nmi_halts_on) {
+		cpus_read_lock();
 		WRITE_ONCE(nmi_halts_on, false);
+		cpus_read_unlock();
 		/*
 		 * A halt is an RCU reader (interrupts off from the decision to
 		 * halt until it ends): after a grace period none that could
-		 * have read "on" is left.  The watchdog runs until then.
+		 * have read "on" is left.  The watchdog runs until then.  (Not
+		 * under cpus_read_lock(): hotplug need not wait a grace period
+		 * for us, and a CPU that comes up meanwhile reads "off".)
 		 */
 		synchronize_rcu();
+		cpus_read_lock();
 		for_each_possible_cpu(cpu)
 			hrtimer_cancel(per_cpu_ptr(&nmi_halt_cpu.watch, cpu));
+		cpus_read_unlock();
 	}
 }
 
@@ -440,14 +473,22 @@ SHFL_EXPORT(shfl_nmi_halt_counts);
 
 int shfl_nmi_halt_init(void)
 {
-	int cpu;
+	int cpu, ret;
 
 	for_each_possible_cpu(cpu) {
 		hrtimer_init(per_cpu_ptr(&nmi_halt_cpu.watch, cpu), CLOCK_MONOTONIC,
 			     HRTIMER_MODE_REL_PINNED_HARD);
 		per_cpu_ptr(&nmi_halt_cpu, cpu)->watch.function = nmi_watch;
 	}
-	return register_nmi_handler(NMI_LOCAL, nmi_kick_handler, 0, "pvli_kick");
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "pvlockinfo/nmi_watch:online",
+					nmi_watch_online, nmi_watch_offline);
+	if (ret < 0)
+		return ret;
+	nmi_watch_hp = ret;
+	ret = register_nmi_handler(NMI_LOCAL, nmi_kick_handler, 0, "pvli_kick");
+	if (ret)
+		cpuhp_remove_state_nocalls(nmi_watch_hp);
+	return ret;
 }
 
 void shfl_nmi_halt_exit(void)
@@ -460,6 +501,7 @@ void shfl_nmi_halt_exit(void)
 	nmi_halts_dying = true;		/* a parameter write now cannot arm */
 	nmi_halts_update();
 	mutex_unlock(&nmi_halt_mutex);
+	cpuhp_remove_state_nocalls(nmi_watch_hp);
 	/*
 	 * A kick may have found a halt that was ending anyway: its NMI can
 	 * still be on its way (under TCG until the host runs that vCPU), and

@@ -374,8 +374,15 @@ static void __exit pvli_tk_exit(void)
 	if (strcmp(tk_entry, "livepatch")) {
 		pvli_tk_quiesce();
 		pvli_tk_direct_remove();
+	} else if (pvli_tk_live()) {
+		/*
+		 * The livepatch quiesces in its pre_unpatch callback, before
+		 * the transition; but a livepatch that replaced ours ran its
+		 * own callbacks, not ours: ours are no longer called, and the
+		 * quiesce (which gives the irqs-off halts back) is still due.
+		 */
+		pvli_tk_quiesce();
 	}
-	/* The livepatch quiesced in its pre_unpatch callback, before the transition. */
 	pvli_takeover_unregister();
 	pr_info("kernel spinlocks given back (%s entry) in %llu us\n", tk_entry,
 		(ktime_get_ns() - t0) / NSEC_PER_USEC);

@@ -44,6 +44,8 @@ static DEFINE_MUTEX(tk_mutex);
 static bool tk_applied;		/* pvlockinfo_takeover.ko registered */
 static const char *tk_entry;	/* its entry: "direct", "livepatch" or "slowpath" */
 static bool tk_wanted_at_load;	/* takeover=1 given to modprobe */
+static bool tk_load_pending;	/* ... and tk_load_work has not finished */
+static bool tk_load_off;	/* ... and "off" was written meanwhile: it wins */
 static bool tk_ready;		/* init done: request_module() may run */
 static char tk_refusal[160];	/* why the last try failed; "" if it did not */
 
@@ -117,12 +119,31 @@ static void takeover_off(void)
 {
 	mutex_lock(&tk_mutex);
 	WRITE_ONCE(pvli_takeover_active, false);
+	tk_load_off = tk_load_pending;
 	mutex_unlock(&tk_mutex);
 }
 
+/*
+ * takeover=1 at load, applied once init is done.  The switch is the
+ * user's meanwhile: an "off" written before this ends is the last word
+ * (the module, once it registers, starts switched on), and an "on" after
+ * that "off" takes it back (takeover_set()).
+ */
 static void takeover_at_load(struct work_struct *w)
 {
-	takeover_on();
+	bool skip;
+
+	mutex_lock(&tk_mutex);
+	skip = tk_load_off;
+	mutex_unlock(&tk_mutex);
+	if (!skip)
+		takeover_on();
+	mutex_lock(&tk_mutex);
+	if (tk_load_off)
+		WRITE_ONCE(pvli_takeover_active, false);
+	tk_load_pending = false;
+	tk_load_off = false;
+	mutex_unlock(&tk_mutex);
 }
 static DECLARE_WORK(tk_load_work, takeover_at_load);
 
@@ -160,8 +181,12 @@ static int takeover_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret < 0 ? ret : 0;
-	if (on)
+	if (on) {
+		mutex_lock(&tk_mutex);
+		tk_load_off = false;	/* see takeover_at_load() */
+		mutex_unlock(&tk_mutex);
 		return takeover_on();
+	}
 	takeover_off();
 	return 0;
 }
@@ -269,8 +294,10 @@ int pvli_takeover_ctl_init(void)
 	if (irqsoff_halt_at_load && shfl_nmi_halts_enable(true))
 		pr_warn("takeover_irqsoff_halt: left off (see above); kernel spinlock waiters with interrupts off spin\n");
 	WRITE_ONCE(tk_ready, true);
-	if (tk_wanted_at_load)
+	if (tk_wanted_at_load) {
+		tk_load_pending = true;
 		schedule_work(&tk_load_work);
+	}
 	mutex_unlock(&tk_mutex);
 	return 0;
 }

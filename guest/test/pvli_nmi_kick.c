@@ -57,6 +57,7 @@ static atomic_t halting_in;		/* the round it is halting in, or 0 */
 static u64 worst_ns, worst_late_ns, rounds;
 static u64 kicked_at;			/* local_clock() when the kicker kicked */
 static bool stop;			/* no new round */
+static bool disarmed;			/* irqs-off halts were disarmed under the test */
 static int halter_cpu;
 
 static int halter_fn(void *unused)
@@ -72,6 +73,16 @@ static int halter_fn(void *unused)
 		t0 = local_clock();
 		atomic_set(&halting_in, r);
 		while (READ_ONCE(word) == 1) {
+			/*
+			 * As the lock core: only while armed (a parameter write
+			 * may disarm them; its grace period then waits for this
+			 * interrupts-off stretch, and the watchdog with it).
+			 */
+			if (!shfl_can_halt_irqsoff()) {
+				WRITE_ONCE(disarmed, true);
+				cpu_relax();
+				continue;
+			}
 			shfl_halt_irqsoff(&word, ~0U, 1);
 			/*
 			 * Not kicked (the watchdog, or someone else's NMI): the
@@ -135,7 +146,7 @@ static int __init nmi_kick_init(void)
 		return -EINVAL;
 	halter_cpu = cpumask_last(cpu_online_mask);
 	kicker_cpu = cpumask_first(cpu_online_mask);
-	ret = shfl_nmi_halts_enable(true);	/* the frame self-test */
+	ret = shfl_nmi_halts_enable(true);	/* the frame self-test, if they were off */
 	if (ret) {
 		pr_err("pvli_nmi_kick: irqs-off halts cannot be enabled: %d\n", ret);
 		return ret;
@@ -173,7 +184,10 @@ static int __init nmi_kick_init(void)
 		after.skips - before.skips + after.misses - before.misses,
 		after.misses - before.misses, after.rescues - before.rescues,
 		div_u64(worst_ns, 1000), div_u64(worst_late_ns, 1000));
-	if (worst_late_ns > ROUND_LIMIT_MS * NSEC_PER_MSEC) {
+	if (READ_ONCE(disarmed)) {
+		pr_err("pvli_nmi_kick: FAIL: irqs-off halts were turned off while the test ran (takeover_irqsoff_halt=0?)\n");
+		ret = -EIO;
+	} else if (worst_late_ns > ROUND_LIMIT_MS * NSEC_PER_MSEC) {
 		pr_err("pvli_nmi_kick: FAIL: a kick did not end its halt (the watchdog had to)\n");
 		ret = -EIO;
 	} else if (after.hlts == before.hlts || after.kicks == before.kicks ||
