@@ -276,6 +276,14 @@ static enum hrtimer_restart nmi_watch(struct hrtimer *t)
 {
 	int me = smp_processor_id(), cpu;
 
+	/*
+	 * Another CPU's, moved here by a CPU going down without our
+	 * teardown (a hotplug target state between online and ours): this
+	 * CPU has its own; two would leave it watched by nobody.
+	 */
+	if (unlikely(t != this_cpu_ptr(&nmi_halt_cpu.watch)))
+		return HRTIMER_NORESTART;
+
 	for_each_online_cpu(cpu) {
 		struct nmi_halt_cpu *c = per_cpu_ptr(&nmi_halt_cpu, cpu);
 		u32 seq = READ_ONCE(c->seq);
@@ -353,13 +361,18 @@ static int nmi_frame_selftest(void)
 static int nmi_watch_online(unsigned int cpu)
 {
 	if (READ_ONCE(nmi_halts_on))
-		watch_start(NULL);
+		hrtimer_start(per_cpu_ptr(&nmi_halt_cpu.watch, cpu), ms_to_ktime(WATCH_PERIOD_MS),
+			      HRTIMER_MODE_REL_PINNED_HARD);
 	return 0;
 }
 
+/*
+ * From here until the CPU leaves cpu_online_mask (milliseconds, in
+ * stop_machine) it watches nobody; the other CPUs still watch it.
+ */
 static int nmi_watch_offline(unsigned int cpu)
 {
-	hrtimer_cancel(this_cpu_ptr(&nmi_halt_cpu.watch));
+	hrtimer_cancel(per_cpu_ptr(&nmi_halt_cpu.watch, cpu));
 	return 0;
 }
 

@@ -127,20 +127,18 @@ static void takeover_off(void)
  * takeover=1 at load, applied once init is done.  The switch is the
  * user's meanwhile: an "off" written before this ends is the last word
  * (the module, once it registers, starts switched on), and an "on" after
- * that "off" takes it back (takeover_set()).
+ * that "off" takes it back (takeover_set()).  Applied either way, so that
+ * what follows a load with takeover=1 does not depend on when the work
+ * ran: applied, and on or off as last written.
  */
 static void takeover_at_load(struct work_struct *w)
 {
-	bool skip;
-
+	takeover_on();
 	mutex_lock(&tk_mutex);
-	skip = tk_load_off;
-	mutex_unlock(&tk_mutex);
-	if (!skip)
-		takeover_on();
-	mutex_lock(&tk_mutex);
-	if (tk_load_off)
+	if (tk_load_off && tk_applied) {
 		WRITE_ONCE(pvli_takeover_active, false);
+		pr_info("takeover mode off again: switched off while it was being applied\n");
+	}
 	tk_load_pending = false;
 	tk_load_off = false;
 	mutex_unlock(&tk_mutex);

@@ -80,7 +80,10 @@ static int halter_fn(void *unused)
 			 */
 			if (!shfl_can_halt_irqsoff()) {
 				WRITE_ONCE(disarmed, true);
+				/* Let a call to this CPU in (see below). */
+				local_irq_enable();
 				cpu_relax();
+				local_irq_disable();
 				continue;
 			}
 			shfl_halt_irqsoff(&word, ~0U, 1);
