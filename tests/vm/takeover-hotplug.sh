@@ -20,8 +20,10 @@
 #    was watched by nobody.  Counted per CPU in /proc/timer_list
 #    (distinct timers over five looks: one whose callback runs is not
 #    in a look, one that re-arms while the list is read may be in twice).
-# Then a spinlock_t hammered on both vCPUs (no mutual-exclusion
-# violation) and the removal (no timer left).
+# Then arming and disarming (irqsoff-halt off/on) in a loop while vCPU 1
+# goes off and on line 15 times: one timer per CPU after.  Then a
+# spinlock_t hammered on both vCPUs (no mutual-exclusion violation) and
+# the removal (no timer left).
 . "$(dirname "$0")/lib.sh"
 
 start_pvlockd
@@ -45,6 +47,15 @@ echo 0 >/sys/devices/system/cpu/cpu1/online; echo "offline-rc=$?"
 echo "watch-offline=$(watch)"
 echo 1 >/sys/devices/system/cpu/cpu1/online; echo "online-rc=$?"
 echo "watch-online=$(watch)"
+# Arming and disarming racing CPU hotplug (each is serialised against
+# the other by the hotplug lock): whatever the interleaving, one timer
+# per online CPU while armed.
+( for i in $(seq 15); do echo 0 >/sys/devices/system/cpu/cpu1/online; echo 1 >/sys/devices/system/cpu/cpu1/online; done ) &
+hp=$!
+n=0; while kill -0 $hp 2>/dev/null; do pvli-takeover irqsoff-halt off; pvli-takeover irqsoff-halt on; n=$((n + 1)); done
+wait $hp
+echo "toggles=$n cpu1=$(cat /sys/devices/system/cpu/cpu1/online)"
+echo "watch-race=$(watch)"
 modprobe pvlockinfo_test || exit 10
 pvlock-bench -p native -d 2000 >/tmp/bench.json; echo "bench-rc=$?"
 echo "bench $(tr -d "\n" </tmp/bench.json)"
@@ -69,6 +80,10 @@ expect_eq "watchdogs per CPU with vCPU 1 offline" \
 expect_eq "bringing vCPU 1 back" "$(echo "$out" | sed -n 's/^online-rc=//p')" 0
 expect_eq "watchdogs per CPU with vCPU 1 back" \
 	"$(echo "$out" | sed -n 's/^watch-online=//p')" "1 1 "
+echo "$out" | matches '^toggles=[1-9][0-9]* cpu1=1$' ||
+	fail "no arm/disarm while vCPU 1 went off and on line: $(echo "$out" | grep '^toggles=')"
+expect_eq "watchdogs per CPU after arming and disarming raced hotplug" \
+	"$(echo "$out" | sed -n 's/^watch-race=//p')" "1 1 "
 expect_eq "the spinlock_t harness after the hotplug" "$(echo "$out" | sed -n 's/^bench-rc=//p')" 0
 expect_eq "mutual-exclusion violations of a kernel spinlock after the hotplug" \
 	"$(echo "$out" | sed -n 's/^bench //p' | jq '.violations')" 0
