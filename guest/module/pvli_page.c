@@ -71,13 +71,28 @@ static struct pvli_page __rcu *pvli_live;	/* bound, valid and fresh */
 DEFINE_PER_CPU(struct pvli_vcpu_guest *, pvli_own_guest);
 EXPORT_PER_CPU_SYMBOL_GPL(pvli_own_guest);
 
+/*
+ * That record's kernel_hold_depth, or while there is none a per-CPU sink:
+ * never NULL (from pvli_page_init() on), so that the takeover publishes
+ * its hold depth with a load and a store and no branch, which under TCG
+ * would end a translation block on every spin_lock() and spin_unlock().
+ * Set with pvli_own_guest, under the same rules.
+ */
+static DEFINE_PER_CPU(u32, pvli_depth_sink);
+DEFINE_PER_CPU(u32 *, pvli_own_depth);
+EXPORT_PER_CPU_SYMBOL_GPL(pvli_own_depth);
+
 static void set_own_guest(struct pvli_page *p)
 {
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		WRITE_ONCE(per_cpu(pvli_own_guest, cpu),
-			   p && cpu < p->nr_vcpus ? &p->rec[cpu].guest : NULL);
+	for_each_possible_cpu(cpu) {
+		bool rec = p && cpu < p->nr_vcpus;
+
+		WRITE_ONCE(per_cpu(pvli_own_guest, cpu), rec ? &p->rec[cpu].guest : NULL);
+		WRITE_ONCE(per_cpu(pvli_own_depth, cpu),
+			   rec ? &p->rec[cpu].guest.kernel_hold_depth : per_cpu_ptr(&pvli_depth_sink, cpu));
+	}
 }
 
 bool pvli_available(void)
@@ -612,6 +627,7 @@ static struct pci_driver pvli_driver = {
 
 int pvli_page_init(void)
 {
+	set_own_guest(NULL);
 	return pci_register_driver(&pvli_driver);
 }
 

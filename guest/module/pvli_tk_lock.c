@@ -160,12 +160,10 @@ static __always_inline struct pvli_vcpu_guest *tk_own(void)
 	return this_cpu_read(pvli_own_guest);
 }
 
+/* No branch: pvli_own_depth points at a sink while there is no page. */
 static __always_inline void tk_publish_depth(u32 depth)
 {
-	struct pvli_vcpu_guest *g = tk_own();
-
-	if (g)
-		WRITE_ONCE(g->kernel_hold_depth, depth);
+	WRITE_ONCE(*this_cpu_read(pvli_own_depth), depth);
 }
 
 static __always_inline void tk_publish_waiting(u32 waiting)

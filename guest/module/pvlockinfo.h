@@ -36,6 +36,8 @@ void pvli_publish_kernel_flag(bool on);
  * mapping outlives such readers.
  */
 DECLARE_PER_CPU(struct pvli_vcpu_guest *, pvli_own_guest);
+/* Its kernel_hold_depth, or a per-CPU sink while there is none: never NULL. */
+DECLARE_PER_CPU(u32 *, pvli_own_depth);
 
 /* The driver's debugfs directory, where the test module adds its files. */
 struct dentry;
