@@ -44,8 +44,9 @@
  * should it ever happen.
  *
  * Publishing: the depth and the number of waits in progress go into this
- * vCPU's record of the shared page (pvli_own_guest, one per-CPU pointer
- * load and a store), which the host reads when it preempts the vCPU to
+ * vCPU's record of the shared page (the depth through pvli_own_depth,
+ * never NULL: one per-CPU pointer load and a store, no branch; waits
+ * through pvli_own_guest), which the host reads when it preempts the vCPU to
  * classify the preemption as lock-holder or lock-waiter preemption.
  *
  * How a contended caller waits (tk_wait()):
