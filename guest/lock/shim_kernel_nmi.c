@@ -317,10 +317,16 @@ static enum hrtimer_restart nmi_watch(struct hrtimer *t)
 	return HRTIMER_RESTART;
 }
 
+/* Start @cpu's watchdog; runs on @cpu (the timer is pinned where it starts). */
+static void watch_start_on(unsigned int cpu)
+{
+	hrtimer_start(per_cpu_ptr(&nmi_halt_cpu.watch, cpu), ms_to_ktime(WATCH_PERIOD_MS),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+}
+
 static void watch_start(void *unused)
 {
-	hrtimer_start(this_cpu_ptr(&nmi_halt_cpu.watch), ms_to_ktime(WATCH_PERIOD_MS),
-		      HRTIMER_MODE_REL_PINNED_HARD);
+	watch_start_on(smp_processor_id());
 }
 
 /*
@@ -361,8 +367,7 @@ static int nmi_frame_selftest(void)
 static int nmi_watch_online(unsigned int cpu)
 {
 	if (READ_ONCE(nmi_halts_on))
-		hrtimer_start(per_cpu_ptr(&nmi_halt_cpu.watch, cpu), ms_to_ktime(WATCH_PERIOD_MS),
-			      HRTIMER_MODE_REL_PINNED_HARD);
+		watch_start_on(cpu);
 	return 0;
 }
 

@@ -422,13 +422,21 @@ static void tk_set_naming(bool named)
 	}
 }
 
+/*
+ * Irqs-off halts (and their watchdog) are armed while we are live: held
+ * from go-live to quiesce, once however often either is called.
+ */
+static void tk_hold_nmi_halts(bool hold)
+{
+	if (tk_holds_nmi_halts != hold) {
+		shfl_nmi_halts_hold(hold);
+		tk_holds_nmi_halts = hold;
+	}
+}
+
 void pvli_tk_go_live(bool name_holders)
 {
-	/* Irqs-off halts (and their watchdog) armed while we are live. */
-	if (!tk_holds_nmi_halts) {
-		shfl_nmi_halts_hold(true);
-		tk_holds_nmi_halts = true;
-	}
+	tk_hold_nmi_halts(true);
 	tk_set_naming(name_holders);
 	WRITE_ONCE(tk_is_live, true);
 }
@@ -460,11 +468,8 @@ void pvli_tk_quiesce(void)
 		if (d)
 			pr_warn("cpu %d: hold depth %u after the last named holder left\n", cpu, d);
 	}
-	/* No waiter of ours is left to halt: disarm (see go-live). */
-	if (tk_holds_nmi_halts) {
-		shfl_nmi_halts_hold(false);
-		tk_holds_nmi_halts = false;
-	}
+	/* No waiter of ours is left to halt: disarm. */
+	tk_hold_nmi_halts(false);
 }
 
 void pvli_tk_lock_init(bool publish_waits)
