@@ -31,6 +31,18 @@ vm() {
 	"$WRAPPER" -q --name "t-$name-$$" --console-log "$PVLI_LOGDIR/$name.console" "$@"
 }
 
+# Guest shell, for a --run script to start with: defines "watchdogs N",
+# which prints the irqs-off halt watchdog timers (guest/lock/
+# shim_kernel_nmi.c) queued on each of CPUs 0..N-1 as "n0 n1 ... " (an
+# offline CPU is not listed: 0).  Distinct timers over five looks at
+# /proc/timer_list: one whose callback runs is not in a look, one that
+# re-arms while the list is read may be in it twice.
+GUEST_WATCHDOGS='watchdogs() {
+	for i in 1 2 3 4 5; do cat /proc/timer_list; sleep 0.1; done |
+	awk -v n="$1" "/^cpu: / { c = \$2 } /nmi_watch/ && !seen[c, \$2]++ { k[c]++ } END { for (i = 0; i < n; i++) printf \"%d \", k[i] }"
+}
+'
+
 expect_eq() { # what got want
 	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 	note "$1: '$2' as expected"

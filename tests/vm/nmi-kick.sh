@@ -24,24 +24,21 @@
 # "NMI received for unknown reason").  The watchdog that ends a halt no
 # kick ended runs only while irqs-off halts are armed (enabled, and held
 # by a user: here the test module, else the live takeover): its per-CPU
-# hrtimers are in /proc/timer_list during the test, not before or after.
+# hrtimers are in /proc/timer_list during the test (one per vCPU), not
+# before or after.
 . "$(dirname "$0")/lib.sh"
 
-out=$(vm nmi-kick --smp 2 --host-cpus 0-1 --timeout 90 --run '
+out=$(vm nmi-kick --smp 2 --host-cpus 0-1 --timeout 90 --run "$GUEST_WATCHDOGS"'
 	modprobe pvlockinfo || exit 10
 	# Enabled by default, armed only while a user holds them: the
 	# watchdog hrtimers (nmi_watch) are queued then and only then.
 	grep "^takeover:" /sys/kernel/debug/pvlockinfo/status | sed "s/^/status-before: /"
-	echo "watch-before=$(grep -c nmi_watch /proc/timer_list)"
-	# A timer whose callback runs (a vCPU the host preempted there) is
-	# not in the list for that moment, and one that re-arms while the
-	# list is read may be in it twice: distinct timers over five looks.
-	( sleep 5; for i in 1 2 3 4 5; do grep nmi_watch /proc/timer_list; sleep 0.1; done |
-	  awk "{ print \$2 }" | sort -u | wc -l | tr -d " " | sed "s/^/watch-during=/" ) &
+	echo "watch-before=$(watchdogs 2)"
+	( sleep 5; echo "watch-during=$(watchdogs 2)" ) &
 	modprobe pvli_nmi_kick seconds=10
 	echo nmi-kick-rc=$?
 	wait
-	echo "watch-after=$(grep -c nmi_watch /proc/timer_list)"
+	echo "watch-after=$(watchdogs 2)"
 	dmesg | grep -E "pvli_nmi_kick|irqs-off halts|halted with interrupts off"
 ')
 rc=$?
@@ -51,11 +48,11 @@ echo "$out" | matches 'pvli_nmi_kick: [0-9]* rounds' || fail "the rounds did not
 echo "$out" | matches '^nmi-kick-rc=0$' || fail "an NMI kick did not end its halt (see above)"
 echo "$out" | matches '^status-before: .*irqs-off halts on (armed once the takeover is live)' ||
 	fail "status with pvlockinfo alone: $(echo "$out" | grep '^status-before:')"
-expect_eq "watchdog timers queued with pvlockinfo loaded, no user of irqs-off halts" \
-	"$(echo "$out" | sed -n 's/^watch-before=//p')" 0
-expect_eq "watchdog timers queued while the test holds irqs-off halts (one per vCPU)" \
-	"$(echo "$out" | sed -n 's/^watch-during=//p')" 2
-expect_eq "watchdog timers queued once the test is done" \
-	"$(echo "$out" | sed -n 's/^watch-after=//p')" 0
+expect_eq "watchdog timers queued per vCPU with pvlockinfo loaded, no user of irqs-off halts" \
+	"$(echo "$out" | sed -n 's/^watch-before=//p')" "0 0 "
+expect_eq "watchdog timers queued per vCPU while the test holds irqs-off halts" \
+	"$(echo "$out" | sed -n 's/^watch-during=//p')" "1 1 "
+expect_eq "watchdog timers queued per vCPU once the test is done" \
+	"$(echo "$out" | sed -n 's/^watch-after=//p')" "0 0 "
 line=$(echo "$out" | grep 'pvli_nmi_kick: [0-9]* rounds')
 note "${line#*pvli_nmi_kick: }"

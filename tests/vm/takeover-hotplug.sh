@@ -18,8 +18,7 @@
 #    a CPU taken offline moved to the other CPU, which then ran two
 #    (each skipping itself) and, once the first came back without one,
 #    was watched by nobody.  Counted per CPU in /proc/timer_list
-#    (distinct timers over five looks: one whose callback runs is not
-#    in a look, one that re-arms while the list is read may be in twice).
+#    (lib.sh's GUEST_WATCHDOGS).
 # Then arming and disarming (irqsoff-halt off/on) in a loop while vCPU 1
 # goes off and on line 15 times: one timer per CPU after.  Then a
 # spinlock_t hammered on both vCPUs (no mutual-exclusion violation) and
@@ -28,7 +27,7 @@
 
 start_pvlockd
 
-out=$(vm takeover-hotplug --smp 2 --host-cpus 0-1 --channel on --timeout 150 --run '
+out=$(vm takeover-hotplug --smp 2 --host-cpus 0-1 --channel on --timeout 150 --run "$GUEST_WATCHDOGS"'
 sw=/sys/module/pvlockinfo/parameters/takeover
 modprobe pvlockinfo takeover=1 || exit 10
 echo 0 >$sw; echo "echo0-rc=$?"
@@ -37,16 +36,11 @@ sleep 1
 grep "^takeover:" /sys/kernel/debug/pvlockinfo/status | sed "s/^/status-load: /"
 echo "switch-load=$(cat $sw)"
 echo 1 >$sw; echo "echo1-rc=$?"
-# watchdog timers per CPU: "N0 N1 " (an offline CPU is not listed: 0)
-watch() {
-	for i in 1 2 3 4 5; do cat /proc/timer_list; sleep 0.1; done |
-	awk "/^cpu: / { c = \$2 } /nmi_watch/ && !seen[c, \$2]++ { n[c]++ } END { printf \"%d %d \", n[0], n[1] }"
-}
-echo "watch-on=$(watch)"
+echo "watch-on=$(watchdogs 2)"
 echo 0 >/sys/devices/system/cpu/cpu1/online; echo "offline-rc=$?"
-echo "watch-offline=$(watch)"
+echo "watch-offline=$(watchdogs 2)"
 echo 1 >/sys/devices/system/cpu/cpu1/online; echo "online-rc=$?"
-echo "watch-online=$(watch)"
+echo "watch-online=$(watchdogs 2)"
 # Arming and disarming racing CPU hotplug (each is serialised against
 # the other by the hotplug lock): whatever the interleaving, one timer
 # per online CPU while armed.
@@ -55,12 +49,12 @@ hp=$!
 n=0; while kill -0 $hp 2>/dev/null; do pvli-takeover irqsoff-halt off; pvli-takeover irqsoff-halt on; n=$((n + 1)); done
 wait $hp
 echo "toggles=$n cpu1=$(cat /sys/devices/system/cpu/cpu1/online)"
-echo "watch-race=$(watch)"
+echo "watch-race=$(watchdogs 2)"
 modprobe pvlockinfo_test || exit 10
 pvlock-bench -p native -d 2000 >/tmp/bench.json; echo "bench-rc=$?"
 echo "bench $(tr -d "\n" </tmp/bench.json)"
 pvli-takeover remove; echo "remove-rc=$?"
-echo "watch-removed=$(watch)"
+echo "watch-removed=$(watchdogs 2)"
 dmesg | grep -E "pvlockinfo|NMI" | sed "s/^/dmesg: /"
 ') || fail "guest run failed (exit $?): $out"
 echo "$out"

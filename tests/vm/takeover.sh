@@ -42,7 +42,7 @@ stat=$PVLI_LOGDIR/takeover-pvlockstat.json
 # Host side: count the VM's LHP/LWP over the whole run, one JSON report.
 log=$PVLI_LOGDIR/takeover.out
 "$WRAPPER" -q --name "t-$name" --console-log "$PVLI_LOGDIR/takeover.console" \
-	--smp 4 --host-cpus 0 --channel on --timeout 240 --run '
+	--smp 4 --host-cpus 0 --channel on --timeout 240 --run "$GUEST_WATCHDOGS"'
 modprobe pvlockinfo takeover=1 || exit 10
 modprobe pvlockinfo_test || exit 10	# pvlock-bench
 for i in $(seq 300); do grep -q "takeover: on (applied" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
@@ -50,10 +50,7 @@ grep "^takeover:" /sys/kernel/debug/pvlockinfo/status
 for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 echo "in_use=$(cat /sys/module/pvlockinfo_takeover/parameters/in_use)"
 pvli-takeover status | sed "s/^/cli: /"
-# Irqs-off halts armed: a watchdog timer per vCPU (distinct timers over
-# five looks: one whose callback runs is not in a look, one that re-arms
-# while the list is read may be in it twice).
-for i in 1 2 3 4 5; do grep nmi_watch /proc/timer_list; sleep 0.1; done | awk "{ print \$2 }" | sort -u | wc -l | tr -d " " | sed "s/^/watch-live=/"
+echo "watch-live=$(watchdogs 4)"	# irqs-off halts armed: a watchdog timer per vCPU
 lhp() { awk "NR > 1 { s += \$7 } END { print s + 0 }" /sys/kernel/debug/pvlockinfo/vcpus; }
 # The load: every shell forks, execs and pipes; the kernel takes its
 # runqueue, pid, dcache, pipe and page-table spinlocks all the time.
@@ -102,7 +99,7 @@ pvli-takeover remove; echo "rmmod-rc=$?"
 echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 [ -d /sys/module/pvlockinfo_takeover ] && echo "takeover-module-present"
 grep "^takeover:" /sys/kernel/debug/pvlockinfo/status | sed "s/^/after: /"
-echo "watch-gone=$(grep -c nmi_watch /proc/timer_list)"
+echo "watch-gone=$(watchdogs 4)"
 echo "kdepth-gone=$(awk "NR > 1 { printf \"%s \", \$11 }" /sys/kernel/debug/pvlockinfo/vcpus)"
 pvlock-bench -p shfl-pv -d 500 >/dev/null; echo "bench-after-rc=$?"
 dmesg | grep -i "pvlockinfo" | grep -i takeover | sed "s/^/dmesg: /"
@@ -189,10 +186,10 @@ expect_eq "published kernel lock depth after the takeover is gone" \
 echo "$out" | matches '^after: takeover: off (not applied)' || fail "status after removal: $(echo "$out" | grep '^after:')"
 echo "$out" | matches '^takeover: on .*irqs-off halts on (armed)' ||
 	fail "irqs-off halts not armed while the takeover is live: $(echo "$out" | grep '^takeover:')"
-expect_eq "irqs-off halt watchdogs queued while the takeover is live (one per vCPU)" \
-	"$(echo "$out" | sed -n 's/^watch-live=//p')" 4
-expect_eq "irqs-off halt watchdogs queued once the takeover is removed" \
-	"$(echo "$out" | sed -n 's/^watch-gone=//p')" 0
+expect_eq "irqs-off halt watchdogs queued per vCPU while the takeover is live" \
+	"$(echo "$out" | sed -n 's/^watch-live=//p')" "1 1 1 1 "
+expect_eq "irqs-off halt watchdogs queued per vCPU once the takeover is removed" \
+	"$(echo "$out" | sed -n 's/^watch-gone=//p')" "0 0 0 0 "
 echo "$out" | matches '^takeover-module-present' && fail "pvlockinfo_takeover.ko still loaded after pvli-takeover remove"
 # --vm selected this VM only (gone by now, so listed by slot).
 klhp=$(jq '[.vms[0].vcpus[].lhp_kernel] | add' "$stat")
