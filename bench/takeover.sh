@@ -113,6 +113,8 @@ for c in $configs; do
 	tk_run_guest "takeover-$$-$c" "$smp" "$cpus" "$tk_tmp/$c.out" "
 [ $lc = 0 ] || modprobe pvlockinfo_test || exit 10
 . /usr/share/pvlockinfo/sweep-order.sh
+# counters P: all the takeover's counters in one read, \"waits=N halts=N ...\" as P_waits=N ...
+counters() { eval \"\$(pvli-takeover counters | sed \"s/\\([a-z_]*\\)=/\$1_\\1=/g\")\"; }
 for rep in \$(seq $reps); do
 	for m in \$(rep_order \$rep $modes); do
 		# The slowpath mode's entry differs from the others' (auto):
@@ -137,8 +139,7 @@ for rep in \$(seq $reps); do
 			esac
 		fi
 		for w in $workloads; do
-			# All counters in one read: \"waits=N halts=N ...\" becomes b_waits=N ...
-			eval \"\$(pvli-takeover counters | sed 's/\\([a-z_]*\\)=/b_\\1=/g')\"
+			counters b
 			# Wakeup latency under hackbench: cyclictest on every vCPU.
 			if [ \$w = hackbench ]; then
 				cyclictest -q -m -t -p 80 -i 1000 -l 1000000 >/tmp/ct.txt 2>&1 &
@@ -150,7 +151,7 @@ for rep in \$(seq $reps); do
 				kill -INT \$ct; wait \$ct
 				lat=\$(awk '/Avg:/ { for (i = 1; i < NF; i++) { if (\$i == \"Avg:\") a += \$(i + 1); if (\$i == \"Max:\" && \$(i + 1) > m) m = \$(i + 1) } n++ } END { if (n) printf \"%d %d\", a / n, m; else print \"null null\" }' /tmp/ct.txt)
 			fi
-			eval \"\$(pvli-takeover counters | sed 's/\\([a-z_]*\\)=/a_\\1=/g')\"
+			counters a
 			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( a_halts - b_halts )) shuffles=\$(( a_shuffles - b_shuffles )) waits=\$(( a_waits - b_waits )) irqsoff_waits=\$(( a_irqsoff_waits - b_irqsoff_waits )) irqsoff_halts=\$(( a_irqsoff_halts - b_irqsoff_halts )) nmi_rescues=\$(( a_nmi_rescues - b_nmi_rescues ))\"
 			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts ))\" >&2
 		done
