@@ -60,9 +60,9 @@
 
 static char *entry = "auto";
 module_param(entry, charp, 0444);
-MODULE_PARM_DESC(entry, "how calls reach the replacements: auto (direct, else livepatch), direct, livepatch, slowpath (only the contended path; nobody named)");
+MODULE_PARM_DESC(entry, "how calls reach the replacements: auto (direct, else livepatch), adaptive (direct while the host overcommits, else slowpath), direct, livepatch, slowpath (only the contended path; nobody named)");
 
-static const char *tk_entry = "none";	/* the entry in use: "direct", "livepatch" or "slowpath" */
+static const char *tk_entry = "none";	/* the entry in use: "adaptive", "direct", "livepatch" or "slowpath" */
 
 static int get_in_use(char *buf, const struct kernel_param *kp)
 {
@@ -70,7 +70,15 @@ static int get_in_use(char *buf, const struct kernel_param *kp)
 }
 static const struct kernel_param_ops in_use_ops = { .get = get_in_use };
 module_param_cb(in_use, &in_use_ops, NULL, 0444);
-MODULE_PARM_DESC(in_use, "the entry in use (direct, livepatch, slowpath) and whether waiters are channel-aware (and, but for slowpath, holders named) yet (live)");
+MODULE_PARM_DESC(in_use, "the entry in use (adaptive, direct, livepatch, slowpath) and whether waiters are channel-aware (and, but for slowpath, holders named) yet (live)");
+
+static int get_adaptive(char *buf, const struct kernel_param *kp)
+{
+	return pvli_tk_adapt_show(buf, PAGE_SIZE);
+}
+static const struct kernel_param_ops adaptive_ops = { .get = get_adaptive };
+module_param_cb(adaptive, &adaptive_ops, NULL, 0444);
+MODULE_PARM_DESC(adaptive, "entry=adaptive: which entry's paths run now (direct or slowpath), the last 100 ms's steal share, and how often it switched up and down; - for other entries");
 
 static int get_counter(char *buf, const struct kernel_param *kp)
 {
@@ -288,13 +296,15 @@ static int refuse(const char *why, int ret)
 /*
  * Every function of entry @name switched, on every CPU: go live.
  * @name_holders: every release of a lock we take is ours (see
- * pvli_tk_go_live()); then the host is told hold depths and waits too.
+ * pvli_tk_go_live()).  @kernel_fields: the host is told hold depths and
+ * waits.
  */
-static int __init tk_live_now(const char *name, bool name_holders, u64 t0, u64 t_checks)
+static int __init tk_live_now(const char *name, bool name_holders, bool kernel_fields,
+			      u64 t0, u64 t_checks)
 {
 	tk_entry = name;
 	pvli_tk_go_live(name_holders);
-	pvli_takeover_register(tk_entry, name_holders);
+	pvli_takeover_register(tk_entry, kernel_fields);
 	pr_info("kernel spinlocks taken over (%s entry) in %llu us (checks %llu us)\n", name,
 		(ktime_get_ns() - t0) / NSEC_PER_USEC, t_checks / NSEC_PER_USEC);
 	return 0;
@@ -310,12 +320,19 @@ static int __init pvli_tk_init(void)
 	 * nothing to the host.
 	 */
 	bool slowpath = !strcmp(entry, "slowpath");
+	/*
+	 * The adaptive entry starts as the slowpath one, but names holders
+	 * and publishes hold depths while its fast paths are on.
+	 */
+	bool adaptive = !strcmp(entry, "adaptive");
 	char why[256];
 	int ret;
 
 	if (strcmp(entry, "auto") && strcmp(entry, "direct") && strcmp(entry, "livepatch") &&
-	    !slowpath)
-		return refuse("entry must be auto, direct, livepatch or slowpath", -EINVAL);
+	    !slowpath && !adaptive)
+		return refuse("entry must be auto, adaptive, direct, livepatch or slowpath", -EINVAL);
+	if (adaptive && !IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS))
+		return refuse("entry adaptive: no ftrace direct calls in this kernel", -EOPNOTSUPP);
 	tk_facts(&facts, slowpath);
 	t_checks = ktime_get_ns() - t0;
 	/* All of them, whatever the verdict: the tests check the probes by this line. */
@@ -326,7 +343,7 @@ static int __init pvli_tk_init(void)
 	ret = pvli_tk_refusal(&facts, why, sizeof(why));
 	if (ret)
 		return refuse(why, ret);
-	pvli_tk_lock_init(!slowpath);
+	pvli_tk_lock_init(!slowpath);	/* adaptive: waits published from the start */
 
 	if (slowpath) {
 		/*
@@ -341,13 +358,21 @@ static int __init pvli_tk_init(void)
 		ret = pvli_tk_direct_apply(false, why, sizeof(why));
 		if (ret)
 			return refuse(why, ret);
-		return tk_live_now("slowpath", false, t0, t_checks);
+		return tk_live_now("slowpath", false, false, t0, t_checks);
+	}
+	if (adaptive) {
+		ret = pvli_tk_direct_apply(false, why, sizeof(why));
+		if (ret)
+			return refuse(why, ret);
+		tk_live_now("adaptive", false, true, t0, t_checks);
+		pvli_tk_adapt_start();
+		return 0;
 	}
 	if (strcmp(entry, "livepatch")) {
 		ret = IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) ?
 		      pvli_tk_direct_apply(true, why, sizeof(why)) : -EOPNOTSUPP;
 		if (!ret)
-			return tk_live_now("direct", true, t0, t_checks);
+			return tk_live_now("direct", true, true, t0, t_checks);
 		if (ret == -EOPNOTSUPP)
 			snprintf(why, sizeof(why), "no ftrace direct calls in this kernel");
 		if (!strcmp(entry, "direct"))
@@ -371,6 +396,7 @@ static void __exit pvli_tk_exit(void)
 {
 	u64 t0 = ktime_get_ns();
 
+	pvli_tk_adapt_stop();	/* first: nothing switches the fast paths any more */
 	if (strcmp(tk_entry, "livepatch")) {
 		pvli_tk_quiesce();
 		pvli_tk_direct_remove();

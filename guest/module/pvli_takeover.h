@@ -60,6 +60,11 @@ static inline unsigned long pvli_tk_fentry(const void *func)
  */
 int pvli_tk_direct_apply(bool fast_paths, char *why, size_t len);
 void pvli_tk_direct_remove(void);
+/*
+ * The fast paths' direct calls on or off while the slow path stays
+ * redirected (the adaptive entry): 0, or -errno and why.  Sleeps.
+ */
+int pvli_tk_direct_fast(bool on, char *why, size_t len);
 
 /* Counters, per CPU, summed for the module parameters. */
 enum pvli_tk_counter {
@@ -95,7 +100,21 @@ void pvli_tk_go_live(bool name_holders);
  * named holder or halting waiter is left.  Sleeps (two RCU grace periods).
  */
 void pvli_tk_quiesce(void);
+/*
+ * While live, holders named (@on: only once every release is ours, as
+ * for go-live) or no more (returns once none is named and no waiter may
+ * halt behind one; sleeps): the adaptive entry's two states.
+ */
+void pvli_tk_name_holders(bool on);
 bool pvli_tk_live(void);
+/*
+ * The adaptive entry (pvli_tk_adapt.c): direct calls on the fast paths,
+ * holders named, while the host overcommits this guest's vCPUs; the
+ * slowpath entry's cost (none uncontended) otherwise.
+ */
+void pvli_tk_adapt_start(void);
+void pvli_tk_adapt_stop(void);
+int pvli_tk_adapt_show(char *buf, size_t len);
 int pvli_tk_show_held(char *buf, size_t len);
 
 #endif /* __PVLI_TAKEOVER_H */

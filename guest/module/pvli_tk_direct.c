@@ -54,7 +54,9 @@
 
 /* All ten functions, one trampoline (ftrace fills in func and flags). */
 static struct ftrace_ops tk_direct_ops;
-static bool tk_direct_on;
+static bool tk_direct_filtered;	/* its filter holds the ten functions */
+static bool tk_direct_on;	/* registered: the fast paths are ours */
+static bool tk_direct_failed;	/* a registration failed: never again (see below) */
 
 static void notrace tk_to_slowpath(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op, struct ftrace_regs *fregs)
@@ -78,19 +80,68 @@ static struct ftrace_ops tk_slowpath_ops = {
 static bool tk_slowpath_on;
 
 /*
- * Each ops is registered at most once per load of this module: one whose
- * registration failed is not safe to register again (seen on 6.12: its
- * filter hash is freed twice).  A failed apply fails the module's init.
+ * An ops whose registration failed is not registered again during this
+ * load of the module (seen on 6.12: its filter hash is then freed twice).
+ * One that was unregistered cleanly may be: unregister_ftrace_direct()
+ * resets it for that, as BPF trampolines rely on (the adaptive entry
+ * switches the fast paths on and off this way).  A failed apply fails the
+ * module's init.
  */
+
+/*
+ * The fast paths ours (@on) or the kernel's again.  On: 0, or -errno and
+ * why.  Off: every call site is switched back when it returns, and no
+ * task is left in our trampoline (unregister_ftrace_function()'s
+ * RCU-tasks waits); the filter is kept for the next on.  Sleeps.
+ */
+int pvli_tk_direct_fast(bool on, char *why, size_t len)
+{
+	unsigned long ips[PVLI_TK_NR_FUNCS];
+	unsigned int i;
+	int ret;
+
+	if (!on) {
+		if (tk_direct_on)
+			unregister_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp, false);
+		tk_direct_on = false;
+		return 0;
+	}
+	if (tk_direct_on)
+		return 0;
+	if (tk_direct_failed) {
+		snprintf(why, len, "an earlier registration of the direct calls failed");
+		return -EBUSY;
+	}
+	if (!tk_direct_filtered) {
+		for (i = 0; i < PVLI_TK_NR_FUNCS; i++)
+			ips[i] = pvli_tk_fentry(pvli_tk_funcs[i].old_func);
+		ret = ftrace_set_filter_ips(&tk_direct_ops, ips, PVLI_TK_NR_FUNCS, 0, 1);
+		if (ret) {
+			tk_direct_failed = true;
+			snprintf(why, len,
+				 "a spinlock function has no ftrace call right after its start (%d)", ret);
+			return ret;
+		}
+		tk_direct_filtered = true;
+	}
+	ret = register_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp);
+	if (ret) {
+		tk_direct_failed = true;
+		snprintf(why, len, ret == -EBUSY ?
+			 "a spinlock function already has a direct call (a BPF trampoline?) (%d)" :
+			 "no direct call on the spinlock functions (%d)", ret);
+		return ret;
+	}
+	tk_direct_on = true;
+	return 0;
+}
+
 static void tk_direct_undo(void)
 {
-	if (tk_direct_on) {
-		unregister_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp, true);
-		tk_direct_on = false;
-	} else {
-		/* Also right for an ops never filtered (the slowpath entry). */
-		ftrace_free_filter(&tk_direct_ops);
-	}
+	pvli_tk_direct_fast(false, NULL, 0);
+	/* Also right for an ops never filtered (the slowpath entry). */
+	ftrace_free_filter(&tk_direct_ops);
+	tk_direct_filtered = false;
 	if (tk_slowpath_on) {
 		unregister_ftrace_function(&tk_slowpath_ops);
 		tk_slowpath_on = false;
@@ -100,29 +151,13 @@ static void tk_direct_undo(void)
 
 int pvli_tk_direct_apply(bool fast_paths, char *why, size_t len)
 {
-	unsigned long ips[PVLI_TK_NR_FUNCS];
-	unsigned int i;
 	int ret;
 
-	if (!fast_paths)
-		goto slowpath;
-	for (i = 0; i < PVLI_TK_NR_FUNCS; i++)
-		ips[i] = pvli_tk_fentry(pvli_tk_funcs[i].old_func);
-	ret = ftrace_set_filter_ips(&tk_direct_ops, ips, PVLI_TK_NR_FUNCS, 0, 1);
-	if (ret) {
-		snprintf(why, len, "a spinlock function has no ftrace call right after its start (%d)",
-			 ret);
-		goto undo;
+	if (fast_paths) {
+		ret = pvli_tk_direct_fast(true, why, len);
+		if (ret)
+			goto undo;
 	}
-	ret = register_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp);
-	if (ret) {
-		snprintf(why, len, ret == -EBUSY ?
-			 "a spinlock function already has a direct call (a BPF trampoline?) (%d)" :
-			 "no direct call on the spinlock functions (%d)", ret);
-		goto undo;
-	}
-	tk_direct_on = true;
-slowpath:
 	ret = ftrace_set_filter_ip(&tk_slowpath_ops,
 				   pvli_tk_fentry(native_queued_spin_lock_slowpath), 0, 1);
 	if (!ret)

@@ -446,19 +446,25 @@ bool pvli_tk_live(void)
 	return READ_ONCE(tk_is_live);
 }
 
-void pvli_tk_quiesce(void)
+/*
+ * Holders named from now on (@on), or no more.  Off returns once no lock
+ * is held under our name and no waiter is left that may halt behind a
+ * named holder.
+ */
+void pvli_tk_name_holders(bool on)
 {
 	int cpu;
 
-	WRITE_ONCE(tk_is_live, false);
-	tk_set_naming(false);
+	tk_set_naming(on);
+	if (on)
+		return;
 	/*
 	 * Every spinlock is held, and every wait runs, with preemption (or
 	 * bottom halves, or interrupts) off: an RCU reader.  A reader that
 	 * began before the first grace period ended may still have read the
 	 * old "me" or policy; the second waits for it.  After that no lock
 	 * is held under our name (its release was ours, which kicked) and
-	 * no waiter that may halt is left.
+	 * no waiter that may halt behind a named holder is left.
 	 */
 	synchronize_rcu();
 	synchronize_rcu();
@@ -468,6 +474,12 @@ void pvli_tk_quiesce(void)
 		if (d)
 			pr_warn("cpu %d: hold depth %u after the last named holder left\n", cpu, d);
 	}
+}
+
+void pvli_tk_quiesce(void)
+{
+	WRITE_ONCE(tk_is_live, false);
+	pvli_tk_name_holders(false);
 	/* No waiter of ours is left to halt: disarm. */
 	tk_hold_nmi_halts(false);
 }
