@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# suite: check
+# timeout: 240
+#
+# The takeover's adaptive entry (pvlockinfo_takeover entry=adaptive):
+# the slowpath entry while the host preempts the guest's vCPUs little,
+# the direct entry's fast paths with holders named while it preempts
+# them a lot (steal at adapt_steal_pct or more), switched by the module
+# at runtime, under the lock load of the transition tests
+# (lock-load-lib.sh), 4 vCPUs on one host CPU (4x).  What decides is
+# steal, which an idle guest does not have (its vCPUs halt) and a loaded
+# 4x guest always has (three of four vCPU threads wait for the host CPU),
+# so the test does not depend on this machine's timing.  Checked:
+#  - idle after the apply: the slowpath entry's paths (ftrace hooks the
+#    slow path alone), never switched up;
+#  - under the load: switched up (the ten spinlock functions hooked,
+#    every vCPU publishing its kernel hold depth);
+#  - CYCLES (5) times under the load: switched off (back to the slowpath
+#    paths: no direct call left, nobody named), switched on (up again):
+#    each down and up while waiters halt behind named holders and in the
+#    queue;
+#  - the load stopped: back down after its 2 s of quiet;
+#  - the harness's runs all completed with 0 mutual-exclusion violations,
+#    the replacements ran (contended waits), no lock named by one CPU was
+#    released on another, no irqs-off halt needed the watchdog, no hold
+#    depth was left when naming stopped, and the console is clean.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lock-load-lib.sh"
+
+CYCLES=5
+
+start_pvlockd
+
+out=$(vm takeover-adaptive --smp 4 --host-cpus 0 --channel on --timeout 200 --run '
+p=/sys/module/pvlockinfo_takeover/parameters
+ef=/sys/kernel/debug/tracing/enabled_functions
+# state WANT TENTHS: wait until the adaptive entry runs WANT (direct or
+# slowpath); "ok", or "timeout" and what it runs
+state() {
+	i=0
+	while [ $i -lt $2 ]; do
+		case "$(cat $p/adaptive)" in "$1 "*) echo ok; return ;; esac
+		sleep 0.1; i=$((i + 1))
+	done
+	echo "timeout: $(cat $p/adaptive)"
+}
+hooks() { echo "fast=$(grep -c "^_raw_spin_" $ef) slow=$(grep -c "^native_queued_spin_lock_slowpath" $ef)"; }
+modprobe pvlockinfo || exit 10
+for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
+pvli-takeover apply --entry adaptive; echo "apply-rc=$? in_use=$(cat $p/in_use)"
+sleep 1.5
+echo "idle $(hooks) $(cat $p/adaptive)"
+'"$LOAD_START"'
+echo "up=$(state direct 100) $(hooks)"
+echo "published=$(awk "NR > 1 && \$NF != \"-\"" /sys/kernel/debug/pvlockinfo/vcpus | wc -l)"
+for c in $(seq '"$CYCLES"'); do
+	pvli-takeover off
+	echo "cycle $c off=$(state slowpath 150) $(hooks)"
+	pvli-takeover on
+	echo "cycle $c on=$(state direct 150) $(hooks)"
+	sleep 0.5
+done
+echo "counters waits=$(pvli-takeover counters waits) halts=$(pvli-takeover counters halts) nmirescue=$(cat $p/nmi_rescues) foreign=$(cat $p/foreign)"
+'"$LOAD_STOP"'
+echo "quiet=$(state slowpath 100) $(hooks)"
+pvli-takeover status | sed "s/^/status: /"
+pvli-takeover remove; echo "remove-rc=$? mode=$(pvli-takeover mode)"
+echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
+dmesg | grep -E "pvlockinfo_takeover" | sed "s/^/dmesg: /"
+') || fail "guest run failed (exit $?): $out"
+echo "$out"
+
+expect_eq "pvli-takeover apply --entry adaptive" "$(echo "$out" | sed -n 's/^apply-rc=//p')" \
+	"0 in_use=adaptive live"
+echo "$out" | matches '^idle fast=0 slow=1 slowpath .* ups 0 downs 0$' ||
+	fail "idle: not the slowpath entry's paths alone, or switched up: $(echo "$out" | grep '^idle ')"
+expect_eq "under the load at 4x: switched up" "$(echo "$out" | sed -n 's/^up=//p')" "ok fast=10 slow=1"
+expect_eq "vCPUs publishing a kernel hold depth, switched up" \
+	"$(echo "$out" | sed -n 's/^published=//p')" 4
+for c in $(seq $CYCLES); do
+	expect_eq "cycle $c: switched off under the load: the slowpath entry's paths" \
+		"$(echo "$out" | sed -n "s/^cycle $c off=//p")" "ok fast=0 slow=1"
+	expect_eq "cycle $c: switched on under the load: up again" \
+		"$(echo "$out" | sed -n "s/^cycle $c on=//p")" "ok fast=10 slow=1"
+done
+line=$(echo "$out" | grep '^counters ')
+[ "$(echo "$line" | sed 's/.*waits=\([0-9]*\).*/\1/')" -gt 0 ] 2>/dev/null ||
+	fail "no contended spin_lock*() went through the replacements: $line"
+echo "$line" | matches " nmirescue=0 foreign=0$" ||
+	fail "a lost irqs-off kick, or a lock released on another CPU than its named holder's: $line"
+check_load "adaptive entry switched $((CYCLES * 2 + 1)) times" "$out" 5
+expect_eq "the load stopped: back to the slowpath entry's paths" \
+	"$(echo "$out" | sed -n 's/^quiet=//p')" "ok fast=0 slow=1"
+echo "$out" | matches '^status: entry: adaptive (slowpath now; steal [0-9.]*%, switched up [0-9]* and down [0-9]* times)$' ||
+	fail "pvli-takeover status: $(echo "$out" | grep '^status: entry')"
+expect_eq "pvli-takeover remove" "$(echo "$out" | sed -n 's/^remove-rc=//p')" "0 mode=native"
+expect_eq "CPUs with a hold depth left when naming stopped" \
+	"$(echo "$out" | sed -n 's/^depth-left=//p')" 0
