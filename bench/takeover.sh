@@ -157,7 +157,10 @@ for rep in \$(seq $reps); do
 			fi
 			counters a
 			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( a_halts - b_halts )) shuffles=\$(( a_shuffles - b_shuffles )) waits=\$(( a_waits - b_waits )) irqsoff_waits=\$(( a_irqsoff_waits - b_irqsoff_waits )) irqsoff_halts=\$(( a_irqsoff_halts - b_irqsoff_halts )) nmi_rescues=\$(( a_nmi_rescues - b_nmi_rescues ))\"
-			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts ))\" >&2
+			# The adaptive entry: which paths ran, and how often they switched.
+			ad=\$(cat /sys/module/pvlockinfo_takeover/parameters/adaptive 2>/dev/null)
+			case \$ad in ''|-) ad= ;; *) ad=\", adaptive: \$ad\" ;; esac
+			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts ))\$ad\" >&2
 		done
 		if [ $lc = 1 ]; then
 			echo 'pairs=20000 batches=51 cpu=1' >/sys/kernel/debug/pvlockinfo/lockcost || exit 12

@@ -7,7 +7,7 @@
  * spin_unlock*() of the kernel calls (this kernel has no
  * CONFIG_INLINE_SPIN_*, and CONFIG_UNINLINE_SPIN_UNLOCK) and
  * native_queued_spin_lock_slowpath(), where inline arch_spin_lock() users
- * end up, are replaced by the functions of pvli_tk_lock.c.  Three ways in
+ * end up, are replaced by the functions of pvli_tk_lock.c.  Four ways in
  * front of them (parameter "entry"):
  *
  *   direct     ftrace direct calls into a trampoline that jumps to the
@@ -28,8 +28,12 @@
  *              halts behind a holder and no hold depth reaches the host;
  *              waiters still queue, are shuffled, and halt in the queue
  *              (the hand-over is ours).  Only on request.
+ *   adaptive   slowpath while the host preempts our vCPUs little, the
+ *              direct entry's fast paths (holders named) while it
+ *              preempts them a lot (pvli_tk_adapt.c).  On request.
  *
- * With the first two, holders are named, and waiters may halt behind
+ * With the direct entry and the livepatch (and the adaptive one while
+ * its fast paths are on), holders are named, and waiters may halt behind
  * them, only while every release of a named lock is ours
  * (pvli_tk_go_live(), pvli_tk_quiesce()): for the livepatch, from the
  * end of its transition to the start of its removal.
@@ -304,7 +308,7 @@ static int __init tk_live_now(const char *name, bool name_holders, bool kernel_f
 {
 	tk_entry = name;
 	pvli_tk_go_live(name_holders);
-	pvli_takeover_register(tk_entry, kernel_fields);
+	pvli_takeover_register(tk_entry, kernel_fields, pvli_tk_switched);
 	pr_info("kernel spinlocks taken over (%s entry) in %llu us (checks %llu us)\n", name,
 		(ktime_get_ns() - t0) / NSEC_PER_USEC, t_checks / NSEC_PER_USEC);
 	return 0;
@@ -364,7 +368,8 @@ static int __init pvli_tk_init(void)
 		ret = pvli_tk_direct_apply(false, why, sizeof(why));
 		if (ret)
 			return refuse(why, ret);
-		tk_live_now("adaptive", false, true, t0, t_checks);
+		/* Hold depths published only while up: pvli_tk_adapt.c. */
+		tk_live_now("adaptive", false, false, t0, t_checks);
 		pvli_tk_adapt_start();
 		return 0;
 	}
@@ -387,7 +392,7 @@ static int __init pvli_tk_init(void)
 		return refuse(why, ret);
 	}
 	tk_entry = "livepatch";
-	pvli_takeover_register(tk_entry, true);
+	pvli_takeover_register(tk_entry, true, pvli_tk_switched);
 	pr_info("kernel spinlocks taken over (livepatch; live once its transition ends)\n");
 	return 0;
 }

@@ -106,6 +106,8 @@ void pvli_tk_quiesce(void);
  * halt behind one; sleeps): the adaptive entry's two states.
  */
 void pvli_tk_name_holders(bool on);
+/* pvlockinfo.ko's switch flipped (its tk_mutex held): irqs-off halts held while live and on. */
+void pvli_tk_switched(bool on);
 bool pvli_tk_live(void);
 /*
  * The adaptive entry (pvli_tk_adapt.c): direct calls on the fast paths,

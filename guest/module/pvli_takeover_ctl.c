@@ -42,21 +42,37 @@ EXPORT_SYMBOL_GPL(pvli_takeover_queue);
 
 static DEFINE_MUTEX(tk_mutex);
 static bool tk_applied;		/* pvlockinfo_takeover.ko registered */
-static const char *tk_entry;	/* its entry: "direct", "livepatch" or "slowpath" */
+static const char *tk_entry;	/* its entry: "adaptive", "direct", "livepatch" or "slowpath" */
 static bool tk_wanted_at_load;	/* takeover=1 given to modprobe */
 static bool tk_load_pending;	/* ... and tk_load_work has not finished */
 static bool tk_load_off;	/* ... and "off" was written meanwhile: it wins */
 static bool tk_ready;		/* init done: request_module() may run */
 static char tk_refusal[160];	/* why the last try failed; "" if it did not */
+/* The takeover module's, told of every flip while it is registered. */
+static void (*tk_switched)(bool on);
 
-/* Called by pvlockinfo_takeover.ko from its init, once the patch is on. */
-void pvli_takeover_register(const char *entry, bool kernel_fields)
+/* The switch; under tk_mutex, so that the takeover module hears each flip in order. */
+static void tk_set_active(bool on)
+{
+	lockdep_assert_held(&tk_mutex);
+	WRITE_ONCE(pvli_takeover_active, on);
+	if (tk_switched)
+		tk_switched(on);
+}
+
+/*
+ * Called by pvlockinfo_takeover.ko from its init, once the patch is on;
+ * it is switched on, and @switched hears of every flip from now until
+ * pvli_takeover_unregister() (it may sleep; tk_mutex is held).
+ */
+void pvli_takeover_register(const char *entry, bool kernel_fields, void (*switched)(bool on))
 {
 	mutex_lock(&tk_mutex);
 	tk_applied = true;
 	tk_entry = entry;
 	tk_refusal[0] = '\0';
-	WRITE_ONCE(pvli_takeover_active, true);
+	tk_switched = switched;
+	tk_set_active(true);
 	mutex_unlock(&tk_mutex);
 	if (kernel_fields)
 		pvli_publish_kernel_flag(true);
@@ -67,7 +83,8 @@ void pvli_takeover_unregister(void)
 {
 	mutex_lock(&tk_mutex);
 	tk_applied = false;
-	WRITE_ONCE(pvli_takeover_active, false);
+	tk_switched = NULL;
+	tk_set_active(false);
 	mutex_unlock(&tk_mutex);
 	pvli_publish_kernel_flag(false);
 }
@@ -89,7 +106,7 @@ static int takeover_on(void)
 
 	mutex_lock(&tk_mutex);
 	if (tk_applied) {
-		WRITE_ONCE(pvli_takeover_active, true);
+		tk_set_active(true);
 		mutex_unlock(&tk_mutex);
 		return 0;
 	}
@@ -118,7 +135,7 @@ static int takeover_on(void)
 static void takeover_off(void)
 {
 	mutex_lock(&tk_mutex);
-	WRITE_ONCE(pvli_takeover_active, false);
+	tk_set_active(false);
 	tk_load_off = tk_load_pending;
 	mutex_unlock(&tk_mutex);
 }
@@ -136,7 +153,7 @@ static void takeover_at_load(struct work_struct *w)
 	takeover_on();
 	mutex_lock(&tk_mutex);
 	if (tk_load_off && tk_applied) {
-		WRITE_ONCE(pvli_takeover_active, false);
+		tk_set_active(false);
 		pr_info("takeover mode off again: switched off while it was being applied\n");
 	}
 	tk_load_pending = false;
@@ -280,7 +297,7 @@ int pvli_takeover_status(char *buf, size_t len)
 		      tk_refusal[0] ? "; last refusal: " : "", tk_refusal,
 		      pvli_takeover_queue ? "shfl-pv" : "tas-pv",
 		      !shfl_nmi_halts_enabled() ? "off" :
-		      shfl_nmi_halts_armed() ? "on (armed)" : "on (armed once the takeover is live)");
+		      shfl_nmi_halts_armed() ? "on (armed)" : "on (armed while the takeover is live and on)");
 	mutex_unlock(&tk_mutex);
 	return n;
 }

@@ -15,12 +15,22 @@
  * the host tells us, through the page, how much it preempts.
  *
  * The measure: steal, the time a vCPU was runnable while the host ran
- * something else (the page's steal_ns), over all online vCPUs, as a share
- * of their time, every ADAPT_PERIOD_MS.  Fast paths on when it reaches
- * adapt_steal_pct in one period; off when it stays below half that for
- * ADAPT_DOWN_PERIODS periods in a row, or when the takeover is switched
- * off.  Without a live page (no host side, or a stale one) the share is
- * unknown: fast paths off, since nobody could be seen preempted anyway.
+ * something else (the page's steal_ns), over the online vCPUs whose record
+ * answers, as a share of their time, every ADAPT_PERIOD_MS.  Fast paths on
+ * when it reaches adapt_steal_pct in one period (but not sooner than
+ * ADAPT_MIN_DOWN_MS after they went off: a load that comes and goes
+ * patches the text at most about once a second); off when it stays below
+ * half that for ADAPT_DOWN_PERIODS periods in a row, or when the takeover
+ * is switched off.  A vCPU whose record does not answer in a period (no
+ * base yet, just online, its state unknown, a torn read) is left out of
+ * that period; when none answers for ADAPT_DOWN_PERIODS periods (no live
+ * page: no host side, or a stale one) the fast paths go off too, since
+ * nobody could be seen preempted anyway.
+ *
+ * While the fast paths are on, and only then, the page's
+ * PVLI_GUEST_KERNEL_LOCKS flag tells the host that the vCPUs publish their
+ * kernel hold depth (the slowpath state counts none, as the slowpath
+ * entry).
  *
  * The switching, always from this work item (and the module's exit,
  * after it is cancelled):
@@ -49,11 +59,30 @@
 
 #define ADAPT_PERIOD_MS		100
 #define ADAPT_DOWN_PERIODS	20	/* 2 s quiet before the fast paths go back */
+#define ADAPT_MIN_DOWN_MS	1000	/* off at least this long before on again */
 
 static unsigned int adapt_steal_pct = 25;
-module_param(adapt_steal_pct, uint, 0644);
+
+static int steal_pct_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret)
+		return ret;
+	if (v > 100)
+		return -ERANGE;
+	WRITE_ONCE(adapt_steal_pct, v);
+	return 0;
+}
+
+static const struct kernel_param_ops steal_pct_ops = {
+	.set = steal_pct_set,
+	.get = param_get_uint,
+};
+module_param_cb(adapt_steal_pct, &steal_pct_ops, &adapt_steal_pct, 0644);
 MODULE_PARM_DESC(adapt_steal_pct,
-		 "entry=adaptive: direct calls while vCPUs lose at least this % of their time to host preemption (steal); back to the slowpath entry below half of it for 2 s");
+		 "entry=adaptive: direct calls while vCPUs lose at least this % (0-100; 0: always) of their time to host preemption (steal); back to the slowpath entry below half of it for 2 s");
 
 static struct delayed_work adapt_work;
 static bool adapt_running;	/* adapt_work scheduled: between start and stop */
@@ -63,58 +92,74 @@ static char adapt_why[160];
 static u64 *adapt_prev;		/* per CPU: its steal at the last period; U64_MAX: none */
 static u64 adapt_prev_ns;
 static unsigned int adapt_quiet;	/* periods in a row below the low mark */
+static unsigned int adapt_blind;	/* periods in a row no vCPU's record answered */
+static u64 adapt_down_ns;		/* when the fast paths last went off */
 static int adapt_permille = -1;		/* steal share of the last period; -1: unknown */
 static unsigned long adapt_ups, adapt_downs;
 
 /*
- * Steal over the last period as a share (per mille) of the online
- * vCPUs' time, or -1 when the page cannot tell (or on the first look).
+ * Steal over the last period as a share (per mille) of the time of the
+ * online vCPUs whose record answered, or -1 when none did.
  */
 static int adapt_steal_permille(void)
 {
 	u64 now = ktime_get_ns(), dt = now - adapt_prev_ns, sum = 0;
 	unsigned int n = 0;
-	bool known = true;
 	int cpu;
 
 	adapt_prev_ns = now;
-	for_each_online_cpu(cpu) {
-		u64 s = pvli_vcpu_steal_ns(cpu), prev = adapt_prev[cpu];
+	for_each_possible_cpu(cpu) {
+		u64 s, prev = adapt_prev[cpu];
 
-		adapt_prev[cpu] = s;
-		if (s == PVLI_TP_STEAL_UNKNOWN) {
-			adapt_prev[cpu] = U64_MAX;
-			known = false;
+		if (!cpu_online(cpu)) {
+			adapt_prev[cpu] = U64_MAX;	/* a new base when it is back */
 			continue;
 		}
-		if (prev == U64_MAX) {
-			known = false;	/* no base yet */
+		s = pvli_vcpu_steal_ns(cpu);
+		adapt_prev[cpu] = s;	/* U64_MAX (PVLI_TP_STEAL_UNKNOWN): no base */
+		if (s == PVLI_TP_STEAL_UNKNOWN || prev == U64_MAX)
 			continue;
-		}
-		sum += s > prev ? s - prev : 0;	/* a new page starts at 0 */
+		/* A new page starts at 0; a preempted vCPU's is extrapolated. */
+		sum += s > prev ? min(s - prev, dt) : 0;
 		n++;
 	}
-	if (!known || !n || !dt)
+	if (!n || !dt)
 		return -1;
-	return min_t(u64, div64_u64(sum * 1000, dt * n), 1000);
+	return div64_u64(sum * 1000, dt * n);
 }
 
+/*
+ * A registration that failed is not tried again (pvli_tk_direct.c): the
+ * slowpath state for good.  An unregistration that failed leaves the
+ * direct calls on with nobody named (safe: every release is still ours)
+ * and stops switching; the module's exit tries it again.
+ */
 static void adapt_set_fast(bool on)
 {
-	if (on) {
-		int ret = pvli_tk_direct_fast(true, adapt_why, sizeof(adapt_why));
+	int ret;
 
+	if (on) {
+		ret = pvli_tk_direct_fast(true, adapt_why, sizeof(adapt_why));
 		if (ret) {
-			adapt_gave_up = true;
-			pr_err("adaptive entry: %s; staying with the slowpath entry (holders not named)\n",
+			WRITE_ONCE(adapt_gave_up, true);
+			pr_err("adaptive entry: %s; staying with the slowpath entry's paths (holders not named)\n",
 			       adapt_why);
 			return;
 		}
 		pvli_tk_name_holders(true);
+		pvli_publish_kernel_flag(true);
 		adapt_ups++;
 	} else {
+		pvli_publish_kernel_flag(false);
 		pvli_tk_name_holders(false);
-		pvli_tk_direct_fast(false, NULL, 0);
+		adapt_down_ns = ktime_get_ns();
+		ret = pvli_tk_direct_fast(false, adapt_why, sizeof(adapt_why));
+		if (ret) {
+			WRITE_ONCE(adapt_gave_up, true);
+			pr_err("adaptive entry: %s; direct calls left on, holders not named, no more switching\n",
+			       adapt_why);
+			return;
+		}
 		adapt_downs++;
 	}
 	WRITE_ONCE(adapt_fast, on);
@@ -123,23 +168,28 @@ static void adapt_set_fast(bool on)
 static void adapt_step(struct work_struct *w)
 {
 	int pm = adapt_steal_permille();
-	unsigned int up = READ_ONCE(adapt_steal_pct) * 10;
+	u64 up = READ_ONCE(adapt_steal_pct) * 10ULL;
 	bool want;
 
 	WRITE_ONCE(adapt_permille, pm);
-	if (pm >= 0 && pm < up / 2)
-		adapt_quiet++;
-	else
-		adapt_quiet = 0;
-	if (!READ_ONCE(pvli_takeover_active) || adapt_gave_up || pm < 0)
+	if (pm < 0) {
+		adapt_blind++;	/* no information: the quiet count stays */
+	} else {
+		adapt_blind = 0;
+		adapt_quiet = pm < up / 2 ? adapt_quiet + 1 : 0;
+	}
+	if (!READ_ONCE(pvli_takeover_active) || adapt_blind >= ADAPT_DOWN_PERIODS)
 		want = false;
 	else if (adapt_fast)
-		want = adapt_quiet < ADAPT_DOWN_PERIODS;
+		want = pm < 0 || adapt_quiet < ADAPT_DOWN_PERIODS;
 	else
-		want = pm >= up;
+		want = pm >= 0 && pm >= up &&
+		       ktime_get_ns() - adapt_down_ns >= ADAPT_MIN_DOWN_MS * NSEC_PER_MSEC;
 	if (want != adapt_fast)
 		adapt_set_fast(want);
-	schedule_delayed_work(&adapt_work, msecs_to_jiffies(ADAPT_PERIOD_MS));
+	if (READ_ONCE(adapt_gave_up))
+		return;		/* nothing left to switch */
+	queue_delayed_work(system_long_wq, &adapt_work, msecs_to_jiffies(ADAPT_PERIOD_MS));
 }
 
 /* After go-live without names (the slowpath entry's state). */
@@ -150,16 +200,18 @@ void pvli_tk_adapt_start(void)
 	adapt_prev = kcalloc(nr_cpu_ids, sizeof(*adapt_prev), GFP_KERNEL);
 	if (!adapt_prev) {
 		adapt_gave_up = true;
-		snprintf(adapt_why, sizeof(adapt_why), "out of memory");
-		pr_err("adaptive entry: out of memory; staying with the slowpath entry\n");
+		snprintf(adapt_why, sizeof(adapt_why), "no memory for the steal bookkeeping");
+		pr_err("adaptive entry: %s; staying with the slowpath entry's paths\n", adapt_why);
 		return;
 	}
 	for_each_possible_cpu(cpu)
 		adapt_prev[cpu] = U64_MAX;
 	adapt_prev_ns = ktime_get_ns();
+	adapt_down_ns = adapt_prev_ns - ADAPT_MIN_DOWN_MS * NSEC_PER_MSEC;
 	INIT_DELAYED_WORK(&adapt_work, adapt_step);
 	adapt_running = true;
-	schedule_delayed_work(&adapt_work, msecs_to_jiffies(ADAPT_PERIOD_MS));
+	/* system_long_wq: a switch waits for grace periods and a text patch. */
+	queue_delayed_work(system_long_wq, &adapt_work, msecs_to_jiffies(ADAPT_PERIOD_MS));
 }
 
 /* Before the quiesce: the work is gone; the fast paths stay as they are. */
@@ -175,15 +227,15 @@ void pvli_tk_adapt_stop(void)
 int pvli_tk_adapt_show(char *buf, size_t len)
 {
 	int pm = READ_ONCE(adapt_permille);
+	const char *now = READ_ONCE(adapt_fast) ? "direct" : "slowpath";
 
-	if (!adapt_running && !adapt_gave_up)
+	if (!adapt_running && !READ_ONCE(adapt_gave_up))
 		return scnprintf(buf, len, "-\n");
-	if (adapt_gave_up)
-		return scnprintf(buf, len, "slowpath (direct calls failed: %s)\n", adapt_why);
+	if (READ_ONCE(adapt_gave_up))
+		return scnprintf(buf, len, "%s stuck: %s\n", now, adapt_why);
 	if (pm < 0)
 		return scnprintf(buf, len, "%s steal unknown ups %lu downs %lu\n",
-				 READ_ONCE(adapt_fast) ? "direct" : "slowpath", adapt_ups, adapt_downs);
+				 now, adapt_ups, adapt_downs);
 	return scnprintf(buf, len, "%s steal %d.%d%% ups %lu downs %lu\n",
-			 READ_ONCE(adapt_fast) ? "direct" : "slowpath", pm / 10, pm % 10,
-			 adapt_ups, adapt_downs);
+			 now, pm / 10, pm % 10, adapt_ups, adapt_downs);
 }

@@ -92,7 +92,8 @@ static bool tk_slowpath_on;
  * The fast paths ours (@on) or the kernel's again.  On: 0, or -errno and
  * why.  Off: every call site is switched back when it returns, and no
  * task is left in our trampoline (unregister_ftrace_function()'s
- * RCU-tasks waits); the filter is kept for the next on.  Sleeps.
+ * RCU-tasks waits); the filter is kept for the next on; 0, or -errno and
+ * why (@why may be NULL) with the direct calls still on.  Sleeps.
  */
 int pvli_tk_direct_fast(bool on, char *why, size_t len)
 {
@@ -101,8 +102,14 @@ int pvli_tk_direct_fast(bool on, char *why, size_t len)
 	int ret;
 
 	if (!on) {
-		if (tk_direct_on)
-			unregister_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp, false);
+		if (!tk_direct_on)
+			return 0;
+		ret = unregister_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp, false);
+		if (ret) {
+			if (why)
+				snprintf(why, len, "the direct calls did not unregister (%d)", ret);
+			return ret;
+		}
 		tk_direct_on = false;
 		return 0;
 	}
@@ -138,7 +145,8 @@ int pvli_tk_direct_fast(bool on, char *why, size_t len)
 
 static void tk_direct_undo(void)
 {
-	pvli_tk_direct_fast(false, NULL, 0);
+	/* Nothing better to do at exit: the call sites would outlive our text. */
+	WARN(pvli_tk_direct_fast(false, NULL, 0), "pvlockinfo_takeover: direct calls left on");
 	/* Also right for an ops never filtered (the slowpath entry). */
 	ftrace_free_filter(&tk_direct_ops);
 	tk_direct_filtered = false;

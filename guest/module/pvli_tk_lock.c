@@ -75,6 +75,7 @@
 #include <linux/atomic.h>
 #include <linux/bottom_half.h>
 #include <linux/irqflags.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
@@ -96,7 +97,10 @@ struct tk_cpu {
 static DEFINE_PER_CPU_ALIGNED(struct tk_cpu, tk_cpu);
 static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
 static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came */
-static bool tk_holds_nmi_halts;	/* shfl_nmi_halts_hold(true) from go-live, not undone */
+/* Under tk_hold_mutex: */
+static DEFINE_MUTEX(tk_hold_mutex);
+static bool tk_holds_nmi_halts;	/* shfl_nmi_halts_hold(true) done and not undone */
+static bool tk_switch_on = true;	/* pvlockinfo.ko's switch, as last told (pvli_tk_switched()) */
 static struct shfl_nmi_counts tk_nmi_base;	/* the shim's irqs-off halt counts when we came */
 static bool tk_is_live;			/* between go_live and quiesce */
 /*
@@ -423,22 +427,39 @@ static void tk_set_naming(bool named)
 }
 
 /*
- * Irqs-off halts (and their watchdog) are armed while we are live: held
- * from go-live to quiesce, once however often either is called.
+ * Irqs-off halts (and their watchdog, 20 timer interrupts a second per
+ * vCPU) are armed while we are live and switched on: switched off, no
+ * waiter halts (tk_wait()), so nothing needs them.  Held once, however
+ * often either changes.  Disarming is safe at any time: a waiter halts
+ * with interrupts off only while they are armed, and the disarm waits
+ * for the halts in progress (shim_kernel_nmi.c).
  */
-static void tk_hold_nmi_halts(bool hold)
+static void tk_update_nmi_hold(void)
 {
+	bool hold = READ_ONCE(tk_is_live) && tk_switch_on;
+
+	lockdep_assert_held(&tk_hold_mutex);
 	if (tk_holds_nmi_halts != hold) {
 		shfl_nmi_halts_hold(hold);
 		tk_holds_nmi_halts = hold;
 	}
 }
 
+void pvli_tk_switched(bool on)
+{
+	mutex_lock(&tk_hold_mutex);
+	tk_switch_on = on;
+	tk_update_nmi_hold();
+	mutex_unlock(&tk_hold_mutex);
+}
+
 void pvli_tk_go_live(bool name_holders)
 {
-	tk_hold_nmi_halts(true);
 	tk_set_naming(name_holders);
+	mutex_lock(&tk_hold_mutex);
 	WRITE_ONCE(tk_is_live, true);
+	tk_update_nmi_hold();
+	mutex_unlock(&tk_hold_mutex);
 }
 
 bool pvli_tk_live(void)
@@ -478,10 +499,14 @@ void pvli_tk_name_holders(bool on)
 
 void pvli_tk_quiesce(void)
 {
+	mutex_lock(&tk_hold_mutex);
 	WRITE_ONCE(tk_is_live, false);
+	mutex_unlock(&tk_hold_mutex);
 	pvli_tk_name_holders(false);
 	/* No waiter of ours is left to halt: disarm. */
-	tk_hold_nmi_halts(false);
+	mutex_lock(&tk_hold_mutex);
+	tk_update_nmi_hold();
+	mutex_unlock(&tk_hold_mutex);
 }
 
 void pvli_tk_lock_init(bool publish_waits)

@@ -50,7 +50,7 @@ struct dentry *pvli_debugfs_dir(void);
 extern bool pvli_takeover_active;
 extern bool pvli_takeover_queue;
 /* @kernel_fields: it publishes hold depths and waits (the page's kernel_*). */
-void pvli_takeover_register(const char *entry, bool kernel_fields);
+void pvli_takeover_register(const char *entry, bool kernel_fields, void (*switched)(bool on));
 void pvli_takeover_unregister(void);
 void pvli_takeover_refused(const char *why);
 

@@ -46,7 +46,7 @@ echo "$out"
 [ $rc -eq 0 ] || fail "guest run failed or hung (exit $rc)"
 echo "$out" | matches 'pvli_nmi_kick: [0-9]* rounds' || fail "the rounds did not run"
 echo "$out" | matches '^nmi-kick-rc=0$' || fail "an NMI kick did not end its halt (see above)"
-echo "$out" | matches '^status-before: .*irqs-off halts on (armed once the takeover is live)' ||
+echo "$out" | matches '^status-before: .*irqs-off halts on (armed while the takeover is live and on)' ||
 	fail "status with pvlockinfo alone: $(echo "$out" | grep '^status-before:')"
 expect_eq "watchdog timers queued per vCPU with pvlockinfo loaded, no user of irqs-off halts" \
 	"$(echo "$out" | sed -n 's/^watch-before=//p')" "0 0 "

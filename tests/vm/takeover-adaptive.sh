@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # suite: check
-# timeout: 240
+# timeout: 330
 #
 # The takeover's adaptive entry (pvlockinfo_takeover entry=adaptive):
 # the slowpath entry while the host preempts the guest's vCPUs little,
@@ -15,12 +15,19 @@
 #  - idle after the apply: the slowpath entry's paths (ftrace hooks the
 #    slow path alone), never switched up;
 #  - under the load: switched up (the ten spinlock functions hooked,
-#    every vCPU publishing its kernel hold depth);
+#    every vCPU publishing its kernel hold depth, holders named: some
+#    CPU's count of locks held under its name is above 0 in at least one
+#    of 20 looks, while the harness holds its lock half the time);
 #  - CYCLES (5) times under the load: switched off (back to the slowpath
 #    paths: no direct call left, nobody named), switched on (up again):
 #    each down and up while waiters halt behind named holders and in the
 #    queue;
-#  - the load stopped: back down after its 2 s of quiet;
+#  - no switch but those: up and down each CYCLES + 1 times (no
+#    flapping under a steady load);
+#  - the load stopped: back down after its 2 s of quiet, nobody named,
+#    no hold depth published;
+#  - removed while up under the load (the exit unnames and unregisters),
+#    applied again and up again;
 #  - the harness's runs all completed with 0 mutual-exclusion violations,
 #    the replacements ran (contended waits), no lock named by one CPU was
 #    released on another, no irqs-off halt needed the watchdog, no hold
@@ -32,7 +39,7 @@ CYCLES=5
 
 start_pvlockd
 
-out=$(vm takeover-adaptive --smp 4 --host-cpus 0 --channel on --timeout 200 --run '
+out=$(vm takeover-adaptive --smp 4 --host-cpus 0 --channel on --timeout 300 --run '
 p=/sys/module/pvlockinfo_takeover/parameters
 ef=/sys/kernel/debug/tracing/enabled_functions
 # state WANT TENTHS: wait until the adaptive entry runs WANT (direct or
@@ -40,30 +47,43 @@ ef=/sys/kernel/debug/tracing/enabled_functions
 state() {
 	i=0
 	while [ $i -lt $2 ]; do
-		case "$(cat $p/adaptive)" in "$1 "*) echo ok; return ;; esac
+		case "$(cat $p/adaptive)" in "$1 steal "*) echo ok; return ;; esac
 		sleep 0.1; i=$((i + 1))
 	done
 	echo "timeout: $(cat $p/adaptive)"
 }
 hooks() { echo "fast=$(grep -c "^_raw_spin_" $ef) slow=$(grep -c "^native_queued_spin_lock_slowpath" $ef)"; }
+# named: looks (of 20) in which some CPU held a lock under its name
+named() { n=0; for i in $(seq 20); do grep -q ": [1-9]" $p/held && n=$((n + 1)); done; echo $n; }
+# published: vCPUs whose kernel hold depth the host is told of
+published() { awk "NR > 1 && \$NF != \"-\"" /sys/kernel/debug/pvlockinfo/vcpus | wc -l; }
 modprobe pvlockinfo || exit 10
 for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 pvli-takeover apply --entry adaptive; echo "apply-rc=$? in_use=$(cat $p/in_use)"
-sleep 1.5
-echo "idle $(hooks) $(cat $p/adaptive)"
+# The apply itself may leave a burst of steal behind: down first, then
+# 2 s of idle without a switch.
+echo "settled=$(state slowpath 100)"
+base=$(cut -d" " -f4-7 $p/adaptive)
+sleep 2
+echo "idle $(hooks) $(cat $p/adaptive | cut -d" " -f1) $(cut -d" " -f4-7 $p/adaptive) base $base"
 '"$LOAD_START"'
 echo "up=$(state direct 100) $(hooks)"
-echo "published=$(awk "NR > 1 && \$NF != \"-\"" /sys/kernel/debug/pvlockinfo/vcpus | wc -l)"
+echo "published=$(published) named=$(named)"
 for c in $(seq '"$CYCLES"'); do
 	pvli-takeover off
-	echo "cycle $c off=$(state slowpath 150) $(hooks)"
+	echo "cycle $c off=$(state slowpath 100) $(hooks)"
 	pvli-takeover on
-	echo "cycle $c on=$(state direct 150) $(hooks)"
+	echo "cycle $c on=$(state direct 100) $(hooks)"
 	sleep 0.5
 done
 echo "counters waits=$(pvli-takeover counters waits) halts=$(pvli-takeover counters halts) nmirescue=$(cat $p/nmi_rescues) foreign=$(cat $p/foreign)"
+set -- $base
+echo "switches $(cut -d" " -f4-7 $p/adaptive | awk -v u=$2 -v d=$4 "{ print \"ups\", \$2 - u, \"downs\", \$4 - d }")"
+pvli-takeover remove; echo "remove-up-rc=$? mode=$(pvli-takeover mode)"
+pvli-takeover apply --entry adaptive; echo "reapply-rc=$?"
+echo "reup=$(state direct 100) $(hooks)"
 '"$LOAD_STOP"'
-echo "quiet=$(state slowpath 100) $(hooks)"
+echo "quiet=$(state slowpath 100) $(hooks) published=$(published) named=$(named)"
 pvli-takeover status | sed "s/^/status: /"
 pvli-takeover remove; echo "remove-rc=$? mode=$(pvli-takeover mode)"
 echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
@@ -73,11 +93,14 @@ echo "$out"
 
 expect_eq "pvli-takeover apply --entry adaptive" "$(echo "$out" | sed -n 's/^apply-rc=//p')" \
 	"0 in_use=adaptive live"
-echo "$out" | matches '^idle fast=0 slow=1 slowpath .* ups 0 downs 0$' ||
-	fail "idle: not the slowpath entry's paths alone, or switched up: $(echo "$out" | grep '^idle ')"
+expect_eq "after the apply, idle: the slowpath entry's paths" "$(echo "$out" | sed -n 's/^settled=//p')" ok
+line=$(echo "$out" | grep '^idle ')
+echo "$line" | matches '^idle fast=0 slow=1 slowpath \(ups [0-9]* downs [0-9]*\) base \1$' ||
+	fail "idle for 2 s: not the slowpath entry's paths alone, or switched: $line"
 expect_eq "under the load at 4x: switched up" "$(echo "$out" | sed -n 's/^up=//p')" "ok fast=10 slow=1"
-expect_eq "vCPUs publishing a kernel hold depth, switched up" \
-	"$(echo "$out" | sed -n 's/^published=//p')" 4
+line=$(echo "$out" | grep '^published=')
+echo "$line" | matches '^published=4 named=[1-9]' ||
+	fail "switched up, but not every vCPU publishes its hold depth, or no holder was ever named: $line"
 for c in $(seq $CYCLES); do
 	expect_eq "cycle $c: switched off under the load: the slowpath entry's paths" \
 		"$(echo "$out" | sed -n "s/^cycle $c off=//p")" "ok fast=0 slow=1"
@@ -89,10 +112,15 @@ line=$(echo "$out" | grep '^counters ')
 	fail "no contended spin_lock*() went through the replacements: $line"
 echo "$line" | matches " nmirescue=0 foreign=0$" ||
 	fail "a lost irqs-off kick, or a lock released on another CPU than its named holder's: $line"
-check_load "adaptive entry switched $((CYCLES * 2 + 1)) times" "$out" 5
-expect_eq "the load stopped: back to the slowpath entry's paths" \
-	"$(echo "$out" | sed -n 's/^quiet=//p')" "ok fast=0 slow=1"
-echo "$out" | matches '^status: entry: adaptive (slowpath now; steal [0-9.]*%, switched up [0-9]* and down [0-9]* times)$' ||
+expect_eq "switches under the steady load" "$(echo "$out" | sed -n 's/^switches //p')" \
+	"ups $((CYCLES + 1)) downs $CYCLES"
+expect_eq "removed while up, under the load" "$(echo "$out" | sed -n 's/^remove-up-rc=//p')" "0 mode=native"
+expect_eq "applied again under the load" "$(echo "$out" | sed -n 's/^reapply-rc=//p')" 0
+expect_eq "applied again: up again" "$(echo "$out" | sed -n 's/^reup=//p')" "ok fast=10 slow=1"
+check_load "adaptive entry switched $((CYCLES * 2 + 2)) times, removed and applied" "$out" 5
+expect_eq "the load stopped: back to the slowpath entry's paths, nobody named or published" \
+	"$(echo "$out" | sed -n 's/^quiet=//p')" "ok fast=0 slow=1 published=0 named=0"
+echo "$out" | matches '^status: entry: adaptive (slowpath now; steal \([0-9.]*%\|unknown\), switched up 1 and down 1 times)$' ||
 	fail "pvli-takeover status: $(echo "$out" | grep '^status: entry')"
 expect_eq "pvli-takeover remove" "$(echo "$out" | sed -n 's/^remove-rc=//p')" "0 mode=native"
 expect_eq "CPUs with a hold depth left when naming stopped" \

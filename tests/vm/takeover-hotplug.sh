@@ -19,7 +19,8 @@
 #    (each skipping itself) and, once the first came back without one,
 #    was watched by nobody.  Counted per CPU in /proc/timer_list
 #    (lib.sh's GUEST_WATCHDOGS).
-# Then arming and disarming (irqsoff-halt off/on) in a loop while vCPU 1
+# Switched off, the takeover holds them no more: no timer.
+# Then arming and disarming (irqsoff-halt off/on, the switch off/on) in a loop while vCPU 1
 # goes off and on line 15 times: one timer per CPU after.  Then a
 # spinlock_t hammered on both vCPUs (no mutual-exclusion violation) and
 # the removal (no timer left).
@@ -35,6 +36,7 @@ for i in $(seq 300); do grep -q "^takeover: .*(applied" /sys/kernel/debug/pvlock
 sleep 1
 grep "^takeover:" /sys/kernel/debug/pvlockinfo/status | sed "s/^/status-load: /"
 echo "switch-load=$(cat $sw)"
+echo "watch-load-off=$(watchdogs 2)"
 echo 1 >$sw; echo "echo1-rc=$?"
 echo "watch-on=$(watchdogs 2)"
 echo 0 >/sys/devices/system/cpu/cpu1/online; echo "offline-rc=$?"
@@ -46,7 +48,10 @@ echo "watch-online=$(watchdogs 2)"
 # per online CPU while armed.
 ( for i in $(seq 15); do echo 0 >/sys/devices/system/cpu/cpu1/online; echo 1 >/sys/devices/system/cpu/cpu1/online; done ) &
 hp=$!
-n=0; while kill -0 $hp 2>/dev/null; do pvli-takeover irqsoff-halt off; pvli-takeover irqsoff-halt on; n=$((n + 1)); done
+n=0; while kill -0 $hp 2>/dev/null; do
+	pvli-takeover irqsoff-halt off; pvli-takeover off; pvli-takeover irqsoff-halt on; pvli-takeover on
+	n=$((n + 1))
+done
 wait $hp
 echo "toggles=$n cpu1=$(cat /sys/devices/system/cpu/cpu1/online)"
 echo "watch-race=$(watchdogs 2)"
@@ -65,6 +70,8 @@ echo "$out" | matches '^status-load: takeover: off (applied, entry direct)' ||
 	fail "status once applied: $(echo "$out" | grep '^status-load:')"
 expect_eq "the switch once the takeover applied, after the user's echo 0" \
 	"$(echo "$out" | sed -n 's/^switch-load=//p')" 0
+expect_eq "irqs-off halt watchdogs per CPU, applied but switched off" \
+	"$(echo "$out" | sed -n 's/^watch-load-off=//p')" "0 0 "
 expect_eq "echo 1 > takeover" "$(echo "$out" | sed -n 's/^echo1-rc=//p')" 0
 expect_eq "irqs-off halt watchdogs per CPU, takeover live" \
 	"$(echo "$out" | sed -n 's/^watch-on=//p')" "1 1 "
