@@ -17,13 +17,13 @@
 # native (the kernel's own spinlock functions, takeover removed), shfl-pv
 # (pvli-takeover apply, policy shfl-pv, on: waiters queue in the lock
 # word and are shuffled around preempted vCPUs, halt behind preempted
-# holders), tas-pv (the same switch with test-and-set waiting) and off
-# (applied, switch off: the entry and the holder bookkeeping without any
-# policy); on request also slowpath (policy shfl-pv with the slowpath
-# entry: only the contended path is ours, holders are not named; going
-# to and from it removes and re-applies the takeover), adaptive (shfl-pv
-# with the adaptive entry: the direct entry's paths while the host
-# overcommits the guest, the slowpath entry's otherwise), shfl-pv-spin and
+# holders; the default entry, adaptive: the direct entry's paths while
+# the host overcommits the guest, the slowpath entry's otherwise),
+# tas-pv (the same switch with test-and-set waiting) and off (applied,
+# switch off); on request also direct and slowpath (policy shfl-pv with
+# the direct entry throughout, or the slowpath entry: only the contended
+# path is ours, holders are not named; going to and from either removes
+# and re-applies the takeover), shfl-pv-spin and
 # tas-pv-spin (shfl-pv, tas-pv without irqs-off halts: waiters whose
 # interrupts are off spin instead of halting until an NMI kick, as before
 # irqs-off halts were the default) and native-again
@@ -59,8 +59,8 @@ Needs root and a built tree (make).  Starts pvlockd if it is not running.
   --reps N          runs of every workload per mode [$reps]
   --workloads LIST  of: ${all_workloads// /,} [all]
   --modes LIST      native, then any of shfl-pv, tas-pv, off, slowpath
-                    (shfl-pv with the slowpath entry), adaptive (shfl-pv
-                    with the adaptive entry), shfl-pv-spin,
+                    (shfl-pv with the slowpath entry), direct (shfl-pv
+                    with the direct entry throughout), shfl-pv-spin,
                     tas-pv-spin (without irqs-off halts), native-again
                     (native against itself: the noise floor) [${modes// /,}]
   --groups N        hackbench and messaging -g [$groups]
@@ -93,7 +93,7 @@ for c in $configs; do case "$c" in 1x|2x|4x) ;; *) die "unknown config '$c' (1x,
 for w in $workloads; do
 	case " $all_workloads " in *" $w "*) ;; *) die "unknown workload '$w' (${all_workloads// /, })" ;; esac
 done
-for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath|adaptive|shfl-pv-spin|tas-pv-spin|native-again) ;; *) die "unknown mode '$m'" ;; esac; done
+for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath|direct|shfl-pv-spin|tas-pv-spin|native-again) ;; *) die "unknown mode '$m'" ;; esac; done
 [ "${modes%% *}" = native ] || die "--modes must start with native (the ratios' base)"
 [ "$(id -u)" = 0 ] || die "needs root"
 
@@ -120,18 +120,18 @@ for c in $configs; do
 counters() { eval \"\$(pvli-takeover counters | sed \"s/\\([a-z_]*\\)=/\$1_\\1=/g\")\"; }
 for rep in \$(seq $reps); do
 	for m in \$(rep_order \$rep $modes); do
-		# The slowpath and adaptive modes' entries differ from the
+		# The slowpath and direct modes' entries differ from the
 		# others' (auto): switching between them is a remove and an apply.
 		e=\$(pvli-takeover status | sed -n 's/^entry: \\([a-z]*\\).*/\\1/p')
-		case \$m in slowpath|adaptive) want=\$m ;; *) want=auto ;; esac
+		case \$m in slowpath|direct) want=\$m ;; *) want=auto ;; esac
 		case \$want/\$e in
-		*/none|auto/direct|auto/livepatch|slowpath/slowpath|adaptive/adaptive) ;;
+		*/none|auto/adaptive|auto/livepatch|slowpath/slowpath|direct/direct) ;;
 		*) pvli-takeover remove || exit 11 ;;
 		esac
 		case \$m in
 		native|native-again) pvli-takeover remove || exit 11 ;;
 		off) pvli-takeover apply && pvli-takeover off || exit 11 ;;
-		slowpath|adaptive) pvli-takeover apply --entry \$m && pvli-takeover policy shfl-pv &&
+		slowpath|direct) pvli-takeover apply --entry \$m && pvli-takeover policy shfl-pv &&
 			pvli-takeover on || exit 11 ;;
 		*) pvli-takeover apply && pvli-takeover policy \${m%-spin} && pvli-takeover on || exit 11 ;;
 		esac
@@ -245,7 +245,7 @@ for c in configs:
             print(f"  {w:10} {m:12} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {irqoff:7d} "
                   f"{halts:7d} {offhlt:7d} {rescue:6d}{lat}")
 
-on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath", "adaptive", "shfl-pv-spin", "tas-pv-spin")]
+on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath", "direct", "shfl-pv-spin", "tas-pv-spin")]
 if on_modes and configs:
     print()
     print("throughput, takeover on / native (medians over reps):")

@@ -15,6 +15,8 @@
 #   lp-on        the same, switch on
 #   slowpath-on  the slowpath entry (only the contended path redirected),
 #                switch on: the uncontended pair runs the kernel's code
+#   adaptive-on  the adaptive entry (the default), switch on, once it has
+#                gone down (no steal here): what a 1x guest pays
 # The switch only changes how contended callers wait, so off and on
 # should cost the same here; both are measured to show it.  Prints the
 # median over reps of each mode's median batch, ns per pair with the
@@ -27,7 +29,7 @@ src=$(dirname "$here")
 prog=takeover_entry
 
 reps=5 pairs=20000 batches=51 smp=2 cpus=0-1
-modes="native direct-off direct-on lp-off lp-on slowpath-on"
+modes="native direct-off direct-on lp-off lp-on slowpath-on adaptive-on"
 
 usage() {
 	cat <<USAGE
@@ -56,7 +58,7 @@ while [ $# -gt 0 ]; do
 done
 case "$reps$pairs$batches" in *[!0-9]*|'') die "--reps, --pairs and --batches want numbers" ;; esac
 for m in $modes; do
-	case "$m" in native|direct-off|direct-on|lp-off|lp-on|slowpath-on) ;; *) die "unknown mode '$m'" ;; esac
+	case "$m" in native|direct-off|direct-on|lp-off|lp-on|slowpath-on|adaptive-on) ;; *) die "unknown mode '$m'" ;; esac
 done
 [ "$(id -u)" = 0 ] || die "needs root"
 
@@ -76,6 +78,14 @@ for rep in \$(seq $reps); do
 		direct-*) pvli-takeover remove && pvli-takeover apply --entry direct || exit 11 ;;
 		lp-*) pvli-takeover remove && pvli-takeover apply --entry livepatch || exit 11 ;;
 		slowpath-*) pvli-takeover remove && pvli-takeover apply --entry slowpath || exit 11 ;;
+		adaptive-*)
+			pvli-takeover remove && pvli-takeover apply --entry adaptive || exit 11
+			# It starts up and goes down after 2 s with little steal.
+			for i in \$(seq 100); do
+				grep -q '^slowpath steal' /sys/module/pvlockinfo_takeover/parameters/adaptive && break
+				sleep 0.1
+			done
+			echo \"  adaptive: \$(cat /sys/module/pvlockinfo_takeover/parameters/adaptive)\" >&2 ;;
 		esac
 		case \$m in *-off) pvli-takeover off || exit 11 ;; esac
 		echo \"pairs=$pairs batches=$batches cpu=1\" >\$lc || exit 12
@@ -103,7 +113,7 @@ print()
 print("ns per uncontended pair, loop subtracted (median over reps of the batch median; min-max over reps)")
 print(f"{'mode':11} {'lock+unlock':>22} {'irqsave+restore':>22} {'lock/native':>12} {'irqsave/native':>15}")
 base = {}
-for m in ("native", "direct-off", "direct-on", "lp-off", "lp-on", "slowpath-on"):
+for m in ("native", "direct-off", "direct-on", "lp-off", "lp-on", "slowpath-on", "adaptive-on"):
     if m not in runs:
         continue
     cols, rat = [], []
@@ -116,7 +126,7 @@ for m in ("native", "direct-off", "direct-on", "lp-off", "lp-on", "slowpath-on")
         rat.append(med / base[kind] if base.get(kind) else float("nan"))
     print(f"{m:11} {cols[0]:>22} {cols[1]:>22} {rat[0]:12.2f} {rat[1]:15.2f}")
 print()
-for m in ("direct-on", "lp-on", "slowpath-on"):
+for m in ("direct-on", "lp-on", "slowpath-on", "adaptive-on"):
     if m in runs and base.get("lock"):
         r = statistics.median(per_pair(x, "lock") for x in runs[m]) / base["lock"]
         print(f"target: uncontended lock+unlock with {m} <= 1.2x native: {r:.2f}x: "

@@ -13,10 +13,9 @@
  *   direct     ftrace direct calls into a trampoline that jumps to the
  *              replacements (pvli_tk_direct.c): one call, a pop and a
  *              compare or a few per spin_lock(); every CPU switches at
- *              once; one text patch to apply and one to remove.  The
- *              default where the kernel
- *              has DYNAMIC_FTRACE_WITH_DIRECT_CALLS and nobody else has
- *              a direct call on these functions.
+ *              once; one text patch to apply and one to remove.  Needs
+ *              DYNAMIC_FTRACE_WITH_DIRECT_CALLS, and nobody else with
+ *              a direct call on these functions.  On request.
  *   livepatch  a klp patch: ftrace_regs_caller() and the livepatch
  *              handler on every call (about 16% of hackbench under
  *              TCG), and a per-task transition that takes minutes under
@@ -28,9 +27,10 @@
  *              halts behind a holder and no hold depth reaches the host;
  *              waiters still queue, are shuffled, and halt in the queue
  *              (the hand-over is ours).  Only on request.
- *   adaptive   slowpath while the host preempts our vCPUs little, the
- *              direct entry's fast paths (holders named) while it
- *              preempts them a lot (pvli_tk_adapt.c).  On request.
+ *   adaptive   the direct entry's fast paths (holders named) while the
+ *              host preempts our vCPUs a lot, the slowpath entry's
+ *              otherwise (pvli_tk_adapt.c).  The default where direct
+ *              calls work (auto); else the livepatch.
  *
  * With the direct entry and the livepatch (and the adaptive one while
  * its fast paths are on), holders are named, and waiters may halt behind
@@ -64,7 +64,7 @@
 
 static char *entry = "auto";
 module_param(entry, charp, 0444);
-MODULE_PARM_DESC(entry, "how calls reach the replacements: auto (direct, else livepatch), adaptive (direct while the host overcommits, else slowpath), direct, livepatch, slowpath (only the contended path; nobody named)");
+MODULE_PARM_DESC(entry, "how calls reach the replacements: auto (adaptive, else livepatch), adaptive (direct calls while the host overcommits the vCPUs, else only the slow path), direct, livepatch, slowpath (only the contended path; nobody named)");
 
 static const char *tk_entry = "none";	/* the entry in use: "adaptive", "direct", "livepatch" or "slowpath" */
 
@@ -325,18 +325,17 @@ static int __init pvli_tk_init(void)
 	 */
 	bool slowpath = !strcmp(entry, "slowpath");
 	/*
-	 * The adaptive entry starts as the slowpath one, but names holders
-	 * and publishes hold depths while its fast paths are on.
+	 * The adaptive entry (auto's choice where direct calls work) starts
+	 * as the direct one and goes down to the slowpath one's paths once
+	 * the host is seen to preempt our vCPUs little (pvli_tk_adapt.c).
 	 */
-	bool adaptive = !strcmp(entry, "adaptive");
+	bool adaptive = !strcmp(entry, "adaptive") || !strcmp(entry, "auto");
 	char why[256];
 	int ret;
 
 	if (strcmp(entry, "auto") && strcmp(entry, "direct") && strcmp(entry, "livepatch") &&
 	    !slowpath && !adaptive)
 		return refuse("entry must be auto, adaptive, direct, livepatch or slowpath", -EINVAL);
-	if (adaptive && !IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS))
-		return refuse("entry adaptive: no ftrace direct calls in this kernel", -EOPNOTSUPP);
 	tk_facts(&facts, slowpath);
 	t_checks = ktime_get_ns() - t0;
 	/* All of them, whatever the verdict: the tests check the probes by this line. */
@@ -347,7 +346,7 @@ static int __init pvli_tk_init(void)
 	ret = pvli_tk_refusal(&facts, why, sizeof(why));
 	if (ret)
 		return refuse(why, ret);
-	pvli_tk_lock_init(!slowpath);	/* adaptive: waits published from the start */
+	pvli_tk_lock_init(!slowpath);
 
 	if (slowpath) {
 		/*
@@ -364,23 +363,19 @@ static int __init pvli_tk_init(void)
 			return refuse(why, ret);
 		return tk_live_now("slowpath", false, false, t0, t_checks);
 	}
-	if (adaptive) {
-		ret = pvli_tk_direct_apply(false, why, sizeof(why));
-		if (ret)
-			return refuse(why, ret);
-		/* Hold depths published only while up: pvli_tk_adapt.c. */
-		tk_live_now("adaptive", false, false, t0, t_checks);
-		pvli_tk_adapt_start();
-		return 0;
-	}
 	if (strcmp(entry, "livepatch")) {
 		ret = IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) ?
 		      pvli_tk_direct_apply(true, why, sizeof(why)) : -EOPNOTSUPP;
+		if (!ret && adaptive) {
+			tk_live_now("adaptive", true, true, t0, t_checks);
+			pvli_tk_adapt_start();
+			return 0;
+		}
 		if (!ret)
 			return tk_live_now("direct", true, true, t0, t_checks);
 		if (ret == -EOPNOTSUPP)
 			snprintf(why, sizeof(why), "no ftrace direct calls in this kernel");
-		if (!strcmp(entry, "direct"))
+		if (strcmp(entry, "auto"))	/* direct, adaptive: nothing else will do */
 			return refuse(why, ret);
 		pr_info("no direct entry (%s); using the livepatch\n", why);
 	}

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The takeover's adaptive entry: the direct entry's fast paths only while
- * the host overcommits this guest, the slowpath entry's cost otherwise.
+ * The takeover's adaptive entry (the default, entry=auto, where direct
+ * calls work): the direct entry's fast paths only while the host
+ * overcommits this guest, the slowpath entry's cost otherwise.  It starts
+ * up (as the direct entry: the safe guess for a guest whose host is
+ * unknown) and goes down after ADAPT_DOWN_PERIODS of little steal.
  *
  * Why: the direct entry is what names holders, so that waiters halt
  * behind a holder whose vCPU the host preempted; that is where the
@@ -192,7 +195,7 @@ static void adapt_step(struct work_struct *w)
 	queue_delayed_work(system_long_wq, &adapt_work, msecs_to_jiffies(ADAPT_PERIOD_MS));
 }
 
-/* After go-live without names (the slowpath entry's state). */
+/* After go-live with the direct calls on and holders named: up. */
 void pvli_tk_adapt_start(void)
 {
 	int cpu;
@@ -206,6 +209,7 @@ void pvli_tk_adapt_start(void)
 	}
 	for_each_possible_cpu(cpu)
 		adapt_prev[cpu] = U64_MAX;
+	adapt_fast = true;
 	adapt_prev_ns = ktime_get_ns();
 	adapt_down_ns = adapt_prev_ns - ADAPT_MIN_DOWN_MS * NSEC_PER_MSEC;
 	INIT_DELAYED_WORK(&adapt_work, adapt_step);

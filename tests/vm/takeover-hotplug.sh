@@ -66,7 +66,7 @@ echo "$out"
 
 expect_eq "echo 0 > takeover right after modprobe pvlockinfo takeover=1" \
 	"$(echo "$out" | sed -n 's/^echo0-rc=//p')" 0
-echo "$out" | matches '^status-load: takeover: off (applied, entry direct)' ||
+echo "$out" | matches '^status-load: takeover: off (applied, entry adaptive)' ||
 	fail "status once applied: $(echo "$out" | grep '^status-load:')"
 expect_eq "the switch once the takeover applied, after the user's echo 0" \
 	"$(echo "$out" | sed -n 's/^switch-load=//p')" 0

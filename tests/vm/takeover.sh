@@ -12,9 +12,12 @@
 # phases alternate the policies shfl-pv, tas-pv, shfl-pv; irqs-off halts,
 # on by default (waiters whose interrupts are off halt too, woken by an
 # NMI kick), are turned off for phases 3-4 and on again for 5-6), then given
-# back (pvli-takeover remove).  The takeover is applied with its default
-# entry (ftrace direct calls; the livepatch only where the kernel has
-# none) before the load starts and removed after it stops.  Checked:
+# back (pvli-takeover remove).  The takeover is applied with the direct
+# entry (ftrace direct calls throughout: the kernel command line's
+# pvlockinfo_takeover.entry=direct, which modprobe passes on; the
+# default, adaptive, would drop its fast paths in the off phases, and
+# tests/vm/takeover-adaptive.sh tests it) before the load starts and
+# removed after it stops.  Checked:
 #  - no lockup, no crash, the load still running at the end; a kernel
 #    spinlock_t hammered by a kthread per vCPU in every phase (pvlock-bench
 #    -p native) shows no mutual-exclusion violation; the runner's
@@ -42,7 +45,8 @@ stat=$PVLI_LOGDIR/takeover-pvlockstat.json
 # Host side: count the VM's LHP/LWP over the whole run, one JSON report.
 log=$PVLI_LOGDIR/takeover.out
 "$WRAPPER" -q --name "t-$name" --console-log "$PVLI_LOGDIR/takeover.console" \
-	--smp 4 --host-cpus 0 --channel on --timeout 240 --run "$GUEST_WATCHDOGS"'
+	--smp 4 --host-cpus 0 --channel on --timeout 240 --append pvlockinfo_takeover.entry=direct \
+	--run "$GUEST_WATCHDOGS"'
 modprobe pvlockinfo takeover=1 || exit 10
 modprobe pvlockinfo_test || exit 10	# pvlock-bench
 for i in $(seq 300); do grep -q "takeover: on (applied" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
