@@ -95,7 +95,8 @@ unmodified workloads that stress kernel spinlocks (hackbench, stress-ng's
 msg stressor for 2 s and perf bench futex hash for 2 s: the guest tool
 pvli-workload) REPS times each with the kernel's own spinlock functions
 (native) and with the kernel-spinlock takeover applied and on
-(pvli-takeover apply; pvlockinfo.ko takeover mode), alternating.
+(pvli-takeover apply, its default entry, adaptive; pvlockinfo.ko takeover
+mode), alternating.
 
 Last, its own part, the user-space locks (bench/userspace_locks.sh):
 libpvlock side by side with glibc's default and adaptive mutexes in one
