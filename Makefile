@@ -391,6 +391,13 @@ $(PY_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.py
 	$(Q)mkdir -p $(@D)
 	$(Q)ln -sf $(abspath $<) $@
 
+# The adaptive entry's rule: plain C, no kernel needed (pvli_tk_adapt_rule.h).
+$(B)/tests/unit/test_tk_adapt: tests/unit/test_tk_adapt.c guest/module/pvli_tk_adapt_rule.c \
+		guest/module/pvli_tk_adapt_rule.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iguest/module -o $@ $(filter %.c,$^) -lcmocka
+
 # The takeover's refusal list: plain C, no kernel needed (pvli_tk_refuse.h).
 $(B)/tests/unit/test_tk_refuse: tests/unit/test_tk_refuse.c guest/module/pvli_tk_refuse.c \
 		guest/module/pvli_tk_refuse.h

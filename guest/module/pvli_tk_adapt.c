@@ -4,7 +4,7 @@
  * calls work): the direct entry's fast paths only while the host
  * overcommits this guest, the slowpath entry's cost otherwise.  It starts
  * up (as the direct entry: the safe guess for a guest whose host is
- * unknown) and goes down after ADAPT_DOWN_PERIODS of little steal.
+ * unknown) and goes down after 2 s of little steal.
  *
  * Why: the direct entry is what names holders, so that waiters halt
  * behind a holder whose vCPU the host preempted; that is where the
@@ -18,17 +18,17 @@
  * the host tells us, through the page, how much it preempts.
  *
  * The measure: steal, the time a vCPU was runnable while the host ran
- * something else (the page's steal_ns), over the online vCPUs whose record
- * answers, as a share of their time, every ADAPT_PERIOD_MS.  Fast paths on
- * when it reaches adapt_steal_pct in one period (but not sooner than
- * ADAPT_MIN_DOWN_MS after they went off: a load that comes and goes
- * patches the text at most about once a second); off when it stays below
- * half that for ADAPT_DOWN_PERIODS periods in a row, or when the takeover
- * is switched off.  A vCPU whose record does not answer in a period (no
- * base yet, just online, its state unknown, a torn read) is left out of
- * that period; when none answers for ADAPT_DOWN_PERIODS periods (no live
- * page: no host side, or a stale one) the fast paths go off too, since
- * nobody could be seen preempted anyway.
+ * something else (the page's steal_ns), over the online vCPUs whose
+ * record answers, as a share of their time, every PVLI_TK_ADAPT_PERIOD_MS
+ * (100 ms).  The rule (pvli_tk_adapt_rule.c, plain C, unit-tested): fast
+ * paths on when a period reaches adapt_steal_pct, but not sooner than 1 s
+ * after they went off (a load that comes and goes patches the text at
+ * most about once a second); off after 2 s in a row below half that, or
+ * at once when the takeover is switched off.  A vCPU whose record does
+ * not answer in a period (no base yet, just online, its state unknown, a
+ * torn read) is left out of that period; when none answers for 2 s (no
+ * live page: no host side, or a stale one) the fast paths go off too,
+ * since nobody could be seen preempted anyway.
  *
  * While the fast paths are on, and only then, the page's
  * PVLI_GUEST_KERNEL_LOCKS flag tells the host that the vCPUs publish their
@@ -58,11 +58,8 @@
 
 #include "pvlockinfo.h"
 #include "pvli_takeover.h"
+#include "pvli_tk_adapt_rule.h"
 #include "pvli_trace_ids.h"
-
-#define ADAPT_PERIOD_MS		100
-#define ADAPT_DOWN_PERIODS	20	/* 2 s quiet before the fast paths go back */
-#define ADAPT_MIN_DOWN_MS	1000	/* off at least this long before on again */
 
 static unsigned int adapt_steal_pct = 25;
 
@@ -89,14 +86,11 @@ MODULE_PARM_DESC(adapt_steal_pct,
 
 static struct delayed_work adapt_work;
 static bool adapt_running;	/* adapt_work scheduled: between start and stop */
-static bool adapt_fast;		/* direct calls on and holders named */
-static bool adapt_gave_up;	/* the direct calls failed to register: slowpath for good */
+static struct pvli_tk_adapt adapt;	/* the rule's state; .fast: direct calls on, holders named */
+static bool adapt_gave_up;	/* a switch failed: no more switching */
 static char adapt_why[160];
-static u64 *adapt_prev;		/* per CPU: its steal at the last period; U64_MAX: none */
+static u64 *adapt_prev;		/* per CPU: its steal at the last period, or PVLI_TK_ADAPT_NONE */
 static u64 adapt_prev_ns;
-static unsigned int adapt_quiet;	/* periods in a row below the low mark */
-static unsigned int adapt_blind;	/* periods in a row no vCPU's record answered */
-static u64 adapt_down_ns;		/* when the fast paths last went off */
 static int adapt_permille = -1;		/* steal share of the last period; -1: unknown */
 static unsigned long adapt_ups, adapt_downs;
 
@@ -115,20 +109,15 @@ static int adapt_steal_permille(void)
 		u64 s, prev = adapt_prev[cpu];
 
 		if (!cpu_online(cpu)) {
-			adapt_prev[cpu] = U64_MAX;	/* a new base when it is back */
+			adapt_prev[cpu] = PVLI_TK_ADAPT_NONE;	/* a new base when it is back */
 			continue;
 		}
+		/* PVLI_TP_STEAL_UNKNOWN is PVLI_TK_ADAPT_NONE: no base either. */
 		s = pvli_vcpu_steal_ns(cpu);
-		adapt_prev[cpu] = s;	/* U64_MAX (PVLI_TP_STEAL_UNKNOWN): no base */
-		if (s == PVLI_TP_STEAL_UNKNOWN || prev == U64_MAX)
-			continue;
-		/* A new page starts at 0; a preempted vCPU's is extrapolated. */
-		sum += s > prev ? min(s - prev, dt) : 0;
-		n++;
+		adapt_prev[cpu] = s;
+		pvli_tk_adapt_add(prev, s, dt, &sum, &n);
 	}
-	if (!n || !dt)
-		return -1;
-	return div64_u64(sum * 1000, dt * n);
+	return pvli_tk_adapt_share(sum, n, dt);
 }
 
 /*
@@ -155,7 +144,7 @@ static void adapt_set_fast(bool on)
 	} else {
 		pvli_publish_kernel_flag(false);
 		pvli_tk_name_holders(false);
-		adapt_down_ns = ktime_get_ns();
+		adapt.down_ns = ktime_get_ns();
 		ret = pvli_tk_direct_fast(false, adapt_why, sizeof(adapt_why));
 		if (ret) {
 			WRITE_ONCE(adapt_gave_up, true);
@@ -165,34 +154,22 @@ static void adapt_set_fast(bool on)
 		}
 		adapt_downs++;
 	}
-	WRITE_ONCE(adapt_fast, on);
+	WRITE_ONCE(adapt.fast, on);
 }
 
 static void adapt_step(struct work_struct *w)
 {
 	int pm = adapt_steal_permille();
-	u64 up = READ_ONCE(adapt_steal_pct) * 10ULL;
 	bool want;
 
 	WRITE_ONCE(adapt_permille, pm);
-	if (pm < 0) {
-		adapt_blind++;	/* no information: the quiet count stays */
-	} else {
-		adapt_blind = 0;
-		adapt_quiet = pm < up / 2 ? adapt_quiet + 1 : 0;
-	}
-	if (!READ_ONCE(pvli_takeover_active) || adapt_blind >= ADAPT_DOWN_PERIODS)
-		want = false;
-	else if (adapt_fast)
-		want = pm < 0 || adapt_quiet < ADAPT_DOWN_PERIODS;
-	else
-		want = pm >= 0 && pm >= up &&
-		       ktime_get_ns() - adapt_down_ns >= ADAPT_MIN_DOWN_MS * NSEC_PER_MSEC;
-	if (want != adapt_fast)
+	want = pvli_tk_adapt_want(&adapt, pm, READ_ONCE(adapt_steal_pct),
+				  READ_ONCE(pvli_takeover_active), ktime_get_ns());
+	if (want != adapt.fast)
 		adapt_set_fast(want);
 	if (READ_ONCE(adapt_gave_up))
 		return;		/* nothing left to switch */
-	queue_delayed_work(system_long_wq, &adapt_work, msecs_to_jiffies(ADAPT_PERIOD_MS));
+	queue_delayed_work(system_long_wq, &adapt_work, msecs_to_jiffies(PVLI_TK_ADAPT_PERIOD_MS));
 }
 
 /* After go-live with the direct calls on and holders named: up. */
@@ -208,14 +185,13 @@ void pvli_tk_adapt_start(void)
 		return;
 	}
 	for_each_possible_cpu(cpu)
-		adapt_prev[cpu] = U64_MAX;
-	adapt_fast = true;
+		adapt_prev[cpu] = PVLI_TK_ADAPT_NONE;
+	adapt.fast = true;
 	adapt_prev_ns = ktime_get_ns();
-	adapt_down_ns = adapt_prev_ns - ADAPT_MIN_DOWN_MS * NSEC_PER_MSEC;
 	INIT_DELAYED_WORK(&adapt_work, adapt_step);
 	adapt_running = true;
 	/* system_long_wq: a switch waits for grace periods and a text patch. */
-	queue_delayed_work(system_long_wq, &adapt_work, msecs_to_jiffies(ADAPT_PERIOD_MS));
+	queue_delayed_work(system_long_wq, &adapt_work, msecs_to_jiffies(PVLI_TK_ADAPT_PERIOD_MS));
 }
 
 /* Before the quiesce: the work is gone; the fast paths stay as they are. */
@@ -231,7 +207,7 @@ void pvli_tk_adapt_stop(void)
 int pvli_tk_adapt_show(char *buf, size_t len)
 {
 	int pm = READ_ONCE(adapt_permille);
-	const char *now = READ_ONCE(adapt_fast) ? "direct" : "slowpath";
+	const char *now = READ_ONCE(adapt.fast) ? "direct" : "slowpath";
 
 	if (!adapt_running && !READ_ONCE(adapt_gave_up))
 		return scnprintf(buf, len, "-\n");
