@@ -118,6 +118,8 @@ for c in $configs; do
 . /usr/share/pvlockinfo/sweep-order.sh
 # counters P: all the takeover's counters in one read, \"waits=N halts=N ...\" as P_waits=N ...
 counters() { eval \"\$(pvli-takeover counters | sed \"s/\\([a-z_]*\\)=/\$1_\\1=/g\")\"; }
+# adapt_ud: the adaptive entry's switches so far, \"UPS DOWNS\" (0 0 without it)
+adapt_ud() { cut -d' ' -f5,7 /sys/module/pvlockinfo_takeover/parameters/adaptive 2>/dev/null | grep '^[0-9]* [0-9]*\$' || echo 0 0; }
 for rep in \$(seq $reps); do
 	for m in \$(rep_order \$rep $modes); do
 		# The slowpath and direct modes' entries differ from the
@@ -135,6 +137,9 @@ for rep in \$(seq $reps); do
 			pvli-takeover on || exit 11 ;;
 		*) pvli-takeover apply && pvli-takeover policy \${m%-spin} && pvli-takeover on || exit 11 ;;
 		esac
+		# Every mode starts alike: the adaptive entry (the default) down,
+		# as after 2 s of idle, whatever the mode before it left.
+		case \$m in native|native-again) ;; *) pvli-takeover settle --timeout 10 >/dev/null || exit 11 ;; esac
 		# Irqs-off halts: off in the -spin modes only (pvlockinfo.ko is loaded by now, but for native).
 		if [ -e /sys/module/pvlockinfo ]; then
 			case \$m in
@@ -149,6 +154,7 @@ for rep in \$(seq $reps); do
 				cyclictest -q -m -t -p 80 -i 1000 -l 1000000 >/tmp/ct.txt 2>&1 &
 				ct=\$!
 			fi
+			ud0=\$(adapt_ud)
 			r=\$(pvli-workload run \$w -g $groups -l $loops -s $secs)
 			lat='null null'
 			if [ \$w = hackbench ]; then
@@ -156,11 +162,12 @@ for rep in \$(seq $reps); do
 				lat=\$(awk '/Avg:/ { for (i = 1; i < NF; i++) { if (\$i == \"Avg:\") a += \$(i + 1); if (\$i == \"Max:\" && \$(i + 1) > m) m = \$(i + 1) } n++ } END { if (n) printf \"%d %d\", a / n, m; else print \"null null\" }' /tmp/ct.txt)
 			fi
 			counters a
-			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( a_halts - b_halts )) shuffles=\$(( a_shuffles - b_shuffles )) waits=\$(( a_waits - b_waits )) irqsoff_waits=\$(( a_irqsoff_waits - b_irqsoff_waits )) irqsoff_halts=\$(( a_irqsoff_halts - b_irqsoff_halts )) nmi_rescues=\$(( a_nmi_rescues - b_nmi_rescues ))\"
-			# The adaptive entry: which paths ran, and how often they switched.
-			ad=\$(cat /sys/module/pvlockinfo_takeover/parameters/adaptive 2>/dev/null)
-			case \$ad in ''|-) ad= ;; *) ad=\", adaptive: \$ad\" ;; esac
-			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts ))\$ad\" >&2
+			ud1=\$(adapt_ud)
+			# The adaptive entry: which paths ran at the end (- without it).
+			ad=\$(cut -d' ' -f1 /sys/module/pvlockinfo_takeover/parameters/adaptive 2>/dev/null)
+			ad=\${ad:--}
+			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( a_halts - b_halts )) shuffles=\$(( a_shuffles - b_shuffles )) waits=\$(( a_waits - b_waits )) irqsoff_waits=\$(( a_irqsoff_waits - b_irqsoff_waits )) irqsoff_halts=\$(( a_irqsoff_halts - b_irqsoff_halts )) nmi_rescues=\$(( a_nmi_rescues - b_nmi_rescues )) adapt_ups=\$(( \${ud1% *} - \${ud0% *} )) adapt_downs=\$(( \${ud1#* } - \${ud0#* } )) adapt_end=\$ad\"
+			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts )), adaptive \$ad (up \$(( \${ud1% *} - \${ud0% *} )), down \$(( \${ud1#* } - \${ud0#* } )))\" >&2
 		done
 		if [ $lc = 1 ]; then
 			echo 'pairs=20000 batches=51 cpu=1' >/sys/kernel/debug/pvlockinfo/lockcost || exit 12

@@ -51,8 +51,8 @@
  *    hand-overs never run in an NMI (the lock core's invariant 6).
  *  - Never in an NMI (nothing would end it), and only while armed: both
  *    enabled (shfl_nmi_halts_enable(): pvlockinfo's takeover_irqsoff_halt)
- *    and held by a user (shfl_nmi_halts_hold(): the takeover between
- *    go-live and quiesce, the test module), for waits whose caller allows
+ *    and held by a user (shfl_nmi_halts_hold(): the takeover while it is
+ *    live and switched on, the test module), for waits whose caller allows
  *    it (SHFL_WAIT_HALT_IRQSOFF: the takeover's channel policies).
  *  - While armed, and only then, a per-CPU hrtimer (hard interrupt
  *    context, every 50 ms; the halted CPU's own is held off, the others'

@@ -41,7 +41,7 @@
  * The switch belongs to pvlockinfo.ko (parameter "takeover", see
  * pvli_takeover_ctl.c); this module registers with it once applied and
  * tells it why when it refuses (the list: pvli_tk_refuse.c).  Removal:
- * direct and slowpath entries, rmmod; livepatch, echo 0 >
+ * adaptive, direct and slowpath entries, rmmod; livepatch, echo 0 >
  * /sys/kernel/livepatch/pvlockinfo_takeover/enabled, wait for the
  * transition to end, then rmmod (pvli-takeover remove does either).
  */
@@ -82,7 +82,7 @@ static int get_adaptive(char *buf, const struct kernel_param *kp)
 }
 static const struct kernel_param_ops adaptive_ops = { .get = get_adaptive };
 module_param_cb(adaptive, &adaptive_ops, NULL, 0444);
-MODULE_PARM_DESC(adaptive, "entry=adaptive: which entry's paths run now (direct or slowpath), the last 100 ms's steal share, and how often it switched up and down; - for other entries");
+MODULE_PARM_DESC(adaptive, "the adaptive entry (the default): which entry's paths run now (direct or slowpath), the last 100 ms's steal share, and how often it switched up and down; - for other entries");
 
 static int get_counter(char *buf, const struct kernel_param *kp)
 {

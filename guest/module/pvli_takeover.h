@@ -106,6 +106,12 @@ void pvli_tk_quiesce(void);
  * halt behind one; sleeps): the adaptive entry's two states.
  */
 void pvli_tk_name_holders(bool on);
+/*
+ * Publish waits to the page's kernel_waiting from now on, or no more (a
+ * wait in progress may still store once: the way down's grace periods
+ * end it before the fields are cleared).
+ */
+void pvli_tk_publish_waits(bool on);
 /* pvlockinfo.ko's switch flipped (its tk_mutex held): irqs-off halts held while live and on. */
 void pvli_tk_switched(bool on);
 bool pvli_tk_live(void);

@@ -82,12 +82,12 @@ static const struct kernel_param_ops steal_pct_ops = {
 };
 module_param_cb(adapt_steal_pct, &steal_pct_ops, &adapt_steal_pct, 0644);
 MODULE_PARM_DESC(adapt_steal_pct,
-		 "entry=adaptive: direct calls while vCPUs lose at least this % (0-100; 0: always) of their time to host preemption (steal); back to the slowpath entry below half of it for 2 s");
+		 "adaptive entry (the default): direct calls while vCPUs lose at least this % (0-100; 0: always) of their time to host preemption (steal); back to the slowpath entry's paths below half of it for 2 s");
 
 static struct delayed_work adapt_work;
 static bool adapt_running;	/* adapt_work scheduled: between start and stop */
 static struct pvli_tk_adapt adapt;	/* the rule's state; .fast: direct calls on, holders named */
-static bool adapt_gave_up;	/* a switch failed: no more switching */
+static bool adapt_gave_up;	/* a switch failed (or no memory): no more switching */
 static char adapt_why[160];
 static u64 *adapt_prev;		/* per CPU: its steal at the last period, or PVLI_TK_ADAPT_NONE */
 static u64 adapt_prev_ns;
@@ -139,16 +139,26 @@ static void adapt_set_fast(bool on)
 			return;
 		}
 		pvli_tk_name_holders(true);
+		pvli_tk_publish_waits(true);
 		pvli_publish_kernel_flag(true);
 		adapt_ups++;
 	} else {
-		pvli_publish_kernel_flag(false);
+		/*
+		 * Nothing published once the flag is cleared (last: it zeroes
+		 * the fields): waits stop first, the grace periods of the
+		 * unnaming end any wait that still stores, and no depth moves
+		 * once nobody is named.
+		 */
+		pvli_tk_publish_waits(false);
 		pvli_tk_name_holders(false);
 		adapt.down_ns = ktime_get_ns();
 		ret = pvli_tk_direct_fast(false, adapt_why, sizeof(adapt_why));
+		pvli_publish_kernel_flag(false);
 		if (ret) {
 			WRITE_ONCE(adapt_gave_up, true);
-			pr_err("adaptive entry: %s; direct calls left on, holders not named, no more switching\n",
+			/* Our trampoline stays in the kernel's text: so must we. */
+			__module_get(THIS_MODULE);
+			pr_err("adaptive entry: %s; direct calls left on, holders not named, no more switching; the module stays loaded\n",
 			       adapt_why);
 			return;
 		}
@@ -177,16 +187,16 @@ void pvli_tk_adapt_start(void)
 {
 	int cpu;
 
+	adapt.fast = true;
 	adapt_prev = kcalloc(nr_cpu_ids, sizeof(*adapt_prev), GFP_KERNEL);
 	if (!adapt_prev) {
 		adapt_gave_up = true;
 		snprintf(adapt_why, sizeof(adapt_why), "no memory for the steal bookkeeping");
-		pr_err("adaptive entry: %s; staying with the slowpath entry's paths\n", adapt_why);
+		pr_err("adaptive entry: %s; staying with the direct entry's paths\n", adapt_why);
 		return;
 	}
 	for_each_possible_cpu(cpu)
 		adapt_prev[cpu] = PVLI_TK_ADAPT_NONE;
-	adapt.fast = true;
 	adapt_prev_ns = ktime_get_ns();
 	INIT_DELAYED_WORK(&adapt_work, adapt_step);
 	adapt_running = true;

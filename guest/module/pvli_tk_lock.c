@@ -22,7 +22,8 @@
  *   unlock:  xchg locked byte -> 0 (kick if SLOW); depth-- and publish it
  *
  * "me" is one per-CPU load: this CPU + 2 while holders are named (the
- * takeover is live, with the direct entry or the livepatch), 1 (names
+ * takeover is live, with the direct entry or the livepatch, or the
+ * adaptive entry while its fast paths are on), 1 (names
  * nobody, as the kernel's own _Q_LOCKED_VAL) before that and while it
  * goes.  Naming has a rule:
  * a holder is named only if its release is ours, because only ours
@@ -104,11 +105,11 @@ static bool tk_switch_on = true;	/* pvlockinfo.ko's switch, as last told (pvli_t
 static struct shfl_nmi_counts tk_nmi_base;	/* the shim's irqs-off halt counts when we came */
 static bool tk_is_live;			/* between go_live and quiesce */
 /*
- * Waits are published to the page's kernel_waiting (set once, at init,
- * before any replacement runs): not with the slowpath entry, which
- * claims no kernel_* field (tk_live_now(), pvli_takeover.c).  The depth needs no
- * such gate: only the fast paths, which that entry does not install,
- * publish it.
+ * Waits are published to the page's kernel_waiting: set at init, before
+ * any replacement runs, but not with the slowpath entry, which claims no
+ * kernel_* field (tk_live_now(), pvli_takeover.c); switched by the
+ * adaptive entry with its fast paths (pvli_tk_publish_waits()).  The
+ * depth needs no such gate: only the fast paths publish it.
  */
 static bool tk_publishes;
 
@@ -175,7 +176,7 @@ static __always_inline void tk_publish_waiting(u32 waiting)
 {
 	struct pvli_vcpu_guest *g = tk_own();
 
-	if (g && tk_publishes)
+	if (g && READ_ONCE(tk_publishes))
 		WRITE_ONCE(g->kernel_waiting, waiting);
 }
 
@@ -495,6 +496,11 @@ void pvli_tk_name_holders(bool on)
 		if (d)
 			pr_warn("cpu %d: hold depth %u after the last named holder left\n", cpu, d);
 	}
+}
+
+void pvli_tk_publish_waits(bool on)
+{
+	WRITE_ONCE(tk_publishes, on);
 }
 
 void pvli_tk_quiesce(void)

@@ -18,10 +18,12 @@
 # policy shfl-pv, irqs-off halts on (waiters whose interrupts are off
 # halt too, woken by NMI kicks), off, on, remove, with irqs-off halts
 # turned off again before the remove in odd cycles and after it in even
-# ones (so both orders meet the remove); odd cycles with the default entry
-# (direct calls), even ones with the slowpath entry (only the contended
-# path redirected; the uncontended paths and every release stay the
-# kernel's, so a lock can be taken by ours and released by theirs).
+# ones (so both orders meet the remove); cycles 1, 4 with the direct
+# entry, 2, 5 with the slowpath entry (only the contended path
+# redirected; the uncontended paths and every release stay the kernel's,
+# so a lock can be taken by ours and released by theirs), 3, 6 with the
+# default, adaptive (up at the apply, down at the switch-off, which
+# unnames and unregisters under the load, up again when steal allows).
 # Checked:
 #  - every apply and remove succeeds, with the entry asked for, and the
 #    takeover is live after each apply; ftrace has hooked the ten
@@ -64,7 +66,7 @@ run_one() { # host CPUs, tag
 	out=$(vm "transitions-$tag" --smp 4 --host-cpus "$cpus" --channel on --timeout 300 --run "$LOAD_START"'
 p=/sys/module/pvlockinfo_takeover/parameters
 for c in $(seq '"$CYCLES"'); do
-	if [ $((c % 2)) = 1 ]; then e=direct; else e=slowpath; fi
+	case $((c % 3)) in 1) e=direct ;; 2) e=slowpath ;; *) e=adaptive ;; esac
 	pvli-takeover apply --entry $e; echo "cycle $c apply-rc=$? in_use=$(cat $p/in_use 2>/dev/null)"
 	ef=/sys/kernel/debug/tracing/enabled_functions
 	echo "cycle $c hooked fast=$(grep -c "^_raw_spin_" $ef) slow=$(grep -c "^native_queued_spin_lock_slowpath" $ef)"
@@ -87,19 +89,20 @@ echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 
 	local c e want line applies removes
 	for c in $(seq $CYCLES); do
-		if [ $((c % 2)) = 1 ]; then e=direct; else e=slowpath; fi
+		case $((c % 3)) in 1) e=direct ;; 2) e=slowpath ;; *) e=adaptive ;; esac
 		line=$(echo "$out" | grep "^cycle $c apply-rc=")
 		echo "$line" | matches "apply-rc=0 in_use=$e live$" || fail "$tag: apply ($e entry) in cycle $c: $line"
 		# What ftrace has hooked: the ten spinlock functions and the slow
-		# path (direct), or the slow path alone (slowpath).
+		# path (direct, and adaptive, which starts up), or the slow path
+		# alone (slowpath).
 		line=$(echo "$out" | grep "^cycle $c hooked ")
-		[ "$e" = direct ] && want=10 || want=0
+		[ "$e" = slowpath ] && want=0 || want=10
 		expect_eq "$tag: cycle $c ($e entry): spinlock functions and slow path hooked" \
 			"$(echo "$line" | sed 's/^cycle [0-9]* hooked //')" "fast=$want slow=1"
 		# The host is told of hold depths only where they are counted:
 		# debugfs vcpus shows a kdepth for every vCPU under direct, "-" for
 		# every one under slowpath.
-		[ "$e" = direct ] && want=4 || want=0
+		[ "$e" = slowpath ] && want=0 || want=4
 		expect_eq "$tag: cycle $c ($e entry): vCPUs publishing a kernel hold depth" \
 			"$(echo "$out" | sed -n "s/^cycle $c published=//p")" $want
 		line=$(echo "$out" | grep "^cycle $c waits=")
@@ -122,10 +125,12 @@ echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 	# of old and new code that every apply and remove goes through.
 	expect_eq "$tag: CPUs with a hold depth left at a remove" \
 		"$(echo "$out" | sed -n 's/^depth-left=//p')" 0
-	applies=$(echo "$out" | sed -n 's/^dmesg: .*taken over (\(direct\|slowpath\) entry) in \([0-9]*\) us.*/\2/p')
-	removes=$(echo "$out" | sed -n 's/^dmesg: .*given back (\(direct\|slowpath\) entry) in \([0-9]*\) us.*/\2/p')
-	expect_eq "$tag: applies with the slowpath entry logged" \
-		"$(echo "$out" | grep -c '^dmesg: .*taken over (slowpath entry)')" $((CYCLES / 2))
+	applies=$(echo "$out" | sed -n 's/^dmesg: .*taken over (\(direct\|slowpath\|adaptive\) entry) in \([0-9]*\) us.*/\2/p')
+	removes=$(echo "$out" | sed -n 's/^dmesg: .*given back (\(direct\|slowpath\|adaptive\) entry) in \([0-9]*\) us.*/\2/p')
+	for e in direct slowpath adaptive; do
+		expect_eq "$tag: applies with the $e entry logged" \
+			"$(echo "$out" | grep -c "^dmesg: .*taken over ($e entry)")" $((CYCLES / 3))
+	done
 	expect_eq "$tag: applies logged" "$(echo "$applies" | grep -c .)" $CYCLES
 	expect_eq "$tag: removals logged" "$(echo "$removes" | grep -c .)" $CYCLES
 	note "$tag: apply max $(echo "$applies" | sort -n | tail -n 1) us, median $(echo "$applies" | median) us;" \
