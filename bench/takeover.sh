@@ -138,7 +138,10 @@ for rep in \$(seq $reps); do
 		*) pvli-takeover apply && pvli-takeover policy \${m%-spin} && pvli-takeover on || exit 11 ;;
 		esac
 		# Every mode starts alike: the adaptive entry (the default) down,
-		# as after 2 s of idle, whatever the mode before it left.
+		# as after 2 s of idle, whatever the mode before it left.  Within
+		# a mode the workloads run back to back, as a busy guest's would:
+		# the first pays the way up, the others find it where the one
+		# before left it (adapt_ups, adapt_downs and adapt_end say).
 		case \$m in native|native-again) ;; *) pvli-takeover settle --timeout 10 >/dev/null || exit 11 ;; esac
 		# Irqs-off halts: off in the -spin modes only (pvlockinfo.ko is loaded by now, but for native).
 		if [ -e /sys/module/pvlockinfo ]; then
@@ -170,6 +173,8 @@ for rep in \$(seq $reps); do
 			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts )), adaptive \$ad (up \$(( \${ud1% *} - \${ud0% *} )), down \$(( \${ud1#* } - \${ud0#* } )))\" >&2
 		done
 		if [ $lc = 1 ]; then
+			# The uncontended cost at 1x: with the adaptive entry settled (down).
+			case \$m in native|native-again) ;; *) pvli-takeover settle --timeout 10 >/dev/null || exit 11 ;; esac
 			echo 'pairs=20000 batches=51 cpu=1' >/sys/kernel/debug/pvlockinfo/lockcost || exit 12
 			echo \"ENTRY mode=\$m rep=\$rep \$(cat /sys/kernel/debug/pvlockinfo/lockcost)\"
 		fi

@@ -108,8 +108,8 @@ void pvli_tk_quiesce(void);
 void pvli_tk_name_holders(bool on);
 /*
  * Publish waits to the page's kernel_waiting from now on, or no more (a
- * wait in progress may still store once: the way down's grace periods
- * end it before the fields are cleared).
+ * wait whose start was published still publishes its end: once every
+ * wait that began before has ended, the page says 0).
  */
 void pvli_tk_publish_waits(bool on);
 /* pvlockinfo.ko's switch flipped (its tk_mutex held): irqs-off halts held while live and on. */

@@ -122,9 +122,11 @@ static int adapt_steal_permille(void)
 
 /*
  * A registration that failed is not tried again (pvli_tk_direct.c): the
- * slowpath state for good.  An unregistration that failed leaves the
- * direct calls on with nobody named (safe: every release is still ours)
- * and stops switching; the module's exit tries it again.
+ * slowpath state for good.  An unregistration that failed may leave
+ * direct calls into our trampoline (nobody named: safe, every release
+ * is still ours): it stops switching and pins the module, which must
+ * not go while they could.  (An rmmod already under way when it fails
+ * cannot be stopped; tk_direct_undo() then says so loudly.)
  */
 static void adapt_set_fast(bool on)
 {
@@ -144,16 +146,18 @@ static void adapt_set_fast(bool on)
 		adapt_ups++;
 	} else {
 		/*
-		 * Nothing published once the flag is cleared (last: it zeroes
-		 * the fields): waits stop first, the grace periods of the
-		 * unnaming end any wait that still stores, and no depth moves
-		 * once nobody is named.
+		 * Nothing published once the flag is cleared (it zeroes the
+		 * fields): waits stop first, and the grace periods of the
+		 * unnaming end every wait that began while they were (each
+		 * publishes its end: the page says 0 after); no depth moves
+		 * once nobody is named.  So the flag goes before the
+		 * unregistration, which can take seconds under load.
 		 */
 		pvli_tk_publish_waits(false);
 		pvli_tk_name_holders(false);
+		pvli_publish_kernel_flag(false);
 		adapt.down_ns = ktime_get_ns();
 		ret = pvli_tk_direct_fast(false, adapt_why, sizeof(adapt_why));
-		pvli_publish_kernel_flag(false);
 		if (ret) {
 			WRITE_ONCE(adapt_gave_up, true);
 			/* Our trampoline stays in the kernel's text: so must we. */

@@ -172,12 +172,21 @@ static __always_inline void tk_publish_depth(u32 depth)
 	WRITE_ONCE(*this_cpu_read(pvli_own_depth), depth);
 }
 
-static __always_inline void tk_publish_waiting(u32 waiting)
+/*
+ * Publish this CPU's count of waits in progress, if waits are published
+ * now or @was (the wait that ends published its start): a wait whose
+ * start was published always publishes its end, so that once publishing
+ * stops and every wait that began before has ended (the adaptive entry's
+ * grace periods) the page says 0.  Returns whether it published.
+ */
+static __always_inline bool tk_publish_waiting(u32 waiting, bool was)
 {
 	struct pvli_vcpu_guest *g = tk_own();
+	bool pub = READ_ONCE(tk_publishes);
 
-	if (g && READ_ONCE(tk_publishes))
+	if (g && (pub || was))
 		WRITE_ONCE(g->kernel_waiting, waiting);
+	return pub;
 }
 
 /*
@@ -227,8 +236,8 @@ static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_o
 				     unsigned int flags)
 {
 	const struct shfl_policy *pol;
+	bool published = tk_publish_waiting(this_cpu_inc_return(tk_cpu.waiting), false);
 
-	tk_publish_waiting(this_cpu_inc_return(tk_cpu.waiting));
 	this_cpu_inc(tk_counts[TK_WAITS]);
 	if (!READ_ONCE(pvli_takeover_active) || !READ_ONCE(tk_is_live))
 		pol = &shfl_policy_kernel_tas;
@@ -251,7 +260,7 @@ static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_o
 	if (me == SHFL_UNKNOWN_HOLDER)
 		flags |= SHFL_WAIT_ANONYMOUS;
 	shfl_word_lock_slowpath(tk_word(lock), pol, 0, flags);
-	tk_publish_waiting(this_cpu_dec_return(tk_cpu.waiting));
+	tk_publish_waiting(this_cpu_dec_return(tk_cpu.waiting), published);
 }
 
 /*
