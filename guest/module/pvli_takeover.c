@@ -59,7 +59,7 @@
 #include <asm/qspinlock.h>
 
 #include "pvlockinfo.h"
-#include "pvli_takeover.h"
+#include "pvli_tk.h"
 #include "pvli_tk_refuse.h"
 
 static char *entry = "auto";

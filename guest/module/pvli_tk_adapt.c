@@ -57,7 +57,7 @@
 #include <linux/workqueue.h>
 
 #include "pvlockinfo.h"
-#include "pvli_takeover.h"
+#include "pvli_tk.h"
 #include "pvli_tk_adapt_rule.h"
 #include "pvli_trace_ids.h"
 

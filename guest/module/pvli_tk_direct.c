@@ -50,7 +50,7 @@
 #include <linux/string.h>
 #include <asm/qspinlock.h>
 
-#include "pvli_takeover.h"
+#include "pvli_tk.h"
 
 /* All ten functions, one trampoline (ftrace fills in func and flags). */
 static struct ftrace_ops tk_direct_ops;

@@ -85,7 +85,7 @@
 #include <asm/qspinlock.h>
 
 #include "pvlockinfo.h"
-#include "pvli_takeover.h"
+#include "pvli_tk.h"
 #include "shfl_lock.h"
 
 /* What the fast paths read: one cache line per CPU. */

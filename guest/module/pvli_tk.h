@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Inside pvlockinfo_takeover.ko: the replacement spinlock functions
- * (pvli_tk_lock.c), the ways in front of them (the direct and slowpath
- * entries, pvli_tk_direct.c and pvli_tk_entry.S; the livepatch,
- * pvli_takeover.c), and the refusal list (pvli_tk_refuse.c).
+ * What the files of pvlockinfo_takeover.ko share: the replacement
+ * spinlock functions (pvli_tk_lock.c), the ways in front of them (the
+ * direct and slowpath entries, pvli_tk_direct.c and pvli_tk_entry.S; the
+ * adaptive one's switching, pvli_tk_adapt.c; the livepatch and the
+ * module's init, pvli_takeover.c), and the refusal list (pvli_tk_refuse.c).
  */
-#ifndef __PVLI_TAKEOVER_H
-#define __PVLI_TAKEOVER_H
+#ifndef __PVLI_TK_H
+#define __PVLI_TK_H
 
 #include <linux/spinlock.h>
 #include <asm/ibt.h>
@@ -125,4 +126,4 @@ void pvli_tk_adapt_stop(void);
 int pvli_tk_adapt_show(char *buf, size_t len);
 int pvli_tk_show_held(char *buf, size_t len);
 
-#endif /* __PVLI_TAKEOVER_H */
+#endif /* __PVLI_TK_H */
