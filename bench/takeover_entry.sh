@@ -86,8 +86,11 @@ for rep in \$(seq $reps); do
 		esac
 		case \$m in *-off) pvli-takeover off || exit 11 ;; esac
 		echo \"pairs=$pairs batches=$batches cpu=1\" >\$lc || exit 12
-		echo \"RESULT mode=\$m rep=\$rep \$(cat \$lc)\"
-		echo \"  \$rep/$reps \$m: \$(cat \$lc)\" >&2
+		# The adaptive entry goes up if the host preempts the vCPUs
+		# meanwhile (a busy host): say which paths ran at the end.
+		ad=\$(cut -d' ' -f1 /sys/module/pvlockinfo_takeover/parameters/adaptive 2>/dev/null)
+		echo \"RESULT mode=\$m rep=\$rep \$(cat \$lc) adaptive_end=\${ad:--}\"
+		echo \"  \$rep/$reps \$m: \$(cat \$lc)\${ad:+ adaptive_end=\$ad}\" >&2
 	done
 done
 pvli-takeover remove" || exit 2
@@ -122,6 +125,10 @@ for m in ("native", "direct-off", "direct-on", "lp-off", "lp-on", "slowpath-on",
         cols.append(f"{med:8.2f} ({min(v):.2f}-{max(v):.2f})")
         rat.append(med / base[kind] if base.get(kind) else float("nan"))
     print(f"{m:11} {cols[0]:>22} {cols[1]:>22} {rat[0]:12.2f} {rat[1]:15.2f}")
+ups = [r for r in runs.get("adaptive-on", []) if r.get("adaptive_end") == "direct"]
+if ups:
+    print(f"adaptive-on: {len(ups)} of {len(runs['adaptive-on'])} reps ended up (direct paths): "
+          "the host preempted the vCPUs during the measurement")
 print()
 for m in ("direct-on", "lp-on", "slowpath-on", "adaptive-on"):
     if m in runs and base.get("lock"):
