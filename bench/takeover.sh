@@ -169,8 +169,9 @@ for rep in \$(seq $reps); do
 			# The adaptive entry: which paths ran at the end (- without it).
 			ad=\$(cut -d' ' -f1 /sys/module/pvlockinfo_takeover/parameters/adaptive 2>/dev/null)
 			ad=\${ad:--}
-			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( a_halts - b_halts )) shuffles=\$(( a_shuffles - b_shuffles )) waits=\$(( a_waits - b_waits )) irqsoff_waits=\$(( a_irqsoff_waits - b_irqsoff_waits )) irqsoff_halts=\$(( a_irqsoff_halts - b_irqsoff_halts )) nmi_rescues=\$(( a_nmi_rescues - b_nmi_rescues )) adapt_ups=\$(( \${ud1% *} - \${ud0% *} )) adapt_downs=\$(( \${ud1#* } - \${ud0#* } )) adapt_end=\$ad\"
-			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts )), adaptive \$ad (up \$(( \${ud1% *} - \${ud0% *} )), down \$(( \${ud1#* } - \${ud0#* } )))\" >&2
+			aup=\$(( \${ud1% *} - \${ud0% *} )) adown=\$(( \${ud1#* } - \${ud0#* } ))
+			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( a_halts - b_halts )) shuffles=\$(( a_shuffles - b_shuffles )) waits=\$(( a_waits - b_waits )) irqsoff_waits=\$(( a_irqsoff_waits - b_irqsoff_waits )) irqsoff_halts=\$(( a_irqsoff_halts - b_irqsoff_halts )) nmi_rescues=\$(( a_nmi_rescues - b_nmi_rescues )) adapt_ups=\$aup adapt_downs=\$adown adapt_end=\$ad\"
+			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts )), adaptive \$ad (up \$aup, down \$adown)\" >&2
 		done
 		if [ $lc = 1 ]; then
 			# The uncontended cost at 1x: with the adaptive entry settled (down).

@@ -333,8 +333,7 @@ static int __init pvli_tk_init(void)
 	char why[256];
 	int ret;
 
-	if (strcmp(entry, "auto") && strcmp(entry, "direct") && strcmp(entry, "livepatch") &&
-	    !slowpath && !adaptive)
+	if (strcmp(entry, "direct") && strcmp(entry, "livepatch") && !slowpath && !adaptive)
 		return refuse("entry must be auto, adaptive, direct, livepatch or slowpath", -EINVAL);
 	tk_facts(&facts, slowpath);
 	t_checks = ktime_get_ns() - t0;
@@ -366,13 +365,12 @@ static int __init pvli_tk_init(void)
 	if (strcmp(entry, "livepatch")) {
 		ret = IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) ?
 		      pvli_tk_direct_apply(true, why, sizeof(why)) : -EOPNOTSUPP;
-		if (!ret && adaptive) {
-			tk_live_now("adaptive", true, true, t0, t_checks);
-			pvli_tk_adapt_start();
+		if (!ret) {
+			tk_live_now(adaptive ? "adaptive" : "direct", true, true, t0, t_checks);
+			if (adaptive)
+				pvli_tk_adapt_start();
 			return 0;
 		}
-		if (!ret)
-			return tk_live_now("direct", true, true, t0, t_checks);
 		if (ret == -EOPNOTSUPP)
 			snprintf(why, sizeof(why), "no ftrace direct calls in this kernel");
 		if (strcmp(entry, "auto"))	/* direct, adaptive: nothing else will do */

@@ -146,7 +146,7 @@ int pvli_tk_direct_fast(bool on, char *why, size_t len)
 static void tk_direct_undo(void)
 {
 	/* Nothing better to do at exit: the call sites may outlive our text. */
-	if (pvli_tk_direct_fast(false, NULL, 0) || tk_direct_on)
+	if (pvli_tk_direct_fast(false, NULL, 0))
 		pr_emerg("the direct calls could not be unregistered: the kernel's spinlock functions may still call into this module's text, which is freed now; reboot\n");
 	/* Also right for an ops never filtered (the slowpath entry). */
 	ftrace_free_filter(&tk_direct_ops);
