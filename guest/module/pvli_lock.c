@@ -46,7 +46,8 @@ static const struct pvli_lock_type types[] = {
 /*
  * Tunables of the channel policies (shfl-pv and shfl-quota, and the
  * takeover's shfl-pv): module parameters lock_spin_budget,
- * lock_node_spins, lock_park_delay_ns, lock_pre_kick, lock_quick_spins.  A change applies
+ * lock_node_spins, lock_park_delay_ns, lock_pre_kick, lock_quick_spins,
+ * lock_urgent_bypass, lock_urgent_ns, lock_park_budget.  A change applies
  * to waits that start after it.
  */
 static struct shfl_policy *const tuned[] = {
@@ -54,7 +55,10 @@ static struct shfl_policy *const tuned[] = {
 	&shfl_policy_tas_pv, &shfl_policy_kernel_tas_pv,
 };
 
-enum tunable { T_SPIN_BUDGET, T_NODE_SPINS, T_PARK_DELAY_NS, T_PRE_KICK, T_QUICK_SPINS };
+enum tunable {
+	T_SPIN_BUDGET, T_NODE_SPINS, T_PARK_DELAY_NS, T_PRE_KICK, T_QUICK_SPINS,
+	T_URGENT_BYPASS, T_URGENT_NS, T_PARK_BUDGET,
+};
 
 static int tunable_set(const char *val, const struct kernel_param *kp)
 {
@@ -69,7 +73,8 @@ static int tunable_set(const char *val, const struct kernel_param *kp)
 	 * NMI): keep them short.
 	 */
 	if ((t == T_PRE_KICK && v > 1) || (t == T_QUICK_SPINS && v > SHFL_MAX_QUICK_SPINS) ||
-	    (t != T_PARK_DELAY_NS && v > U32_MAX))
+	    (t == T_URGENT_BYPASS && v < 1) ||
+	    (t != T_PARK_DELAY_NS && t != T_URGENT_NS && v > U32_MAX))
 		return -ERANGE;
 	for (int i = 0; i < ARRAY_SIZE(tuned); i++) {
 		struct shfl_policy *p = tuned[i];
@@ -81,6 +86,9 @@ static int tunable_set(const char *val, const struct kernel_param *kp)
 		case T_PARK_DELAY_NS: WRITE_ONCE(p->park_delay_ns, v); break;
 		case T_PRE_KICK: if (queues) WRITE_ONCE(p->pre_kick, v); break;
 		case T_QUICK_SPINS: WRITE_ONCE(p->quick_spins, v); break;
+		case T_URGENT_BYPASS: if (queues) WRITE_ONCE(p->urgent_bypass, v); break;
+		case T_URGENT_NS: if (queues) WRITE_ONCE(p->urgent_ns, v); break;
+		case T_PARK_BUDGET: if (queues) WRITE_ONCE(p->park_budget, v); break;
 		}
 	}
 	return 0;
@@ -96,6 +104,9 @@ static int tunable_get(char *buf, const struct kernel_param *kp)
 	case T_PARK_DELAY_NS: return sysfs_emit(buf, "%llu\n", READ_ONCE(p->park_delay_ns));
 	case T_PRE_KICK: return sysfs_emit(buf, "%u\n", READ_ONCE(p->pre_kick));
 	case T_QUICK_SPINS: return sysfs_emit(buf, "%u\n", READ_ONCE(p->quick_spins));
+	case T_URGENT_BYPASS: return sysfs_emit(buf, "%u\n", READ_ONCE(p->urgent_bypass));
+	case T_URGENT_NS: return sysfs_emit(buf, "%llu\n", READ_ONCE(p->urgent_ns));
+	case T_PARK_BUDGET: return sysfs_emit(buf, "%u\n", READ_ONCE(p->park_budget));
 	}
 	return -EINVAL;
 }
@@ -112,6 +123,12 @@ LOCK_TUNABLE(lock_park_delay_ns, T_PARK_DELAY_NS,
 	     "channel policies: halt behind a preempted holder once seen preempted this long (ns)");
 LOCK_TUNABLE(lock_quick_spins, T_QUICK_SPINS,
 	     "channel policies: a waiter's looks for a wholly free word before it sets up (0: none; at most 1024)");
+LOCK_TUNABLE(lock_urgent_bypass, T_URGENT_BYPASS,
+	     "shfl-pv/shfl-quota: free words a queue head loses to others before it turns urgent (>= 1)");
+LOCK_TUNABLE(lock_urgent_ns, T_URGENT_NS,
+	     "shfl-pv/shfl-quota: time as the queue head before it turns urgent (ns)");
+LOCK_TUNABLE(lock_park_budget, T_PARK_BUDGET,
+	     "shfl-pv/shfl-quota: halts on the word behind preempted holders before a newcomer queues (0: no limit)");
 LOCK_TUNABLE(lock_pre_kick, T_PRE_KICK,
 	     "shfl-pv/shfl-quota: wake the new queue head's successor too (0/1)");
 
