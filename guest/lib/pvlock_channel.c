@@ -31,17 +31,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "pvlock_impl.h"
+#include "pvlock_channel.h"
 
 struct pvl_channel pvl_chan;
 int pvl_chan_ready;
 uint32_t pvl_pid;
 long pvl_rseq_cpu_offset;
 struct pvlock_stats pvl_stats;
-uint64_t pvl_parks;
-uint64_t pvl_parks_full;
-int64_t pvl_park_delay_ns = PVL_PARK_DELAY_NS;
-uint64_t pvl_park_delays;
 __thread struct pvl_self pvl_self PVL_TLS;
 
 uint32_t pvl_gettid(void)

@@ -29,7 +29,7 @@
 #include <stddef.h>
 
 #include "pvlock_cond.h"
-#include "pvlock_impl.h"
+#include "pvlock_mutex.h"
 
 struct pvl_cond {
 	uint32_t seq;

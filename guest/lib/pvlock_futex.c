@@ -16,7 +16,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "pvlock_impl.h"
+#include "pvlock_futex.h"
+
+uint64_t pvl_parks;
+uint64_t pvl_parks_full;
 
 int pvl_futex_wait(uint32_t *word, uint32_t val, clockid_t clock, const struct timespec *abstime)
 {

@@ -59,7 +59,7 @@
 #include <threads.h>
 
 #include "pvlock_cond.h"
-#include "pvlock_impl.h"
+#include "pvlock_mutex.h"
 
 #define PVL_EXPORT __attribute__((visibility("default")))
 

@@ -5,7 +5,7 @@
  * A test-and-set word with glibc's futex protocol plus a queue of
  * spinning waiters (pvlock_queue.c), after FlexGuard (Laforet et al.,
  * SOSP'25), with "is the holder running" answered at both levels of
- * double scheduling (pvlock_impl.h).
+ * double scheduling (pvlock_channel.h).
  *
  *   word:   0 free ──cas──> 1 locked ──xchg by a blocker──> 2 locked, sleepers
  *           unlock: xchg 0; futex wake one if it was 2
@@ -36,7 +36,8 @@
  * every woken thread either takes the lock as 2 or finds it taken and
  * sets 2 before it sleeps again.
  */
-#include "pvlock_impl.h"
+#include "pvlock_mutex.h"
+#include "pvlock_queue.h"
 
 #define took pvl_mutex_took
 

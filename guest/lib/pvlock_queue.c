@@ -25,9 +25,11 @@
  * A waiter that left early still leaves the queue properly later, so its
  * successor is passed on: every node is left exactly once.
  */
-#include "pvlock_impl.h"
+#include "pvlock_queue.h"
 
 uint64_t pvl_queue_holder_off;
+int64_t pvl_park_delay_ns = PVL_PARK_DELAY_NS;
+uint64_t pvl_park_delays;
 
 static bool node_running(const struct pvl_node *n, enum pvlock_level lvl)
 {

@@ -34,7 +34,7 @@
  */
 #include <sched.h>
 
-#include "pvlock_impl.h"
+#include "pvlock_queue.h"
 
 #define SPIN_QUEUES	256
 

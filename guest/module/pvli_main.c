@@ -33,7 +33,7 @@ static int __init pvli_init(void)
 	ret = pvli_chardev_init();
 	if (ret)
 		goto undo_debugfs;
-	ret = pvli_page_init();
+	ret = pvli_page_init(pvli_chardev_host_changed);
 	if (ret)
 		goto undo_chardev;
 	pvli_takeover_ctl_init();

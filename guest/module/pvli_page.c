@@ -442,7 +442,7 @@ static u32 user_bytes(struct pvli_page *p)
  * @pfn: where to store it
  *
  * Return: false without a bound device or past the bytes it may map.
- * The caller serialises against pvli_chardev_host_changed().
+ * The caller serialises against its pvli_page_init() callback.
  */
 bool pvli_page_user_pfn(unsigned long pgoff, unsigned long *pfn)
 {
@@ -453,6 +453,13 @@ bool pvli_page_user_pfn(unsigned long pgoff, unsigned long *pfn)
 	*pfn = PHYS_PFN(p->phys) + pgoff;
 	return true;
 }
+
+/*
+ * Told of every change of the bound page or of its liveness (the user
+ * view, pvli_chardev.c): set by pvli_page_init() before the driver can
+ * bind, so it is constant while any caller below runs.
+ */
+static void (*host_changed)(bool live, u32 size);
 
 /* ---- watchdog ----------------------------------------------------------------- */
 
@@ -475,7 +482,7 @@ static void set_live(struct pvli_page *p, bool live, const char *why)
 		dev_warn(&p->pdev->dev, "host channel lost: %s; queries answer \"unknown\"\n",
 			 why);
 	}
-	pvli_chardev_host_changed(live, user_bytes(p));
+	host_changed(live, user_bytes(p));
 }
 
 static void pvli_watch(struct work_struct *work)
@@ -591,7 +598,7 @@ static int pvli_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	INIT_DELAYED_WORK(&p->watch, pvli_watch);
 	pci_set_drvdata(pdev, p);
 	WRITE_ONCE(pvli_bound, p);
-	pvli_chardev_host_changed(false, user_bytes(p));
+	host_changed(false, user_bytes(p));
 	dev_info(&pdev->dev, "shared page ABI %u.%u, %u vCPUs, %llu bytes, generation %u\n",
 		 snap.abi_major, snap.abi_minor, snap.nr_vcpus, (u64)len, snap.generation);
 	pvli_watch(&p->watch.work);
@@ -609,7 +616,7 @@ static void pvli_remove(struct pci_dev *pdev)
 	synchronize_rcu();
 	WRITE_ONCE(pvli_bound, NULL);
 	/* Processes that mapped the page get zero pages from now on. */
-	pvli_chardev_host_changed(false, 0);
+	host_changed(false, 0);
 }
 
 static const struct pci_device_id pvli_ids[] = {
@@ -625,8 +632,16 @@ static struct pci_driver pvli_driver = {
 	.remove = pvli_remove,
 };
 
-int pvli_page_init(void)
+/**
+ * pvli_page_init - register the page's PCI driver
+ * @changed: called (may sleep) whenever a page is bound or unbound or its
+ *           liveness changes, with pvli_available() and the bytes of the
+ *           bound page a process may map (0: none bound); until
+ *           pvli_page_exit() returns
+ */
+int pvli_page_init(void (*changed)(bool live, u32 size))
 {
+	host_changed = changed;
 	set_own_guest(NULL);
 	return pci_register_driver(&pvli_driver);
 }

@@ -55,7 +55,7 @@ void pvli_takeover_unregister(void);
 void pvli_takeover_refused(const char *why);
 
 /* module-internal */
-int pvli_page_init(void);
+int pvli_page_init(void (*changed)(bool live, u32 size));
 void pvli_page_exit(void);
 int pvli_debugfs_init(void);
 void pvli_debugfs_exit(void);

@@ -28,7 +28,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "pvlock_impl.h"
+#include "pvlock_mutex.h"
+#include "pvlock_queue.h"
 
 #define FAKE_CPUS 64
 #define OTHER_TID	0x3ffffu	/* a thread the view never runs */
