@@ -95,10 +95,11 @@ $(TOOL_HELPERS): host/lib/tool_helpers.c host/lib/tool_helpers.h
 HOST_TOOLS := $(B)/host/pvlockd $(B)/host/pvlockctl $(B)/host/pvlockstat $(B)/host/pvli-host-tsc
 HOST_CFLAGS := $(ALL_CFLAGS) -Iinclude -Ibpf/host -I$(B)/bpf/host
 
-PVLOCKD_SRCS := $(addprefix host/,pvlockd.c pvlockd_adopt.c pvlockd_attach.c pvlockd_bpf.c \
-	pvlockd_ctl.c pvlockd_log.c pvlockd_loop.c pvlockd_req.c pvlockd_vm.c vm_meta.c qemu_proc.c \
-	qmp.c qmp_parse.c qmp_session.c)
-PVLOCKD_HDRS := $(PVLOCKD_SRCS:.c=.h) host/pvlockd_proto.h host/errbuf.h host/kernel_probe.h
+PVLOCKD_SRCS := $(addprefix host/,pvlockd_main.c pvlockd.c pvlockd_adopt.c pvlockd_attach.c \
+	pvlockd_bpf.c pvlockd_ctl.c pvlockd_fault.c pvlockd_log.c pvlockd_loop.c pvlockd_req.c \
+	pvlockd_vm.c vm_meta.c qemu_proc.c qmp.c qmp_parse.c qmp_session.c)
+PVLOCKD_HDRS := $(filter-out host/pvlockd_main.h,$(PVLOCKD_SRCS:.c=.h)) host/pvlockd_client.h \
+	host/pvlockd_proto.h host/errbuf.h host/kernel_probe.h
 
 $(B)/host/pvlockd: $(PVLOCKD_SRCS) $(PVLOCKD_HDRS) \
 		$(B)/bpf/host/host_sched.skel.h include/pvli_abi.h bpf/host/host_sched.h

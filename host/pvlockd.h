@@ -5,14 +5,18 @@
  * (the BPF maps, the generation).  Daemon-internal: the CLIs include
  * pvlockd_proto.h (and vm_meta.h).
  *
- * Units: pvlockd.c (start-up, the VM table, the periodic tick),
- * pvlockd_adopt.c (re-adoption and reconciliation after a restart),
- * pvlockd_loop.c (the io_uring event loop), pvlockd_ctl.c (the control
- * socket's clients) with pvlockd_req.c (its parser), pvlockd_attach.c
- * (the QMP exchange at attach), pvlockd_bpf.c (BPF set-up and teardown),
- * pvlockd_vm.c (one VM's page and registrations), vm_meta.c (its record),
- * qmp.c, qmp_session.c and qmp_parse.c (QMP), qemu_proc.c (the QEMU
- * process in /proc), pvlockd_log.c.
+ * Units, from the top: pvlockd_main.c (options, start-up, the periodic
+ * tick, and the event loop's handlers), pvlockd_ctl.c (the control
+ * socket's clients) with pvlockd_req.c (its parser), pvlockd_adopt.c
+ * (re-adoption and reconciliation after a restart), pvlockd_attach.c
+ * (the QMP exchange at attach, and removing a VM), pvlockd.c (the table
+ * of VMs), pvlockd_vm.c (one VM's page and registrations), vm_meta.c
+ * (its record), pvlockd_bpf.c (BPF set-up and teardown), pvlockd_loop.c
+ * (the io_uring event loop and its clock), qmp.c, qmp_session.c and
+ * qmp_parse.c (QMP), qemu_proc.c (the QEMU process in /proc),
+ * pvlockd_fault.c (test fault points), pvlockd_log.c.  No unit calls one
+ * above it: the loop reaches the handlers through pvlockd_loop_ops, an
+ * attach answers its client through the function it was started with.
  *
  * Nothing in the event loop waits on a client or on QEMU: every socket is
  * non-blocking and watched by the loop, every exchange has a deadline the
@@ -26,7 +30,8 @@
 #include "pvli_abi.h"
 #include "host_sched.h"
 #include "pvlockd_bpf.h"
-#include "pvlockd_ctl.h"
+#include "pvlockd_client.h"
+#include "pvlockd_loop.h"
 #include "pvlockd_vm.h"
 
 #define PVLOCKD_VERSION	"0.2"
@@ -41,33 +46,19 @@ struct pvlockd {
 	struct pvlockd_maps maps;
 	struct pvlockd_vm vms[PVLI_MAX_VMS];	/* index: the VM's slot */
 	struct pvlockd_client clients[PVLOCKD_MAX_CLIENTS];
-	/* How long one event-loop step took at most (status --json "loop"). */
-	uint64_t loop_max_busy_ns;
-	uint64_t loop_steps, loop_slow_steps;	/* steps, and those over 100 ms */
+	struct pvlockd_loop_stats loop;		/* status --json "loop" */
 };
-
-/* CLOCK_MONOTONIC in ns. */
-uint64_t pvlockd_now_ns(void);
 
 /* The registered VM called @name, or NULL. */
 struct pvlockd_vm *pvlockd_vm_find(struct pvlockd *d, const char *name);
 
-/* Stop watching @vm, end its attach if one runs, undo all of it; @why goes to the log. */
-void pvlockd_vm_remove(struct pvlockd *d, struct pvlockd_vm *vm, const char *why);
-
 /* Watch @vm's QEMU (its pidfd): when QEMU exits, the VM is removed. */
 void pvlockd_vm_watch(struct pvlockd *d, struct pvlockd_vm *vm);
 
-/* The loop's 100 ms tick: deadlines, expiries, and each second the clocks. */
-void pvlockd_tick(struct pvlockd *d);
-
-/*
- * Test-only fault injection: if the environment's PVLOCKD_FAULT names
- * @point, pvlockd kills itself there with SIGKILL, as a crash would (the
- * fault tests use it to stop pvlockd in the middle of a request); if it
- * is "sleep:@point", pvlockd stalls 2 s there instead (a window in which
- * a test makes something happen between two steps).
- */
-void pvlockd_fault_point(const char *point);
+/* The poll tag of @vm's QEMU watch (its pidfd). */
+static inline uint64_t pvlockd_vm_qemu_tag(const struct pvlockd_vm *vm)
+{
+	return pvlockd_tag(PVLOCKD_TAG_QEMU, vm->meta.slot, vm->gen);
+}
 
 #endif /* __PVLOCKD_H */

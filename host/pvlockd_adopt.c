@@ -183,7 +183,7 @@ static int adopt_record(const char *name, void *arg)
 	} else if (m.qmp_path[0]) {
 		log_info("VM %s: re-adopted (slot %u), resuming its attach", name, m.slot);
 		vm->expires_ns = pvlockd_now_ns() + d->attach_timeout_s * 1000000000ULL;
-		if (pvlockd_attach_start(d, vm, m.qmp_path, -1, err, sizeof(err))) {
+		if (pvlockd_attach_start(d, vm, m.qmp_path, -1, NULL, err, sizeof(err))) {
 			log_warn("VM %s: cannot resume its attach: %s", name, err);
 			vm->meta.qmp_path[0] = '\0';
 			vm_meta_save(&vm->meta);

@@ -23,6 +23,7 @@
 #include "errbuf.h"
 #include "pvlockd.h"
 #include "pvlockd_attach.h"
+#include "pvlockd_fault.h"
 #include "pvlockd_log.h"
 #include "pvlockd_loop.h"
 #include "qemu_proc.h"
@@ -40,6 +41,7 @@ struct pvlockd_attach {
 	uint64_t deadline_ns;
 	int client;			/* -1: none waits */
 	uint32_t client_gen;
+	pvlockd_answer_fn answer;	/* how @client gets the answer */
 	char qmp[VM_META_QMP_PATH_MAX];
 	struct qmp_session s;
 };
@@ -65,7 +67,7 @@ static void attach_end(struct pvlockd *d, struct pvlockd_vm *vm, const char *rep
 		close(a->pidfd);
 	qmp_session_free(&a->s);
 	if (a->client >= 0)
-		pvlockd_ctl_reply(d, a->client, a->client_gen, reply);
+		a->answer(d, a->client, a->client_gen, reply);
 	vm->attach = NULL;
 	free(a);
 }
@@ -263,8 +265,20 @@ void pvlockd_attach_cancel(struct pvlockd *d, struct pvlockd_vm *vm, const char 
 	attach_end(d, vm, reply);
 }
 
+void pvlockd_vm_remove(struct pvlockd *d, struct pvlockd_vm *vm, const char *why)
+{
+	char reply[160];
+
+	log_info("VM %s: %s; removing its page and vCPU registrations", vm->meta.name, why);
+	snprintf(reply, sizeof(reply), "VM '%s' was removed: %s", vm->meta.name, why);
+	pvlockd_attach_cancel(d, vm, reply);
+	if (vm->watched)
+		pvlockd_loop_cancel(pvlockd_vm_qemu_tag(vm));
+	vm_teardown(vm, &d->maps);
+}
+
 int pvlockd_attach_start(struct pvlockd *d, struct pvlockd_vm *vm, const char *qmp,
-			 int client, char *err, size_t errlen)
+			 int client, pvlockd_answer_fn answer, char *err, size_t errlen)
 {
 	struct pvlockd_attach *a;
 	int r;
@@ -280,8 +294,9 @@ int pvlockd_attach_start(struct pvlockd *d, struct pvlockd_vm *vm, const char *q
 		return -ENOMEM;
 	}
 	a->pidfd = -1;
-	a->client = client;
-	a->client_gen = client >= 0 ? d->clients[client].gen : 0;
+	a->client = answer ? client : -1;
+	a->client_gen = a->client >= 0 ? d->clients[client].gen : 0;
+	a->answer = answer;
 	snprintf(a->qmp, sizeof(a->qmp), "%s", qmp);
 	a->fd = qmp_open(qmp, &a->pid, err, errlen);
 	if (a->fd < 0) {

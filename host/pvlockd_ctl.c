@@ -26,6 +26,7 @@
 #include "pvlockd.h"
 #include "pvlockd_attach.h"
 #include "pvlockd_ctl.h"
+#include "pvlockd_fault.h"
 #include "pvlockd_log.h"
 #include "pvlockd_loop.h"
 #include "pvlockd_proto.h"
@@ -165,7 +166,7 @@ static int req_attach(struct pvlockd *d, FILE *out, const struct pvlockd_req *re
 			    vm->attach ? "attaching" : "attached");
 		return 0;
 	}
-	if (pvlockd_attach_start(d, vm, req->qmp, client, err, sizeof(err))) {
+	if (pvlockd_attach_start(d, vm, req->qmp, client, pvlockd_ctl_reply, err, sizeof(err))) {
 		reply_error(out, "%s", err);
 		return 0;
 	}
@@ -191,9 +192,9 @@ static void req_status(struct pvlockd *d, FILE *out, bool json)
 	if (json)
 		fprintf(out, "{\"pvlockd\":\"%s\",\"generation\":%u,\"loop\":{\"steps\":%llu,"
 			"\"max_busy_us\":%llu,\"slow_steps\":%llu},\"vms\":[",
-			PVLOCKD_VERSION, d->generation, (unsigned long long)d->loop_steps,
-			(unsigned long long)(d->loop_max_busy_ns / 1000),
-			(unsigned long long)d->loop_slow_steps);
+			PVLOCKD_VERSION, d->generation, (unsigned long long)d->loop.steps,
+			(unsigned long long)(d->loop.max_busy_ns / 1000),
+			(unsigned long long)d->loop.slow_steps);
 	for (int i = 0; i < PVLI_MAX_VMS; i++) {
 		if (!d->vms[i].used)
 			continue;

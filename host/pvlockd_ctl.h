@@ -13,32 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "pvlockd_proto.h"
+#include "pvlockd_client.h"
 
 struct pvlockd;
-
-/* Clients served at once; more wait in the listen backlog. */
-#define PVLOCKD_MAX_CLIENTS		32
-#define PVLOCKD_REQUEST_TIMEOUT_MS	2000
-#define PVLOCKD_REPLY_TIMEOUT_MS	5000
-
-enum pvlockd_client_state {
-	PVLOCKD_CLIENT_FREE,
-	PVLOCKD_CLIENT_READING,		/* the request line is arriving */
-	PVLOCKD_CLIENT_WAITING,		/* an attach runs for it */
-	PVLOCKD_CLIENT_WRITING,		/* its reply is going out */
-};
-
-struct pvlockd_client {
-	enum pvlockd_client_state state;
-	int fd;
-	uint32_t gen;			/* bumped on every use: stale events are dropped */
-	uint64_t deadline_ns;		/* reading or writing must be done by then */
-	char in[PVLOCKD_REQUEST_MAX];
-	size_t in_len;
-	char *out;			/* the reply */
-	size_t out_len, out_off;
-};
 
 /*
  * Listen on @path, replacing a stale socket there (pvlockd holds its lock
@@ -59,6 +36,7 @@ void pvlockd_ctl_tick(struct pvlockd *d, uint64_t now);
 /*
  * Answer the client @idx/@gen that waits for an attach with @reply (one
  * line, with its newline).  A client gone meanwhile is not an error.
+ * (The attach's answer, pvlockd_attach_start().)
  */
 void pvlockd_ctl_reply(struct pvlockd *d, int idx, uint32_t gen, const char *reply);
 

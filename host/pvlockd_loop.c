@@ -23,20 +23,25 @@
 
 #include <liburing.h>
 
-#include "pvlockd.h"
-#include "pvlockd_attach.h"
-#include "pvlockd_ctl.h"
 #include "pvlockd_log.h"
 #include "pvlockd_loop.h"
 
 /* The tick: deadlines are kept to within this. */
 #define TICK_NS		100000000ULL
-/* A step longer than this blocked the loop (counted in loop_slow_steps). */
+/* A step longer than this blocked the loop (counted in slow_steps). */
 #define SLOW_STEP_NS	100000000ULL
 
 static struct io_uring ring;
 static bool ring_up;
 static int sfd = -1, tfd = -1;
+
+uint64_t pvlockd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static struct io_uring_sqe *get_sqe(void)
 {
@@ -123,7 +128,8 @@ void pvlockd_loop_exit(void)
 }
 
 /* Handle one completion; false to stop the loop. */
-static bool dispatch(struct pvlockd *d, int lfd, uint64_t tag, int res, int *err)
+static bool dispatch(const struct pvlockd_loop_ops *ops, void *ctx, int lfd, uint64_t tag,
+		     int res, int *err)
 {
 	enum pvlockd_tag_kind kind = tag >> 56;
 	unsigned idx = tag & 0xffff;
@@ -134,35 +140,34 @@ static bool dispatch(struct pvlockd *d, int lfd, uint64_t tag, int res, int *err
 	case PVLOCKD_TAG_NONE:
 		return true;
 	case PVLOCKD_TAG_LISTEN:
-		pvlockd_ctl_accept(d, lfd);
+		ops->accept(ctx, lfd);
 		*err = pvlockd_loop_poll(lfd, POLLIN, tag);
 		return !*err;
 	case PVLOCKD_TAG_SIGNAL:
 		return false;
 	case PVLOCKD_TAG_TIMER:
 		if (read(tfd, &ticks, sizeof(ticks)) > 0)
-			pvlockd_tick(d);
+			ops->tick(ctx);
 		*err = pvlockd_loop_poll(tfd, POLLIN, tag);
 		return !*err;
 	case PVLOCKD_TAG_CLIENT:
-		if (res != -ECANCELED && idx < PVLOCKD_MAX_CLIENTS)
-			pvlockd_ctl_event(d, idx, gen, res);
+		if (res != -ECANCELED)
+			ops->client(ctx, idx, gen, res);
 		return true;
 	case PVLOCKD_TAG_QEMU:
-		if (res != -ECANCELED && idx < PVLI_MAX_VMS && d->vms[idx].used &&
-		    d->vms[idx].gen == gen)
-			pvlockd_vm_remove(d, &d->vms[idx], "QEMU exited");
+		if (res != -ECANCELED)
+			ops->qemu_exit(ctx, idx, gen);
 		return true;
 	case PVLOCKD_TAG_QMP:
-		if (res != -ECANCELED && idx < PVLI_MAX_VMS && d->vms[idx].used &&
-		    d->vms[idx].gen == gen)
-			pvlockd_attach_event(d, &d->vms[idx], res);
+		if (res != -ECANCELED)
+			ops->qmp(ctx, idx, gen, res);
 		return true;
 	}
 	return true;
 }
 
-int pvlockd_loop_run(struct pvlockd *d, int lfd)
+int pvlockd_loop_run(const struct pvlockd_loop_ops *ops, void *ctx, int lfd,
+		     struct pvlockd_loop_stats *st)
 {
 	struct io_uring_cqe *cqe;
 	bool go = true;
@@ -175,7 +180,7 @@ int pvlockd_loop_run(struct pvlockd *d, int lfd)
 		err = pvlockd_loop_poll(tfd, POLLIN, pvlockd_tag(PVLOCKD_TAG_TIMER, 0, 0));
 	if (err)
 		return err;
-	log_info("ready on %s (generation %u)", d->socket, d->generation);
+	ops->ready(ctx);
 
 	while (go) {
 		uint64_t tag, start, busy;
@@ -193,14 +198,14 @@ int pvlockd_loop_run(struct pvlockd *d, int lfd)
 		res = cqe->res;
 		io_uring_cqe_seen(&ring, cqe);
 
-		go = dispatch(d, lfd, tag, res, &err);
+		go = dispatch(ops, ctx, lfd, tag, res, &err);
 
 		busy = pvlockd_now_ns() - start;
-		d->loop_steps++;
-		if (busy > d->loop_max_busy_ns)
-			d->loop_max_busy_ns = busy;
+		st->steps++;
+		if (busy > st->max_busy_ns)
+			st->max_busy_ns = busy;
 		if (busy > SLOW_STEP_NS) {
-			d->loop_slow_steps++;
+			st->slow_steps++;
 			log_warn("an event-loop step (kind %u) took %llu ms", (unsigned)(tag >> 56),
 				 (unsigned long long)(busy / 1000000));
 		}

@@ -14,8 +14,6 @@
 
 #include <stdint.h>
 
-struct pvlockd;
-
 enum pvlockd_tag_kind {
 	PVLOCKD_TAG_NONE,	/* a poll_remove's own completion */
 	PVLOCKD_TAG_LISTEN,
@@ -30,6 +28,32 @@ static inline uint64_t pvlockd_tag(enum pvlockd_tag_kind kind, unsigned idx, uin
 {
 	return (uint64_t)kind << 56 | (uint64_t)gen << 16 | (idx & 0xffff);
 }
+
+/*
+ * What the loop calls for each completion, with the @ctx given to
+ * pvlockd_loop_run() (pvlockd_main.c).  A poll's tag carries the index
+ * and generation it was armed with; the handler drops a completion
+ * whose index is out of range or whose generation is not current.  A
+ * cancelled poll (-ECANCELED) of a client, a QEMU or a QMP socket never
+ * reaches a handler; the loop re-arms its own (listen, tick) itself.
+ */
+struct pvlockd_loop_ops {
+	void (*ready)(void *ctx);		/* the loop's own polls are armed */
+	void (*accept)(void *ctx, int lfd);	/* clients wait on the listening socket */
+	void (*tick)(void *ctx);		/* every 100 ms */
+	void (*client)(void *ctx, unsigned idx, uint32_t gen, int res);
+	void (*qemu_exit)(void *ctx, unsigned slot, uint32_t gen);	/* its pidfd fired */
+	void (*qmp)(void *ctx, unsigned slot, uint32_t gen, int res);	/* an attach's socket */
+};
+
+/* How long one event-loop step took at most, and how many there were. */
+struct pvlockd_loop_stats {
+	uint64_t max_busy_ns;
+	uint64_t steps, slow_steps;	/* steps, and those over 100 ms */
+};
+
+/* CLOCK_MONOTONIC in ns: the clock of every deadline. */
+uint64_t pvlockd_now_ns(void);
 
 /*
  * Set up the ring, block SIGINT and SIGTERM into a signalfd and start
@@ -51,10 +75,12 @@ int pvlockd_loop_poll(int fd, unsigned events, uint64_t tag);
 void pvlockd_loop_cancel(uint64_t tag);
 
 /*
- * Serve until SIGINT or SIGTERM, or until the ring fails (logged).
- * Records in @d how long each step (one completion's handling) took.
- * Returns 0, or -errno when it stopped on a failure.
+ * Serve @lfd and every armed poll through @ops until SIGINT or SIGTERM,
+ * or until the ring fails (logged).  Records in @st how long each step
+ * (one completion's handling) took.  Returns 0, or -errno when it
+ * stopped on a failure.
  */
-int pvlockd_loop_run(struct pvlockd *d, int lfd);
+int pvlockd_loop_run(const struct pvlockd_loop_ops *ops, void *ctx, int lfd,
+		     struct pvlockd_loop_stats *st);
 
 #endif /* __PVLOCKD_LOOP_H */

@@ -26,7 +26,7 @@
 #include <bpf/bpf.h>
 
 #include "errbuf.h"
-#include "pvlockd.h"
+#include "pvlockd_fault.h"
 #include "pvlockd_log.h"
 #include "pvlockd_proto.h"
 #include "pvlockd_vm.h"

@@ -459,7 +459,7 @@ bool pvli_page_user_pfn(unsigned long pgoff, unsigned long *pfn)
  * view, pvli_chardev.c): set by pvli_page_init() before the driver can
  * bind, so it is constant while any caller below runs.
  */
-static void (*host_changed)(bool live, u32 size);
+static void (*host_changed)(bool live, u32 size) __ro_after_init;
 
 /* ---- watchdog ----------------------------------------------------------------- */
 
