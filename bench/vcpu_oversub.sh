@@ -71,16 +71,20 @@ Options:
 
 Ceilings, measured in the same run (on the same host CPUs, R-times
 overcommit cannot beat 1x; on one host CPU, nothing beats one thread):
-  - every configuration on host CPUs 0-1 (overcommit 2x and 8x2, noisy,
-    capped): native's median at overcommit 1x with the same workload,
-    native being the lock users run (for noisy and capped, which get
-    less than two CPUs' worth, an upper bound rather than a goal);
-    each policy's ratio to its own 1x figure is printed too;
-  - a configuration on one host CPU (overcommit 4x): native on one
-    thread (pvlock-bench -t 1) in the same guest, one run at the start
-    of every rep, interleaved with the policies; the median of those.
-A run without overcommit 1x and native has no ceiling for the former
-and says so.  Beside each policy's ratios to native and to the ceiling,
+  - an overcommitted configuration measures its own, in the same guest,
+    one run at the start of every rep, interleaved with the policies,
+    and each rep is held against its own: native on as many threads as
+    the guest has host CPUs, the other vCPUs idle (overcommit 2x and
+    8x2: 2 threads, the 1x figure on CPUs 0-1 without the drift between
+    two guests booted minutes apart; 4x: 1 thread on CPU 0); the
+    median of those runs is the ceiling's figure, and the 1x guest's
+    native median is printed beside it;
+  - noisy and capped (2 vCPUs on CPUs 0-1): native's median at
+    overcommit 1x with the same workload, an upper bound rather than a
+    goal (they get less than two CPUs' worth);
+    each policy's ratio to its own 1x figure is printed too.
+Native is the lock users run.  A run without overcommit 1x and native
+has no ceiling for noisy and capped and says so.  Beside each policy's ratios to native and to the ceiling,
 the summary prints p99, p99.9 and max wait, Jain's index, the smallest
 and largest per-thread share, the longest bypass (the most acquisitions
 by others while one thread waited for the lock, its own preemptions
@@ -108,8 +112,8 @@ Outputs in the results directory: results.jsonl (one harness object per
 run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), trace.jsonl and
 traced_runs.jsonl (the traced pass: pvlocktrace totals and the harness's
 own figures for the same runs), takeover.jsonl (per workload run: its
-value and unit, takeover 0 = native, 1 = on), ceiling.jsonl (the single-thread runs of
-configurations on one host CPU), userspace.jsonl (the user-space locks
+value and unit, takeover 0 = native, 1 = on), ceiling.jsonl (the ceiling runs of the
+overcommitted configurations), userspace.jsonl (the user-space locks
 part), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 (*.console).
@@ -266,9 +270,13 @@ sweep_opts=
 [ $takeover = 1 ] && sweep_opts+=" --takeover --takeover-workloads $takeover_workloads --takeover-seconds $takeover_secs"
 
 # cell_layout SCENARIO LEVEL: the guest's vCPUs (smp) and the host CPUs
-# its QEMU is pinned to (cpus).  Every config but 4x shares host CPUs 0-1
-# with 1x, whose native figure is its ceiling; a config on one host CPU
-# measures its own ceiling, the single-thread rate (pvlock-sweep --ceiling).
+# its QEMU is pinned to (cpus), and whether the guest measures its own
+# ceiling (ceiling), on how many threads (ceil_threads).  An overcommitted
+# config measures it in the same guest, interleaved with the reps
+# (pvlock-sweep --ceiling-threads): native on as many threads as it has
+# host CPUs, the other vCPUs idle, which is the 1x figure on those host
+# CPUs without another guest's drift; on one host CPU that is the
+# single-thread rate.  The others are held against 1x's native figure.
 cell_layout() {
 	case "$1:$2" in
 	overcommit:1x) smp=2 cpus=0-1 ;;
@@ -277,12 +285,15 @@ cell_layout() {
 	overcommit:8x2) smp=8 cpus=0-1 ;;
 	noisy:1x|capped:1cpu) smp=2 cpus=0-1 ;;
 	esac
-	ceiling=0
-	case "$cpus" in *[,-]*) ;; *) ceiling=1 ;; esac
+	ceiling=0 ceil_threads=1
+	case "$1:$2" in
+	overcommit:2x|overcommit:8x2) ceiling=1 ceil_threads=2 ;;
+	overcommit:4x) ceiling=1 ;;
+	esac
 }
 # cell_runs SCENARIO LEVEL: the harness and hackbench runs of one part.
 cell_runs() {
-	local smp cpus ceiling
+	local smp cpus ceiling ceil_threads
 	cell_layout "$1" "$2"
 	echo $((npol * (reps + trace) + reps * ceiling + 2 * reps * takeover * ntk))
 }
@@ -302,7 +313,7 @@ cell_failed() {
 }
 
 run_cell() { # scenario level workload config tag
-	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus ceiling cs=1000 ncs=1000 locks=1 rc
+	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus ceiling ceil_threads cs=1000 ncs=1000 locks=1 rc
 	local cell_secs=$(($(cell_runs "$scen" "$level") * (dur + 400) / 1000 + 20))
 	cell_layout "$scen" "$level"
 	case "$wl" in
@@ -328,7 +339,7 @@ run_cell() { # scenario level workload config tag
 	# Each result line is tagged with the part it belongs to.
 	local sweep="pvlock-sweep --policies $policies --reps $reps --duration-ms $dur"
 	sweep+=" --cs-ns $cs --ncs-ns $ncs --locks $locks --channel-wait 10$sweep_opts"
-	[ $ceiling = 1 ] && sweep+=" --ceiling"
+	[ $ceiling = 1 ] && sweep+=" --ceiling-threads $ceil_threads"
 	sweep+=" --tag $(printf %q "\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",")"
 	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" "${initrd[@]}" \
 		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \

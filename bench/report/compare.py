@@ -28,21 +28,35 @@ ONE_THREAD = "one thread"
 NATIVE_1X = "1x native"
 
 
+def same_guest_kind(threads):
+    """The kind of a ceiling measured in the policies' own guest on
+    @threads threads: ONE_THREAD, or "N threads" (the 1x figure of N
+    host CPUs, the guest's other vCPUs idle)."""
+    return ONE_THREAD if threads == 1 else f"{threads} threads"
+
+
 def ceilings(runs, ceil_runs):
     """Per (scenario, config): {"kind", "ops", "n"}; ops is NaN when the
-    run did not measure it.  Single-thread ceilings also have "reps",
-    their runs' figures in repetition order (each ran in the same guest
-    as that repetition of the policies)."""
+    run did not measure it.  Ceilings measured in the same guest
+    (pvlock-sweep --ceiling-threads) also have "reps", their runs'
+    figures in repetition order (each ran in the same guest as that
+    repetition of the policies); those on more than one thread also
+    "native_1x", the 1x guest's native median on the same host CPUs
+    (NaN if the run has none), printed beside them."""
     out = {}
     for s, c in groups(runs):
+        one_x = runs.get(("overcommit", one_x_key(c), "native"), [])
         if ceil_runs.get((s, c)):
             rs = ceil_runs[s, c]
-            out[s, c] = {"kind": ONE_THREAD, "ops": med([r["ops_per_s"] for r in rs]),
+            threads = rs[0].get("threads", 1)
+            out[s, c] = {"kind": same_guest_kind(threads),
+                         "ops": med([r["ops_per_s"] for r in rs]),
                          "n": len(rs), "reps": [r["ops_per_s"] for r in rs]}
+            if threads > 1:
+                out[s, c]["native_1x"] = med([r["ops_per_s"] for r in one_x])
             continue
-        rs = runs.get(("overcommit", one_x_key(c), "native"), [])
-        out[s, c] = {"kind": NATIVE_1X, "ops": med([r["ops_per_s"] for r in rs]),
-                     "n": len(rs)}
+        out[s, c] = {"kind": NATIVE_1X, "ops": med([r["ops_per_s"] for r in one_x]),
+                     "n": len(one_x)}
     return out
 
 
@@ -60,9 +74,9 @@ EVENTS = ["stolen", "queued", "halts", "kicks", "shuffles", "quota_waits"]
 
 
 def ceiling_of_rep(ceil, i):
-    """The ceiling repetition @i is held against: its own single-thread
-    run if the ceiling has one, else the ceiling's median (1x native ran
-    in another guest: no run of it belongs to repetition @i)."""
+    """The ceiling repetition @i is held against: its own ceiling run
+    (same guest) if the ceiling has one, else the ceiling's median (1x
+    native ran in another guest: no run of it belongs to repetition @i)."""
     reps = ceil.get("reps")
     if reps is not None:
         return reps[i] if i < len(reps) else math.nan

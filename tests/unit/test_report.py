@@ -89,6 +89,26 @@ class Ceilings(unittest.TestCase):
         self.assertEqual(c["overcommit", "4x"], {"kind": compare.ONE_THREAD, "ops": 100, "n": 3,
                                                  "reps": [90, 100, 400]})
 
+    def test_same_guest_ceiling_on_two_threads(self):
+        # 8x2 measured its own ceiling on 2 threads, one run per rep:
+        # each rep is held against its own run, not the 1x guest's 200.
+        runs, _ = sweep()
+        ceil_runs = {("overcommit", "8x2"): [run(340, threads=2), run(200, threads=2),
+                                             run(380, threads=2)]}
+        c = compare.ceilings(runs, ceil_runs)
+        self.assertEqual(c["overcommit", "8x2"]["kind"], "2 threads")
+        self.assertEqual(c["overcommit", "8x2"]["ops"], 340)
+        self.assertEqual(c["overcommit", "8x2"]["reps"], [340, 200, 380])
+        self.assertEqual(c["overcommit", "8x2"]["native_1x"], 200)
+        # 2x measured none: the 1x guest's native median, as before
+        self.assertEqual(c["overcommit", "2x"]["kind"], compare.NATIVE_1X)
+        v = verdicts(runs, ceil_runs)
+        # 180 / 340 = 0.53; per rep 170/340 0.5, 180/200 0.9, 190/380 0.5
+        self.assertEqual(v["8x2: shfl-pv / 1x ceiling"],
+                         ("0.53", "NOT reached (1 of 3 reps meet it)"))
+        text = "\n".join(render.lock_text(c, []))
+        self.assertIn("2 threads        340 ops/s  (n=3)  (the 1x guest's native: 200)", text)
+
     def test_same_workload_and_missing(self):
         runs = {("overcommit", "1x/long", "native"): [run(50)],
                 ("overcommit", "2x/long", "native"): [run(40)],
