@@ -25,7 +25,7 @@ out=$(vm tunables --smp 4 --host-cpus 0 --channel on --timeout 200 --run '
 	modprobe pvlockinfo_test || exit 10
 	for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 	grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status || { echo "no channel after 5 s"; exit 11; }
-	echo "defaults: $(cat $P/lock_spin_budget $P/lock_park_budget $P/lock_urgent_bypass $P/lock_urgent_ns | tr "\n" " ")"
+	echo "defaults: $(cat $P/lock_spin_budget $P/lock_park_budget $P/lock_urgent_bypass $P/lock_urgent_ns $P/lock_pre_kick | tr "\n" " ")"
 	run() { echo "$1: $(pvlock-bench -p shfl-pv -d 3000)"; }
 	echo 1 > $P/lock_spin_budget
 	run queue-at-once
@@ -42,8 +42,8 @@ out=$(vm tunables --smp 4 --host-cpus 0 --channel on --timeout 200 --run '
 ') || fail "guest run failed (exit $?): $out"
 echo "$out"
 
-expect_eq "defaults (spin budget, park budget, urgent bypass, urgent ns)" \
-	"$(echo "$out" | sed -n 's/^defaults: //p')" "4096 4 16 6000000 "
+expect_eq "defaults (spin budget, park budget, urgent bypass, urgent ns, pre-kick)" \
+	"$(echo "$out" | sed -n 's/^defaults: //p')" "4096 4 16 6000000 0 "
 
 # field NAME RUN: a field of RUN's JSON line.
 field() {
