@@ -5,8 +5,8 @@
 Usage: oversub_report.py OUT-DIR
 
 Reads OUT-DIR/results.jsonl (pvlock-bench objects tagged with "scenario"
-and "config"), OUT-DIR/ceiling.jsonl (the single-thread ceiling runs of
-configurations on one host CPU), OUT-DIR/pvlockstat-*.jsonl (host pvlockstat intervals,
+and "config"), OUT-DIR/ceiling.jsonl (the ceiling runs the overcommitted guests
+measured themselves), OUT-DIR/pvlockstat-*.jsonl (host pvlockstat intervals,
 one file per scenario/config) and, if the sweep had a traced pass,
 OUT-DIR/trace.jsonl and traced_runs.jsonl (guest pvlocktrace totals and
 the harness's figures for the same runs) and takeover.jsonl (hackbench with

@@ -51,7 +51,8 @@ Options:
   --scenario LIST    scenarios to run [$scenarios]
   --policies LIST    [$policies]
   --configs LIST     only these levels of the scenarios (1x,2x,4x,8x2,
-                     1cpu) [all]; a config's ceiling needs 1x with native
+                     1cpu) [all]; noisy and capped need 1x with native
+                     for their ceiling
   --reps N           repetitions per policy [$reps; --full: 5]
   --duration-ms MS   length of each harness run [$dur; --full: 3000]
   --full             the complete sweep: 5 reps of 3 s, and besides the

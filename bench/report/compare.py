@@ -7,14 +7,23 @@ Ceilings (DESIGN.md, "What the measurements taught us"): on the same
 host CPUs, R-times overcommit cannot beat the 1x figure, and with all
 vCPUs on one host CPU nothing beats the single-thread rate.  So:
 
-  - a configuration with single-thread runs (pvlock-sweep --ceiling:
-    native on one thread, in the same guest, interleaved with the reps;
-    the main job does this for every configuration on one host CPU) has
-    their median as its ceiling;
-  - every other one (all of them on host CPUs 0-1) has native's median
-    at overcommit 1x with the same workload (2 vCPUs on host CPUs 0-1),
-    native being the lock users run.  For noisy and capped, which have
-    less than two host CPUs' worth, that is an upper bound, not a goal.
+  - a configuration with ceiling runs of its own (pvlock-sweep
+    --ceiling-threads N: native on as many threads as the guest has
+    host CPUs, in the same guest, interleaved with the reps; the main
+    job does this for overcommit 2x, 4x and 8x2) has their median as its
+    ceiling's figure, and each repetition's own ratio is taken against
+    the ceiling run of that repetition;
+  - every other one (noisy and capped, on host CPUs 0-1) has native's
+    median at overcommit 1x with the same workload (2 vCPUs on host CPUs
+    0-1), native being the lock users run; for them, which have less
+    than two host CPUs' worth, that is an upper bound, not a goal.
+
+A configuration's figure against the ceiling is the policy's median
+over the ceiling's median; "K of N reps meet it" takes each repetition
+against its own ceiling run.  Runs carry their repetition ("rep",
+pvlock-sweep); two figures of one repetition are paired by it, so a
+failed run leaves the others paired right (results without "rep" are
+paired by position).
 
 Every figure is a median over the repetitions of one run.  A target's
 verdict also says in how many repetitions it was met, each repetition
@@ -51,7 +60,8 @@ def ceilings(runs, ceil_runs):
             threads = rs[0].get("threads", 1)
             out[s, c] = {"kind": same_guest_kind(threads),
                          "ops": med([r["ops_per_s"] for r in rs]),
-                         "n": len(rs), "reps": [r["ops_per_s"] for r in rs]}
+                         "n": len(rs), "reps": {rep_of(r, i): r["ops_per_s"]
+                                                for i, r in enumerate(rs)}}
             if threads > 1:
                 out[s, c]["native_1x"] = med([r["ops_per_s"] for r in one_x])
             continue
@@ -73,13 +83,20 @@ def shares(r):
 EVENTS = ["stolen", "queued", "halts", "kicks", "shuffles", "quota_waits"]
 
 
-def ceiling_of_rep(ceil, i):
-    """The ceiling repetition @i is held against: its own ceiling run
-    (same guest) if the ceiling has one, else the ceiling's median (1x
-    native ran in another guest: no run of it belongs to repetition @i)."""
+def rep_of(r, i):
+    """The repetition run @r belongs to: its "rep", or (results from
+    before runs carried it) its position @i, counted from 1."""
+    return r.get("rep", i + 1)
+
+
+def ceiling_of_rep(ceil, rep):
+    """The ceiling repetition @rep is held against: its own ceiling run
+    (same guest) if the ceiling has runs, NaN if that one failed, else
+    the ceiling's median (1x native ran in another guest: no run of it
+    belongs to repetition @rep)."""
     reps = ceil.get("reps")
     if reps is not None:
-        return reps[i] if i < len(reps) else math.nan
+        return reps.get(rep, math.nan)
     return ceil.get("ops", math.nan)
 
 
@@ -97,8 +114,9 @@ def details(runs, rows, ceil):
         s, c, p = row["scenario"], row["config"], row["policy"]
         rs = runs[s, c, p]
         cl = ceil.get((s, c), {})
-        each = {"ops": [r["ops_per_s"] for r in rs],
-                "vs_ceiling": [ratio(r["ops_per_s"], ceiling_of_rep(cl, i))
+        each = {"rep": [rep_of(r, i) for i, r in enumerate(rs)],
+                "ops": [r["ops_per_s"] for r in rs],
+                "vs_ceiling": [ratio(r["ops_per_s"], ceiling_of_rep(cl, rep_of(r, i)))
                                for i, r in enumerate(rs)],
                 "p999_us": [r["lat_ns"]["p999"] / 1e3 for r in rs],
                 "max_ms": [r["lat_ns"]["max"] / 1e6 for r in rs],
@@ -171,8 +189,12 @@ def targets(details_rows, ceil):
         return (d[f], d["reps"][f]) if d else none
 
     def vs(s, c, p, q, f="ops"):
+        """@p's figure over @q's, and per repetition, paired by "rep"."""
         (a, a_each), (b, b_each) = get(s, c, p, f), get(s, c, q, f)
-        return ratio(a, b), [ratio(x, y) for x, y in zip(a_each, b_each)]
+        a_rep = by[s, c, p]["reps"]["rep"] if (s, c, p) in by else []
+        b_rep = by[s, c, q]["reps"]["rep"] if (s, c, q) in by else []
+        b_by = dict(zip(b_rep, b_each))
+        return ratio(a, b), [ratio(x, b_by[r]) for r, x in zip(a_rep, a_each) if r in b_by]
 
     def verdict(ok):
         return "reached" if ok else "NOT reached"

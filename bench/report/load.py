@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Reading a sweep's results directory: the harness runs, the
-single-thread ceiling runs, the host's pvlockstat intervals, the traced
+ceiling runs, the host's pvlockstat intervals, the traced
 pass and the takeover runs."""
 import glob
 import json
@@ -47,8 +47,9 @@ def load_runs(path):
 
 
 def load_ceiling(out):
-    """The single-thread ceiling runs (pvlock-sweep --ceiling: native on
-    one thread) per (scenario, config); {} without ceiling.jsonl."""
+    """The ceiling runs (pvlock-sweep --ceiling-threads: native on as
+    many threads as the guest has host CPUs) per (scenario, config); {}
+    without ceiling.jsonl."""
     ceil = defaultdict(list)
     path = os.path.join(out, "ceiling.jsonl")
     if os.path.exists(path):

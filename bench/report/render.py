@@ -18,7 +18,7 @@ def write_csv(out, runs):
         for (s, c, p), rs in sorted(runs.items()):
             for i, r in enumerate(rs):
                 lat = r["lat_ns"]
-                w.writerow([s, c, p, i + 1, r["vcpus"], r["cs_ns"], r["ncs_ns"],
+                w.writerow([s, c, p, r.get("rep", i + 1), r["vcpus"], r["cs_ns"], r["ncs_ns"],
                             r["duration_ms"], r["locks"], r["ops_per_s"], r["fairness"],
                             lat["p50"], lat["p99"], lat["p999"], lat["max"], r["halts"],
                             r["kicks"], r["shuffles"], r["holder_preempted"],
@@ -89,8 +89,9 @@ LOCK_ABOUT = ("medians over repetitions; share: a thread's acquisitions over the
               "events per 1000 acquisitions, '-' for a lock that counts none")
 CEILING_ABOUT = ("an overcommitted guest measures its own, interleaved with the reps: native "
                  "on as many threads as it has host CPUs, its other vCPUs idle (2x, 8x2: 2 "
-                 "threads, the 1x figure of host CPUs 0-1; 4x: one thread), and each rep is "
-                 "held against its own; noisy and capped: native's median at overcommit 1x "
+                 "threads, the 1x figure of host CPUs 0-1; 4x: one thread): the figure is the "
+                 "policy's median over their median, and each rep (K of N) is held against "
+                 "its own; noisy and capped: native's median at overcommit 1x "
                  "(2 vCPUs on host CPUs 0-1)")
 
 

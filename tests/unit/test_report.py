@@ -87,7 +87,7 @@ class Ceilings(unittest.TestCase):
         self.assertEqual(c["overcommit", "8x2"]["ops"], 200)
         self.assertEqual(c["overcommit", "1x"]["ops"], 200)
         self.assertEqual(c["overcommit", "4x"], {"kind": compare.ONE_THREAD, "ops": 100, "n": 3,
-                                                 "reps": [90, 100, 400]})
+                                                 "reps": {1: 90, 2: 100, 3: 400}})
 
     def test_same_guest_ceiling_on_two_threads(self):
         # 8x2 measured its own ceiling on 2 threads, one run per rep:
@@ -98,7 +98,7 @@ class Ceilings(unittest.TestCase):
         c = compare.ceilings(runs, ceil_runs)
         self.assertEqual(c["overcommit", "8x2"]["kind"], "2 threads")
         self.assertEqual(c["overcommit", "8x2"]["ops"], 340)
-        self.assertEqual(c["overcommit", "8x2"]["reps"], [340, 200, 380])
+        self.assertEqual(c["overcommit", "8x2"]["reps"], {1: 340, 2: 200, 3: 380})
         self.assertEqual(c["overcommit", "8x2"]["native_1x"], 200)
         # 2x measured none: the 1x guest's native median, as before
         self.assertEqual(c["overcommit", "2x"]["kind"], compare.NATIVE_1X)
@@ -108,6 +108,28 @@ class Ceilings(unittest.TestCase):
                          ("0.53", "NOT reached (1 of 3 reps meet it)"))
         text = "\n".join(render.lock_text(c, []))
         self.assertIn("2 threads        340 ops/s  (n=3)  (the 1x guest's native: 200)", text)
+
+    def test_failed_runs_leave_the_others_paired(self):
+        # Ceiling run of rep 2 failed (no line) and tas-pv's rep 1: each
+        # remaining run is held against its own rep's, by "rep".
+        o = "overcommit"
+        runs = {(o, "1x", "native"): [run(200)],
+                (o, "8x2", "native"): [run(100, rep=r) for r in (1, 2, 3)],
+                (o, "8x2", "shfl-pv"): [core(170, rep=1), core(180, rep=2), core(190, rep=3)],
+                (o, "8x2", "tas-pv"): [core(185, rep=2), core(185, rep=3)]}
+        ceil_runs = {(o, "8x2"): [run(340, threads=2, rep=1), run(380, threads=2, rep=3)]}
+        rows = stats.table(runs)[0]
+        ceil = compare.ceilings(runs, ceil_runs)
+        d = {(x["config"], x["policy"]): x for x in compare.details(runs, rows, ceil)}
+        each = d["8x2", "shfl-pv"]["reps"]["vs_ceiling"]
+        self.assertAlmostEqual(each[0], 0.5)
+        self.assertTrue(math.isnan(each[1]))    # its ceiling run failed
+        self.assertAlmostEqual(each[2], 0.5)
+        v = {w: (g, x) for w, g, _, x in compare.targets(list(d.values()), ceil)}
+        # shfl-pv / tas-pv paired by rep: 180/185 < 1, 190/185 > 1 (by
+        # position it would be 170/185 and 180/185, neither)
+        self.assertEqual(v["overcommit 8x2: shfl-pv / tas-pv throughput"][1],
+                         "NOT reached (1 of 2 reps meet it)")
 
     def test_same_workload_and_missing(self):
         runs = {("overcommit", "1x/long", "native"): [run(50)],

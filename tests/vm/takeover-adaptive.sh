@@ -70,6 +70,8 @@ echo "idle $(hooks) $(cat $p/adaptive | cut -d" " -f1) $(cut -d" " -f4-7 $p/adap
 '"$LOAD_START"'
 echo "up=$(state direct 100) $(hooks)"
 echo "published=$(published) named=$(named)"
+# settle while the load keeps it up: a state, said with exit 3, not 1
+pvli-takeover settle --timeout 1 >/dev/null 2>&1; echo "settle-up-rc=$?"
 for c in $(seq '"$CYCLES"'); do
 	pvli-takeover off
 	echo "cycle $c off=$(state slowpath 100) $(hooks)"
@@ -92,6 +94,7 @@ echo "depth-left=$(dmesg | grep -c "after the last named holder left")"
 dmesg | grep -E "pvlockinfo_takeover" | sed "s/^/dmesg: /"
 ') || fail "guest run failed (exit $?): $out"
 echo "$out"
+expect_eq "settle under load (up): exit 3" "$(echo "$out" | sed -n 's/^settle-up-rc=//p')" 3
 
 expect_eq "pvli-takeover apply --entry adaptive" "$(echo "$out" | sed -n 's/^apply-rc=//p')" \
 	"0 in_use=adaptive live"
