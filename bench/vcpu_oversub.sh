@@ -271,8 +271,8 @@ sweep_opts=
 [ $takeover = 1 ] && sweep_opts+=" --takeover --takeover-workloads $takeover_workloads --takeover-seconds $takeover_secs"
 
 # cell_layout SCENARIO LEVEL: the guest's vCPUs (smp) and the host CPUs
-# its QEMU is pinned to (cpus), and whether the guest measures its own
-# ceiling (ceiling), on how many threads (ceil_threads).  An overcommitted
+# its QEMU is pinned to (cpus), and on how many threads the guest
+# measures its own ceiling (ceil_threads; 0: it does not).  An overcommitted
 # config measures it in the same guest, interleaved with the reps
 # (pvlock-sweep --ceiling-threads): native on as many threads as it has
 # host CPUs, the other vCPUs idle, which is the 1x figure on those host
@@ -286,17 +286,17 @@ cell_layout() {
 	overcommit:8x2) smp=8 cpus=0-1 ;;
 	noisy:1x|capped:1cpu) smp=2 cpus=0-1 ;;
 	esac
-	ceiling=0 ceil_threads=1
+	ceil_threads=0
 	case "$1:$2" in
-	overcommit:2x|overcommit:8x2) ceiling=1 ceil_threads=2 ;;
-	overcommit:4x) ceiling=1 ;;
+	overcommit:2x|overcommit:8x2) ceil_threads=2 ;;
+	overcommit:4x) ceil_threads=1 ;;
 	esac
 }
 # cell_runs SCENARIO LEVEL: the harness and hackbench runs of one part.
 cell_runs() {
-	local smp cpus ceiling ceil_threads
+	local smp cpus ceil_threads
 	cell_layout "$1" "$2"
-	echo $((npol * (reps + trace) + reps * ceiling + 2 * reps * takeover * ntk))
+	echo $((npol * (reps + trace) + reps * (ceil_threads > 0) + 2 * reps * takeover * ntk))
 }
 total_runs=0
 for cell in $cells; do
@@ -314,7 +314,7 @@ cell_failed() {
 }
 
 run_cell() { # scenario level workload config tag
-	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus ceiling ceil_threads cs=1000 ncs=1000 locks=1 rc
+	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus ceil_threads cs=1000 ncs=1000 locks=1 rc
 	local cell_secs=$(($(cell_runs "$scen" "$level") * (dur + 400) / 1000 + 20))
 	cell_layout "$scen" "$level"
 	case "$wl" in
@@ -340,7 +340,7 @@ run_cell() { # scenario level workload config tag
 	# Each result line is tagged with the part it belongs to.
 	local sweep="pvlock-sweep --policies $policies --reps $reps --duration-ms $dur"
 	sweep+=" --cs-ns $cs --ncs-ns $ncs --locks $locks --channel-wait 10$sweep_opts"
-	[ $ceiling = 1 ] && sweep+=" --ceiling-threads $ceil_threads"
+	[ $ceil_threads -gt 0 ] && sweep+=" --ceiling-threads $ceil_threads"
 	sweep+=" --tag $(printf %q "\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",")"
 	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" "${initrd[@]}" \
 		--timeout $((cell_secs * 3 + 120)) --console-log "$out/$tag.console" \

@@ -118,8 +118,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 }
 
 /* The loop's 100 ms tick: deadlines, expiries, and each second the clocks. */
-static void tick(struct pvlockd *d)
+static void on_tick(void *ctx)
 {
+	struct pvlockd *d = ctx;
 	static unsigned ticks;
 	uint64_t now = pvlockd_now_ns();
 	char why[96];
@@ -163,11 +164,6 @@ static void on_ready(void *ctx)
 static void on_accept(void *ctx, int lfd)
 {
 	pvlockd_ctl_accept(ctx, lfd);
-}
-
-static void on_tick(void *ctx)
-{
-	tick(ctx);
 }
 
 static void on_client(void *ctx, unsigned idx, uint32_t gen, int res)

@@ -102,13 +102,18 @@ def lock_cells(d):
         [fmt(d[e + "_k"], ".1f") for e in ("stolen", "queued", "halts", "kicks", "shuffles")]
 
 
+def native_1x_note(c):
+    """A same-guest ceiling's note on the 1x guest's native median, or ""."""
+    if math.isnan(c.get("native_1x", math.nan)):
+        return ""
+    return f"(the 1x guest's native: {c['native_1x']:.0f})"
+
+
 def ceiling_text(c):
     if math.isnan(c["ops"]):
         return "not measured in this run (needs overcommit 1x with native)"
-    text = f"{c['kind']:10} {c['ops']:9.0f} ops/s  (n={c['n']})"
-    if not math.isnan(c.get("native_1x", math.nan)):
-        text += f"  (the 1x guest's native: {c['native_1x']:.0f})"
-    return text
+    note = native_1x_note(c)
+    return f"{c['kind']:10} {c['ops']:9.0f} ops/s  (n={c['n']})" + (f"  {note}" if note else "")
 
 
 def aligned(cells, widths):
@@ -134,10 +139,8 @@ def lock_md(ceil, lock):
     md = ["", "## Ceilings and the lock part against them", "",
           "Ceiling: " + CEILING_ABOUT + ". Figures: " + LOCK_ABOUT + ".", "",
           "| scenario | config | ceiling | ops/s | n |", "|---|---|---|---|---|"]
-    md += [f"| {s} | {c} | {x['kind']} | {fmt(x['ops'], '.0f')}"
-           + (f" (the 1x guest's native: {x['native_1x']:.0f})"
-              if not math.isnan(x.get("native_1x", math.nan)) else "")
-           + f" | {x['n']} |" for (s, c), x in ceil.items()]
+    md += [f"| {s} | {c} | {x['kind']} | {' '.join(filter(None, [fmt(x['ops'], '.0f'), native_1x_note(x)]))}"
+           f" | {x['n']} |" for (s, c), x in ceil.items()]
     md += ["", "| " + " | ".join(LOCK_HEAD) + " |", "|" + "---|" * len(LOCK_HEAD)]
     md += ["| " + " | ".join(lock_cells(d)) + " |" for d in lock]
     return md
