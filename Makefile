@@ -155,7 +155,8 @@ $(HOST_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(wildcard host/*.h) inclu
 
 # ---- guest tools: static, the image has no libc -----------------------------
 GUEST_TOOLS := $(B)/guest/tools/pvli-bar guest/tools/pvlock-bench guest/tools/pvlock-sweep guest/tools/pvli-takeover guest/tools/pvli-workload $(B)/guest/tools/pvlocktrace \
-	guest/tools/pvlock-usweep $(B)/guest/tools/schedview-cost $(B)/guest/tools/pvli-devcheck
+	guest/tools/pvlock-usweep $(B)/guest/tools/schedview-cost $(B)/guest/tools/pvli-devcheck \
+	$(B)/guest/tools/fentry-hold
 # The harness's lock policies, one list for the guest tools and the host's benches.
 GUEST_DATA := guest/tools/lock-policies guest/tools/sweep-order.sh
 # libelf.a: see configure (the installed one may need elfutils' libeu).
@@ -179,6 +180,18 @@ $(B)/guest/tools/pvli-devcheck: tests/helpers/pvli-devcheck.c include/pvli_abi.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
+
+# A test fixture: holds one kernel function's ftrace direct call with a
+# BPF fentry program (tests/vm/takeover-fallback.sh).
+$(B)/bpf/tests/fentry_hold.bpf.o: tests/helpers/fentry_hold.bpf.c $(B)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/guest/tools/fentry-hold: tests/helpers/fentry-hold.c $(B)/bpf/tests/fentry_hold.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(B)/bpf/tests -static -o $@ $< $(LIBBPF_STATIC_LIBS)
 
 $(B)/guest/tools/pvli-bar: tests/helpers/pvli-bar.c tests/helpers/pattern.h tests/helpers/parse.h include/pvli_abi.h
 	$(call msg,CC,$@)

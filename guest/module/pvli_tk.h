@@ -66,6 +66,7 @@ void pvli_tk_direct_remove(void);
  * redirected (the adaptive entry): 0, or -errno and why.  Sleeps.
  */
 int pvli_tk_direct_fast(bool on, char *why, size_t len);
+bool pvli_tk_direct_can_retry(void);
 
 /* Counters, per CPU, summed for the module parameters. */
 enum pvli_tk_counter {

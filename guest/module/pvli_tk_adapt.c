@@ -88,6 +88,7 @@ static struct delayed_work adapt_work;
 static bool adapt_running;	/* adapt_work scheduled: between start and stop */
 static struct pvli_tk_adapt adapt;	/* the rule's state; .fast: direct calls on, holders named */
 static bool adapt_gave_up;	/* a switch failed (or no memory): no more switching */
+static bool adapt_blocked;	/* the last switch up was refused for now: retried */
 static char adapt_why[160];
 static u64 *adapt_prev;		/* per CPU: its steal at the last period, or PVLI_TK_ADAPT_NONE */
 static u64 adapt_prev_ns;
@@ -121,8 +122,13 @@ static int adapt_steal_permille(void)
 }
 
 /*
- * A registration that failed is not tried again (pvli_tk_direct.c): the
- * slowpath state for good.  An unregistration that failed may leave
+ * A registration refused before it touched anything (another direct call
+ * on one of the functions, such as a user's BPF fentry program) is tried
+ * again when the rule next wants the fast paths, no sooner than its 1 s
+ * after a switch down: the slowpath state until the other user detaches
+ * (adapt_blocked, shown by pvli_tk_adapt_show()).  One that failed
+ * half-way is not (pvli_tk_direct.c): the slowpath state for good.  An
+ * unregistration that failed may leave
  * direct calls into our trampoline (nobody named: safe, every release
  * is still ours): it stops switching and pins the module, which must
  * not go while they could.  (An rmmod already under way when it fails
@@ -134,12 +140,23 @@ static void adapt_set_fast(bool on)
 
 	if (on) {
 		ret = pvli_tk_direct_fast(true, adapt_why, sizeof(adapt_why));
+		if (ret && pvli_tk_direct_can_retry()) {
+			if (!adapt_blocked)
+				pr_warn("adaptive entry: %s; the slowpath entry's paths until that changes (retried every second while the host preempts us)\n",
+					adapt_why);
+			WRITE_ONCE(adapt_blocked, true);
+			adapt.down_ns = ktime_get_ns();	/* the rule's hold-off paces the retries */
+			return;
+		}
 		if (ret) {
 			WRITE_ONCE(adapt_gave_up, true);
 			pr_err("adaptive entry: %s; staying with the slowpath entry's paths (holders not named)\n",
 			       adapt_why);
 			return;
 		}
+		if (adapt_blocked)
+			pr_info("adaptive entry: the direct calls registered after all\n");
+		WRITE_ONCE(adapt_blocked, false);
 		pvli_tk_name_holders(true);
 		pvli_tk_publish_waits(true);
 		pvli_publish_kernel_flag(true);
@@ -222,14 +239,16 @@ int pvli_tk_adapt_show(char *buf, size_t len)
 {
 	int pm = READ_ONCE(adapt_permille);
 	const char *now = READ_ONCE(adapt.fast) ? "direct" : "slowpath";
+	int n;
 
 	if (!adapt_running && !READ_ONCE(adapt_gave_up))
 		return scnprintf(buf, len, "-\n");
 	if (READ_ONCE(adapt_gave_up))
 		return scnprintf(buf, len, "%s stuck: %s\n", now, adapt_why);
-	if (pm < 0)
-		return scnprintf(buf, len, "%s steal unknown ups %lu downs %lu\n",
-				 now, adapt_ups, adapt_downs);
-	return scnprintf(buf, len, "%s steal %d.%d%% ups %lu downs %lu\n",
-			 now, pm / 10, pm % 10, adapt_ups, adapt_downs);
+	n = pm < 0 ? scnprintf(buf, len, "%s steal unknown ups %lu downs %lu", now, adapt_ups, adapt_downs) :
+		     scnprintf(buf, len, "%s steal %d.%d%% ups %lu downs %lu",
+			       now, pm / 10, pm % 10, adapt_ups, adapt_downs);
+	if (READ_ONCE(adapt_blocked))
+		n += scnprintf(buf + n, len - n, "; direct calls refused, retrying: %s", adapt_why);
+	return n + scnprintf(buf + n, len - n, "\n");
 }

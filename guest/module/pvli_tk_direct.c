@@ -56,7 +56,7 @@
 static struct ftrace_ops tk_direct_ops;
 static bool tk_direct_filtered;	/* its filter holds the ten functions */
 static bool tk_direct_on;	/* registered: the fast paths are ours */
-static bool tk_direct_failed;	/* a registration failed: never again (see below) */
+static bool tk_direct_failed;	/* a registration failed half-way: never again (see below) */
 
 static void notrace tk_to_slowpath(unsigned long ip, unsigned long parent_ip,
 				   struct ftrace_ops *op, struct ftrace_regs *fregs)
@@ -80,13 +80,33 @@ static struct ftrace_ops tk_slowpath_ops = {
 static bool tk_slowpath_on;
 
 /*
- * An ops whose registration failed is not registered again during this
- * load of the module (seen on 6.12: its filter hash is then freed twice).
- * One that was unregistered cleanly may be: unregister_ftrace_direct()
- * resets it for that, as BPF trampolines rely on (the adaptive entry
- * switches the fast paths on and off this way).  A failed apply fails the
- * module's init.
+ * An ops whose registration failed half-way is not registered again
+ * during this load of the module (seen on 6.12: its filter hash is then
+ * freed twice).  Half-way: register_ftrace_direct() had set the ops up
+ * (it sets direct_call just before it registers the ops) when it failed.
+ * One that failed before that left the ops untouched and may be tried
+ * again: the common case, another direct call on one of the functions
+ * (a user's BPF fentry program: -EBUSY), which goes when its owner
+ * detaches.  One that was unregistered cleanly may be registered again
+ * too: unregister_ftrace_direct() resets it for that, as BPF trampolines
+ * rely on (the adaptive entry switches the fast paths on and off this
+ * way, and retries a refused switch, pvli_tk_adapt.c).  A failed apply
+ * fails the module's init, or (entry=auto) falls back to the livepatch.
  */
+static bool tk_direct_ops_touched(void)
+{
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS
+	return tk_direct_ops.direct_call != 0;
+#else
+	return false;
+#endif
+}
+
+/* May pvli_tk_direct_fast(true, ...) be tried again after it failed? */
+bool pvli_tk_direct_can_retry(void)
+{
+	return !tk_direct_failed;
+}
 
 /*
  * The fast paths ours (@on) or the kernel's again.  On: 0, or -errno and
@@ -131,9 +151,13 @@ int pvli_tk_direct_fast(bool on, char *why, size_t len)
 		}
 		tk_direct_filtered = true;
 	}
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS
+	tk_direct_ops.direct_call = 0;	/* see tk_direct_ops_touched() */
+#endif
 	ret = register_ftrace_direct(&tk_direct_ops, (unsigned long)pvli_tk_tramp);
 	if (ret) {
-		tk_direct_failed = true;
+		if (tk_direct_ops_touched())
+			tk_direct_failed = true;
 		snprintf(why, len, ret == -EBUSY ?
 			 "a spinlock function already has a direct call (a BPF trampoline?) (%d)" :
 			 "no direct call on the spinlock functions (%d)", ret);
