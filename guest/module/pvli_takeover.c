@@ -220,9 +220,10 @@ static void tk_nop(unsigned long ip, unsigned long parent_ip,
 
 /*
  * The probes: one of all our functions, then one per function.  Each
- * ftrace_ops is registered at most once per load of this module: one
- * whose registration failed is not safe to register again (seen on 6.12:
- * its filter hash is freed twice, a BUG in slub).
+ * ftrace_ops is used at most once per load of this module:
+ * ftrace_free_filter() frees its filter hash but leaves func_hash
+ * pointing at it, so a filter set on it again frees the hash twice (seen
+ * on 6.12 when one probe ops was reused: a BUG in slub).
  */
 static struct ftrace_ops tk_probes[PVLI_TK_NR_FUNCS + 2];
 

@@ -198,6 +198,10 @@ static void adapt_step(struct work_struct *w)
 				  READ_ONCE(pvli_takeover_active), ktime_get_ns());
 	if (want != adapt.fast)
 		adapt_set_fast(want);
+	/* Nobody retries once the rule no longer asks for the fast paths. */
+	if (READ_ONCE(adapt_blocked) &&
+	    (!READ_ONCE(pvli_takeover_active) || adapt.quiet >= PVLI_TK_ADAPT_DOWN_PERIODS))
+		WRITE_ONCE(adapt_blocked, false);
 	if (READ_ONCE(adapt_gave_up))
 		return;		/* nothing left to switch */
 	queue_delayed_work(system_long_wq, &adapt_work, msecs_to_jiffies(PVLI_TK_ADAPT_PERIOD_MS));
@@ -249,6 +253,6 @@ int pvli_tk_adapt_show(char *buf, size_t len)
 		     scnprintf(buf, len, "%s steal %d.%d%% ups %lu downs %lu",
 			       now, pm / 10, pm % 10, adapt_ups, adapt_downs);
 	if (READ_ONCE(adapt_blocked))
-		n += scnprintf(buf + n, len - n, "; direct calls refused, retrying: %s", adapt_why);
+		n += scnprintf(buf + n, len - n, " (direct calls refused, retrying: %s)", adapt_why);
 	return n + scnprintf(buf + n, len - n, "\n");
 }

@@ -80,18 +80,22 @@ static struct ftrace_ops tk_slowpath_ops = {
 static bool tk_slowpath_on;
 
 /*
- * An ops whose registration failed half-way is not registered again
- * during this load of the module (seen on 6.12: its filter hash is then
- * freed twice).  Half-way: register_ftrace_direct() had set the ops up
- * (it sets direct_call just before it registers the ops) when it failed.
- * One that failed before that left the ops untouched and may be tried
- * again: the common case, another direct call on one of the functions
- * (a user's BPF fentry program: -EBUSY), which goes when its owner
- * detaches.  One that was unregistered cleanly may be registered again
- * too: unregister_ftrace_direct() resets it for that, as BPF trampolines
- * rely on (the adaptive entry switches the fast paths on and off this
- * way, and retries a refused switch, pvli_tk_adapt.c).  A failed apply
- * fails the module's init, or (entry=auto) falls back to the livepatch.
+ * When the direct calls may be registered again.  A registration that
+ * failed before register_ftrace_direct() set the ops up (it sets
+ * direct_call just before it registers the ops) left the ops untouched:
+ * the common case, another direct call on one of the functions (a user's
+ * BPF fentry program: -EBUSY), which goes when its owner detaches; it is
+ * retried (the adaptive entry, pvli_tk_adapt.c).  One that failed later,
+ * half-way, is not: ftrace's reset_direct() undoes it, but nothing here
+ * tests that path.  One that was unregistered cleanly may be registered
+ * again: unregister_ftrace_direct() resets it for that, as BPF
+ * trampolines rely on (the adaptive entry switches the fast paths on and
+ * off this way).  Once its filter is freed (tk_direct_undo()) the ops is
+ * never used again in this load: ftrace_free_filter() leaves the freed
+ * hash in func_hash, and setting a filter again frees it twice (a slub
+ * BUG seen on 6.12 when the ipmodify probes reused one ops).  A failed
+ * apply fails the module's init, or (entry=auto) falls back to the
+ * livepatch.
  */
 static bool tk_direct_ops_touched(void)
 {
@@ -172,9 +176,15 @@ static void tk_direct_undo(void)
 	/* Nothing better to do at exit: the call sites may outlive our text. */
 	if (pvli_tk_direct_fast(false, NULL, 0))
 		pr_emerg("the direct calls could not be unregistered: the kernel's spinlock functions may still call into this module's text, which is freed now; reboot\n");
-	/* Also right for an ops never filtered (the slowpath entry). */
+	/*
+	 * Also right for an ops never filtered (the slowpath entry).  The
+	 * ops is done with for this load: ftrace_free_filter() frees its
+	 * filter hash but leaves func_hash pointing at it, and a later
+	 * ftrace_set_filter_ips() would free it again.
+	 */
 	ftrace_free_filter(&tk_direct_ops);
 	tk_direct_filtered = false;
+	tk_direct_failed = true;
 	if (tk_slowpath_on) {
 		unregister_ftrace_function(&tk_slowpath_ops);
 		tk_slowpath_on = false;

@@ -10,7 +10,8 @@
  *   fentry-hold FUNCTION
  *
  * Prints "attached FUNCTION" once attached, and "detached FUNCTION calls
- * N" when told to go.  Exit 0, or 1 with the reason on stderr.  Runs in
+ * N" when told to go.  Exit 0; 1 with the reason on stderr; 2 on a
+ * usage error.  Runs in
  * the guest image, so it is linked statically.
  */
 #include <errno.h>
