@@ -43,11 +43,11 @@ set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
 prog=takeover
+. "$here/lib/takeover-guest.sh"
 
 configs="1x 2x 4x" reps=3 groups=4 loops=100 secs=3
 modes="native shfl-pv tas-pv off"
-all_workloads="hackbench messaging msg flock futex fork"
-workloads=$all_workloads
+workloads=$tk_all_workloads
 
 usage() {
 	cat <<EOF
@@ -57,7 +57,7 @@ Usage: bench/takeover.sh [--configs LIST] [--reps N] [--workloads LIST] [--modes
 Needs root and a built tree (make).  Starts pvlockd if it is not running.
   --configs LIST    1x, 2x, 4x [${configs// /,}]
   --reps N          runs of every workload per mode [$reps]
-  --workloads LIST  of: ${all_workloads// /,} [all]
+  --workloads LIST  of: ${tk_all_workloads// /,} [all]
   --modes LIST      native, then any of shfl-pv, tas-pv, off, slowpath
                     (shfl-pv with the slowpath entry), direct (shfl-pv
                     with the direct entry throughout), shfl-pv-spin,
@@ -74,40 +74,23 @@ EOF
 die() { echo "$prog: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--configs) configs=$(tr , ' ' <<<"${2:?$1 needs a value}"); shift ;;
-	--reps) reps=${2:?$1 needs a value}; shift ;;
-	--workloads) workloads=$(tr , ' ' <<<"${2:?$1 needs a value}"); shift ;;
 	--modes) modes=$(tr , ' ' <<<"${2:?$1 needs a value}"); shift ;;
-	--groups) groups=${2:?$1 needs a value}; shift ;;
-	--loops) loops=${2:?$1 needs a value}; shift ;;
-	--seconds) secs=${2:?$1 needs a value}; shift ;;
 	-h|--help) usage; exit 0 ;;
-	*) die "unknown option '$1' (see --help)" ;;
+	*) tk_workload_opt "$@" && shift || die "unknown option '$1' (see --help)" ;;
 	esac
 	shift
 done
-case "$reps$groups$loops$secs" in
-*[!0-9]*|'') die "--reps, --groups, --loops and --seconds want numbers" ;;
-esac
-for c in $configs; do case "$c" in 1x|2x|4x) ;; *) die "unknown config '$c' (1x, 2x, 4x)" ;; esac; done
-for w in $workloads; do
-	case " $all_workloads " in *" $w "*) ;; *) die "unknown workload '$w' (${all_workloads// /, })" ;; esac
-done
+tk_check_workload_opts
 for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath|direct|shfl-pv-spin|tas-pv-spin|native-again) ;; *) die "unknown mode '$m'" ;; esac; done
 [ "${modes%% *}" = native ] || die "--modes must start with native (the ratios' base)"
 [ "$(id -u)" = 0 ] || die "needs root"
 
 cd "$src" || exit 1
-. bench/lib/takeover-guest.sh
 tk_initrd=build/guest/initramfs-workloads.cpio.gz
 tk_session_start || exit 1
 
 for c in $configs; do
-	case $c in
-	1x) smp=2 cpus=0-1 ;;
-	2x) smp=4 cpus=0-1 ;;
-	4x) smp=4 cpus=0 ;;
-	esac
+	tk_config $c
 	echo "==> $c: $smp vCPUs on host CPUs $cpus, ${workloads// /, }; $reps runs per mode"
 	# At 1x (no contention) also the entry's cost: one lockcost reading
 	# per mode and rep, on vCPU 1.

@@ -35,9 +35,9 @@ set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
 prog=takeover_bound
+. "$here/lib/takeover-guest.sh"
 
 configs="2x 4x" reps=3 groups=4 loops=100 secs=3
-all_workloads="hackbench messaging msg flock futex fork"
 workloads="hackbench msg futex"
 
 usage() {
@@ -50,7 +50,7 @@ the vCPUs' host CPU time the kernel's own spinlocks spend waiting, native.
 Needs root and a built tree (make).  Starts pvlockd if it is not running.
   --configs LIST    1x, 2x, 4x [${configs// /,}]
   --reps N          runs of every workload [$reps]
-  --workloads LIST  of: ${all_workloads// /,} [${workloads// /,}]
+  --workloads LIST  of: ${tk_all_workloads// /,} [${workloads// /,}]
   --groups N        hackbench and messaging -g [$groups]
   --loops N         hackbench and messaging -l [$loops]
   --seconds S       length of the fixed-time workloads [$secs]
@@ -61,38 +61,20 @@ EOF
 die() { echo "$prog: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--configs) configs=$(tr , ' ' <<<"${2:?$1 needs a value}"); shift ;;
-	--reps) reps=${2:?$1 needs a value}; shift ;;
-	--workloads) workloads=$(tr , ' ' <<<"${2:?$1 needs a value}"); shift ;;
-	--groups) groups=${2:?$1 needs a value}; shift ;;
-	--loops) loops=${2:?$1 needs a value}; shift ;;
-	--seconds) secs=${2:?$1 needs a value}; shift ;;
 	-h|--help) usage; exit 0 ;;
-	*) die "unknown option '$1' (see --help)" ;;
+	*) tk_workload_opt "$@" && shift || die "unknown option '$1' (see --help)" ;;
 	esac
 	shift
 done
-case "$reps$groups$loops$secs" in
-*[!0-9]*|'') die "--reps, --groups, --loops and --seconds want numbers" ;;
-esac
-[ "$reps" -ge 1 ] || die "--reps must be at least 1"
-for c in $configs; do case "$c" in 1x|2x|4x) ;; *) die "unknown config '$c' (1x, 2x, 4x)" ;; esac; done
-for w in $workloads; do
-	case " $all_workloads " in *" $w "*) ;; *) die "unknown workload '$w' (${all_workloads// /, })" ;; esac
-done
+tk_check_workload_opts
 [ "$(id -u)" = 0 ] || die "needs root"
 
 cd "$src" || exit 1
-. bench/lib/takeover-guest.sh
 tk_initrd=build/guest/initramfs-workloads.cpio.gz
 tk_session_start || exit 1
 
 for c in $configs; do
-	case $c in
-	1x) smp=2 cpus=0-1 ;;
-	2x) smp=4 cpus=0-1 ;;
-	4x) smp=4 cpus=0 ;;
-	esac
+	tk_config $c
 	echo "==> $c: $smp vCPUs on host CPUs $cpus, ${workloads// /, }, native; $reps runs each"
 	tk_run_guest "tk-bound-$$-$c" "$smp" "$cpus" "$tk_tmp/$c.out" "
 # vcpus: the vCPUs' summed run and steal time now, \"RUN_MS STEAL_MS\"

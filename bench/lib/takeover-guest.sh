@@ -17,9 +17,63 @@
 #                      $tk_initrd when set (the benches' image, with
 #                      stress-ng and perf), else the default one
 #
-# The caller sets $prog (for messages) before sourcing.
+# The workload benches (bench/takeover.sh, bench/takeover_bound.sh) also
+# share their options and configurations:
+#
+#   tk_workload_opt OPT VALUE
+#                      one of --configs, --reps, --workloads, --groups,
+#                      --loops, --seconds: sets configs, reps, workloads,
+#                      groups, loops or secs and returns 0 (the caller
+#                      shifts VALUE too); 1 for any other option
+#   tk_check_workload_opts
+#                      exits 2, saying why, unless those are sound
+#   tk_config C        sets smp and cpus for configuration C (1x: 2 vCPUs
+#                      on host CPUs 0-1, 2x: 4 on 0-1, 4x: 4 on 0)
+#
+# The caller sets $prog (for messages) before sourcing; the lib may be
+# sourced from any directory.
 
-. host/vm-session.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../host/vm-session.sh"
+
+tk_all_workloads="hackbench messaging msg flock futex fork"
+
+tk_workload_opt() {
+	case "$1" in --configs|--reps|--workloads|--groups|--loops|--seconds) ;; *) return 1 ;; esac
+	[ -n "${2:-}" ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
+	case "$1" in
+	--configs) configs=$(tr , ' ' <<<"$2") ;;
+	--reps) reps=$2 ;;
+	--workloads) workloads=$(tr , ' ' <<<"$2") ;;
+	--groups) groups=$2 ;;
+	--loops) loops=$2 ;;
+	--seconds) secs=$2 ;;
+	esac
+}
+
+tk_check_workload_opts() {
+	local c w
+	case "$reps$groups$loops$secs" in
+	*[!0-9]*|'') echo "$prog: --reps, --groups, --loops and --seconds want numbers" >&2; exit 2 ;;
+	esac
+	[ "$reps" -ge 1 ] || { echo "$prog: --reps must be at least 1" >&2; exit 2; }
+	for c in $configs; do
+		case "$c" in 1x|2x|4x) ;; *) echo "$prog: unknown config '$c' (1x, 2x, 4x)" >&2; exit 2 ;; esac
+	done
+	for w in $workloads; do
+		case " $tk_all_workloads " in
+		*" $w "*) ;;
+		*) echo "$prog: unknown workload '$w' (${tk_all_workloads// /, })" >&2; exit 2 ;;
+		esac
+	done
+}
+
+tk_config() {
+	case "$1" in
+	1x) smp=2 cpus=0-1 ;;
+	2x) smp=4 cpus=0-1 ;;
+	4x) smp=4 cpus=0 ;;
+	esac
+}
 
 tk_vm_pid=
 tk_tmp=
