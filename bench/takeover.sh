@@ -41,7 +41,6 @@
 
 set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(dirname "$here")
 prog=takeover
 . "$here/lib/takeover-guest.sh"
 
@@ -83,11 +82,7 @@ done
 tk_check_workload_opts
 for m in $modes; do case "$m" in native|shfl-pv|tas-pv|off|slowpath|direct|shfl-pv-spin|tas-pv-spin|native-again) ;; *) die "unknown mode '$m'" ;; esac; done
 [ "${modes%% *}" = native ] || die "--modes must start with native (the ratios' base)"
-[ "$(id -u)" = 0 ] || die "needs root"
-
-cd "$src" || exit 1
-tk_initrd=build/guest/initramfs-workloads.cpio.gz
-tk_session_start || exit 1
+tk_workload_session
 
 for c in $configs; do
 	tk_config $c

@@ -33,7 +33,6 @@
 
 set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(dirname "$here")
 prog=takeover_bound
 . "$here/lib/takeover-guest.sh"
 
@@ -67,11 +66,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 tk_check_workload_opts
-[ "$(id -u)" = 0 ] || die "needs root"
-
-cd "$src" || exit 1
-tk_initrd=build/guest/initramfs-workloads.cpio.gz
-tk_session_start || exit 1
+tk_workload_session
 
 for c in $configs; do
 	tk_config $c

@@ -29,6 +29,9 @@
 #                      exits 2, saying why, unless those are sound
 #   tk_config C        sets smp and cpus for configuration C (1x: 2 vCPUs
 #                      on host CPUs 0-1, 2x: 4 on 0-1, 4x: 4 on 0)
+#   tk_workload_session
+#                      as root, from the tree's top: tk_session_start with
+#                      the benches' image (stress-ng, perf)
 #
 # The caller sets $prog (for messages) before sourcing; the lib may be
 # sourced from any directory.
@@ -122,4 +125,11 @@ tk_run_guest() { # name smp cpus out script
 	fi
 	tk_vm_pid=
 	grep '^  [0-9]' "$4" | sed -n "$((shown + 1)),\$p"
+}
+
+tk_workload_session() {
+	[ "$(id -u)" = 0 ] || { echo "$prog: needs root" >&2; exit 2; }
+	cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+	tk_initrd=build/guest/initramfs-workloads.cpio.gz
+	tk_session_start || exit 1
 }

@@ -21,7 +21,8 @@
  * something else (the page's steal_ns), over the online vCPUs whose
  * record answers, as a share of their time, every PVLI_TK_ADAPT_PERIOD_MS
  * (100 ms).  The rule (pvli_tk_adapt_rule.c, plain C, unit-tested): fast
- * paths on when a period reaches adapt_steal_pct, but not sooner than 1 s
+ * paths on when two periods in a row reach adapt_steal_pct (one is a
+ * blip: an idle 4x guest reads 1-13% per period), but not sooner than 1 s
  * after they went off (a load that comes and goes patches the text at
  * most about once a second); off after 2 s in a row below half that, or
  * at once when the takeover is switched off.  A vCPU whose record does

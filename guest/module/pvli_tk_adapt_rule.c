@@ -35,14 +35,16 @@ bool pvli_tk_adapt_want(struct pvli_tk_adapt *a, int permille, unsigned int stea
 
 	if (permille < 0) {
 		a->blind++;	/* no information: the quiet count stays */
+		a->loud = 0;	/* ... but no run of loud periods goes through it */
 	} else {
 		a->blind = 0;
 		a->quiet = (u64)permille < up / 2 ? a->quiet + 1 : 0;
+		a->loud = (u64)permille >= up ? a->loud + 1 : 0;
 	}
 	if (!switched_on || a->blind >= PVLI_TK_ADAPT_DOWN_PERIODS)
 		return false;
 	if (a->fast)
 		return permille < 0 || a->quiet < PVLI_TK_ADAPT_DOWN_PERIODS;
-	return permille >= 0 && (u64)permille >= up &&
+	return a->loud >= PVLI_TK_ADAPT_UP_PERIODS &&
 	       now_ns - a->down_ns >= PVLI_TK_ADAPT_MIN_DOWN_MS * 1000000ULL;
 }

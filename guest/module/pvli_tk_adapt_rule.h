@@ -21,13 +21,20 @@ typedef uint64_t u64;
 #define PVLI_TK_ADAPT_PERIOD_MS		100
 #define PVLI_TK_ADAPT_DOWN_PERIODS	20	/* 2 s quiet (or blind) before going down */
 #define PVLI_TK_ADAPT_MIN_DOWN_MS	1000	/* down at least this long before up again */
+/*
+ * Periods in a row at the threshold before going up: one is a blip (an
+ * idle 4x guest's steal reads 1-13% per period, and now and then one
+ * more), and going up costs a text patch with its RCU-tasks waits.
+ */
+#define PVLI_TK_ADAPT_UP_PERIODS	2
 /* A vCPU's steal that is not known (PVLI_TP_STEAL_UNKNOWN), or no base yet. */
 #define PVLI_TK_ADAPT_NONE		(~(u64)0)
 
 struct pvli_tk_adapt {
 	bool fast;		/* up: direct calls on, holders named */
 	unsigned int quiet;	/* periods in a row below the low mark (half the threshold) */
-	unsigned int blind;	/* periods in a row in which no vCPU answered */
+	unsigned int loud;	/* known periods in a row at the threshold */
+	unsigned int blind;	/* periods in a row in which no vCPU answered (they end a loud run) */
 	u64 down_ns;		/* when it last went down */
 };
 
@@ -53,8 +60,9 @@ int pvli_tk_adapt_share(u64 sum, unsigned int n, u64 dt);
  *   down after PVLI_TK_ADAPT_DOWN_PERIODS in a row below half the
  *     threshold, or in which no vCPU answered (an unknown period keeps
  *     the state and leaves the quiet count as it is);
- *   up when a known period reaches the threshold, but not sooner than
- *     PVLI_TK_ADAPT_MIN_DOWN_MS after going down.
+ *   up when PVLI_TK_ADAPT_UP_PERIODS known periods in a row reach the
+ *     threshold (an unknown one starts the count again), but not sooner
+ *     than PVLI_TK_ADAPT_MIN_DOWN_MS after going down.
  */
 bool pvli_tk_adapt_want(struct pvli_tk_adapt *a, int permille, unsigned int steal_pct,
 			bool switched_on, u64 now_ns);

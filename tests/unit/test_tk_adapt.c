@@ -3,7 +3,8 @@
  * Unit tests for the adaptive entry's rule (guest/module/pvli_tk_adapt_rule.c):
  * the steal share of a period from per-vCPU steal clocks, with the vCPUs
  * that do not answer left out, steal that goes backwards or runs ahead of
- * the period bounded; and the verdict: up at the threshold, down after
+ * the period bounded; and the verdict: up after two periods in a row at
+ * the threshold (one is a blip), down after
  * 2 s below half of it, at once when switched off, after 2 s with no
  * answer; unknown periods keep the state; no up within 1 s of a down.
  * These are the cases a VM cannot stage on demand.
@@ -59,7 +60,7 @@ static void steal_backwards_or_ahead_is_bounded(void **state)
 	assert_int_equal(share(prev, cur, 2, PERIOD), 1000);
 }
 
-/* Up at the threshold in one known period, and not below it. */
+/* Up at the threshold in two known periods in a row, and not below it. */
 static void up_at_the_threshold(void **state)
 {
 	struct pvli_tk_adapt a = { .fast = false, .down_ns = 0 };
@@ -67,15 +68,36 @@ static void up_at_the_threshold(void **state)
 
 	(void)state;
 	assert_false(pvli_tk_adapt_want(&a, 249, 25, true, now));
+	assert_false(pvli_tk_adapt_want(&a, 250, 25, true, now));
 	assert_true(pvli_tk_adapt_want(&a, 250, 25, true, now));
-	/* Unknown is never a reason to go up. */
+	/* Unknown is never a reason to go up, and ends a run. */
 	assert_false(pvli_tk_adapt_want(&a, -1, 0, true, now));
+	assert_false(pvli_tk_adapt_want(&a, 0, 0, true, now));
 	/* 0: always up (whatever is known); 100: only at all of the time. */
 	assert_true(pvli_tk_adapt_want(&a, 0, 0, true, now));
 	assert_false(pvli_tk_adapt_want(&a, 999, 100, true, now));
+	assert_false(pvli_tk_adapt_want(&a, 1000, 100, true, now));
 	assert_true(pvli_tk_adapt_want(&a, 1000, 100, true, now));
 	/* Switched off: never up. */
 	assert_false(pvli_tk_adapt_want(&a, 1000, 25, false, now));
+}
+
+/* One loud period between quiet ones is a blip: no up; two are not. */
+static void one_loud_period_is_a_blip(void **state)
+{
+	struct pvli_tk_adapt a = { .fast = false, .down_ns = 0 };
+	u64 now = 10000 * MS;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 10; i++) {
+		assert_false(pvli_tk_adapt_want(&a, 300, 25, true, now));
+		assert_false(pvli_tk_adapt_want(&a, 100, 25, true, now));
+	}
+	assert_false(pvli_tk_adapt_want(&a, 300, 25, true, now));
+	assert_false(pvli_tk_adapt_want(&a, -1, 25, true, now));
+	assert_false(pvli_tk_adapt_want(&a, 300, 25, true, now));
+	assert_true(pvli_tk_adapt_want(&a, 300, 25, true, now));
 }
 
 /* Down only after 2 s in a row below half the threshold. */
@@ -116,10 +138,11 @@ static void unknown_periods_keep_the_state(void **state)
 	for (i = 1; i < PVLI_TK_ADAPT_DOWN_PERIODS; i++)
 		assert_true(pvli_tk_adapt_want(&a, -1, 25, true, 0));
 	assert_false(pvli_tk_adapt_want(&a, -1, 25, true, 0));
-	/* Blind and down: a known period ends it. */
+	/* Blind and down: a known period ends it; two loud ones go up. */
 	a.fast = false;
-	assert_true(pvli_tk_adapt_want(&a, 900, 25, true, 100000 * MS));
+	assert_false(pvli_tk_adapt_want(&a, 900, 25, true, 100000 * MS));
 	assert_int_equal(a.blind, 0);
+	assert_true(pvli_tk_adapt_want(&a, 900, 25, true, 100000 * MS));
 }
 
 static void down_at_once_when_switched_off(void **state)
@@ -138,6 +161,7 @@ static void no_up_within_a_second_of_a_down(void **state)
 	struct pvli_tk_adapt a = { .fast = false, .down_ns = down };
 
 	(void)state;
+	assert_false(pvli_tk_adapt_want(&a, 900, 25, true, down + 900 * MS));
 	assert_false(pvli_tk_adapt_want(&a, 900, 25, true, down + 999 * MS));
 	assert_true(pvli_tk_adapt_want(&a, 900, 25, true, down + PVLI_TK_ADAPT_MIN_DOWN_MS * MS));
 }
@@ -148,6 +172,7 @@ int main(void)
 		cmocka_unit_test(share_of_the_vcpus_that_answer),
 		cmocka_unit_test(steal_backwards_or_ahead_is_bounded),
 		cmocka_unit_test(up_at_the_threshold),
+		cmocka_unit_test(one_loud_period_is_a_blip),
 		cmocka_unit_test(down_after_two_quiet_seconds),
 		cmocka_unit_test(unknown_periods_keep_the_state),
 		cmocka_unit_test(down_at_once_when_switched_off),

@@ -43,6 +43,20 @@ GUEST_WATCHDOGS='watchdogs() {
 }
 '
 
+# Guest shell, for a --run script of the takeover tests: defines "state
+# WANT TENTHS", which waits up to TENTHS tenths of a second until the
+# takeover's adaptive entry runs WANT (direct or slowpath) and prints
+# "ok", or "timeout: " and what it runs.
+GUEST_ADAPT_STATE='state() {
+	i=0
+	while [ $i -lt $2 ]; do
+		case "$(cat /sys/module/pvlockinfo_takeover/parameters/adaptive)" in "$1 steal "*) echo ok; return ;; esac
+		sleep 0.1; i=$((i + 1))
+	done
+	echo "timeout: $(cat /sys/module/pvlockinfo_takeover/parameters/adaptive)"
+}
+'
+
 expect_eq() { # what got want
 	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 	note "$1: '$2' as expected"

@@ -43,16 +43,7 @@ start_pvlockd
 out=$(vm takeover-adaptive --smp 4 --host-cpus 0 --channel on --timeout 300 --run '
 p=/sys/module/pvlockinfo_takeover/parameters
 ef=/sys/kernel/debug/tracing/enabled_functions
-# state WANT TENTHS: wait until the adaptive entry runs WANT (direct or
-# slowpath); "ok", or "timeout" and what it runs
-state() {
-	i=0
-	while [ $i -lt $2 ]; do
-		case "$(cat $p/adaptive)" in "$1 steal "*) echo ok; return ;; esac
-		sleep 0.1; i=$((i + 1))
-	done
-	echo "timeout: $(cat $p/adaptive)"
-}
+'"$GUEST_ADAPT_STATE"'
 hooks() { echo "fast=$(grep -c "^_raw_spin_" $ef) slow=$(grep -c "^native_queued_spin_lock_slowpath" $ef)"; }
 # named: looks (of 20) in which some CPU held a lock under its name
 named() { n=0; for i in $(seq 20); do grep -q ": [1-9]" $p/held && n=$((n + 1)); done; echo $n; }

@@ -38,15 +38,7 @@ hold() {
 }
 # unhold FILE: stop it; its exit code and last line (not in a $(...): it waits for its child)
 unhold() { kill $hp; wait $hp; echo "$? $(tail -1 $1)" >$1.end; }
-# state WANT TENTHS: wait until the adaptive entry runs WANT; ok or timeout
-state() {
-	i=0
-	while [ $i -lt $2 ]; do
-		case "$(cat $p/adaptive)" in "$1 steal "*) echo ok; return ;; esac
-		sleep 0.1; i=$((i + 1))
-	done
-	echo "timeout: $(cat $p/adaptive)"
-}
+'"$GUEST_ADAPT_STATE"'
 modprobe pvlockinfo || exit 10
 modprobe pvlockinfo_test || exit 10
 for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
