@@ -73,7 +73,7 @@ EOF
 die() { echo "$prog: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--modes) modes=$(tr , ' ' <<<"${2:?$1 needs a value}"); shift ;;
+	--modes) [ -n "${2:-}" ] || die "--modes needs a value"; modes=$(tr , ' ' <<<"$2"); shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) tk_workload_opt "$@" && shift || die "unknown option '$1' (see --help)" ;;
 	esac

@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
 	--reps) reps=${2:?$1 needs a value}; shift ;;
 	--pairs) pairs=${2:?$1 needs a value}; shift ;;
 	--batches) batches=${2:?$1 needs a value}; shift ;;
-	--modes) modes=$(tr , ' ' <<<"${2:?$1 needs a value}"); shift ;;
+	--modes) [ -n "${2:-}" ] || die "--modes needs a value"; modes=$(tr , ' ' <<<"$2"); shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac

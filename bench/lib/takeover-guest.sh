@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Sourced (bash) by the takeover benchmarks, bench/takeover.sh and
-# bench/takeover_entry.sh: the host side they share.  Both measure in
-# guests with the channel, one guest at a time, and leave nothing behind.
+# Sourced (bash) by the takeover benchmarks, bench/takeover.sh,
+# bench/takeover_bound.sh and bench/takeover_entry.sh: the host side they
+# share.  All measure in guests with the channel, one guest at a time,
+# and leave nothing behind.
 #
 #   tk_session_start   from the tree's top: checks the build, makes the
 #                      scratch directory $tk_tmp, starts pvlockd for the

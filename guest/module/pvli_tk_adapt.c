@@ -83,7 +83,7 @@ static const struct kernel_param_ops steal_pct_ops = {
 };
 module_param_cb(adapt_steal_pct, &steal_pct_ops, &adapt_steal_pct, 0644);
 MODULE_PARM_DESC(adapt_steal_pct,
-		 "adaptive entry (the default): direct calls while vCPUs lose at least this % (0-100; 0: always) of their time to host preemption (steal); back to the slowpath entry's paths below half of it for 2 s");
+		 "adaptive entry (the default): direct calls while vCPUs lose at least this % (0-100; 0: always, after two periods) of their time to host preemption (steal); back to the slowpath entry's paths below half of it for 2 s");
 
 static struct delayed_work adapt_work;
 static bool adapt_running;	/* adapt_work scheduled: between start and stop */

@@ -53,7 +53,7 @@ int pvli_tk_adapt_share(u64 sum, unsigned int n, u64 dt);
 /*
  * After a period with steal share @permille (-1: unknown), the threshold
  * @steal_pct (0-100), the switch @switched_on, at @now_ns: whether the
- * fast paths should be on.  Counts quiet and blind periods in @a; the
+ * fast paths should be on.  Counts quiet, loud and blind periods in @a; the
  * caller sets @a->fast (and @a->down_ns when it goes down) once it has
  * switched.  The rule:
  *   down at once when switched off;

@@ -94,6 +94,9 @@ static void one_loud_period_is_a_blip(void **state)
 		assert_false(pvli_tk_adapt_want(&a, 300, 25, true, now));
 		assert_false(pvli_tk_adapt_want(&a, 100, 25, true, now));
 	}
+	/* Between the marks (neither quiet nor loud) ends a run too. */
+	assert_false(pvli_tk_adapt_want(&a, 300, 25, true, now));
+	assert_false(pvli_tk_adapt_want(&a, 130, 25, true, now));
 	assert_false(pvli_tk_adapt_want(&a, 300, 25, true, now));
 	assert_false(pvli_tk_adapt_want(&a, -1, 25, true, now));
 	assert_false(pvli_tk_adapt_want(&a, 300, 25, true, now));
