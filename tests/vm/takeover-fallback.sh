@@ -17,7 +17,7 @@
 #  - the adaptive entry, applied with the function free, holds the direct
 #    call while up (fentry-hold is refused then); switched down, the
 #    fixture attaches; switched on again (adapt_steal_pct=0: it wants up
-#    once two periods' steal is known, and goes down only when switched off, so
+#    once the steal of two periods is known, and goes down only when switched off, so
 #    nothing here depends on the host's timing) it is refused,
 #    stays on the slowpath entry's paths and says "retrying" (before this
 #    test's fix it gave up for good: "slowpath stuck"); the fixture
@@ -53,7 +53,7 @@ echo "auto-waits=$(pvli-takeover counters waits)"
 pvli-takeover remove --timeout 120; echo "remove-auto-rc=$? mode=$(pvli-takeover mode)"
 unhold /tmp/h1; echo "unhold1=$(cat /tmp/h1.end)"
 
-# adapt_steal_pct=0: up once two periods' steal is known, never down by itself,
+# adapt_steal_pct=0: up once the steal of two periods is known, never down by itself,
 # whatever the host does meanwhile; only "off" takes it down.
 insmod $ko entry=adaptive adapt_steal_pct=0 2>/dev/null
 pvli-takeover apply --entry adaptive; echo "adaptive-apply-rc=$? in_use=$(cat $p/in_use) $(hooks) $(state direct 50)"
