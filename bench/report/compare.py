@@ -31,6 +31,7 @@ taken on its own (per_rep()): on a host as noisy as ours a median met
 in 1 of 3 reps is a weaker finding than one met in 3 of 3."""
 import math
 
+from .load import rep_of
 from .stats import groups, med, one_x_key, ratio
 
 ONE_THREAD = "one thread"
@@ -81,12 +82,6 @@ def shares(r):
 
 
 EVENTS = ["stolen", "queued", "halts", "kicks", "shuffles", "quota_waits"]
-
-
-def rep_of(r, i):
-    """The repetition run @r belongs to: its "rep", or (results from
-    before runs carried it) its position @i, counted from 1."""
-    return r.get("rep", i + 1)
 
 
 def ceiling_of_rep(ceil, rep):

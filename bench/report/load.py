@@ -46,6 +46,12 @@ def load_runs(path):
     return runs, bad
 
 
+def rep_of(r, i):
+    """The repetition run @r belongs to: its "rep", or (results from
+    before runs carried it) its position @i, counted from 1."""
+    return r.get("rep", i + 1)
+
+
 def load_ceiling(out):
     """The ceiling runs (pvlock-sweep --ceiling-threads: native on as
     many threads as the guest has host CPUs) per (scenario, config); {}

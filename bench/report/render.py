@@ -4,7 +4,7 @@ import csv
 import math
 import os
 
-from .load import ORDER
+from .load import ORDER, rep_of
 
 
 def write_csv(out, runs):
@@ -18,7 +18,7 @@ def write_csv(out, runs):
         for (s, c, p), rs in sorted(runs.items()):
             for i, r in enumerate(rs):
                 lat = r["lat_ns"]
-                w.writerow([s, c, p, r.get("rep", i + 1), r["vcpus"], r["cs_ns"], r["ncs_ns"],
+                w.writerow([s, c, p, rep_of(r, i), r["vcpus"], r["cs_ns"], r["ncs_ns"],
                             r["duration_ms"], r["locks"], r["ops_per_s"], r["fairness"],
                             lat["p50"], lat["p99"], lat["p999"], lat["max"], r["halts"],
                             r["kicks"], r["shuffles"], r["holder_preempted"],
