@@ -42,7 +42,9 @@
  * taken before the event read the steal clocks).
  *
  * The kernel's own spinlocks: fentry/fexit on the qspinlock slow path,
- * total wait only (qspinlock does not record its holder).
+ * the total wait, and the waiter's own steal during it when pvlockinfo.ko
+ * is loaded (its kfunc pvli_own_steal_ns(), weak here); qspinlock does
+ * not record its holder, so no more split than that.
  */
 #include <vmlinux.h>
 #include <bpf/bpf_helpers.h>
@@ -95,6 +97,7 @@ struct wait {
 	__u32 kernel_depth;
 	__u64 kernel_lock[KERNEL_NEST];
 	__u64 kernel_start[KERNEL_NEST];
+	__u64 kernel_steal[KERNEL_NEST];	/* own steal clock at start */
 };
 
 struct {
@@ -403,26 +406,48 @@ int BPF_PROG(on_shuffle, __u64 lock, __u32 moved)
 
 /* ---- the kernel's own spinlocks ------------------------------------------ */
 
+/* pvlockinfo.ko's (guest/module/pvli_kfunc.c); absent without the module. */
+extern __u64 pvli_own_steal_ns(void) __ksym __weak;
+
+static __always_inline __u64 own_steal(void)
+{
+	if (!bpf_ksym_exists(pvli_own_steal_ns))
+		return PVLI_TP_STEAL_UNKNOWN;
+	return pvli_own_steal_ns();
+}
+
+/*
+ * The clocks are read first, outside the bookkeeping, in an order that
+ * keeps the steal window inside the timed one (time then steal at the
+ * start, steal then time at the end): a host preemption in the
+ * trampoline is then never counted as the wait's own steal.  The nesting
+ * stack is one per CPU for all contexts; an interrupt whose fentry was
+ * skipped as recursion still runs its fexit, so the slot is claimed and
+ * read back in as few statements as possible, and a mismatch is counted.
+ */
 static __always_inline void kernel_enter(__u64 lock)
 {
+	__u64 start = bpf_ktime_get_ns(), steal = own_steal();
 	struct wait *w = this_wait();
 	__u32 d;
 
 	if (!w)
 		return;
 	d = w->kernel_depth;
+	w->kernel_depth = d + 1;
 	if (d < KERNEL_NEST) {
 		w->kernel_lock[d] = lock;
-		w->kernel_start[d] = bpf_ktime_get_ns();
+		w->kernel_start[d] = start;
+		w->kernel_steal[d] = steal;
 	}
-	w->kernel_depth = d + 1;
 }
 
 static __always_inline void kernel_exit(__u64 lock)
 {
+	__u64 steal = own_steal(), now = bpf_ktime_get_ns();
 	struct wait *w = this_wait();
 	struct pvlt_stats *s = stats_of(PVLT_KERNEL);
-	__u64 now = bpf_ktime_get_ns();
+	__u64 len, start_steal, slot_lock;
 	__u32 d;
 
 	if (!w || !s || !w->kernel_depth)
@@ -430,16 +455,29 @@ static __always_inline void kernel_exit(__u64 lock)
 	d = --w->kernel_depth;
 	if (d >= KERNEL_NEST)
 		return;
+	slot_lock = w->kernel_lock[d];
+	len = now - w->kernel_start[d];
+	start_steal = w->kernel_steal[d];
 	/* An entry skipped for recursion leaves the stack out of step. */
-	if (w->kernel_lock[d] != lock) {
+	if (slot_lock != lock) {
 		s->missed_waits++;
 		w->kernel_depth = 0;
 		return;
 	}
 	s->acquisitions++;
 	s->waits++;
-	s->wait_ns += now - w->kernel_start[d];
-	hist_add(s, now - w->kernel_start[d]);
+	s->wait_ns += len;
+	/*
+	 * Our own steal during the wait: the part the host had this vCPU off
+	 * its CPU (a halt would have given nothing back then).  Host ns
+	 * against guest ns: capped at the wait.  Unknown at either end (no
+	 * page, or a stale record): counted, not guessed.
+	 */
+	if (steal_known(start_steal) && steal_known(steal))
+		s->waiter_preempted_ns += preempted_part(start_steal, steal, len);
+	else
+		s->no_steal++;
+	hist_add(s, len);
 }
 
 SEC("fentry/native_queued_spin_lock_slowpath")

@@ -38,7 +38,8 @@
  *
  * For PVLT_KERNEL, a wait is one native_queued_spin_lock_slowpath (or
  * __pv_queued_spin_lock_slowpath) call; qspinlock does not record its
- * holder, so only waits, wait_ns and hist are filled in.
+ * holder, so only waits, wait_ns, hist and (with pvlockinfo.ko loaded,
+ * else no_steal) waiter_preempted_ns are filled in.
  */
 struct pvlt_stats {
 	__u64 acquisitions;		/* pvli_lock_acquired events */

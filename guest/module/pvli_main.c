@@ -7,7 +7,8 @@
  * over the core in guest/lock), their tracepoints (pvli_trace.c), and the
  * switch of the kernel-spinlock takeover (pvli_takeover_ctl.c), and the
  * channel for user space, /dev/pvlockinfo (pvli_chardev.c over the
- * scheduler view of pvli_sched_view.c).  What
+ * scheduler view of pvli_sched_view.c), and BPF kfuncs for guest tracing
+ * (pvli_kfunc.c).  What
  * measures and tests all that lives in pvlockinfo_test.ko (guest/test).
  */
 
@@ -36,11 +37,16 @@ static int __init pvli_init(void)
 	ret = pvli_page_init(pvli_chardev_host_changed);
 	if (ret)
 		goto undo_chardev;
+	ret = pvli_kfunc_init();
+	if (ret)
+		goto undo_page;
 	pvli_takeover_ctl_init();
 	pr_info("version %s loaded (page ABI %u.%u)\n", PVLI_VERSION,
 		PVLI_ABI_MAJOR, PVLI_ABI_MINOR);
 	return 0;
 
+undo_page:
+	pvli_page_exit();
 undo_chardev:
 	pvli_chardev_exit();
 undo_debugfs:

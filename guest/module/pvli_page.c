@@ -233,6 +233,42 @@ bool notrace pvli_vcpu_preempted_atomic(int cpu)
 }
 EXPORT_SYMBOL_GPL(pvli_vcpu_preempted_atomic);
 
+/**
+ * pvli_own_steal_ns_atomic - this vCPU's steal clock, from any context
+ *
+ * For BPF programs on the kernel's spinlock slow path (pvli_kfunc.c),
+ * which may run in an NMI: reads only, no clock sample, and its own
+ * preemption-disabled RCU read side (NMI-safe, and waited for by the
+ * synchronize_rcu() before the page is freed), so it does not depend on
+ * how the BPF program was entered (a sleepable one holds only RCU tasks
+ * trace).  The calling vCPU runs, so a record that says RUNNING has its
+ * steal clock current: the host adds to steal_ns only when the vCPU comes
+ * back on a host CPU.  A record in any other state is stale (a switch-in
+ * the host has not reported yet; its repair will add time that includes
+ * running), so it answers unknown.  Not detectable: a stale stretch that
+ * began and was repaired between a caller's two reads.
+ *
+ * Return: host ns, or PVLI_TP_STEAL_UNKNOWN without a live page, for a
+ * CPU the page does not cover, for a stale record, or while the host
+ * keeps rewriting it.
+ */
+u64 notrace pvli_own_steal_ns_atomic(void)
+{
+	struct pvli_vcpu_host h;
+	struct pvli_page *p;
+	u64 ret = PVLI_TP_STEAL_UNKNOWN;
+	int cpu;
+
+	preempt_disable_notrace();
+	p = rcu_dereference_sched(pvli_live);
+	cpu = smp_processor_id();
+	if (p && cpu < p->nr_vcpus && !read_host(&p->rec[cpu].host, &h) &&
+	    h.state == PVLI_STATE_RUNNING)
+		ret = h.steal_ns;
+	preempt_enable_notrace();
+	return ret;
+}
+
 enum pvli_vcpu_state pvli_vcpu_state(int cpu)
 {
 	struct pvli_vcpu_host h;

@@ -23,6 +23,7 @@ u64 pvli_vcpu_quota_ns(int cpu);
 int pvli_vcpu_snapshot(int cpu, struct pvli_vcpu_host *out);
 u64 pvli_host_now_ns(void);
 u64 pvli_vcpu_steal_ns(int cpu);
+u64 pvli_own_steal_ns_atomic(void);
 
 /* Publish this vCPU's lock state (the guest half of its record). */
 void pvli_publish_hold(int delta);
@@ -63,6 +64,9 @@ int pvli_page_status(char *buf, size_t len);
 int pvli_takeover_ctl_init(void);
 void pvli_takeover_ctl_exit(void);
 int pvli_takeover_status(char *buf, size_t len);
+
+/* BPF kfuncs for guest tracing (pvli_kfunc.c) */
+int pvli_kfunc_init(void);
 
 /* /dev/pvlockinfo (pvli_chardev.c) and its scheduler view (pvli_sched_view.c) */
 int pvli_chardev_init(void);

@@ -7,7 +7,8 @@
  * holder's vCPU ran, while the holder's vCPU was preempted by the host,
  * and hand-over time (the lock between holders, typically handed to a
  * waiter whose vCPU is not running); plus halts, kicks and shuffles.  For
- * the kernel's own spinlocks it measures qspinlock slow-path waits.
+ * the kernel's own spinlocks it measures qspinlock slow-path waits, and
+ * with pvlockinfo.ko loaded the waiter's own steal during them.
  *
  * The BPF half (bpf/guest/pvlocktrace.bpf.c) attaches to the tracepoints
  * pvlockinfo.ko defines (guest/module/pvli_trace.h) and to the qspinlock
@@ -180,9 +181,18 @@ static void print_table(const struct pvlt_stats d[PVLT_NR])
 			header = true;
 		}
 		if (i == PVLT_KERNEL) {
+			char selfpre[32] = "-";
+
+			/*
+			 * Known only with pvlockinfo.ko's kfunc and a live page;
+			 * waits without it add nothing (the JSON's no_steal).
+			 */
+			if (s->waits > s->no_steal)
+				snprintf(selfpre, sizeof(selfpre), "%.1f",
+					 s->waiter_preempted_ns / 1e6);
 			printf("%-10s %10s %9llu %10.1f %6s %6s %6s %6s %10s %7s %7s %8s\n",
 			       "kernel", "-", (unsigned long long)s->waits, s->wait_ns / 1e6,
-			       "-", "-", "-", "-", "-", "-", "-", "-");
+			       "-", "-", "-", "-", selfpre, "-", "-", "-");
 		} else {
 			printf("%-10s %10llu %9llu %10.1f %6.1f %6.1f %6.1f %6.1f %10.1f %7llu %7llu %8llu\n",
 			       stats_name(i), (unsigned long long)s->acquisitions,
