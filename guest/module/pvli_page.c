@@ -236,8 +236,9 @@ EXPORT_SYMBOL_GPL(pvli_vcpu_preempted_atomic);
 /**
  * pvli_own_steal_ns_atomic - this vCPU's steal clock, from any context
  *
- * For BPF programs on the kernel's spinlock slow path (pvli_kfunc.c),
- * which may run in an NMI: reads only, no clock sample, and its own
+ * For the kernel's spinlock slow path: BPF programs on it (pvli_kfunc.c)
+ * and the takeover's own wait accounting (pvli_tk_lock.c), in any
+ * context, NMI included: reads only, no clock sample, and its own
  * preemption-disabled RCU read side (NMI-safe, and waited for by the
  * synchronize_rcu() before the page is freed), so it does not depend on
  * how the BPF program was entered (a sleepable one holds only RCU tasks
@@ -268,6 +269,7 @@ u64 notrace pvli_own_steal_ns_atomic(void)
 	preempt_enable_notrace();
 	return ret;
 }
+EXPORT_SYMBOL_GPL(pvli_own_steal_ns_atomic);
 
 enum pvli_vcpu_state pvli_vcpu_state(int cpu)
 {

@@ -108,6 +108,9 @@ TK_COUNTER_PARAM(irq_waits, TK_IRQ_WAITS, "waits of irq/irqsave callers done wit
 TK_COUNTER_PARAM(irqsoff_waits, TK_IRQSOFF_WAITS, "waits with interrupts off throughout (they halt only with pvlockinfo's takeover_irqsoff_halt=1)");
 TK_COUNTER_PARAM(queued, TK_QUEUED, "waits that queued (takeover policy shfl-pv)");
 TK_COUNTER_PARAM(shuffles, TK_SHUFFLES, "queued waiters moved ahead of ones whose vCPU was preempted");
+TK_COUNTER_PARAM(wait_ns, TK_WAIT_NS, "ns contended spin_lock*() calls waited, all CPUs summed (guest clock)");
+TK_COUNTER_PARAM(wait_steal_ns, TK_WAIT_STEAL_NS, "of wait_ns: while the waiter's own vCPU was preempted (its steal clock)");
+TK_COUNTER_PARAM(wait_no_steal, TK_WAIT_NO_STEAL, "waits whose own steal was unknown (no live page): none of their wait_ns is in wait_steal_ns");
 TK_COUNTER_PARAM(foreign, TK_FOREIGN, "releases of a lock another CPU had taken (the kernel does none)");
 TK_COUNTER_PARAM(irqsoff_halts, TK_NMI_HALTS, "halts with interrupts off that reached the hlt (takeover_irqsoff_halt=1)");
 TK_COUNTER_PARAM(nmi_kicks, TK_NMI_KICKS, "kicks sent as NMIs, to waiters halted with interrupts off");

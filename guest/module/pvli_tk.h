@@ -74,6 +74,17 @@ enum pvli_tk_counter {
 	TK_IRQ_WAITS,	/* waits done with interrupts back on (irq/irqsave callers) */
 	TK_IRQSOFF_WAITS, /* waits with interrupts off throughout (halt only with irqsoff_halt) */
 	TK_FOREIGN,	/* releases of a lock another CPU took naming itself */
+	/*
+	 * Time in the slow path (local_clock(), guest ns), and the part of
+	 * it the waiter's own vCPU was preempted (its steal clock, host ns,
+	 * capped at the wait); waits whose steal was unknown at either end
+	 * (no live page, a stale record) add no steal and are counted.  What
+	 * is left is the waiting a halt could have given back: the same
+	 * figure bench/takeover_bound.sh measures natively with pvlocktrace.
+	 */
+	TK_WAIT_NS,
+	TK_WAIT_STEAL_NS,
+	TK_WAIT_NO_STEAL,
 	TK_NR_COUNTERS,
 	/* Counted by the lock core (shfl_lock.c), not per call here. */
 	TK_HALTS = TK_NR_COUNTERS,	/* halts (any reason) */

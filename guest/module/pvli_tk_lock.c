@@ -226,6 +226,16 @@ int pvli_tk_show_held(char *buf, size_t len)
 	return n;
 }
 
+/* A wait of @ns, the waiter's steal clock @s0 at its start and @s1 at its end. */
+static __always_inline void tk_count_wait(u64 ns, u64 s0, u64 s1)
+{
+	this_cpu_add(tk_counts[TK_WAIT_NS], ns);
+	if (s0 == PVLI_TP_STEAL_UNKNOWN || s1 == PVLI_TP_STEAL_UNKNOWN)
+		this_cpu_inc(tk_counts[TK_WAIT_NO_STEAL]);
+	else if (s1 > s0)
+		this_cpu_add(tk_counts[TK_WAIT_STEAL_NS], min(s1 - s0, ns));
+}
+
 /*
  * Wait for @lock and take it with holder bits @me.  @irqs_on: the caller
  * turned interrupts off for this lock only (they were on): wait with them
@@ -237,6 +247,8 @@ static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_o
 {
 	const struct shfl_policy *pol;
 	bool published = tk_publish_waiting(this_cpu_inc_return(tk_cpu.waiting), false);
+	/* Time then steal; at the end steal then time (steal inside the wait). */
+	u64 t0 = local_clock(), s0 = pvli_own_steal_ns_atomic(), t1, s1;
 
 	this_cpu_inc(tk_counts[TK_WAITS]);
 	if (!READ_ONCE(pvli_takeover_active) || !READ_ONCE(tk_is_live))
@@ -260,7 +272,10 @@ static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_o
 	if (me == SHFL_UNKNOWN_HOLDER)
 		flags |= SHFL_WAIT_ANONYMOUS;
 	shfl_word_lock_slowpath(tk_word(lock), pol, 0, flags);
+	s1 = pvli_own_steal_ns_atomic();
+	t1 = local_clock();
 	tk_publish_waiting(this_cpu_dec_return(tk_cpu.waiting), published);
+	tk_count_wait(t1 - t0, s0, s1);
 }
 
 /*
