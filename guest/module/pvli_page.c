@@ -38,6 +38,7 @@
 #include <linux/pci.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/clock.h>
 #include <linux/workqueue.h>
 #include <asm/msr.h>
 
@@ -102,7 +103,7 @@ bool pvli_available(void)
 EXPORT_SYMBOL_GPL(pvli_available);
 
 /* The header's TSC line at this instant, without the fix; 0 if unknown. */
-static u64 raw_host_now_ns(struct pvli_page *p)
+static notrace u64 raw_host_now_ns(struct pvli_page *p)
 {
 	struct pvli_page_hdr snap;
 
@@ -156,7 +157,7 @@ static void clock_sample(struct pvli_page *p, const struct pvli_vcpu_host *own)
 }
 
 /* Copy a host record; retries while one of its host writers is mid-update. */
-static int read_host(const struct pvli_vcpu_host *src, struct pvli_vcpu_host *dst)
+static notrace int read_host(const struct pvli_vcpu_host *src, struct pvli_vcpu_host *dst)
 {
 	for (int tries = 0; tries < PVLI_SNAPSHOT_TRIES; tries++) {
 		u32 seq = READ_ONCE(src->seq);
@@ -270,6 +271,71 @@ u64 notrace pvli_own_steal_ns_atomic(void)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pvli_own_steal_ns_atomic);
+
+/**
+ * pvli_own_clocks_atomic - this vCPU's steal and run clocks, from any context
+ * @steal: its steal clock (host ns), as pvli_own_steal_ns_atomic()
+ * @run: its run clock: ns on a host CPU.  The record's run_ns counts up to
+ *       its last switch-in (last_switch_ns, host clock); the vCPU has run
+ *       since, so the clock now is run_ns - last_switch_ns + now, taken
+ *       here with now on the guest's local_clock(), read inside the
+ *       record's seq window (no host switch between the record and now).
+ *       The two clocks' offset is in every reading alike and drops out of
+ *       a difference, which is all this is for (the sum wraps alike: take
+ *       differences as signed); their rates agree (both count real ns),
+ *       and a wait never changes CPU, so local_clock() is one clock.
+ *
+ * Under the rules of pvli_own_steal_ns_atomic(); no TSC line needed, so
+ * under KVM too.  Over an interval the two clocks split its wall time into
+ * preempted (steal), on a host CPU (run) and the rest: halted, or blocked
+ * in the host.
+ *
+ * Return: true with both set; false (both PVLI_TP_STEAL_UNKNOWN) without a
+ * live page, for a stale record, or while the host keeps rewriting it.
+ */
+bool notrace pvli_own_clocks_atomic(u64 *steal, u64 *run)
+{
+	const struct pvli_vcpu_host *src;
+	struct pvli_page *p;
+	bool ok = false;
+	int cpu;
+
+	*steal = *run = PVLI_TP_STEAL_UNKNOWN;
+	preempt_disable_notrace();
+	p = rcu_dereference_sched(pvli_live);
+	cpu = smp_processor_id();
+	if (!p || cpu >= p->nr_vcpus)
+		goto out;
+	src = &p->rec[cpu].host;
+	for (int tries = 0; tries < PVLI_SNAPSHOT_TRIES; tries++) {
+		u32 seq = READ_ONCE(src->seq), state;
+		u64 s, r, last, now;
+
+		if (seq & 1) {
+			cpu_relax();
+			continue;
+		}
+		smp_rmb();	/* as read_host() */
+		state = READ_ONCE(src->state);
+		s = READ_ONCE(src->steal_ns);
+		r = READ_ONCE(src->run_ns);
+		last = READ_ONCE(src->last_switch_ns);
+		now = local_clock();
+		smp_rmb();
+		if (READ_ONCE(src->seq) != seq)
+			continue;
+		if (state == PVLI_STATE_RUNNING) {
+			*steal = s;
+			*run = r - last + now;
+			ok = true;
+		}
+		break;
+	}
+out:
+	preempt_enable_notrace();
+	return ok;
+}
+EXPORT_SYMBOL_GPL(pvli_own_clocks_atomic);
 
 enum pvli_vcpu_state pvli_vcpu_state(int cpu)
 {

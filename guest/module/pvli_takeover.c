@@ -110,7 +110,8 @@ TK_COUNTER_PARAM(queued, TK_QUEUED, "waits that queued (takeover policy shfl-pv)
 TK_COUNTER_PARAM(shuffles, TK_SHUFFLES, "queued waiters moved ahead of ones whose vCPU was preempted");
 TK_COUNTER_PARAM(wait_ns, TK_WAIT_NS, "ns contended spin_lock*() calls waited, all CPUs summed (guest clock)");
 TK_COUNTER_PARAM(wait_steal_ns, TK_WAIT_STEAL_NS, "of wait_ns: while the waiter's own vCPU was preempted (its steal clock)");
-TK_COUNTER_PARAM(wait_no_steal, TK_WAIT_NO_STEAL, "waits whose own steal was unknown (no live page): none of their wait_ns is in wait_steal_ns");
+TK_COUNTER_PARAM(wait_run_ns, TK_WAIT_RUN_NS, "of wait_ns: while the waiter's own vCPU was on a host CPU (its run clock); the rest of it, halted (or blocked in the host)");
+TK_COUNTER_PARAM(wait_no_steal, TK_WAIT_NO_STEAL, "waits whose own clocks were unknown (no live page, a stale record): none of their wait_ns is in wait_steal_ns or wait_run_ns");
 TK_COUNTER_PARAM(foreign, TK_FOREIGN, "releases of a lock another CPU had taken (the kernel does none)");
 TK_COUNTER_PARAM(irqsoff_halts, TK_NMI_HALTS, "halts with interrupts off that reached the hlt (takeover_irqsoff_halt=1)");
 TK_COUNTER_PARAM(nmi_kicks, TK_NMI_KICKS, "kicks sent as NMIs, to waiters halted with interrupts off");

@@ -75,16 +75,21 @@ enum pvli_tk_counter {
 	TK_IRQSOFF_WAITS, /* waits with interrupts off throughout (halt only with irqsoff_halt) */
 	TK_FOREIGN,	/* releases of a lock another CPU took naming itself */
 	/*
-	 * Time in the slow path (local_clock(), guest ns), and the part of
-	 * it the waiter's own vCPU was preempted (its steal clock, host ns,
-	 * capped at the wait); waits whose steal was unknown at either end
-	 * (no live page, a stale record) add no steal and are counted.  What
-	 * is left is the waiting a halt could have given back: the same
-	 * figure bench/takeover_bound.sh measures natively with pvlocktrace.
+	 * Time in the slow path (local_clock(), guest ns), the part of it the
+	 * waiter's own vCPU was preempted (its steal clock) and the part it
+	 * was on a host CPU (its run clock; pvli_own_clocks_atomic()), capped
+	 * jointly at the wait; the rest it was halted (or blocked in the
+	 * host).  Waits whose clocks were unknown at either end (no live
+	 * page, a stale record) add to neither part and are counted.  The
+	 * run part is the waiting that
+	 * took a host CPU: for the kernel's own slow path, which never halts
+	 * under TCG, bench/takeover_bound.sh measures it with pvlocktrace as
+	 * the wait less the steal.
 	 */
 	TK_WAIT_NS,
 	TK_WAIT_STEAL_NS,
 	TK_WAIT_NO_STEAL,
+	TK_WAIT_RUN_NS,
 	TK_NR_COUNTERS,
 	/* Counted by the lock core (shfl_lock.c), not per call here. */
 	TK_HALTS = TK_NR_COUNTERS,	/* halts (any reason) */

@@ -226,14 +226,25 @@ int pvli_tk_show_held(char *buf, size_t len)
 	return n;
 }
 
-/* A wait of @ns, the waiter's steal clock @s0 at its start and @s1 at its end. */
-static __always_inline void tk_count_wait(u64 ns, u64 s0, u64 s1)
+/*
+ * A wait of @ns: the waiter's steal and run clocks were @s0 and @r0 at its
+ * start (ok0: known) and @s1 and @r1 at its end (ok1).
+ */
+static __always_inline void tk_count_wait(u64 ns, bool ok0, u64 s0, u64 r0,
+					  bool ok1, u64 s1, u64 r1)
 {
+	u64 steal;
+
 	this_cpu_add(tk_counts[TK_WAIT_NS], ns);
-	if (s0 == PVLI_TP_STEAL_UNKNOWN || s1 == PVLI_TP_STEAL_UNKNOWN)
+	if (!ok0 || !ok1) {
 		this_cpu_inc(tk_counts[TK_WAIT_NO_STEAL]);
-	else if (s1 > s0)
-		this_cpu_add(tk_counts[TK_WAIT_STEAL_NS], min(s1 - s0, ns));
+		return;
+	}
+	/* Capped jointly: the two parts never add up to more than the wait. */
+	steal = s1 > s0 ? min(s1 - s0, ns) : 0;
+	this_cpu_add(tk_counts[TK_WAIT_STEAL_NS], steal);
+	if ((s64)(r1 - r0) > 0)
+		this_cpu_add(tk_counts[TK_WAIT_RUN_NS], min(r1 - r0, ns - steal));
 }
 
 /*
@@ -247,8 +258,9 @@ static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_o
 {
 	const struct shfl_policy *pol;
 	bool published = tk_publish_waiting(this_cpu_inc_return(tk_cpu.waiting), false);
-	/* Time then steal; at the end steal then time (steal inside the wait). */
-	u64 t0 = local_clock(), s0 = pvli_own_steal_ns_atomic(), t1, s1;
+	/* Time then clocks; at the end clocks then time (clocks inside the wait). */
+	u64 t0 = local_clock(), t1, s0, r0, s1, r1;
+	bool ok0 = pvli_own_clocks_atomic(&s0, &r0), ok1;
 
 	this_cpu_inc(tk_counts[TK_WAITS]);
 	if (!READ_ONCE(pvli_takeover_active) || !READ_ONCE(tk_is_live))
@@ -272,10 +284,10 @@ static noinline void notrace tk_wait(struct qspinlock *lock, u32 me, bool irqs_o
 	if (me == SHFL_UNKNOWN_HOLDER)
 		flags |= SHFL_WAIT_ANONYMOUS;
 	shfl_word_lock_slowpath(tk_word(lock), pol, 0, flags);
-	s1 = pvli_own_steal_ns_atomic();
+	ok1 = pvli_own_clocks_atomic(&s1, &r1);
 	t1 = local_clock();
 	tk_publish_waiting(this_cpu_dec_return(tk_cpu.waiting), published);
-	tk_count_wait(t1 - t0, s0, s1);
+	tk_count_wait(t1 - t0, ok0, s0, r0, ok1, s1, r1);
 }
 
 /*

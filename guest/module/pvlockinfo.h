@@ -24,6 +24,7 @@ int pvli_vcpu_snapshot(int cpu, struct pvli_vcpu_host *out);
 u64 pvli_host_now_ns(void);
 u64 pvli_vcpu_steal_ns(int cpu);
 u64 pvli_own_steal_ns_atomic(void);
+bool pvli_own_clocks_atomic(u64 *steal, u64 *run);
 
 /* Publish this vCPU's lock state (the guest half of its record). */
 void pvli_publish_hold(int delta);
