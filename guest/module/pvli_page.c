@@ -237,9 +237,10 @@ EXPORT_SYMBOL_GPL(pvli_vcpu_preempted_atomic);
 /**
  * pvli_own_steal_ns_atomic - this vCPU's steal clock, from any context
  *
- * For the kernel's spinlock slow path: BPF programs on it (pvli_kfunc.c)
- * and the takeover's own wait accounting (pvli_tk_lock.c), in any
- * context, NMI included: reads only, no clock sample, and its own
+ * The steal half of pvli_own_clocks_atomic(), for BPF programs on the
+ * kernel's spinlock slow path (pvli_kfunc.c).  The rules of both, for
+ * callers in any context, NMI included (the takeover's wait accounting,
+ * pvli_tk_lock.c, too): reads only, no clock sample, and its own
  * preemption-disabled RCU read side (NMI-safe, and waited for by the
  * synchronize_rcu() before the page is freed), so it does not depend on
  * how the BPF program was entered (a sleepable one holds only RCU tasks
@@ -256,19 +257,10 @@ EXPORT_SYMBOL_GPL(pvli_vcpu_preempted_atomic);
  */
 u64 notrace pvli_own_steal_ns_atomic(void)
 {
-	struct pvli_vcpu_host h;
-	struct pvli_page *p;
-	u64 ret = PVLI_TP_STEAL_UNKNOWN;
-	int cpu;
+	u64 steal, run;
 
-	preempt_disable_notrace();
-	p = rcu_dereference_sched(pvli_live);
-	cpu = smp_processor_id();
-	if (p && cpu < p->nr_vcpus && !read_host(&p->rec[cpu].host, &h) &&
-	    h.state == PVLI_STATE_RUNNING)
-		ret = h.steal_ns;
-	preempt_enable_notrace();
-	return ret;
+	pvli_own_clocks_atomic(&steal, &run);
+	return steal;
 }
 EXPORT_SYMBOL_GPL(pvli_own_steal_ns_atomic);
 
