@@ -97,8 +97,6 @@ for c in $configs; do
 	tk_run_guest "takeover-$$-$c" "$smp" "$cpus" "$tk_tmp/$c.out" "
 [ $lc = 0 ] || modprobe pvlockinfo_test || exit 10
 . /usr/share/pvlockinfo/sweep-order.sh
-# counters P: all the takeover's counters in one read, \"waits=N halts=N ...\" as P_waits=N ...
-counters() { eval \"\$(pvli-takeover counters | sed \"s/\\([a-z_]*\\)=/\$1_\\1=/g\")\"; }
 # adapt_ud: the adaptive entry's switches so far, \"UPS DOWNS\" (0 0 without it)
 adapt_ud() { cut -d' ' -f5,7 /sys/module/pvlockinfo_takeover/parameters/adaptive 2>/dev/null | grep '^[0-9]* [0-9]*\$' || echo 0 0; }
 for rep in \$(seq $reps); do
@@ -133,7 +131,7 @@ for rep in \$(seq $reps); do
 			esac
 		fi
 		for w in $workloads; do
-			counters b
+			tk_counters b
 			# Wakeup latency under hackbench: cyclictest on every vCPU.
 			if [ \$w = hackbench ]; then
 				cyclictest -q -m -t -p 80 -i 1000 -l 1000000 >/tmp/ct.txt 2>&1 &
@@ -146,7 +144,7 @@ for rep in \$(seq $reps); do
 				kill -INT \$ct; wait \$ct
 				lat=\$(awk '/Avg:/ { for (i = 1; i < NF; i++) { if (\$i == \"Avg:\") a += \$(i + 1); if (\$i == \"Max:\" && \$(i + 1) > m) m = \$(i + 1) } n++ } END { if (n) printf \"%d %d\", a / n, m; else print \"null null\" }' /tmp/ct.txt)
 			fi
-			counters a
+			tk_counters a
 			ud1=\$(adapt_ud)
 			# The adaptive entry: which paths ran at the end (- without it).
 			ad=\$(cut -d' ' -f1 /sys/module/pvlockinfo_takeover/parameters/adaptive 2>/dev/null)

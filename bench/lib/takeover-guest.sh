@@ -9,7 +9,9 @@
 #                      session if none runs, and traps EXIT to stop the
 #                      guest and pvlockd and remove $tk_tmp
 #   tk_guest_prelude   the start of every guest script: loads pvlockinfo
-#                      and waits up to 10 s for the channel (exit 10/11)
+#                      and waits up to 10 s for the channel (exit 10/11);
+#                      defines tk_counters P, which sets P_NAME=N for every
+#                      takeover counter (pvli-takeover counters: one read)
 #   tk_run_guest NAME SMP CPUS OUT SCRIPT
 #                      boots a guest running SCRIPT, its output in OUT,
 #                      and echoes its progress lines (those starting with
@@ -105,6 +107,7 @@ tk_guest_prelude='
 modprobe pvlockinfo || exit 10
 for i in $(seq 100); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status || { echo "no channel after 10 s"; exit 11; }
+tk_counters() { eval "$(pvli-takeover counters | sed "s/\([a-z_]*\)=/$1_\1=/g")"; }
 '
 
 tk_run_guest() { # name smp cpus out script

@@ -156,8 +156,13 @@ static void clock_sample(struct pvli_page *p, const struct pvli_vcpu_host *own)
 	WRITE_ONCE(p->clock_fixed, true);
 }
 
-/* Copy a host record; retries while one of its host writers is mid-update. */
-static notrace int read_host(const struct pvli_vcpu_host *src, struct pvli_vcpu_host *dst)
+/*
+ * Copy a host record; retries while one of its host writers is mid-update.
+ * @now, if not NULL: local_clock() read inside the record's seq window,
+ * so that no host switch of the vCPU falls between the copy and it.
+ */
+static notrace int read_host_at(const struct pvli_vcpu_host *src, struct pvli_vcpu_host *dst,
+				u64 *now)
 {
 	for (int tries = 0; tries < PVLI_SNAPSHOT_TRIES; tries++) {
 		u32 seq = READ_ONCE(src->seq);
@@ -176,6 +181,8 @@ static notrace int read_host(const struct pvli_vcpu_host *src, struct pvli_vcpu_
 		dst->pcpu = READ_ONCE(src->pcpu);
 		dst->lhp_count = READ_ONCE(src->lhp_count);
 		dst->lwp_count = READ_ONCE(src->lwp_count);
+		if (now)
+			*now = local_clock();
 		smp_rmb();	/* pairs with the atomic before the writer's even seq */
 		if (READ_ONCE(src->seq) == seq) {
 			dst->seq = seq;
@@ -185,6 +192,11 @@ static notrace int read_host(const struct pvli_vcpu_host *src, struct pvli_vcpu_
 		}
 	}
 	return -EAGAIN;
+}
+
+static notrace int read_host(const struct pvli_vcpu_host *src, struct pvli_vcpu_host *dst)
+{
+	return read_host_at(src, dst, NULL);
 }
 
 /**
@@ -287,43 +299,22 @@ EXPORT_SYMBOL_GPL(pvli_own_steal_ns_atomic);
  */
 bool notrace pvli_own_clocks_atomic(u64 *steal, u64 *run)
 {
-	const struct pvli_vcpu_host *src;
+	struct pvli_vcpu_host h;
 	struct pvli_page *p;
 	bool ok = false;
+	u64 now;
 	int cpu;
 
 	*steal = *run = PVLI_TP_STEAL_UNKNOWN;
 	preempt_disable_notrace();
 	p = rcu_dereference_sched(pvli_live);
 	cpu = smp_processor_id();
-	if (!p || cpu >= p->nr_vcpus)
-		goto out;
-	src = &p->rec[cpu].host;
-	for (int tries = 0; tries < PVLI_SNAPSHOT_TRIES; tries++) {
-		u32 seq = READ_ONCE(src->seq), state;
-		u64 s, r, last, now;
-
-		if (seq & 1) {
-			cpu_relax();
-			continue;
-		}
-		smp_rmb();	/* as read_host() */
-		state = READ_ONCE(src->state);
-		s = READ_ONCE(src->steal_ns);
-		r = READ_ONCE(src->run_ns);
-		last = READ_ONCE(src->last_switch_ns);
-		now = local_clock();
-		smp_rmb();
-		if (READ_ONCE(src->seq) != seq)
-			continue;
-		if (state == PVLI_STATE_RUNNING) {
-			*steal = s;
-			*run = r - last + now;
-			ok = true;
-		}
-		break;
+	if (p && cpu < p->nr_vcpus && !read_host_at(&p->rec[cpu].host, &h, &now) &&
+	    h.state == PVLI_STATE_RUNNING) {
+		*steal = h.steal_ns;
+		*run = h.run_ns - h.last_switch_ns + now;
+		ok = true;
 	}
-out:
 	preempt_enable_notrace();
 	return ok;
 }

@@ -81,10 +81,9 @@ enum pvli_tk_counter {
 	 * jointly at the wait; the rest it was halted (or blocked in the
 	 * host).  Waits whose clocks were unknown at either end (no live
 	 * page, a stale record) add to neither part and are counted.  The
-	 * run part is the waiting that
-	 * took a host CPU: for the kernel's own slow path, which never halts
-	 * under TCG, bench/takeover_bound.sh measures it with pvlocktrace as
-	 * the wait less the steal.
+	 * run part is the waiting that took a host CPU: for the kernel's own
+	 * slow path, which never halts under TCG, bench/takeover_bound.sh
+	 * measures it with pvlocktrace as the wait less the steal.
 	 */
 	TK_WAIT_NS,
 	TK_WAIT_STEAL_NS,
