@@ -308,7 +308,7 @@ endef
 # takeover's livepatch.  One Kbuild run per directory makes its modules
 # (grouped targets: make re-reads each).
 MODULE_SRCS := $(wildcard guest/module/*.c guest/module/*.S guest/module/*.h) guest/module/Kbuild \
-	$(patsubst %,guest/lock/%.c,$(LOCK_CORE) shim_kernel shim_kernel_nmi) \
+	$(patsubst %,guest/lock/%.c,$(LOCK_CORE) shim_kernel shim_kernel_nmi shim_kernel_nmi_arm) \
 	$(filter-out guest/lock/shim_user.h,$(wildcard guest/lock/*.h))
 MODULE := $(B)/guest/module/pvlockinfo.ko
 TAKEOVER_MODULE := $(B)/guest/module/pvlockinfo_takeover.ko

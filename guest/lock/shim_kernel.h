@@ -55,7 +55,8 @@ void shfl_kick_untraced(int cpu);
 					 !test_thread_flag(TIF_POLLING_NRFLAG))
 #define shfl_in_nmi()			in_nmi()
 /*
- * Halting with interrupts off (shim_kernel_nmi.c): would a kick end it
+ * Halting with interrupts off (shim_kernel_nmi.c, armed by
+ * shim_kernel_nmi_arm.c): would a kick end it
  * here (armed, interrupts off, not in an NMI)?  Then halt while
  * (*ptr & mask) == val until a kick, which is an NMI.
  */

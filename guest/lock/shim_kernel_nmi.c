@@ -36,8 +36,9 @@
  *    uses: on x86-64 without FRED the handler's pt_regs is the nested-NMI
  *    code's "outermost" copy, and iretq reads the "iret" copy right above
  *    it (entry_64.S); nmi_return_to() writes both, after checking that
- *    the copy is where it should be, which shfl_nmi_halts_enable() also
- *    checks once with an NMI to itself before it lets anyone halt.
+ *    the copy is where it should be, which shfl_nmi_halts_enable()
+ *    (shim_kernel_nmi_arm.c, by shfl_nmi_frame_selftest()) also checks
+ *    once with an NMI to itself before it lets anyone halt.
  *  - The pending bit: a kicker that finds it set sends nothing.  Its
  *    change came after the claim, so before the handler clears it, and
  *    after that NMI we re-check (the lock core loops after every halt).
@@ -49,18 +50,19 @@
  *    the halted CPU answers it): the takeover takes locks in an NMI
  *    naming nobody, so nobody halts behind an NMI's hold, and queue
  *    hand-overs never run in an NMI (the lock core's invariant 6).
- *  - Never in an NMI (nothing would end it), and only while armed: both
+ *  - Never in an NMI (nothing would end it), and only while armed
+ *    (shim_kernel_nmi_arm.c, shfl_can_halt_irqsoff()): both
  *    enabled (shfl_nmi_halts_enable(): pvlockinfo's takeover_irqsoff_halt)
  *    and held by a user (shfl_nmi_halts_hold(): the takeover while it is
  *    live and switched on, the test module), for waits whose caller allows
  *    it (SHFL_WAIT_HALT_IRQSOFF: the takeover's channel policies).
- *  - While armed, and only then, a per-CPU hrtimer (hard interrupt
- *    context, every 50 ms; the halted CPU's own is held off, the others'
- *    fire) looks for
- *    a CPU in one such halt for a second or more and sends it an NMI: a
- *    lost kick would otherwise stop that CPU for good, which tick-bounded
- *    halts (sti;hlt) never could.  It counts what it ends (nmi_rescues),
- *    and the tests require 0.
+ *  - While armed, and only then, a per-CPU hrtimer (shim_kernel_nmi_arm.c;
+ *    hard interrupt context, every 50 ms; the halted CPU's own is held
+ *    off, the others' fire) looks for a CPU in one such halt for a
+ *    second or more and sends it an NMI: a lost kick would otherwise
+ *    stop that CPU for good, which tick-bounded halts (sti;hlt) never
+ *    could.  It counts what it ends (nmi_rescues), and the tests
+ *    require 0.
  * Known limit: an NMI of someone else's (perf, the NMI watchdog: KVM
  * with a virtual PMU) that arrives between a kicker's claim and its send
  * is claimed by us; ours, arriving later, then goes unclaimed ("NMI
@@ -70,52 +72,21 @@
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
-#include <linux/cpu.h>
-#include <linux/cpuhotplug.h>
 #include <linux/delay.h>
-#include <linux/hrtimer.h>
+#include <linux/jiffies.h>
 #include <linux/kprobes.h>
-#include <linux/mutex.h>
 #include <linux/objtool.h>
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
-#include <linux/rcupdate.h>
 #include <linux/smp.h>
 #include <asm/apic.h>
 #include <asm/cpufeature.h>
 #include <asm/nmi.h>
 
 #include "shfl_lock.h"
+#include "shim_kernel_nmi.h"
 
-#define WATCH_PERIOD_MS		50
-#define WATCH_RESCUE_MS		1000
-
-struct nmi_halt_cpu {
-	u32 halting;		/* in shfl_halt_irqsoff(): kicks must be NMIs */
-	u32 seq;		/* halts begun here: one halt from the next */
-	unsigned long since;	/* jiffies when the current one began */
-	unsigned long pending;	/* bit 0: one of our NMIs is on its way here */
-	unsigned long hlts;	/* shfl_halt_irqsoff() calls that reached the hlt */
-	unsigned long kicks;	/* NMIs sent from here (kicks) */
-	unsigned long rescues;	/* NMIs sent from here (the watchdog) */
-	unsigned long skips;	/* NMIs that landed in the window: hlt skipped */
-	unsigned long misses;	/* ... and could not skip it (frame not found) */
-	int selftest;		/* 1: armed; 2: frame as expected; 3: not */
-	struct hrtimer watch;
-};
-static DEFINE_PER_CPU_ALIGNED(struct nmi_halt_cpu, nmi_halt_cpu);
-
-/*
- * Under nmi_halt_mutex.  Armed (nmi_halts_on: halts allowed, watchdog
- * running) exactly while enabled and held and not dying, so that a guest
- * that loads pvlockinfo without the takeover pays no timer interrupts.
- */
-static bool nmi_halts_enabled;		/* the setting: takeover_irqsoff_halt */
-static unsigned int nmi_halts_holds;	/* shfl_nmi_halts_hold(true) not yet undone */
-static bool nmi_halts_dying;		/* module exit has begun: no arming */
-static bool nmi_halts_on;		/* armed; read by shfl_can_halt_irqsoff() */
-static DEFINE_MUTEX(nmi_halt_mutex);
-static enum cpuhp_state nmi_watch_hp;	/* CPUs coming and going: their watchdogs */
+DEFINE_PER_CPU_ALIGNED(struct nmi_halt_cpu, shfl_nmi_halt_cpu);
 
 /* The window: its two ends are what the NMI handler compares against. */
 extern const char shfl_nmi_window_begin[], shfl_nmi_window_end[];
@@ -161,24 +132,12 @@ static noinline __noipa void notrace nmi_window(u32 *ptr, u32 mask, u32 val, u32
 }
 NOKPROBE_SYMBOL(nmi_window);
 
-/*
- * Not on a CPU outside cpu_online_mask (coming up or going down): the
- * kernel runs no NMI handler there (exc_nmi()), so nothing would end it.
- * Only the CPU itself changes its bit, so the answer is stable here.
- */
-bool shfl_can_halt_irqsoff(void)
-{
-	return irqs_disabled() && !in_nmi() && READ_ONCE(nmi_halts_on) &&
-	       cpu_online(smp_processor_id());
-}
-SHFL_EXPORT(shfl_can_halt_irqsoff);
-
 void notrace shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val)
 {
-	struct nmi_halt_cpu *c = this_cpu_ptr(&nmi_halt_cpu);
+	struct nmi_halt_cpu *c = this_cpu_ptr(&shfl_nmi_halt_cpu);
 	u32 hlt;
 
-	/* In this order: the watchdog reads them the other way round. */
+	/* In this order: the watchdog (nmi_watch()) reads them the other way round. */
 	WRITE_ONCE(c->seq, c->seq + 1);
 	smp_wmb();
 	WRITE_ONCE(c->since, jiffies);
@@ -192,7 +151,7 @@ void notrace shfl_halt_irqsoff(u32 *ptr, u32 mask, u32 val)
 }
 SHFL_EXPORT(shfl_halt_irqsoff);
 
-static void send_nmi(int cpu)
+void shfl_nmi_send(int cpu)
 {
 	apic->send_IPI(cpu, NMI_VECTOR);
 }
@@ -200,14 +159,14 @@ static void send_nmi(int cpu)
 /* Called by send_kick() (shim_kernel.c): is @cpu in a halt only an NMI ends? */
 bool shfl_kick_by_nmi(int cpu)
 {
-	struct nmi_halt_cpu *c = per_cpu_ptr(&nmi_halt_cpu, cpu);
+	struct nmi_halt_cpu *c = per_cpu_ptr(&shfl_nmi_halt_cpu, cpu);
 
 	if (!READ_ONCE(c->halting))
 		return false;
 	/* Set: an NMI is on its way, and it comes after our change (see the top). */
 	if (!test_and_set_bit(0, &c->pending)) {
-		this_cpu_inc(nmi_halt_cpu.kicks);
-		send_nmi(cpu);
+		this_cpu_inc(shfl_nmi_halt_cpu.kicks);
+		shfl_nmi_send(cpu);
 	}
 	return true;
 }
@@ -246,9 +205,9 @@ static __always_inline bool nmi_return_to(struct pt_regs *regs, unsigned long ip
 	return true;
 }
 
-static int notrace nmi_kick_handler(unsigned int type, struct pt_regs *regs)
+int notrace shfl_nmi_kick_handler(unsigned int type, struct pt_regs *regs)
 {
-	struct nmi_halt_cpu *c = this_cpu_ptr(&nmi_halt_cpu);
+	struct nmi_halt_cpu *c = this_cpu_ptr(&shfl_nmi_halt_cpu);
 	unsigned long ip = instruction_pointer(regs);
 
 	/* The self-test: only look (and go on: a kick may have come with it). */
@@ -265,85 +224,23 @@ static int notrace nmi_kick_handler(unsigned int type, struct pt_regs *regs)
 	return test_and_clear_bit(0, &c->pending) || READ_ONCE(c->selftest) > 1 ?
 	       NMI_HANDLED : NMI_DONE;
 }
-NOKPROBE_SYMBOL(nmi_kick_handler);
-
-/*
- * Every WATCH_PERIOD_MS on every CPU: end any other CPU's halt that has
- * lasted WATCH_RESCUE_MS (a lost kick, or a wait as long as no lock here
- * should ever see).  Stateless, so that several CPUs may look at once.
- */
-static enum hrtimer_restart nmi_watch(struct hrtimer *t)
-{
-	int me = smp_processor_id(), cpu;
-
-	/*
-	 * Another CPU's, moved here by a CPU going down without our
-	 * teardown (a hotplug target state between online and ours): this
-	 * CPU has its own; two would leave it watched by nobody.
-	 */
-	if (unlikely(t != this_cpu_ptr(&nmi_halt_cpu.watch)))
-		return HRTIMER_NORESTART;
-
-	for_each_online_cpu(cpu) {
-		struct nmi_halt_cpu *c = per_cpu_ptr(&nmi_halt_cpu, cpu);
-		u32 seq = READ_ONCE(c->seq);
-		unsigned long since;
-
-		if (cpu == me)
-			continue;
-		smp_rmb();
-		if (!READ_ONCE(c->halting))
-			continue;
-		smp_rmb();
-		since = READ_ONCE(c->since);	/* halt seq's: it set halting after */
-		smp_rmb();
-		if (READ_ONCE(c->seq) != seq ||
-		    time_before(jiffies, since + msecs_to_jiffies(WATCH_RESCUE_MS)))
-			continue;
-		/*
-		 * One on its way: it ends this halt when it comes (late, not
-		 * lost: an NMI merged with someone else's still runs our
-		 * handler, and an online CPU runs every NMI's handlers), and a
-		 * second one would go unclaimed.
-		 */
-		if (test_and_set_bit(0, &c->pending))
-			continue;
-		send_nmi(cpu);
-		this_cpu_inc(nmi_halt_cpu.rescues);
-		pr_warn_ratelimited("cpu %d: halted with interrupts off for %u ms and no kick came; ended it\n",
-				    cpu, jiffies_to_msecs(jiffies - since));
-	}
-	hrtimer_forward_now(t, ms_to_ktime(WATCH_PERIOD_MS));
-	return HRTIMER_RESTART;
-}
-
-/* Start @cpu's watchdog; runs on @cpu (the timer is pinned where it starts). */
-static void watch_start_on(unsigned int cpu)
-{
-	hrtimer_start(per_cpu_ptr(&nmi_halt_cpu.watch, cpu), ms_to_ktime(WATCH_PERIOD_MS),
-		      HRTIMER_MODE_REL_PINNED_HARD);
-}
-
-static void watch_start(void *unused)
-{
-	watch_start_on(smp_processor_id());
-}
+NOKPROBE_SYMBOL(shfl_nmi_kick_handler);
 
 /*
  * Send this CPU an NMI and see where the handler finds the frame iretq
  * will use (nmi_return_to()).  0, or -EOPNOTSUPP if it is elsewhere or
  * the NMI never came.
  */
-static int nmi_frame_selftest(void)
+int shfl_nmi_frame_selftest(void)
 {
 	struct nmi_halt_cpu *c;
 	unsigned long flags;
 	int i, r;
 
 	local_irq_save(flags);
-	c = this_cpu_ptr(&nmi_halt_cpu);
+	c = this_cpu_ptr(&shfl_nmi_halt_cpu);
 	WRITE_ONCE(c->selftest, 1);
-	send_nmi(smp_processor_id());
+	shfl_nmi_send(smp_processor_id());
 	for (i = 0; i < 100000 && READ_ONCE(c->selftest) == 1; i++)
 		udelay(1);
 	r = READ_ONCE(c->selftest);
@@ -357,117 +254,6 @@ static int nmi_frame_selftest(void)
 }
 
 /*
- * CPU hotplug (these run on the CPU itself, under the hotplug lock):
- * one that comes up while armed starts its watchdog; one that goes down
- * stops its own, which would otherwise move to a CPU that stays, which
- * then runs two and, skipping itself in both, is watched by nobody.
- * nmi_halts_update() sets nmi_halts_on, starts and cancels timers
- * under cpus_read_lock(), so each of these runs wholly before or after.
- */
-static int nmi_watch_online(unsigned int cpu)
-{
-	if (READ_ONCE(nmi_halts_on))
-		watch_start_on(cpu);
-	return 0;
-}
-
-/*
- * From here until the CPU leaves cpu_online_mask (milliseconds, in
- * stop_machine) it watches nobody; the other CPUs still watch it.
- */
-static int nmi_watch_offline(unsigned int cpu)
-{
-	hrtimer_cancel(per_cpu_ptr(&nmi_halt_cpu.watch, cpu));
-	return 0;
-}
-
-/*
- * Arm or disarm as the state says.  When it returns disarmed, no halt
- * with interrupts off is in progress.
- */
-static void nmi_halts_update(void)
-{
-	bool on = nmi_halts_enabled && nmi_halts_holds && !nmi_halts_dying;
-	int cpu;
-
-	lockdep_assert_held(&nmi_halt_mutex);
-	if (on && !nmi_halts_on) {
-		cpus_read_lock();
-		on_each_cpu(watch_start, NULL, 1);
-		WRITE_ONCE(nmi_halts_on, true);
-		cpus_read_unlock();
-	} else if (!on && nmi_halts_on) {
-		cpus_read_lock();
-		WRITE_ONCE(nmi_halts_on, false);
-		cpus_read_unlock();
-		/*
-		 * A halt is an RCU reader (interrupts off from the decision to
-		 * halt until it ends): after a grace period none that could
-		 * have read "on" is left.  The watchdog runs until then.  (Not
-		 * under cpus_read_lock(): hotplug need not wait a grace period
-		 * for us, and a CPU that comes up meanwhile reads "off".)
-		 */
-		synchronize_rcu();
-		cpus_read_lock();
-		for_each_possible_cpu(cpu)
-			hrtimer_cancel(per_cpu_ptr(&nmi_halt_cpu.watch, cpu));
-		cpus_read_unlock();
-	}
-}
-
-/*
- * The setting: let waiters whose interrupts are off halt while a user
- * holds them (@on), or never.  Turning it on first checks that the NMI
- * handler can end such a halt; returns 0 or -errno.
- */
-int shfl_nmi_halts_enable(bool on)
-{
-	int ret = 0;
-
-	mutex_lock(&nmi_halt_mutex);
-	if (on && !nmi_halts_enabled) {
-		ret = nmi_halts_dying ? -ENODEV : nmi_frame_selftest();
-		if (!ret)
-			nmi_halts_enabled = true;
-	} else if (!on) {
-		nmi_halts_enabled = false;
-	}
-	nmi_halts_update();
-	mutex_unlock(&nmi_halt_mutex);
-	return ret;
-}
-SHFL_EXPORT(shfl_nmi_halts_enable);
-
-bool shfl_nmi_halts_enabled(void)
-{
-	return READ_ONCE(nmi_halts_enabled);
-}
-SHFL_EXPORT(shfl_nmi_halts_enabled);
-
-/*
- * A user of such halts comes (@hold) or goes; they are armed while one
- * is here (and enabled).  Sleeps.  Each hold is undone exactly once.
- */
-void shfl_nmi_halts_hold(bool hold)
-{
-	mutex_lock(&nmi_halt_mutex);
-	if (hold)
-		nmi_halts_holds++;
-	else if (!WARN_ON_ONCE(!nmi_halts_holds))
-		nmi_halts_holds--;
-	nmi_halts_update();
-	mutex_unlock(&nmi_halt_mutex);
-}
-SHFL_EXPORT(shfl_nmi_halts_hold);
-
-/* Halts allowed and the watchdog running (enabled, and held). */
-bool shfl_nmi_halts_armed(void)
-{
-	return READ_ONCE(nmi_halts_on);
-}
-SHFL_EXPORT(shfl_nmi_halts_armed);
-
-/*
  * Halts with interrupts off that reached the hlt, NMIs sent as kicks,
  * halts the watchdog ended, and NMIs that landed in the window (skipped
  * the hlt, or could not: the return frame not found).
@@ -478,7 +264,7 @@ void shfl_nmi_halt_counts(struct shfl_nmi_counts *n)
 
 	memset(n, 0, sizeof(*n));
 	for_each_possible_cpu(cpu) {
-		struct nmi_halt_cpu *c = per_cpu_ptr(&nmi_halt_cpu, cpu);
+		struct nmi_halt_cpu *c = per_cpu_ptr(&shfl_nmi_halt_cpu, cpu);
 
 		n->hlts += READ_ONCE(c->hlts);
 		n->kicks += READ_ONCE(c->kicks);
@@ -489,51 +275,3 @@ void shfl_nmi_halt_counts(struct shfl_nmi_counts *n)
 }
 SHFL_EXPORT(shfl_nmi_halt_counts);
 
-int shfl_nmi_halt_init(void)
-{
-	int cpu, ret;
-
-	for_each_possible_cpu(cpu) {
-		hrtimer_init(per_cpu_ptr(&nmi_halt_cpu.watch, cpu), CLOCK_MONOTONIC,
-			     HRTIMER_MODE_REL_PINNED_HARD);
-		per_cpu_ptr(&nmi_halt_cpu, cpu)->watch.function = nmi_watch;
-	}
-	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "pvlockinfo/nmi_watch:online",
-					nmi_watch_online, nmi_watch_offline);
-	if (ret < 0)
-		return ret;
-	nmi_watch_hp = ret;
-	ret = register_nmi_handler(NMI_LOCAL, nmi_kick_handler, 0, "pvli_kick");
-	if (ret)
-		cpuhp_remove_state_nocalls(nmi_watch_hp);
-	return ret;
-}
-
-void shfl_nmi_halt_exit(void)
-{
-	unsigned long end;
-	bool pending;
-	int cpu;
-
-	mutex_lock(&nmi_halt_mutex);
-	nmi_halts_dying = true;		/* a parameter write now cannot arm */
-	nmi_halts_update();
-	mutex_unlock(&nmi_halt_mutex);
-	cpuhp_remove_state_nocalls(nmi_watch_hp);
-	/*
-	 * A kick may have found a halt that was ending anyway: its NMI can
-	 * still be on its way (under TCG until the host runs that vCPU), and
-	 * the handler must be in when it comes.  Its pending bit says so.
-	 */
-	end = jiffies + HZ;
-	do {
-		pending = false;
-		for_each_possible_cpu(cpu)
-			pending |= test_bit(0, &per_cpu_ptr(&nmi_halt_cpu, cpu)->pending);
-		if (pending)
-			msleep(1);
-	} while (pending && time_before(jiffies, end));
-	if (pending)
-		pr_warn("an NMI kick sent a second ago has not arrived; unloading anyway\n");
-	unregister_nmi_handler(NMI_LOCAL, "pvli_kick");
-}

@@ -469,7 +469,7 @@ static void tk_set_naming(bool named)
  * waiter halts (tk_wait()), so nothing needs them.  Held once, however
  * often either changes.  Disarming is safe at any time: a waiter halts
  * with interrupts off only while they are armed, and the disarm waits
- * for the halts in progress (shim_kernel_nmi.c).
+ * for the halts in progress (shim_kernel_nmi_arm.c).
  */
 static void tk_update_nmi_hold(void)
 {

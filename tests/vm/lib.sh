@@ -33,7 +33,7 @@ vm() {
 
 # Guest shell, for a --run script to start with: defines "watchdogs N",
 # which prints the irqs-off halt watchdog timers (guest/lock/
-# shim_kernel_nmi.c) queued on each of CPUs 0..N-1 as "n0 n1 ... " (an
+# shim_kernel_nmi_arm.c) queued on each of CPUs 0..N-1 as "n0 n1 ... " (an
 # offline CPU is not listed: 0).  Distinct timers over five looks at
 # /proc/timer_list: one whose callback runs is not in a look, one that
 # re-arms while the list is read may be in it twice.
