@@ -113,7 +113,8 @@ Outputs in the results directory: results.jsonl (one harness object per
 run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), trace.jsonl and
 traced_runs.jsonl (the traced pass: pvlocktrace totals and the harness's
 own figures for the same runs), takeover.jsonl (per workload run: its
-value and unit, takeover 0 = native, 1 = on), ceiling.jsonl (the ceiling runs of the
+value and unit, takeover 0 = native, 1 = on, the takeover's halts and
+its waiting: wait_ms, steal_ms, oncpu_ms), ceiling.jsonl (the ceiling runs of the
 overcommitted configurations), userspace.jsonl (the user-space locks
 part), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles

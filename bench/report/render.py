@@ -56,10 +56,17 @@ def takeover_order(tk):
     return sorted(tk, key=lambda k: (k[0], k[1]))
 
 
+def tk_share(x):
+    """A share of the takeover's waiting, as a percentage; - if not recorded."""
+    return "-" if x is None else f"{100 * x:.0f}%"
+
+
 def takeover_lines(tk):
     return [f"{s:10} {c:6} {w:10} native {tk_value(r['off'], r['unit']):>14}  "
             f"takeover {tk_value(r['on'], r['unit']):>14}  "
-            f"throughput takeover/native {r['ratio']:5.2f}  halts {r['halts']}  (n={r['n']})"
+            f"throughput takeover/native {r['ratio']:5.2f}  halts {r['halts']}  "
+            f"waiting on-cpu {tk_share(r.get('oncpu')):>4} halted {tk_share(r.get('halted')):>4}  "
+            f"(n={r['n']})"
             for s, c, w in takeover_order(tk) for r in [tk[(s, c, w)]]]
 
 
@@ -226,12 +233,15 @@ def write_md(rows, tgts, host, split, tk, ceil, lock, notes):
                "`perf bench futex hash`, ...) in the same VM, alternating between the "
                "kernel's own spinlock functions (native: takeover removed) and the takeover "
                "applied and on (`pvli-takeover apply`); medians, in seconds for a fixed "
-               "amount of work or in operations per second.", "",
+               "amount of work or in operations per second. `on-cpu` and `halted`: the "
+               "share of the takeover's waiting its waiters spent on a host CPU (what a "
+               "wait costs the guest) and halted (the rest of it they were preempted).", "",
                "| scenario | config | workload | native | takeover | throughput takeover/native "
-               "| halts | n |",
-               "|---|---|---|---|---|---|---|---|"]
+               "| halts | on-cpu | halted | n |",
+               "|---|---|---|---|---|---|---|---|---|---|"]
         md += [f"| {s} | {c} | {w} | {tk_value(r['off'], r['unit'])} | "
-               f"{tk_value(r['on'], r['unit'])} | {r['ratio']:.2f} | {r['halts']} | {r['n']} |"
+               f"{tk_value(r['on'], r['unit'])} | {r['ratio']:.2f} | {r['halts']} | "
+               f"{tk_share(r.get('oncpu'))} | {tk_share(r.get('halted'))} | {r['n']} |"
                for s, c, w in takeover_order(tk) for r in [tk[(s, c, w)]]]
     md += ["", "## Targets", "", "| target | measured | wanted | verdict |", "|---|---|---|---|"]
     md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in tgts]

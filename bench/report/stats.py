@@ -76,10 +76,12 @@ def takeover_table(takeover):
     """Per (scenario, config, workload), from load_takeover(): the median
     value with the takeover off and on, the unit, the throughput with the
     takeover on relative to native (times invert: off / on; ops/s: on /
-    off), the halts and the runs."""
+    off), the halts, the runs, and how the takeover's waiting split
+    (medians over the runs that waited: the share of it on a host CPU,
+    the waiter's cost, and the share halted; None where not recorded)."""
     if takeover is None:
         return {}
-    t, halts, units = takeover
+    t, halts, units, waits = takeover
     rows = {}
     for (s_, c, w, a) in list(t):
         if a != 0 or (s_, c, w, 1) not in t:
@@ -90,5 +92,9 @@ def takeover_table(takeover):
         rows[(s_, c, w)] = {"off": off, "on": on, "unit": unit,
                             "ratio": num / den if den else float("nan"),
                             "halts": halts[(s_, c, w)], "n": len(t[(s_, c, w, 1)])}
+        split = [x for x in waits.get((s_, c, w), []) if x[0] > 0]
+        rows[(s_, c, w)]["oncpu"] = med([on / a for a, _, on in split]) if split else None
+        rows[(s_, c, w)]["halted"] = (med([max(a - st - on, 0) / a for a, st, on in split])
+                                      if split else None)
     return rows
 

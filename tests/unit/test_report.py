@@ -251,15 +251,23 @@ def takeover_lines(o="overcommit"):
     native 1.0, 1.2, 1.1 -> median 1.1, on 0.8, 1.0 -> 0.9: 1.1 / 0.9 =
     1.22; msg (ops/s) native 1000, 3000 -> 2000, on 2500: 1.25; futex
     native 400, on 300: 0.75; one unreadable futex run (null) is left
-    out; halts count only with the takeover on (3 + 4 for hackbench)."""
-    def tk(a, rep, w, v, unit, halts=0):
-        return {"scenario": o, "config": "2x", "takeover": a, "rep": rep,
-                "workload": w, "value": v, "unit": unit, "halts": halts}
-    return [tk(0, 1, "hackbench", 1.0, "s", 9), tk(1, 1, "hackbench", 0.8, "s", 3),
-            tk(0, 2, "hackbench", 1.2, "s"), tk(1, 2, "hackbench", 1.0, "s", 4),
+    out; halts count only with the takeover on (3 + 4 for hackbench).
+    hackbench's waiting with the takeover on: 100 ms of which 30 preempted
+    and 20 on a host CPU (on-cpu 0.2, halted 0.5), then 200, 20, 60 (0.3,
+    0.6): medians 0.25 and 0.55; the native runs' counts (the takeover
+    removed) are not its own; msg waited 0 ms: no split."""
+    def tk(a, rep, w, v, unit, halts=0, wait=None):
+        d = {"scenario": o, "config": "2x", "takeover": a, "rep": rep,
+             "workload": w, "value": v, "unit": unit, "halts": halts}
+        if wait:
+            d.update(zip(("wait_ms", "steal_ms", "oncpu_ms"), wait))
+        return d
+    return [tk(0, 1, "hackbench", 1.0, "s", 9, (500, 0, 500)),
+            tk(1, 1, "hackbench", 0.8, "s", 3, (100, 30, 20)),
+            tk(0, 2, "hackbench", 1.2, "s"), tk(1, 2, "hackbench", 1.0, "s", 4, (200, 20, 60)),
             tk(0, 3, "hackbench", 1.1, "s"),
             tk(0, 1, "msg", 1000, "ops/s"), tk(0, 2, "msg", 3000, "ops/s"),
-            tk(1, 1, "msg", 2500, "ops/s", 1),
+            tk(1, 1, "msg", 2500, "ops/s", 1, (0, 0, 0)),
             tk(0, 1, "futex", 400, "ops/s"), tk(1, 1, "futex", 300, "ops/s"),
             tk(1, 2, "futex", None, "ops/s")]
 
@@ -286,6 +294,9 @@ class Takeover(unittest.TestCase):
         self.assertEqual((hb["unit"], hb["halts"], hb["n"]), ("s", 7, 2))
         self.assertAlmostEqual(msg["ratio"], 1.25)
         self.assertEqual((msg["unit"], msg["halts"], msg["n"]), ("ops/s", 1, 1))
+        self.assertAlmostEqual(hb["oncpu"], 0.25)
+        self.assertAlmostEqual(hb["halted"], 0.55)
+        self.assertEqual((msg["oncpu"], msg["halted"]), (None, None))
         self.assertAlmostEqual(futex["ratio"], 0.75)
         self.assertEqual(futex["n"], 1)
 
@@ -305,11 +316,12 @@ class Takeover(unittest.TestCase):
     def test_printed(self):
         words = [x.split() for x in render.takeover_lines(self.table(takeover_lines()))]
         self.assertIn(["overcommit", "2x", "msg", "native", "2000", "ops/s", "takeover", "2500",
-                       "ops/s", "throughput", "takeover/native", "1.25", "halts", "1", "(n=1)"],
+                       "ops/s", "throughput", "takeover/native", "1.25", "halts", "1",
+                       "waiting", "on-cpu", "-", "halted", "-", "(n=1)"],
                       words)
         self.assertIn(["overcommit", "2x", "hackbench", "native", "1.100", "s", "takeover",
                        "0.900", "s", "throughput", "takeover/native", "1.22", "halts", "7",
-                       "(n=2)"], words)
+                       "waiting", "on-cpu", "25%", "halted", "55%", "(n=2)"], words)
 
 
 class UserspaceCeiling(unittest.TestCase):
@@ -435,9 +447,13 @@ class Report(unittest.TestCase):
                             and line.endswith("2/3  (target all): NOT reached") for line in text))
         self.assertIn("| 4x: shfl-pv / single-thread ceiling | 0.95 | >= 0.9 | reached |", md)
         self.assertIn(["overcommit", "2x", "futex", "native", "400", "ops/s", "takeover", "300",
-                       "ops/s", "throughput", "takeover/native", "0.75", "halts", "0", "(n=1)"],
+                       "ops/s", "throughput", "takeover/native", "0.75", "halts", "0",
+                       "waiting", "on-cpu", "-", "halted", "-", "(n=1)"],
                       words)
-        self.assertIn("| overcommit | 2x | msg | 2000 ops/s | 2500 ops/s | 1.25 | 1 | 1 |", md)
+        self.assertIn("| overcommit | 2x | msg | 2000 ops/s | 2500 ops/s | 1.25 | 1 | - | - | 1 |",
+                      md)
+        self.assertIn("| overcommit | 2x | hackbench | 1.100 s | 0.900 s | 1.22 | 7 | 25% | 55% | 2 |",
+                      md)
 
 
 if __name__ == "__main__":
