@@ -138,7 +138,11 @@ for rep in \$(seq $reps); do
 				ct=\$!
 			fi
 			ud0=\$(adapt_ud)
+			v=\$(tk_vcpus) || exit 14
+			r0=\${v% *} t0=\$(tk_now_ms)
 			r=\$(pvli-workload run \$w -g $groups -l $loops -s $secs)
+			v=\$(tk_vcpus) || exit 14
+			r1=\${v% *} t1=\$(tk_now_ms)
 			lat='null null'
 			if [ \$w = hackbench ]; then
 				kill -INT \$ct; wait \$ct
@@ -150,7 +154,7 @@ for rep in \$(seq $reps); do
 			ad=\$(cut -d' ' -f1 /sys/module/pvlockinfo_takeover/parameters/adaptive 2>/dev/null)
 			ad=\${ad:--}
 			aup=\$(( \${ud1% *} - \${ud0% *} )) adown=\$(( \${ud1#* } - \${ud0#* } ))
-			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( a_halts - b_halts )) shuffles=\$(( a_shuffles - b_shuffles )) waits=\$(( a_waits - b_waits )) irqsoff_waits=\$(( a_irqsoff_waits - b_irqsoff_waits )) irqsoff_halts=\$(( a_irqsoff_halts - b_irqsoff_halts )) nmi_rescues=\$(( a_nmi_rescues - b_nmi_rescues )) wait_ms=\$(( (a_wait_ns - b_wait_ns) / 1000000 )) oncpu_ms=\$(( (a_wait_run_ns - b_wait_run_ns) / 1000000 )) adapt_ups=\$aup adapt_downs=\$adown adapt_end=\$ad\"
+			echo \"RESULT mode=\$m rep=\$rep workload=\$r lat_avg_us=\${lat% *} lat_max_us=\${lat#* } halts=\$(( a_halts - b_halts )) shuffles=\$(( a_shuffles - b_shuffles )) waits=\$(( a_waits - b_waits )) irqsoff_waits=\$(( a_irqsoff_waits - b_irqsoff_waits )) irqsoff_halts=\$(( a_irqsoff_halts - b_irqsoff_halts )) nmi_rescues=\$(( a_nmi_rescues - b_nmi_rescues )) wait_ms=\$(( (a_wait_ns - b_wait_ns) / 1000000 )) oncpu_ms=\$(( (a_wait_run_ns - b_wait_run_ns) / 1000000 )) adapt_ups=\$aup adapt_downs=\$adown adapt_end=\$ad run_ms=\$((r1 - r0)) wall_ms=\$((t1 - t0)) host_cpus=$ncpus\"
 			echo \"  \$rep/$reps \$m \$r, waits \$(( a_waits - b_waits )), halts \$(( a_halts - b_halts )), adaptive \$ad (up \$aup, down \$adown)\" >&2
 		done
 		if [ $lc = 1 ]; then
@@ -188,6 +192,12 @@ def vals(c, w, m, key="value"):
     return [float(r[key]) for r in runs[(c, w, m)] if r.get(key, "nan") not in ("null", "nan")]
 
 
+def busy(c, w, m):
+    """Per run: the vCPUs' time on a host CPU over the host CPUs' time."""
+    return [float(r["run_ms"]) / (float(r["wall_ms"]) * float(r["host_cpus"]))
+            for r in runs[(c, w, m)] if float(r.get("wall_ms", 0)) > 0 and "run_ms" in r]
+
+
 def med(v):
     return statistics.median(v) if v else NAN
 
@@ -200,7 +210,7 @@ def tput(w, base, x):
 
 
 configs = [c for c in ("1x", "2x", "4x") if any(k[0] == c for k in runs)]
-ratio = {}
+ratio, eff, won = {}, {}, {}
 print()
 print("median (min-max) over reps; unit s: time for a fixed amount of work (lower is better),")
 print("ops/s: throughput (higher is better); tput/native: throughput relative to native;")
@@ -208,17 +218,23 @@ print("takeover waits, of them with interrupts off throughout (irqoff: they spin
 print("-spin modes), halts, of them with interrupts off (offhlt), and halts no kick ended within")
 print("a second (rescue: lost kicks), summed over the reps; wait ms: the takeover's waiting, of it")
 print("on-cpu: the part its waiters were on a host CPU (the rest preempted or halted; the")
-print("waiter's run clock), medians; hackbench: cyclictest latency in us")
+print("waiter's run clock), medians; w_on: that on-cpu waiting as a share of the vCPUs' time on a")
+print("host CPU (off: the takeover's own test-and-set, never halting, what halting could give")
+print("back); busy: the vCPUs' time on a host CPU over the host CPUs'")
+print("time during the run (below 100%: host CPU time nobody used, as when every vCPU halts);")
+print("per cpu-s: the work done per second of vCPU time on a host CPU, relative to native")
+print("(tput/native = busy / native's busy * per cpu-s); hackbench: cyclictest latency in us")
 for c in configs:
     print()
     print(f"{c}:")
     print(f"  {'workload':10} {'mode':12} {'value':>28} {'unit':5} {'tput/native':>11} "
           f"{'waits':>8} {'irqoff':>7} {'halts':>7} {'offhlt':>7} {'rescue':>6} "
-          f"{'wait ms':>8} {'on-cpu':>6} {'lat avg':>7} {'lat max':>7}")
+          f"{'wait ms':>8} {'on-cpu':>6} {'w_on':>5} {'busy':>5} {'per cpu-s':>9} {'lat avg':>7} {'lat max':>7}")
     for w in workloads:
         if w not in unit:
             continue
         base = med(vals(c, w, "native"))
+        base_busy = med(busy(c, w, "native"))
         prec = ".3f" if unit[w] == "s" else ".0f"
         for m in modes:
             v = vals(c, w, m)
@@ -234,6 +250,11 @@ for c in configs:
             wms = med(vals(c, w, m, "wait_ms"))
             on = med([float(x["oncpu_ms"]) / float(x["wait_ms"]) for x in runs[(c, w, m)]
                       if float(x.get("wait_ms", 0)) > 0 and "oncpu_ms" in x])
+            w_on = med([float(x["oncpu_ms"]) / float(x["run_ms"]) for x in runs[(c, w, m)]
+                        if float(x.get("run_ms", 0)) > 0 and "oncpu_ms" in x])
+            b = med(busy(c, w, m))
+            per_cpu_s = r * base_busy / b if b > 0 else NAN
+            eff[(c, w, m)], won[(c, w, m)] = per_cpu_s, w_on
             lat = ""
             if w == "hackbench":
                 lmax = max((int(x["lat_max_us"]) for x in runs[(c, w, m)]
@@ -242,7 +263,11 @@ for c in configs:
             cell = f"{med(v):{prec}} ({min(v):{prec}}-{max(v):{prec}})"
             print(f"  {w:10} {m:12} {cell:>28} {unit[w]:5} {r:11.2f} {waits:8d} {irqoff:7d} "
                   f"{halts:7d} {offhlt:7d} {rescue:6d} {wms:8.0f} "
-                  + (f"{on:6.0%}" if not math.isnan(on) else f"{'-':>6}") + lat)
+                  + (f"{on:6.0%}" if not math.isnan(on) else f"{'-':>6}")
+                  + (f" {w_on:5.1%}" if m not in ("native", "native-again") and not math.isnan(w_on)
+                     else f" {'-':>5}")
+                  + (f" {b:5.0%}" if not math.isnan(b) else f" {'-':>5}")
+                  + f" {per_cpu_s:9.2f}" + lat)
 
 on_modes = [m for m in modes if m in ("shfl-pv", "tas-pv", "slowpath", "direct", "shfl-pv-spin", "tas-pv-spin")]
 if on_modes and configs:
@@ -252,6 +277,28 @@ if on_modes and configs:
     for w in workloads:
         print(f"  {w:10}" + "".join(f" {ratio.get((c, w, m), NAN):11.2f}"
                                     for c in configs for m in on_modes))
+
+if "off" in modes and on_modes and configs:
+    # off is the takeover's own test-and-set, never halting: its on-cpu
+    # waiting is what halting can give back.  If the rest of a host CPU
+    # second did the same work, a mode's work per cpu-s over off's would
+    # be (1 - its w_on) / (1 - off's w_on); what it measures beside that
+    # says how much of the given-back time became work.
+    print()
+    print("halting's yield against off (untraced, same guest): work per cpu-s over off's,")
+    print("expected from the on-cpu waiting removed (1 - w_on) / (1 - off's w_on), and measured:")
+    for c in configs:
+        for w in workloads:
+            o_eff, o_won = eff.get((c, w, "off"), NAN), won.get((c, w, "off"), NAN)
+            for m in on_modes:
+                m_eff, m_won = eff.get((c, w, m), NAN), won.get((c, w, m), NAN)
+                if any(math.isnan(x) for x in (o_eff, o_won, m_eff, m_won)) or o_eff <= 0:
+                    continue
+                exp, got = (1 - m_won) / (1 - o_won), m_eff / o_eff
+                share = (got - 1) / (exp - 1) if exp > 1 else NAN
+                print(f"  {c} {w:10} {m:12} w_on {o_won:5.1%} -> {m_won:5.1%}: expected "
+                      f"{exp:5.2f}x, measured {got:5.2f}x"
+                      + (f" ({share:4.0%} of the expected gain)" if not math.isnan(share) else ""))
 
 entry = defaultdict(list)
 for line in open(sys.argv[2]):

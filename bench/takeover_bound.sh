@@ -90,32 +90,18 @@ tk_workload_session
 
 for c in $configs; do
 	tk_config $c
-	ncpus=$(( ${cpus#*-} - ${cpus%-*} + 1 ))
 	echo "==> $c: $smp vCPUs on host CPUs $cpus, ${workloads// /, }, native$([ $takeover = 1 ] && echo ', then with the takeover'); $reps runs each"
 	tk_run_guest "tk-bound-$$-$c" "$smp" "$cpus" "$tk_tmp/$c.out" "
-# vcpus: the vCPUs' summed run and steal time now, \"RUN_MS STEAL_MS\";
-# every vCPU's record must answer (a torn read is retried), or the sums
-# would drop one vCPU's time since boot
-vcpus() {
-	for i in \$(seq 20); do
-		v=\$(awk 'NR > 1 { n++; if (NF >= 6) { r += \$6; s += \$5; k++ } } END { if (n == k && n == $smp) print r + 0, s + 0 }' /sys/kernel/debug/pvlockinfo/vcpus)
-		[ -n \"\$v\" ] && { echo \"\$v\"; return 0; }
-		sleep 0.05
-	done
-	echo \"a vCPU's record does not answer: \$(cat /sys/kernel/debug/pvlockinfo/vcpus)\" >&2
-	return 1
-}
-now_ms() { awk '{ printf \"%d\", \$1 * 1000 }' /proc/uptime; }
 for rep in \$(seq $reps); do
 	for w in $workloads; do
 		pvlocktrace --kernel-only >/tmp/pt 2>&1 & tp=\$!
 		for i in \$(seq 100); do grep -q 'Ctrl-C' /tmp/pt && break; sleep 0.1; done
 		grep -q 'Ctrl-C' /tmp/pt || { echo \"pvlocktrace did not start: \$(cat /tmp/pt)\"; exit 12; }
-		v=\$(vcpus) || exit 14
-		set -- \$v; r0=\$1 s0=\$2 t0=\$(now_ms)
+		v=\$(tk_vcpus) || exit 14
+		set -- \$v; r0=\$1 s0=\$2 t0=\$(tk_now_ms)
 		o=\$(pvli-workload run \$w -g $groups -l $loops -s $secs) || exit 13
-		v=\$(vcpus) || exit 14
-		set -- \$v; r1=\$1 s1=\$2 t1=\$(now_ms)
+		v=\$(tk_vcpus) || exit 14
+		set -- \$v; r1=\$1 s1=\$2 t1=\$(tk_now_ms)
 		kill -INT \$tp; wait \$tp || { echo \"pvlocktrace failed: \$(tail -n 3 /tmp/pt)\"; exit 15; }
 		k=\$(awk '\$1 == \"kernel\" { print \$3, \$4, \$9 }' /tmp/pt)
 		set -- \${k:-0 0 0}
@@ -128,11 +114,11 @@ for rep in \$(seq $reps); do
 	pvli-takeover apply && pvli-takeover policy shfl-pv && pvli-takeover on || exit 17
 	pvli-takeover settle --timeout 10 >/dev/null || [ \$? = 3 ] || exit 17
 	for w in $workloads; do
-		v=\$(vcpus) || exit 14
+		v=\$(tk_vcpus) || exit 14
 		set -- \$v; r0=\$1
 		tk_counters b
 		o=\$(pvli-workload run \$w -g $groups -l $loops -s $secs) || exit 13
-		v=\$(vcpus) || exit 14
+		v=\$(tk_vcpus) || exit 14
 		set -- \$v; r1=\$1
 		tk_counters a
 		a=\$(( (a_wait_ns - b_wait_ns) / 1000000 )) b=\$(( (a_wait_steal_ns - b_wait_steal_ns) / 1000000 ))

@@ -11,7 +11,9 @@
 #   tk_guest_prelude   the start of every guest script: loads pvlockinfo
 #                      and waits up to 10 s for the channel (exit 10/11);
 #                      defines tk_counters P, which sets P_NAME=N for every
-#                      takeover counter (pvli-takeover counters: one read)
+#                      takeover counter (pvli-takeover counters: one read),
+#                      tk_vcpus (the vCPUs' summed run and steal ms, from
+#                      pvlockinfo's debugfs vcpus) and tk_now_ms
 #   tk_run_guest NAME SMP CPUS OUT SCRIPT
 #                      boots a guest running SCRIPT, its output in OUT,
 #                      and echoes its progress lines (those starting with
@@ -75,9 +77,9 @@ tk_check_workload_opts() {
 
 tk_config() {
 	case "$1" in
-	1x) smp=2 cpus=0-1 ;;
-	2x) smp=4 cpus=0-1 ;;
-	4x) smp=4 cpus=0 ;;
+	1x) smp=2 cpus=0-1 ncpus=2 ;;
+	2x) smp=4 cpus=0-1 ncpus=2 ;;
+	4x) smp=4 cpus=0 ncpus=1 ;;
 	esac
 }
 
@@ -108,6 +110,21 @@ modprobe pvlockinfo || exit 10
 for i in $(seq 100); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
 grep -q "available: yes" /sys/kernel/debug/pvlockinfo/status || { echo "no channel after 10 s"; exit 11; }
 tk_counters() { eval "$(pvli-takeover counters | sed "s/\([a-z_]*\)=/$1_\1=/g")"; }
+# tk_vcpus: the vCPUs summed run and steal time now, "RUN_MS STEAL_MS"; every
+# vCPU record must answer (a torn read is retried), or the sums would drop
+# one vCPU time since boot
+tk_vcpus() {
+	local i v n
+	n=$(grep -c ^processor /proc/cpuinfo)
+	for i in $(seq 20); do
+		v=$(awk -v want="$n" "NR > 1 { n++; if (NF >= 6) { r += \$6; s += \$5; k++ } } END { if (n == k && n == want) print r + 0, s + 0 }" /sys/kernel/debug/pvlockinfo/vcpus)
+		[ -n "$v" ] && { echo "$v"; return 0; }
+		sleep 0.05
+	done
+	echo "a vCPU record does not answer: $(cat /sys/kernel/debug/pvlockinfo/vcpus)" >&2
+	return 1
+}
+tk_now_ms() { awk "{ printf \"%d\", \$1 * 1000 }" /proc/uptime; }
 '
 
 tk_run_guest() { # name smp cpus out script
