@@ -114,7 +114,7 @@ run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), trace.jsonl and
 traced_runs.jsonl (the traced pass: pvlocktrace totals and the harness's
 own figures for the same runs), takeover.jsonl (per workload run: its
 value and unit, takeover 0 = native, 1 = on, the takeover's halts and
-its waiting: wait_ms, steal_ms, oncpu_ms), ceiling.jsonl (the ceiling runs of the
+its waiting in us: wait_us, steal_us, oncpu_us), ceiling.jsonl (the ceiling runs of the
 overcommitted configurations), userspace.jsonl (the user-space locks
 part), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles

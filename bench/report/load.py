@@ -114,7 +114,7 @@ def load_takeover(out):
     """The takeover part's values per (scenario, config, workload, takeover
     0/1), each workload's unit ("s": time for fixed work, "ops/s"), and
     the halts of the takeover-on runs per (scenario, config, workload),
-    and their waiting per run as (wait_ms, steal_ms, oncpu_ms) where the
+    and their waiting per run as (wait_us, steal_us, oncpu_us) where the
     sweep recorded it; None without takeover.jsonl.  Lines of older
     sweeps, hackbench only, carry "hackbench_s" instead of workload,
     value and unit."""
@@ -136,6 +136,6 @@ def load_takeover(out):
         key = (d["scenario"], d["config"], w)
         t[key + (d["takeover"],)].append(v)
         halts[key] += d["halts"] if d["takeover"] else 0
-        if d["takeover"] and "wait_ms" in d:
-            waits[key].append((d["wait_ms"], d.get("steal_ms", 0), d.get("oncpu_ms", 0)))
+        if d["takeover"] and "wait_us" in d:
+            waits[key].append((d["wait_us"], d.get("steal_us", 0), d.get("oncpu_us", 0)))
     return t, halts, units, waits

@@ -65,7 +65,7 @@ def takeover_lines(tk):
     return [f"{s:10} {c:6} {w:10} native {tk_value(r['off'], r['unit']):>14}  "
             f"takeover {tk_value(r['on'], r['unit']):>14}  "
             f"throughput takeover/native {r['ratio']:5.2f}  halts {r['halts']}  "
-            f"waiting on-cpu {tk_share(r.get('oncpu')):>4} halted {tk_share(r.get('halted')):>4}  "
+            f"waiting on-cpu {tk_share(r.get('oncpu')):>4} halted/blocked {tk_share(r.get('halted')):>4}  "
             f"(n={r['n']})"
             for s, c, w in takeover_order(tk) for r in [tk[(s, c, w)]]]
 
@@ -233,11 +233,14 @@ def write_md(rows, tgts, host, split, tk, ceil, lock, notes):
                "`perf bench futex hash`, ...) in the same VM, alternating between the "
                "kernel's own spinlock functions (native: takeover removed) and the takeover "
                "applied and on (`pvli-takeover apply`); medians, in seconds for a fixed "
-               "amount of work or in operations per second. `on-cpu` and `halted`: the "
-               "share of the takeover's waiting its waiters spent on a host CPU (what a "
-               "wait costs the guest) and halted (the rest of it they were preempted).", "",
+               "amount of work or in operations per second. `on-cpu` and `halted/blocked`: "
+               "the share of the takeover's waiting its waiters spent on a host CPU (what a "
+               "wait costs the guest) and off one without being preempted: halted, or "
+               "blocked in the host (not 0 where nobody halts: under TCG a vCPU thread "
+               "also blocks on QEMU's global lock, a likely reason); the rest of it they "
+               "were preempted.", "",
                "| scenario | config | workload | native | takeover | throughput takeover/native "
-               "| halts | on-cpu | halted | n |",
+               "| halts | on-cpu | halted/blocked | n |",
                "|---|---|---|---|---|---|---|---|---|---|"]
         md += [f"| {s} | {c} | {w} | {tk_value(r['off'], r['unit'])} | "
                f"{tk_value(r['on'], r['unit'])} | {r['ratio']:.2f} | {r['halts']} | "

@@ -252,15 +252,15 @@ def takeover_lines(o="overcommit"):
     1.22; msg (ops/s) native 1000, 3000 -> 2000, on 2500: 1.25; futex
     native 400, on 300: 0.75; one unreadable futex run (null) is left
     out; halts count only with the takeover on (3 + 4 for hackbench).
-    hackbench's waiting with the takeover on: 100 ms of which 30 preempted
+    hackbench's waiting with the takeover on: 100 us of which 30 preempted
     and 20 on a host CPU (on-cpu 0.2, halted 0.5), then 200, 20, 60 (0.3,
     0.6): medians 0.25 and 0.55; the native runs' counts (the takeover
-    removed) are not its own; msg waited 0 ms: no split."""
+    removed) are not its own; msg waited 0 us: no split."""
     def tk(a, rep, w, v, unit, halts=0, wait=None):
         d = {"scenario": o, "config": "2x", "takeover": a, "rep": rep,
              "workload": w, "value": v, "unit": unit, "halts": halts}
         if wait:
-            d.update(zip(("wait_ms", "steal_ms", "oncpu_ms"), wait))
+            d.update(zip(("wait_us", "steal_us", "oncpu_us"), wait))
         return d
     return [tk(0, 1, "hackbench", 1.0, "s", 9, (500, 0, 500)),
             tk(1, 1, "hackbench", 0.8, "s", 3, (100, 30, 20)),
@@ -317,11 +317,11 @@ class Takeover(unittest.TestCase):
         words = [x.split() for x in render.takeover_lines(self.table(takeover_lines()))]
         self.assertIn(["overcommit", "2x", "msg", "native", "2000", "ops/s", "takeover", "2500",
                        "ops/s", "throughput", "takeover/native", "1.25", "halts", "1",
-                       "waiting", "on-cpu", "-", "halted", "-", "(n=1)"],
+                       "waiting", "on-cpu", "-", "halted/blocked", "-", "(n=1)"],
                       words)
         self.assertIn(["overcommit", "2x", "hackbench", "native", "1.100", "s", "takeover",
                        "0.900", "s", "throughput", "takeover/native", "1.22", "halts", "7",
-                       "waiting", "on-cpu", "25%", "halted", "55%", "(n=2)"], words)
+                       "waiting", "on-cpu", "25%", "halted/blocked", "55%", "(n=2)"], words)
 
 
 class UserspaceCeiling(unittest.TestCase):
@@ -448,7 +448,7 @@ class Report(unittest.TestCase):
         self.assertIn("| 4x: shfl-pv / single-thread ceiling | 0.95 | >= 0.9 | reached |", md)
         self.assertIn(["overcommit", "2x", "futex", "native", "400", "ops/s", "takeover", "300",
                        "ops/s", "throughput", "takeover/native", "0.75", "halts", "0",
-                       "waiting", "on-cpu", "-", "halted", "-", "(n=1)"],
+                       "waiting", "on-cpu", "-", "halted/blocked", "-", "(n=1)"],
                       words)
         self.assertIn("| overcommit | 2x | msg | 2000 ops/s | 2500 ops/s | 1.25 | 1 | - | - | 1 |",
                       md)

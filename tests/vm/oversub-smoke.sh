@@ -55,11 +55,11 @@ jq -e -s 'length == 4 and ([.[].takeover] | sort) == [0, 0, 1, 1] and
 	all(.[]; .value > 0 and .unit == (if .workload == "hackbench" then "s" else "ops/s" end))' \
 	"$out/takeover.jsonl" >/dev/null || fail "takeover.jsonl missing, unparsable or without values"
 # Their waiting: parts within the whole; nothing counted while removed.
-jq -e -s 'all(.[]; .steal_ms >= 0 and .oncpu_ms >= 0 and .steal_ms + .oncpu_ms <= .wait_ms) and
-	all(.[] | select(.takeover == 0); .wait_ms == 0 and .halts == 0)' \
+jq -e -s 'all(.[]; .steal_us >= 0 and .oncpu_us >= 0 and .steal_us + .oncpu_us <= .wait_us) and
+	all(.[] | select(.takeover == 0); .wait_us == 0 and .halts == 0)' \
 	"$out/takeover.jsonl" >/dev/null || fail "takeover.jsonl: a waiting split does not add up"
 grep -q '^## Kernel spinlocks: takeover off and on' "$out/summary.md" || fail "summary.md has no takeover table"
-grep -q '| halts | on-cpu | halted | n |' "$out/summary.md" || fail "summary.md's takeover table has no waiting split"
+grep -q '| halts | on-cpu | halted/blocked | n |' "$out/summary.md" || fail "summary.md's takeover table has no waiting split"
 for p in throughput latency_cdf lhp_rate; do
 	[ "$(head -c 8 "$out/$p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
 		fail "$p.png is not a PNG"
