@@ -29,6 +29,8 @@
  *     this waiter's vCPU ran and is younger than PVL_PARK_DELAY_NS
  *     (pvl_holder_off()), then first park a few times (park()): sleep
  *     a while on the holder record, word untouched, woken by nobody;
+ *     a preemption older than this waiter's own run (the holder's vCPU
+ *     waits for a host CPU, perhaps ours) is blocked on at once;
  *   - a thread that slept takes the word as 2 (xchg), never as 1: other
  *     sleepers may exist, and the 2 makes the next unlock wake one.
  * That last rule is glibc's own (lll_lock): with it a sleeper is never
@@ -75,6 +77,30 @@
  * Measured, same guest, interleaved, medians of 3 to 4 (1 s runs),
  * parking against blocking at once: 2x sysbench mutex +10% and +18%,
  * micro -2% and +9%; 4x sysbench mutex +2%, micro +4%.
+ *
+ * Only a waiter whose holder went off while the waiter's own vCPU ran
+ * parks (pvl_off_while_we_ran()): that holder waits for another host
+ * CPU than ours, and our park's end takes nothing from it.  A holder
+ * that went off before ours came on, or as it came on, waits for a host
+ * CPU that may be ours (at 4x, four vCPUs on one host CPU, it is).  A
+ * park is a timer: its end wakes our vCPU at a moment that has nothing
+ * to do with the lock, and if the host gives the woken vCPU the CPU
+ * there and then, it takes it from whoever runs on it: at 4x the
+ * holder, often in the middle of its section.  The waiter then finds
+ * the holder preempted once more, by itself, and parks again: a park
+ * can make a fresh lock-holder preemption (not counted directly; the
+ * full parks and the throughput below are what was measured).  A
+ * blocked waiter is woken by the
+ * holder's unlock instead, the moment the lock is free.  Measured in one
+ * guest per configuration, interleaved, medians of 4 paired ratios to
+ * glibc's mutex (2 s runs), parking there before, blocking now (README,
+ * "Block, not park"): sysbench threads 1.63x -> 1.77x at 2x and
+ * 1.21x -> 1.49x on 8 vCPUs over 2 host CPUs, micro 2.30x -> 2.52x and
+ * 1.57x -> 1.91x; sysbench mutex, whose sections are a few
+ * instructions and rarely preempted, within its spread (1.30x -> 1.26x,
+ * 1.42x -> 1.27x); 1x level.  Every park there had slept its full
+ * PVL_PARK_NS (pvl_parks_full), the mark of a sleep that ended by its
+ * timer, not by the lock.
  */
 #define PVL_PARK_MAX	8
 
@@ -185,8 +211,12 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 		if (queued)
 			pvl_queue_leave(tail, n);
 		pvl_count_off(why);
-		/* The host took the holder's vCPU: park (see PVL_PARK_NS). */
-		if (why == PVL_OFF_HOST && parks < PVL_PARK_MAX) {
+		/*
+		 * The host took the holder's vCPU while ours ran: park (see
+		 * PVL_PARK_NS and PVL_PARK_MAX).
+		 */
+		if (why == PVL_OFF_HOST && parks < PVL_PARK_MAX &&
+		    pvl_off_while_we_ran(&ref, seen)) {
 			parks++;
 			park(m, seen);
 			if (abstime && pvl_deadline_passed(clock, abstime))

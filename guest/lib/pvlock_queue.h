@@ -137,12 +137,14 @@ static inline enum pvl_run pvl_holder_state_seen(const struct pvl_lockref *r,
  * Did the host take the vCPU of the holder named in @seen off while
  * this waiter's own vCPU was running?  Then the holder waits for
  * another host CPU than ours (ours has run us all along), and spinning
- * here does not keep it off: that preemption may be spun out.  If it
- * went off before ours came on, or when the host switched from it to
- * ours (one time stamp for both), ours may well have its host CPU (at
- * 4x, four vCPUs on one host CPU, always): park at once.  So too when
- * our own record does not say RUNNING (an update the host dropped, a
- * thread it does not know): then its time is not when we came on.
+ * here does not keep it off: that preemption may be spun out, and the
+ * mutex may park behind it.  If it went off before ours came on, or
+ * when the host switched from it to ours (one time stamp for both),
+ * ours may well have its host CPU (at 4x, four vCPUs on one host CPU,
+ * always): stop spinning at once, and the mutex blocks rather than
+ * parks (pvlock_mutex.c, PVL_PARK_MAX, says why).  So too when our own
+ * record does not say RUNNING (an update the host dropped, a thread it
+ * does not know): then its time is not when we came on.
  *
  * Both times are the host's (last_switch_ns), read without the records'
  * seqlock: state and time from different updates only move the choice

@@ -224,7 +224,6 @@ static void blocks_when_host_preempts_holder_vcpu(void **state)
 	blocks_when_holder_off(PVLOCK_LEVEL_BOTH, false);
 }
 
-/* Hold @m on a vCPU the host preempted and start @w behind it: it parks. */
 /* Start @w, and wait (up to 10 s) until a waiter parks. */
 static void start_waiter_until_it_parks(struct waiter *w)
 {
@@ -234,146 +233,6 @@ static void start_waiter_until_it_parks(struct waiter *w)
 	for (int i = 0; i < 10000 && __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) == parks; i++)
 		sleep_ms(1);
 	assert_true(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) > parks);
-}
-
-static void wait_behind_preempted_vcpu(pvlock_mutex_t *m, struct waiter *w)
-{
-	fake_channel(PVLOCK_LEVEL_BOTH);
-	view_runs(my_tid());
-	host_state(PVLI_STATE_PREEMPTED);
-	assert_int_equal(pvlock_mutex_lock(m), 0);
-	start_waiter_until_it_parks(w);
-}
-
-/*
- * The host preempted the holder's vCPU: the waiter parks first, word
- * left at 1 so the unlock wakes nobody, then, the holder still off,
- * blocks as usual with the word at 2, and the unlock wakes it.
- */
-static void parks_then_blocks_when_host_preempts_holder_vcpu(void **state)
-{
-	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
-	struct waiter w = { .m = &m };
-	struct pvlock_stats before = stats();
-
-	(void)state;
-	wait_behind_preempted_vcpu(&m, &w);
-	WAIT_STAT(blocks, before.blocks);
-	assert_int_equal(m.word, 2);	/* the parks end: the unlock must wake */
-	assert_false(w.done);
-	pvlock_mutex_unlock(&m);
-	finish_waiter(&w);
-	assert_int_equal(w.ret, 0);
-	assert_int_equal(m.word, 0);
-}
-
-/*
- * The lock changes hands between the waiter's look at the holder's vCPU
- * and its park: the park must not sleep.  The test makes that
- * interleaving certain: the host page is made unreadable while the
- * waiter polls a running holder, so the waiter's next look at the
- * holder's vCPU faults; the handler (on the waiter's thread, inside that
- * look) says the vCPU is preempted and either releases the lock as its
- * holder would, or hands it to another thread.  The look then reads
- * "preempted" about a holder that is gone.  A park on the record as it
- * is now would sleep its whole term (on a free lock, or behind a holder
- * nobody saw preempted); one on the record it classified returns at once.
- */
-static pvlock_mutex_t *change_in_look;
-static pvlock_spin_t *spin_change_in_look;	/* or this spinlock */
-static bool change_to_other;
-static struct sigaction saved_segv;
-
-static void change_hands_during_look(int sig, siginfo_t *si, void *uc)
-{
-	char *lo = (char *)&host, *hi = lo + sizeof(host);
-
-	(void)sig;
-	(void)uc;
-	if ((char *)si->si_addr < lo || (char *)si->si_addr >= hi) {
-		/* Not ours: the faulting access runs again under cmocka's handler. */
-		sigaction(SIGSEGV, &saved_segv, NULL);
-		return;
-	}
-	mprotect(lo, sizeof(host), PROT_READ | PROT_WRITE);
-	host_state(PVLI_STATE_PREEMPTED);
-	if (spin_change_in_look) {
-		/* The spinlock's unlock is one store; a taker names itself in the word. */
-		__atomic_store_n(&spin_change_in_look->word, change_to_other ? OTHER_TID : 0,
-				 __ATOMIC_RELEASE);
-	} else if (change_to_other) {
-		/* Released and taken by another thread, which names itself. */
-		__atomic_store_n(&change_in_look->holder, OTHER_TID, __ATOMIC_RELEASE);
-	} else {
-		/* pvlock_mutex_unlock()'s two stores, holder first; nobody sleeps. */
-		__atomic_store_n(&change_in_look->holder, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&change_in_look->word, 0, __ATOMIC_RELEASE);
-	}
-}
-
-static void park_after_holder_changed(void **state)
-{
-	bool spin = variant(state)->spin;
-	bool to_other = variant(state)->arg;
-	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
-	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
-	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
-	struct sigaction sa = { .sa_sigaction = change_hands_during_look, .sa_flags = SA_SIGINFO };
-	struct pvlock_stats before;
-	uint64_t parks, full;
-	int i;
-
-	fake_channel(PVLOCK_LEVEL_BOTH);
-	/* Park on the first look that reads "preempted" (no delay to spin out). */
-	pvl_park_delay_ns = 0;
-	view_runs(my_tid());
-	if (spin) {
-		assert_int_equal(pvlock_spin_lock(&s), 0);
-		/* Named on a CPU the fake channel has, so that the look reads the page. */
-		assert_in_range(s.word >> PVL_SPIN_TID_BITS, 0, FAKE_CPUS - 1);
-	} else {
-		assert_int_equal(pvlock_mutex_lock(&m), 0);
-		assert_in_range(m.holder >> 32, 0, FAKE_CPUS - 1);
-	}
-	before = stats();
-	start_waiter(&w);
-	WAIT_STAT(slow, before.slow);
-	sleep_ms(20);		/* polling the word, looking at the holder */
-	assert_false(w.done);
-	parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
-	full = __atomic_load_n(&pvl_parks_full, __ATOMIC_RELAXED);
-	change_in_look = &m;
-	spin_change_in_look = spin ? &s : NULL;
-	change_to_other = to_other;
-	assert_int_equal(sigaction(SIGSEGV, &sa, &saved_segv), 0);
-	assert_int_equal(mprotect(&host, sizeof(host), PROT_NONE), 0);
-	if (to_other) {
-		/*
-		 * The waiter blocks (mutex) or yields (spinlock) behind a
-		 * holder the view says is off; the release lets it in.
-		 */
-		WAIT_STAT(blocks, before.blocks);
-		if (spin)
-			__atomic_store_n(&s.word, 0, __ATOMIC_RELEASE);
-		else
-			pvlock_mutex_unlock(&m);
-	}
-	for (i = 0; i < 10000 && !__atomic_load_n(&w.done, __ATOMIC_ACQUIRE); i++)
-		sleep_ms(1);
-	mprotect(&host, sizeof(host), PROT_READ | PROT_WRITE);
-	sigaction(SIGSEGV, &saved_segv, NULL);
-	assert_true(w.done);	/* else the look never faulted */
-	finish_waiter(&w);
-	assert_int_equal(w.ret, 0);
-	/* It parked once, on the holder it saw, and did not sleep. */
-	assert_int_equal(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) - parks, 1);
-	assert_int_equal(__atomic_load_n(&pvl_parks_full, __ATOMIC_RELAXED) - full, 0);
-	if (spin) {
-		assert_int_equal(s.word, 0);
-	} else {
-		assert_int_equal(m.word, 0);
-		assert_null(m.tail);
-	}
 }
 
 /* ---- the park delay (PVL_PARK_DELAY_NS) --------------------------------------- */
@@ -475,6 +334,155 @@ static void wait_parks(uint64_t parks)
 }
 
 /*
+ * The host preempted the holder's vCPU while the waiter's ran: the
+ * waiter parks first, word left at 1 so the unlock wakes nobody, then,
+ * the holder still off, blocks as usual with the word at 2, and the
+ * unlock wakes it.
+ */
+static void parks_then_blocks_when_host_preempts_holder_vcpu(void **state)
+{
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	struct waiter w = { .m = &m };
+	struct pvlock_stats before;
+	uint64_t parks;
+
+	(void)state;
+	hold_preempted(&w, OFF_AFTER_US, 0);
+	before = stats();
+	parks = parks_now();
+	start_waiter(&w);
+	wait_parks(parks);
+	WAIT_STAT(blocks, before.blocks);
+	assert_int_equal(m.word, 2);	/* the parks end: the unlock must wake */
+	assert_false(w.done);
+	pvlock_mutex_unlock(&m);
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+	assert_int_equal(m.word, 0);
+}
+
+/*
+ * The lock changes hands between the waiter's look at the holder's vCPU
+ * and its park: the park must not sleep.  The test makes that
+ * interleaving certain: the host page is made unreadable while the
+ * waiter polls a running holder, so the waiter's next look at the
+ * holder's vCPU faults; the handler (on the waiter's thread, inside that
+ * look) says the vCPU is preempted and either releases the lock as its
+ * holder would, or hands it to another thread.  The look then reads
+ * "preempted" about a holder that is gone.  A park on the record as it
+ * is now would sleep its whole term (on a free lock, or behind a holder
+ * nobody saw preempted); one on the record it classified returns at once.
+ */
+static pvlock_mutex_t *change_in_look;
+static pvlock_spin_t *spin_change_in_look;	/* or this spinlock */
+static bool change_to_other;
+static struct sigaction saved_segv;
+
+static void change_hands_during_look(int sig, siginfo_t *si, void *uc)
+{
+	char *lo = (char *)&host, *hi = lo + sizeof(host);
+
+	(void)sig;
+	(void)uc;
+	if ((char *)si->si_addr < lo || (char *)si->si_addr >= hi) {
+		/* Not ours: the faulting access runs again under cmocka's handler. */
+		sigaction(SIGSEGV, &saved_segv, NULL);
+		return;
+	}
+	mprotect(lo, sizeof(host), PROT_READ | PROT_WRITE);
+	if (spin_change_in_look)
+		host_state(PVLI_STATE_PREEMPTED);
+	else
+		vcpu_off(HCPU, OFF_AFTER_US);	/* the mutex parks only behind this */
+	if (spin_change_in_look) {
+		/* The spinlock's unlock is one store; a taker names itself in the word. */
+		__atomic_store_n(&spin_change_in_look->word, change_to_other ? OTHER_TID : 0,
+				 __ATOMIC_RELEASE);
+	} else if (change_to_other) {
+		/* Released and taken by another thread, which names itself. */
+		__atomic_store_n(&change_in_look->holder, OTHER_TID, __ATOMIC_RELEASE);
+	} else {
+		/* pvlock_mutex_unlock()'s two stores, holder first; nobody sleeps. */
+		__atomic_store_n(&change_in_look->holder, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&change_in_look->word, 0, __ATOMIC_RELEASE);
+	}
+}
+
+static void park_after_holder_changed(void **state)
+{
+	bool spin = variant(state)->spin;
+	bool to_other = variant(state)->arg;
+	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
+	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
+	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
+	struct sigaction sa = { .sa_sigaction = change_hands_during_look, .sa_flags = SA_SIGINFO };
+	struct pvlock_stats before;
+	uint64_t parks, full;
+	int i;
+
+	fake_channel(PVLOCK_LEVEL_BOTH);
+	/* Park on the first look that reads "preempted" (no delay to spin out). */
+	pvl_park_delay_ns = 0;
+	view_runs(my_tid());
+	if (spin) {
+		assert_int_equal(pvlock_spin_lock(&s), 0);
+		/* Named on a CPU the fake channel has, so that the look reads the page. */
+		assert_in_range(s.word >> PVL_SPIN_TID_BITS, 0, FAKE_CPUS - 1);
+	} else {
+		/*
+		 * Named on HCPU, a vCPU no test thread runs on, which the
+		 * host takes off (with a later time than the waiter's own
+		 * vCPU came on) in the look.
+		 */
+		if (sysconf(_SC_NPROCESSORS_CONF) >= HCPU - 1)
+			skip();
+		assert_int_equal(pvlock_mutex_lock(&m), 0);
+		for (int c = 0; c < FAKE_CPUS; c++)
+			host.rec[c].host.last_switch_ns = WE_CAME_ON;
+		__atomic_store_n(&m.holder, (uint64_t)HCPU << 32 | my_tid(), __ATOMIC_RELAXED);
+	}
+	before = stats();
+	start_waiter(&w);
+	WAIT_STAT(slow, before.slow);
+	sleep_ms(20);		/* polling the word, looking at the holder */
+	assert_false(w.done);
+	parks = __atomic_load_n(&pvl_parks, __ATOMIC_RELAXED);
+	full = __atomic_load_n(&pvl_parks_full, __ATOMIC_RELAXED);
+	change_in_look = &m;
+	spin_change_in_look = spin ? &s : NULL;
+	change_to_other = to_other;
+	assert_int_equal(sigaction(SIGSEGV, &sa, &saved_segv), 0);
+	assert_int_equal(mprotect(&host, sizeof(host), PROT_NONE), 0);
+	if (to_other) {
+		/*
+		 * The waiter blocks (mutex) or yields (spinlock) behind a
+		 * holder the view says is off; the release lets it in.
+		 */
+		WAIT_STAT(blocks, before.blocks);
+		if (spin)
+			__atomic_store_n(&s.word, 0, __ATOMIC_RELEASE);
+		else
+			pvlock_mutex_unlock(&m);
+	}
+	for (i = 0; i < 10000 && !__atomic_load_n(&w.done, __ATOMIC_ACQUIRE); i++)
+		sleep_ms(1);
+	mprotect(&host, sizeof(host), PROT_READ | PROT_WRITE);
+	sigaction(SIGSEGV, &saved_segv, NULL);
+	assert_true(w.done);	/* else the look never faulted */
+	finish_waiter(&w);
+	assert_int_equal(w.ret, 0);
+	/* It parked once, on the holder it saw, and did not sleep. */
+	assert_int_equal(__atomic_load_n(&pvl_parks, __ATOMIC_RELAXED) - parks, 1);
+	assert_int_equal(__atomic_load_n(&pvl_parks_full, __ATOMIC_RELAXED) - full, 0);
+	if (spin) {
+		assert_int_equal(s.word, 0);
+	} else {
+		assert_int_equal(m.word, 0);
+		assert_null(m.tail);
+	}
+}
+
+/*
  * The host preempts the holder's vCPU, while the waiter's runs, for less
  * than the park delay: the waiter spins it out, neither parking nor
  * blocking, and takes the lock when the holder, back, releases it.  The
@@ -511,18 +519,22 @@ static void short_host_preemption_is_spun_out(void **state)
 /*
  * The holder's vCPU went off before the waiter's came on, or the host
  * switched from it to ours (one time for both), or our own record does
- * not say we run: ours may have its host CPU.  Park at once, delay or
- * not, without a watch.
+ * not say we run: ours may have its host CPU.  Stop spinning at once,
+ * delay or not, without a watch: the spinlock parks, the mutex blocks
+ * (a park's end would wake our vCPU at a random moment and could take
+ * the host CPU from the holder in its section; the unlock's wake comes
+ * when the lock is free).
  */
 enum older { OFF_BEFORE, OFF_AS_WE_CAME_ON, WE_NOT_RUNNING };
 
-static void preemption_older_than_us_parks_at_once(void **state)
+static void preemption_older_than_us_stops_spinning_at_once(void **state)
 {
 	bool spin = variant(state)->spin;
 	enum older how = variant(state)->arg;
 	pvlock_mutex_t m = PVLOCK_MUTEX_INITIALIZER;
 	pvlock_spin_t s = PVLOCK_SPIN_INITIALIZER;
 	struct waiter w = { .m = &m, .s = spin ? &s : NULL };
+	struct pvlock_stats before;
 	uint64_t parks, delays;
 
 	hold_preempted(&w, how == OFF_BEFORE ? OFF_BEFORE_US :
@@ -532,8 +544,15 @@ static void preemption_older_than_us_parks_at_once(void **state)
 			host.rec[c].host.state = PVLI_STATE_UNKNOWN;
 	parks = parks_now();
 	delays = park_delays_now();
+	before = stats();
 	start_waiter(&w);
-	wait_parks(parks);
+	if (spin) {
+		wait_parks(parks);
+	} else {
+		WAIT_STAT(blocks, before.blocks);
+		assert_int_equal(m.word, 2);	/* the unlock must wake */
+		assert_int_equal(parks_now(), parks);
+	}
 	assert_int_equal(park_delays_now(), delays);
 	assert_false(w.done);
 	vcpu_runs(HCPU);
@@ -1155,12 +1174,12 @@ int main(void)
 		variant_test(spin_park_after_new_holder_does_not_sleep, park_after_holder_changed, .spin = true, .arg = true),
 		variant_test(mutex_spins_out_short_host_preemption, short_host_preemption_is_spun_out, .spin = false),
 		variant_test(spin_spins_out_short_host_preemption, short_host_preemption_is_spun_out, .spin = true),
-		variant_test(mutex_parks_at_once_behind_older_preemption, preemption_older_than_us_parks_at_once, .arg = OFF_BEFORE),
-		variant_test(spin_parks_at_once_behind_older_preemption, preemption_older_than_us_parks_at_once, .spin = true, .arg = OFF_BEFORE),
-		variant_test(mutex_parks_at_once_when_host_switched_holder_to_us, preemption_older_than_us_parks_at_once, .arg = OFF_AS_WE_CAME_ON),
-		variant_test(spin_parks_at_once_when_host_switched_holder_to_us, preemption_older_than_us_parks_at_once, .spin = true, .arg = OFF_AS_WE_CAME_ON),
-		variant_test(mutex_parks_at_once_when_our_record_is_not_running, preemption_older_than_us_parks_at_once, .arg = WE_NOT_RUNNING),
-		variant_test(spin_parks_at_once_when_our_record_is_not_running, preemption_older_than_us_parks_at_once, .spin = true, .arg = WE_NOT_RUNNING),
+		variant_test(mutex_blocks_at_once_behind_older_preemption, preemption_older_than_us_stops_spinning_at_once, .arg = OFF_BEFORE),
+		variant_test(spin_parks_at_once_behind_older_preemption, preemption_older_than_us_stops_spinning_at_once, .spin = true, .arg = OFF_BEFORE),
+		variant_test(mutex_blocks_at_once_when_host_switched_holder_to_us, preemption_older_than_us_stops_spinning_at_once, .arg = OFF_AS_WE_CAME_ON),
+		variant_test(spin_parks_at_once_when_host_switched_holder_to_us, preemption_older_than_us_stops_spinning_at_once, .spin = true, .arg = OFF_AS_WE_CAME_ON),
+		variant_test(mutex_blocks_at_once_when_our_record_is_not_running, preemption_older_than_us_stops_spinning_at_once, .arg = WE_NOT_RUNNING),
+		variant_test(spin_parks_at_once_when_our_record_is_not_running, preemption_older_than_us_stops_spinning_at_once, .spin = true, .arg = WE_NOT_RUNNING),
 		variant_test(mutex_parks_after_delay, long_host_preemption_parks, .spin = false),
 		variant_test(spin_parks_after_delay, long_host_preemption_parks, .spin = true),
 		variant_test(mutex_watch_restarts_when_holder_runs, watch_restarts, .spin = false),
