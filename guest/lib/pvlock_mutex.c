@@ -29,8 +29,9 @@
  *     this waiter's vCPU ran and is younger than PVL_PARK_DELAY_NS
  *     (pvl_holder_off()), then first park a few times (park()): sleep
  *     a while on the holder record, word untouched, woken by nobody;
- *     a preemption older than this waiter's own run (the holder's vCPU
- *     waits for a host CPU, perhaps ours) is blocked on at once;
+ *     behind a preemption older than this waiter's own run (the
+ *     holder's vCPU may wait for our host CPU), or one the page cannot
+ *     date, block at once (PVL_PARK_MAX says why);
  *   - a thread that slept takes the word as 2 (xchg), never as 1: other
  *     sleepers may exist, and the 2 makes the next unlock wake one.
  * That last rule is glibc's own (lll_lock): with it a sleeper is never
@@ -62,7 +63,8 @@
  * futex wake of a thread whose vCPU is halted, which the waker pays for
  * in wall time: measured 0.35 to 0.4 ms per wake at 2x and 2.3 to
  * 2.8 ms at 4x (4 vCPUs on one host CPU), where the host hands its CPU
- * to the woken vCPU.  So the waiter first parks: sleeps up to
+ * to the woken vCPU.  So a waiter whose holder went off while its own
+ * vCPU ran (below) first parks: sleeps up to
  * PVL_PARK_NS on the holder record, without marking the word, so
  * nobody wakes it and the unlock stays a plain exchange.  It sleeps on
  * the record it found preempted, not on a fresh read: if that holder
@@ -74,15 +76,20 @@
  * parks it blocks as usual, woken by the unlock, so a waiter cannot be
  * passed over forever.
  *
- * Measured, same guest, interleaved, medians of 3 to 4 (1 s runs),
- * parking against blocking at once: 2x sysbench mutex +10% and +18%,
- * micro -2% and +9%; 4x sysbench mutex +2%, micro +4%.
+ * Measured when every host preemption was parked behind, same guest,
+ * interleaved, medians of 3 to 4 (1 s runs), parking against blocking
+ * at once: 2x sysbench mutex +10% and +18%, micro -2% and +9%; 4x
+ * sysbench mutex +2%, micro +4% (4x now blocks, see below).
  *
- * Only a waiter whose holder went off while the waiter's own vCPU ran
- * parks (pvl_off_while_we_ran()): that holder waits for another host
- * CPU than ours, and our park's end takes nothing from it.  A holder
- * that went off before ours came on, or as it came on, waits for a host
- * CPU that may be ours (at 4x, four vCPUs on one host CPU, it is).  A
+ * Only behind a holder whose vCPU the host took off while the waiter's
+ * own ran (struct pvl_away's elsewhere, pvl_off_while_we_ran()) does
+ * the waiter park: that holder waits for another host CPU than ours,
+ * and our park's end is less likely to take anything from it (the host
+ * may still move it to our CPU while we sleep).  Behind a holder that
+ * went off before ours came on, or as it came on, or when the page
+ * cannot tell (our own record not RUNNING, the holder named on our CPU
+ * or on one the page lacks), it blocks at once: that holder may wait
+ * for our host CPU (at 4x, four vCPUs on one host CPU, it does).  A
  * park is a timer: its end wakes our vCPU at a moment that has nothing
  * to do with the lock, and if the host gives the woken vCPU the CPU
  * there and then, it takes it from whoever runs on it: at 4x the
@@ -90,17 +97,18 @@
  * the holder preempted once more, by itself, and parks again: a park
  * can make a fresh lock-holder preemption (not counted directly; the
  * full parks and the throughput below are what was measured).  A
- * blocked waiter is woken by the
- * holder's unlock instead, the moment the lock is free.  Measured in one
- * guest per configuration, interleaved, medians of 4 paired ratios to
- * glibc's mutex (2 s runs), parking there before, blocking now (README,
- * "Block, not park"): sysbench threads 1.63x -> 1.77x at 2x and
- * 1.21x -> 1.49x on 8 vCPUs over 2 host CPUs, micro 2.30x -> 2.52x and
- * 1.57x -> 1.91x; sysbench mutex, whose sections are a few
- * instructions and rarely preempted, within its spread (1.30x -> 1.26x,
- * 1.42x -> 1.27x); 1x level.  Every park there had slept its full
- * PVL_PARK_NS (pvl_parks_full), the mark of a sleep that ended by its
- * timer, not by the lock.
+ * blocked waiter is woken by the holder's unlock instead, the moment
+ * the lock is free; that wake costs the unlocker the hand-over above,
+ * which at 4x the park had saved.  Measured in one guest per
+ * configuration, interleaved, medians of 4 paired ratios to glibc's
+ * mutex (2 s runs), parking there before, blocking now (README, "Block,
+ * not park"): sysbench threads 1.63x -> 1.77x at 2x and 1.21x -> 1.49x
+ * on 8 vCPUs over 2 host CPUs, micro 2.30x -> 2.52x and 1.57x -> 1.91x;
+ * sysbench mutex, whose sections are a few instructions and rarely
+ * preempted, within its spread (1.30x -> 1.26x, 1.42x -> 1.27x); 1x
+ * level.  Every park there had slept its full PVL_PARK_NS
+ * (pvl_parks_full), the mark of a sleep that ended by its timer, not by
+ * the lock.
  */
 #define PVL_PARK_MAX	8
 
@@ -215,8 +223,7 @@ int pvl_mutex_lock_slow(pvlock_mutex_t *m, clockid_t clock, const struct timespe
 		 * The host took the holder's vCPU while ours ran: park (see
 		 * PVL_PARK_NS and PVL_PARK_MAX).
 		 */
-		if (why == PVL_OFF_HOST && parks < PVL_PARK_MAX &&
-		    pvl_off_while_we_ran(&ref, seen)) {
+		if (why == PVL_OFF_HOST && parks < PVL_PARK_MAX && away.elsewhere) {
 			parks++;
 			park(m, seen);
 			if (abstime && pvl_deadline_passed(clock, abstime))

@@ -15,7 +15,8 @@
  * A waiter parks only once it has watched its holder's vCPU stay
  * preempted this long, counted from the first look that found it off,
  * if the host took that vCPU off while the waiter's own ran
- * (pvl_off_while_we_ran(); else it parks at once).  The kernel locks'
+ * (pvl_off_while_we_ran(); else it stops spinning at once: the
+ * spinlock's waiter parks, the mutex's blocks).  The kernel locks'
  * lock_park_delay_ns is the same delay, without that condition.  Most
  * host preemptions at 1x are a host thread's few tens of us (QEMU's own
  * threads, a kworker): a park then sleeps its whole PVL_PARK_NS past the
@@ -43,6 +44,12 @@ struct pvl_away {
 	uint64_t since;		/* CLOCK_MONOTONIC ns it was first seen off; 0 none */
 	unsigned int looks;	/* since the last clock read */
 	bool expired;		/* the delay has passed: park (until the watch ends) */
+	/*
+	 * The last look that found the holder's vCPU preempted found it
+	 * preempted while ours ran (pvl_off_while_we_ran()): the mutex
+	 * parks only then.
+	 */
+	bool elsewhere;
 };
 
 /*
@@ -173,18 +180,21 @@ static inline bool pvl_off_while_we_ran(const struct pvl_lockref *r, uint64_t se
  * preemption that began while this waiter's vCPU ran counts once the
  * waiter has watched it for the park delay (@a); until then the holder
  * reads as running.  *@seen: the record classified
- * (pvl_holder_state_seen()).
+ * (pvl_holder_state_seen()); on PVL_OFF_HOST, @a->elsewhere says
+ * whether that preemption began while this waiter's vCPU ran.
  */
 static inline enum pvl_run pvl_holder_off(const struct pvl_lockref *r, enum pvlock_level lvl,
 					  struct pvl_away *a, uint64_t *seen)
 {
 	enum pvl_run why = pvl_holder_state_seen(r, lvl, seen);
 
-	if (why == PVL_RUNNING)
+	if (why == PVL_RUNNING) {
 		a->since = 0;
-	else if (why == PVL_OFF_HOST && pvl_off_while_we_ran(r, *seen) &&
-		 !pvl_away_long(a, *seen))
-		return PVL_RUNNING;
+	} else if (why == PVL_OFF_HOST) {
+		a->elsewhere = pvl_off_while_we_ran(r, *seen);
+		if (a->elsewhere && !pvl_away_long(a, *seen))
+			return PVL_RUNNING;
+	}
 	return why;
 }
 

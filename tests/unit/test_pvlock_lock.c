@@ -333,6 +333,7 @@ static void wait_parks(uint64_t parks)
 	assert_true(parks_now() > parks);
 }
 
+/* ---- parking behind a host-preempted holder ------------------------------------ */
 /*
  * The host preempted the holder's vCPU while the waiter's ran: the
  * waiter parks first, word left at 1 so the unlock wakes nobody, then,
@@ -891,15 +892,25 @@ static void timedlock_times_out(void **state)
 	(void)state;
 	for (int off = 0; off < 3; off++) {
 		struct waiter w = { .m = &m, .abstime = &t };
+		uint64_t parks = parks_now();
 
-		fake_channel(PVLOCK_LEVEL_BOTH);
-		/* Spinning (holder runs), blocked (holder off), parked (vCPU off). */
-		view_runs(off == 1 ? 0 : my_tid());
-		if (off == 2)
-			host_state(PVLI_STATE_PREEMPTED);
-		assert_int_equal(pvlock_mutex_lock(&m), 0);
+		/*
+		 * Spinning (holder runs), blocked (holder off), parked (the
+		 * holder's vCPU went off while the waiter's ran), the last
+		 * with a deadline shorter than the parks allowed.
+		 */
+		if (off == 2) {
+			/* hold_preempted() needs FAKE_CPUS above the machine's. */
+			if (sysconf(_SC_NPROCESSORS_CONF) >= HCPU - 1)
+				break;
+			hold_preempted(&w, OFF_AFTER_US, 0);
+		} else {
+			fake_channel(PVLOCK_LEVEL_BOTH);
+			view_runs(off == 1 ? 0 : my_tid());
+			assert_int_equal(pvlock_mutex_lock(&m), 0);
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_nsec += 50 * 1000000L;
+		t.tv_nsec += (off == 2 ? 1 : 50) * 1000000L;
 		if (t.tv_nsec >= 1000000000L) {
 			t.tv_sec++;
 			t.tv_nsec -= 1000000000L;
@@ -907,6 +918,8 @@ static void timedlock_times_out(void **state)
 		start_waiter(&w);
 		finish_waiter(&w);
 		assert_int_equal(w.ret, ETIMEDOUT);
+		if (off == 2)
+			assert_true(parks_now() > parks);
 		assert_null(m.tail);		/* it left the queue */
 		assert_int_equal(pvlock_mutex_trylock(&m), EBUSY);
 		pvlock_mutex_unlock(&m);
@@ -1072,6 +1085,13 @@ static void *chaos(void *p)
 			__atomic_store_n(&host.rec[c].host.state,
 					 r % 5 ? PVLI_STATE_RUNNING : PVLI_STATE_PREEMPTED,
 					 __ATOMIC_RELAXED);
+			/*
+			 * Host times in either order, so that a preemption
+			 * is now older than the waiter's run (the mutex
+			 * blocks), now younger (it watches, then parks).
+			 */
+			__atomic_store_n(&host.rec[c].host.last_switch_ns, (r >> 8) % 4,
+					 __ATOMIC_RELAXED);
 		}
 		__atomic_store_n(&view.hdr.host_live, rand_r(&seed) % 8 != 0, __ATOMIC_RELAXED);
 		sleep_ms(rand_r(&seed) % 3);
@@ -1117,10 +1137,12 @@ static void run_stress(enum pvlock_level cap, bool spin, bool broken)
 static void stress_mutex_both(void **state)
 {
 	struct pvlock_stats before = stats();
+	uint64_t parks = parks_now();
 
 	(void)state;
 	run_stress(PVLOCK_LEVEL_BOTH, false, false);
 	/* The chaos made every path run. */
+	assert_true(parks_now() > parks);
 	assert_true(stats().blocks > before.blocks);
 	assert_true(stats().holder_off_host > before.holder_off_host);
 	assert_true(stats().holder_off_guest > before.holder_off_guest);
