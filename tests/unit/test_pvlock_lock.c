@@ -1094,6 +1094,13 @@ static void *chaos(void *p)
 					 __ATOMIC_RELAXED);
 		}
 		__atomic_store_n(&view.hdr.host_live, rand_r(&seed) % 8 != 0, __ATOMIC_RELAXED);
+		/*
+		 * The park delay on and off: with it, a watch must outlast
+		 * the states above, which under load it seldom does, and
+		 * then no waiter would park at all.
+		 */
+		__atomic_store_n(&pvl_park_delay_ns, rand_r(&seed) % 2 ? PVL_PARK_DELAY_NS : 0,
+				 __ATOMIC_RELAXED);
 		sleep_ms(rand_r(&seed) % 3);
 	}
 	return NULL;
@@ -1137,12 +1144,17 @@ static void run_stress(enum pvlock_level cap, bool spin, bool broken)
 static void stress_mutex_both(void **state)
 {
 	struct pvlock_stats before = stats();
-	uint64_t parks = parks_now();
 
 	(void)state;
 	run_stress(PVLOCK_LEVEL_BOTH, false, false);
-	/* The chaos made every path run. */
-	assert_true(parks_now() > parks);
+	/*
+	 * The chaos made every path run.  Parks too, but rarely, so they
+	 * are not required: a park needs the holder's vCPU off while the
+	 * waiter's own runs, on another CPU, dated later, for the delay
+	 * if it is on (measured: about 100 parks in 500-900 host-off
+	 * looks alone, 0 to 11 with a second stress sharing the two
+	 * CPUs).  The scenarios above pin parking down.
+	 */
 	assert_true(stats().blocks > before.blocks);
 	assert_true(stats().holder_off_host > before.holder_off_host);
 	assert_true(stats().holder_off_guest > before.holder_off_guest);
