@@ -299,22 +299,32 @@ static void vcpu_runs(uint32_t cpu)
 	__atomic_store_n(&host.rec[cpu].host.state, PVLI_STATE_RUNNING, __ATOMIC_RELAXED);
 }
 
-/*
- * Take @w's lock as this thread, named on HCPU, whose vCPU the host
- * preempted at @off_at; every other vCPU runs, on since WE_CAME_ON.
- * The park delay: @delay.
- */
-static void hold_preempted(struct waiter *w, uint64_t off_at, int64_t delay)
+/* Whether the waiters' CPUs have records of their own, apart from HCPU's. */
+static bool hcpu_apart(void)
 {
-	/* The waiters' CPUs must have records of their own, apart from HCPU's. */
-	if (sysconf(_SC_NPROCESSORS_CONF) >= HCPU - 1)
+	return sysconf(_SC_NPROCESSORS_CONF) < HCPU - 1;
+}
+
+/*
+ * Take @w's lock as this thread, named on HCPU; every vCPU runs, on
+ * since WE_CAME_ON.  The park delay: @delay.
+ */
+static void hold_on_hcpu(struct waiter *w, int64_t delay)
+{
+	if (!hcpu_apart())
 		skip();
 	hold_for(w);
 	pvl_park_delay_ns = delay;
 	for (int c = 0; c < FAKE_CPUS; c++)
 		host.rec[c].host.last_switch_ns = WE_CAME_ON;
-	vcpu_off(HCPU, off_at);
 	name_holder(w, HCPU, my_tid());
+}
+
+/* hold_on_hcpu(), and the host preempted HCPU's vCPU at @off_at. */
+static void hold_preempted(struct waiter *w, uint64_t off_at, int64_t delay)
+{
+	hold_on_hcpu(w, delay);
+	vcpu_off(HCPU, off_at);
 }
 
 /* Wait (up to 10 s) until @n watches have begun since @delays. */
@@ -421,12 +431,10 @@ static void park_after_holder_changed(void **state)
 	uint64_t parks, full;
 	int i;
 
-	fake_channel(PVLOCK_LEVEL_BOTH);
 	/* Park on the first look that reads "preempted" (no delay to spin out). */
-	pvl_park_delay_ns = 0;
-	view_runs(my_tid());
 	if (spin) {
-		assert_int_equal(pvlock_spin_lock(&s), 0);
+		hold_for(&w);
+		pvl_park_delay_ns = 0;
 		/* Named on a CPU the fake channel has, so that the look reads the page. */
 		assert_in_range(s.word >> PVL_SPIN_TID_BITS, 0, FAKE_CPUS - 1);
 	} else {
@@ -435,12 +443,7 @@ static void park_after_holder_changed(void **state)
 		 * host takes off (with a later time than the waiter's own
 		 * vCPU came on) in the look.
 		 */
-		if (sysconf(_SC_NPROCESSORS_CONF) >= HCPU - 1)
-			skip();
-		assert_int_equal(pvlock_mutex_lock(&m), 0);
-		for (int c = 0; c < FAKE_CPUS; c++)
-			host.rec[c].host.last_switch_ns = WE_CAME_ON;
-		__atomic_store_n(&m.holder, (uint64_t)HCPU << 32 | my_tid(), __ATOMIC_RELAXED);
+		hold_on_hcpu(&w, 0);
 	}
 	before = stats();
 	start_waiter(&w);
@@ -900,8 +903,7 @@ static void timedlock_times_out(void **state)
 		 * with a deadline shorter than the parks allowed.
 		 */
 		if (off == 2) {
-			/* hold_preempted() needs FAKE_CPUS above the machine's. */
-			if (sysconf(_SC_NPROCESSORS_CONF) >= HCPU - 1)
+			if (!hcpu_apart())
 				break;
 			hold_preempted(&w, OFF_AFTER_US, 0);
 		} else {
