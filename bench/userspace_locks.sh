@@ -14,10 +14,11 @@ set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
 prog=userspace_locks
+. "$here/lib/progress.sh"
 
 configs=1x,2x,4x,8v
 workloads=micro,sysbench-threads,sysbench-mutex
-reps=2 dur=2000 out= setup=yes report=yes
+reps=2 dur=2000 out= setup=yes report=yes plan_only=no progress=
 
 usage() {
 	cat <<EOF
@@ -46,6 +47,12 @@ Options:
                      results go to DIR/userspace.jsonl
   --no-setup         do not run configure and make first
   --no-report        do not print the report (the main job prints its own)
+  --plan-ms          print how long the runs are planned to take (ms, with
+                     the boots; the main job's clock) and exit
+  --progress TOTAL:DONE:START
+                     count the time left of a bigger sweep this bench is
+                     a part of (the main job's): TOTAL ms planned, DONE
+                     of them done, begun at START (date +%s)
   -h, --help         this help
 
 Writes DIR/userspace.jsonl (one object per run: config, workload,
@@ -66,6 +73,9 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:?--out needs a value}; shift ;;
 	--no-setup) setup=no ;;
 	--no-report) report=no ;;
+	--plan-ms) plan_only=yes ;;
+	--progress) progress=${2:?$1 needs a value}; shift
+		[[ $progress =~ ^[0-9]+:[0-9]+:[0-9]+$ ]] || die "--progress wants TOTAL:DONE:START, not '$progress'" ;;
 	-h|--help) usage; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
@@ -75,6 +85,35 @@ done
 for c in $(tr , ' ' <<<"$configs"); do
 	case "$c" in 1x|2x|4x|8v) ;; *) die "unknown configuration '$c' (1x, 2x, 4x, 8v)" ;; esac
 done
+
+# config_layout CONFIG: the guest's vCPUs (smp), the host CPUs its QEMU is
+# pinned to (cpus), the variants it runs and how many (nv).
+config_layout() {
+	variants=glibc,adaptive,guest,both
+	case "$1" in
+	1x) smp=2 cpus=0-1 ;;
+	2x) smp=4 cpus=0-1 ;;
+	4x) smp=4 cpus=0 variants=$variants,one ;;
+	8v) smp=8 cpus=0-1 ;;
+	esac
+	nv=$(tr , ' ' <<<"$variants" | wc -w)
+}
+nwl=$(tr , ' ' <<<"$workloads" | wc -w)
+secs=$((dur < 1000 ? 1 : dur / 1000))
+# One run's plan: sysbench runs whole seconds, the microbenchmark $dur;
+# with its start, about 0.2 s more (the main job's run K: 153 runs of 2 s
+# in 6 min, boots included).
+run_ms=$(((secs * 1000 > dur ? secs * 1000 : dur) + 200))
+config_plan_ms() { echo $((nwl * nv * reps * run_ms + PROGRESS_BOOT_MS)); }
+plan_ms=0
+for c in $(tr , ' ' <<<"$configs"); do
+	config_layout "$c"
+	plan_ms=$((plan_ms + $(config_plan_ms)))
+done
+if [ $plan_only = yes ]; then
+	echo "$plan_ms"
+	exit 0
+fi
 
 cd "$src" || exit 1
 : "${out:=results/userspace-$(date +%Y%m%d-%H%M%S)}"
@@ -103,18 +142,16 @@ trap 'exit 143' TERM
 
 pvlockd_session_start || exit 1
 
-nwl=$(tr , ' ' <<<"$workloads" | wc -w)
-secs=$((dur < 1000 ? 1 : dur / 1000))
 failed=0
+if [ -n "$progress" ]; then
+	IFS=: read -r p_total p_done p_start <<<"$progress"
+	progress_start "$p_total" "$p_done" "$p_start"
+else
+	progress_start "$plan_ms"
+fi
+done_ms=0
 for c in $(tr , ' ' <<<"$configs"); do
-	variants=glibc,adaptive,guest,both
-	case "$c" in
-	1x) smp=2 cpus=0-1 ;;
-	2x) smp=4 cpus=0-1 ;;
-	4x) smp=4 cpus=0 variants=$variants,one ;;
-	8v) smp=8 cpus=0-1 ;;
-	esac
-	nv=$(tr , ' ' <<<"$variants" | wc -w)
+	config_layout "$c"
 	cur_name=userspace-$$-$c
 	# Generous: each run is the longer of --duration-ms and sysbench's whole
 	# seconds, plus start-up, slow under TCG with oversubscription.
@@ -128,12 +165,18 @@ for c in $(tr , ' ' <<<"$configs"); do
 	last=
 	while kill -0 "$vm_pid" 2>/dev/null; do
 		line=$(grep '^run [0-9]' "$out/userspace-$c.out" 2>/dev/null | tail -n1)
-		[ -n "$line" ] && [ "$line" != "$last" ] && { echo "  [$c] $line"; last=$line; }
+		if [ -n "$line" ] && [ "$line" != "$last" ]; then
+			last=$line
+			# run k has started: k-1 of this guest's runs are done
+			k=$(sed 's|run \([0-9]*\)/.*|\1|' <<<"$line")
+			echo "  [$c] $line   (about $(progress_left $((done_ms + PROGRESS_BOOT_MS + (k - 1) * run_ms))) left)"
+		fi
 		sleep 1
 	done
 	wait "$vm_pid"
 	rc=$?
 	vm_pid=
+	done_ms=$((done_ms + $(config_plan_ms)))
 	grep '^{' "$out/userspace-$c.out" >>"$out/userspace.jsonl"
 	if [ $rc -ne 0 ]; then
 		echo "$prog: the $c guest failed (exit $rc): $(grep -v '^{' "$out/userspace-$c.out" | tail -n 3 | tr '\n' ' ')" >&2

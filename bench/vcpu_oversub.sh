@@ -11,6 +11,7 @@ set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
 prog=vcpu_oversub
+. "$here/lib/progress.sh"
 
 scenarios=overcommit,noisy,capped
 # Every policy of the harness, in report order: the one list.
@@ -299,13 +300,37 @@ cell_runs() {
 	cell_layout "$1" "$2"
 	echo $((npol * (reps + trace) + reps * (ceil_threads > 0) + 2 * reps * takeover * ntk))
 }
-total_runs=0
+# The sweep's plan, for the time left in the progress lines
+# (bench/lib/progress.sh): a harness or workload run is its length plus
+# about 0.9 s (run K, 2 s runs: 285 runs and 6 boots in 16 min); the
+# user-space part plans its own.  Parts done in an earlier run are not in it.
+cell_plan_ms() { # scenario level
+	local lock_runs tk_runs boots=1
+	tk_runs=$((2 * reps * takeover * ntk))
+	lock_runs=$(($(cell_runs "$1" "$2") - tk_runs))
+	[ "$1" = noisy ] && boots=2	# and the neighbour's
+	echo $((lock_runs * (dur + 900) + tk_runs * (takeover_secs * 1000 + 900) + PROGRESS_BOOT_MS * boots))
+}
+cell_tag() { # scenario level workload
+	local conf=$2
+	[ "$3" = short ] || conf=$2/$3
+	echo "${1}_${conf//\//-}"
+}
+us_opts=(--reps "$reps" --duration-ms "$dur")
+[ $smoke = yes ] && us_opts=(--configs 1x --workloads micro --reps 1 --duration-ms 300)
+plan_ms=0
 for cell in $cells; do
 	IFS=: read -r scen level wl <<<"$cell"
-	total_runs=$((total_runs + $(cell_runs "$scen" "$level")))
+	[ -e "$out/done/$(cell_tag "$scen" "$level" "$wl")" ] ||
+		plan_ms=$((plan_ms + $(cell_plan_ms "$scen" "$level")))
 done
-k=0 failed=0 runs_before=0 this_runs=0
+if [ $userspace = 1 ] && ! [ -e "$out/done/userspace" ]; then
+	plan_ms=$((plan_ms + $(bench/userspace_locks.sh --plan-ms "${us_opts[@]}"))) ||
+		die "bench/userspace_locks.sh cannot plan its part"
+fi
+k=0 failed=0 done_ms=0
 sweep_start=$SECONDS
+progress_start "$plan_ms"
 
 # cell_failed MESSAGE: a part that cannot go on; stop what it started.
 cell_failed() {
@@ -317,6 +342,8 @@ cell_failed() {
 run_cell() { # scenario level workload config tag
 	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus ceil_threads cs=1000 ncs=1000 locks=1 rc
 	local cell_secs=$(($(cell_runs "$scen" "$level") * (dur + 400) / 1000 + 20))
+	local plan runs
+	plan=$(cell_plan_ms "$scen" "$level") runs=$(cell_runs "$scen" "$level")
 	cell_layout "$scen" "$level"
 	case "$wl" in
 	long) cs=10000 ncs=10000 ;;
@@ -363,13 +390,11 @@ run_cell() { # scenario level workload config tag
 		line=$(grep '^run [0-9]' "$out/$tag.out" 2>/dev/null | tail -n1)
 		if [ -n "$line" ] && [ "$line" != "$last" ]; then
 			last=$line
-			local n total=$total_runs el left
-			n=$((runs_before + $(sed 's|run \([0-9]*\)/.*|\1|' <<<"$line")))
-			el=$((SECONDS - sweep_start))
-			# from the pace so far; before the first run ends, from the plan
-			left=$(( n > 1 ? el * (total - n + 1) / (n - 1) : (total - n + 1) * (dur + 400) / 1000 ))
-			printf '  [%s %s] %s   (sweep: run %d of %d, about %d:%02d left)\n' \
-				"$scen" "$conf" "$line" "$n" "$total" $((left / 60)) $((left % 60))
+			# run k has started: its boot and k-1 runs of the part are done
+			local n
+			n=$(sed 's|run \([0-9]*\)/.*|\1|' <<<"$line")
+			printf '  [%s %s] %s   (about %s left)\n' "$scen" "$conf" "$line" \
+				"$(progress_left $((done_ms + PROGRESS_BOOT_MS + (n - 1) * (plan - PROGRESS_BOOT_MS) / runs)))"
 		fi
 		sleep 1
 	done
@@ -395,13 +420,12 @@ run_cell() { # scenario level workload config tag
 	: >"$out/done/$tag"
 }
 
-step "sweep: $ncells part(s) [$(tr ' ' ',' <<<"${cells# }")], $npol policies x $reps reps of $dur ms; results in $out"
+step "sweep: $ncells part(s) [$(tr ' ' ',' <<<"${cells# }")], $npol policies x $reps reps of $dur ms, about $(((plan_ms + 30000) / 60000 > 0 ? (plan_ms + 30000) / 60000 : 1)) min planned; results in $out"
 for cell in $cells; do
 	k=$((k + 1))
 	IFS=: read -r scen level wl <<<"$cell"
-	runs_before=$((runs_before + this_runs)) this_runs=$(cell_runs "$scen" "$level")
 	conf=$level; [ "$wl" = short ] || conf=$level/$wl
-	tag=${scen}_${conf//\//-}
+	tag=$(cell_tag "$scen" "$level" "$wl")
 	if [ -e "$out/done/$tag" ]; then
 		echo "  [$k/$ncells] $scen $conf: done in an earlier run, kept"
 		continue
@@ -415,6 +439,7 @@ for cell in $cells; do
 	fi
 	echo "  [$k/$ncells] $scen $conf (workload: $wl)"
 	run_cell "$scen" "$level" "$wl" "$conf" "$tag" || failed=$((failed + 1))
+	done_ms=$((done_ms + $(cell_plan_ms "$scen" "$level")))
 done
 
 # ---- the user-space locks part: libpvlock (bench/userspace_locks.sh) ------------
@@ -423,9 +448,8 @@ if [ $userspace = 1 ] && [ -e "$out/done/userspace" ]; then
 elif [ $userspace = 1 ]; then
 	step "user-space locks: libpvlock vs glibc (glibc default, adaptive, guest-only, both levels)"
 	rm -f "$out/userspace.jsonl"
-	us_opts=(--reps "$reps" --duration-ms "$dur")
-	[ $smoke = yes ] && us_opts=(--configs 1x --workloads micro --reps 1 --duration-ms 300)
-	if bench/userspace_locks.sh --no-setup --no-report --out "$out" "${us_opts[@]}"; then
+	if bench/userspace_locks.sh --no-setup --no-report --out "$out" "${us_opts[@]}" \
+		--progress "$(progress_arg "$done_ms")"; then
 		: >"$out/done/userspace"
 	else
 		echo "$prog: the user-space locks part failed; see $out/userspace-*.out" >&2

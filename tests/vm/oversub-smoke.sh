@@ -15,8 +15,19 @@
 
 start_pvlockd
 out=$PVLI_LOGDIR/oversub
-"$PVLI_SRC/bench/vcpu_oversub.sh" --smoke --no-setup --out "$out" ||
-	fail "vcpu_oversub.sh --smoke failed"
+"$PVLI_SRC/bench/vcpu_oversub.sh" --smoke --no-setup --out "$out" | tee "$PVLI_LOGDIR/smoke.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "vcpu_oversub.sh --smoke failed"
+
+# The clock counts the whole sweep: the lock part's last line still has
+# the user-space part (about 20 s planned) ahead of it, and that part's
+# lines count on.  (It once said "about 0:03 left" there, minutes early.)
+last_lock=$(grep '^  \[overcommit 1x\] run .* left)$' "$PVLI_LOGDIR/smoke.txt" | tail -n1)
+[ -n "$last_lock" ] || fail "the lock part's progress lines do not say the time left"
+left=$(sed 's/.*about \([0-9]*\):\([0-9]*\) left)$/\1 \2/' <<<"$last_lock")
+[ $(( ${left% *} * 60 + 10#${left#* } )) -ge 10 ] ||
+	fail "the lock part's last line leaves out the user-space part: $last_lock"
+grep -q '^  \[1x\] run 1/4: .*(about [0-9]*:[0-9][0-9] left)$' "$PVLI_LOGDIR/smoke.txt" ||
+	fail "the user-space part's progress lines do not count the sweep's time left"
 
 n=$(jq -s 'length' "$out/results.jsonl") || fail "results.jsonl does not parse"
 expect_eq "harness results in results.jsonl" "$n" 2
