@@ -13,7 +13,10 @@ src=$(dirname "$here")
 prog=vcpu_oversub
 . "$here/lib/progress.sh"
 
-scenarios=overcommit,noisy,capped
+# The default run is the small one (issue 7: 15 minutes on this 2-core
+# machine): the overcommit scenario, the takeover part where its targets
+# are and the user-space part at 2x and 4x.  --full runs everything.
+scenarios=overcommit
 # Every policy of the harness, in report order: the one list.
 all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
 policies=$all_policies
@@ -23,6 +26,10 @@ configs= reps=3 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeo
 # that gained most at 2x and 4x in bench/takeover.sh, short, so that the
 # part adds about a minute a scenario.
 takeover_workloads=hackbench,msg,futex takeover_secs=2
+# The parts that also run the takeover's workloads (SCENARIO:LEVEL, or
+# all) and the user-space part's configurations (bench/userspace_locks.sh).
+takeover_parts=overcommit:1x,overcommit:2x,overcommit:4x takeover_parts_set=
+us_configs=2x,4x us_configs_set=
 
 usage() {
 	cat <<EOF
@@ -49,16 +56,27 @@ Scenarios (2 host CPUs; vCPU threads pinned with taskset):
                QEMU starts inside it (pvlock-qemu --cgroup)
 
 Options:
-  --scenario LIST    scenarios to run [$scenarios]
+  --scenario LIST    scenarios to run [$scenarios; --full:
+                     overcommit,noisy,capped]
   --policies LIST    [$policies]
   --configs LIST     only these levels of the scenarios (1x,2x,4x,8x2,
                      1cpu) [all]; noisy and capped need 1x with native
                      for their ceiling
   --reps N           repetitions per policy [$reps; --full: 5]
   --duration-ms MS   length of each harness run [$dur; --full: 3000]
-  --full             the complete sweep: 5 reps of 3 s, and besides the
-                     short critical section (1 us, 1 lock) a long one
-                     (10 us) and four locks
+  --full             the complete sweep: every scenario, 5 reps of 3 s,
+                     besides the short critical section (1 us, 1 lock) a
+                     long one (10 us) and four locks, the takeover part in
+                     every part and the user-space part at every
+                     configuration
+  --takeover-parts LIST
+                     the parts that run the takeover part, as
+                     SCENARIO:LEVEL (overcommit:8x2, noisy:1x,
+                     capped:1cpu, ...) or all [$takeover_parts;
+                     --full: all]
+  --userspace-configs LIST
+                     the user-space part's configurations (1x, 2x, 4x,
+                     8v) [$us_configs; --full: 1x,2x,4x,8v]
   --smoke            a seconds-long run for the tests: overcommit 1x only,
                      native and shfl-pv, 1 rep of 300 ms
   --out DIR          results directory [results/oversub-DATE-SCENARIOS]
@@ -102,13 +120,15 @@ msg stressor for 2 s and perf bench futex hash for 2 s: the guest tool
 pvli-workload) REPS times each with the kernel's own spinlock functions
 (native) and with the kernel-spinlock takeover applied and on
 (pvli-takeover apply, its default entry, adaptive; pvlockinfo.ko takeover
-mode), alternating.
+mode), alternating: in the parts --takeover-parts names, with the short
+critical section.
 
 Last, its own part, the user-space locks (bench/userspace_locks.sh):
 libpvlock side by side with glibc's default and adaptive mutexes in one
-guest, at 1x (2 vCPUs on CPUs 0-1), 2x (4 on 0-1), 4x (4 on CPU 0) and
-8 vCPUs on CPUs 0-1; on a contended microbenchmark and on Debian's
-sysbench (threads and mutex tests), REPS times each.
+guest, at the --userspace-configs: 1x (2 vCPUs on CPUs 0-1), 2x (4 on
+0-1), 4x (4 on CPU 0), 8v (8 vCPUs on CPUs 0-1); on a contended
+microbenchmark and on Debian's sysbench (threads and mutex tests), REPS
+times each.
 
 Outputs in the results directory: results.jsonl (one harness object per
 run), pvlockstat-SCENARIO_CONFIG.jsonl (host intervals), trace.jsonl and
@@ -121,13 +141,15 @@ part), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 (*.console).
 
-The default run (6 parts, 3 reps of 2 s) took 11:40 after set-up on a
-quiet 2-core machine: overcommit 7:56 (1x 1:31, 2x 1:53, 4x 2:33, 8x2
-1:59), noisy 2:03, capped 1:41, before the takeover part had more than
-hackbench; its msg and futex runs add about 30 s a part (overcommit
-with native only and no traced pass: 2:28 before, 4:28 after), about
-3 minutes in all.  A busy host makes it longer (set-up on a fresh
-machine: about 8 minutes more).  The summary's heading gives
+The default run plans about 13 minutes after set-up on a 2-core TCG
+host (the sweep's first line gives its plan, each progress line the
+time left): overcommit's four parts with the traced pass, the takeover
+part at 1x, 2x and 4x, the user-space part at 2x and 4x.  Set-up on a
+fresh machine (packages, the QEMU build) adds about 9 minutes, once.
+The whole of it at the defaults' 3 reps of 2 s (--scenario
+overcommit,noisy,capped --takeover-parts all --userspace-configs
+1x,2x,4x,8v) took 22 minutes; --full, with its 5 reps of 3 s and two
+more workloads, is longer still.  The summary's heading gives
 the sweep's own time.  A VM that fails or hangs is
 reported and skipped, keeping everything measured so far; Ctrl-C stops
 the sweep and leaves no QEMU, hog, cgroup or pin behind.
@@ -137,10 +159,10 @@ EOF
 die() { echo "$prog: $*" >&2; exit 2; }
 number() { case "$2" in ''|*[!0-9]*) die "$1 wants a number, not '$2'" ;; esac; }
 
-reps_set= dur_set=
+reps_set= dur_set= scenarios_set=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--scenario|--scenarios) scenarios=${2:?$1 needs a value}; shift ;;
+	--scenario|--scenarios) scenarios=${2:?$1 needs a value}; scenarios_set=1; shift ;;
 	--policies) policies=${2:?--policies needs a value}; shift ;;
 	--configs) configs=${2:?--configs needs a value}; shift ;;
 	--reps) number "$1" "${2:-}"; reps=$2; reps_set=1; shift ;;
@@ -153,6 +175,8 @@ while [ $# -gt 0 ]; do
 	--no-trace) trace=0 ;;
 	--no-takeover) takeover=0 ;;
 	--no-userspace) userspace=0 ;;
+	--takeover-parts) takeover_parts=${2:?$1 needs a value}; takeover_parts_set=1; shift ;;
+	--userspace-configs) us_configs=${2:?$1 needs a value}; us_configs_set=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
@@ -164,11 +188,14 @@ if [ $full = yes ]; then
 	[ -n "$reps_set" ] || reps=5
 	[ -n "$dur_set" ] || dur=3000
 	workloads="short long locks4"
+	[ -n "$scenarios_set" ] || scenarios=overcommit,noisy,capped
+	[ -n "$takeover_parts_set" ] || takeover_parts=all
+	[ -n "$us_configs_set" ] || us_configs=1x,2x,4x,8v
 fi
 cells=
 if [ $smoke = yes ]; then
 	scenarios=overcommit policies=native,shfl-pv reps=1 dur=300
-	takeover_workloads=hackbench,msg takeover_secs=1
+	takeover_workloads=hackbench,msg takeover_secs=1 takeover_parts=overcommit:1x
 	cells="overcommit:1x:short"
 fi
 for s in $(tr , ' ' <<<"$scenarios"); do
@@ -187,6 +214,15 @@ done
 for p in $(tr , ' ' <<<"$policies"); do
 	case ",$all_policies," in *",$p,"*) ;;
 	*) die "unknown policy '$p' ($all_policies)" ;; esac
+done
+for p in $(tr , ' ' <<<"$takeover_parts"); do
+	case "$p" in
+	all|overcommit:1x|overcommit:2x|overcommit:4x|overcommit:8x2|noisy:1x|capped:1cpu) ;;
+	*) die "--takeover-parts: unknown part '$p' (all, or SCENARIO:LEVEL: overcommit:1x, overcommit:2x, overcommit:4x, overcommit:8x2, noisy:1x, capped:1cpu)" ;;
+	esac
+done
+for c in $(tr , ' ' <<<"$us_configs"); do
+	case "$c" in 1x|2x|4x|8v) ;; *) die "--userspace-configs: unknown configuration '$c' (1x, 2x, 4x, 8v)" ;; esac
 done
 
 cd "$src" || exit 1
@@ -270,7 +306,14 @@ ncells=$(wc -w <<<"$cells")
 # The guest side of a part is pvlock-sweep, a tool in the guest image.
 sweep_opts=
 [ $trace = 1 ] && sweep_opts+=" --trace"
-[ $takeover = 1 ] && sweep_opts+=" --takeover --takeover-workloads $takeover_workloads --takeover-seconds $takeover_secs"
+# takes_over SCENARIO LEVEL WORKLOAD: whether the part runs the takeover's
+# workloads too (with the short critical section only: the takeover part
+# does not depend on the harness's workload).
+takes_over() {
+	[ $takeover = 1 ] && [ "$3" = short ] &&
+		case ",$takeover_parts," in *,all,*|*",$1:$2,"*) true ;; *) false ;; esac
+}
+tk_opts=" --takeover --takeover-workloads $takeover_workloads --takeover-seconds $takeover_secs"
 
 # cell_layout SCENARIO LEVEL: the guest's vCPUs (smp) and the host CPUs
 # its QEMU is pinned to (cpus), and on how many threads the guest
@@ -294,20 +337,21 @@ cell_layout() {
 	overcommit:4x) ceil_threads=1 ;;
 	esac
 }
-# cell_runs SCENARIO LEVEL: the harness and hackbench runs of one part.
+# cell_runs SCENARIO LEVEL WORKLOAD: the harness and workload runs of one part.
 cell_runs() {
-	local smp cpus ceil_threads
+	local smp cpus ceil_threads tk=0
 	cell_layout "$1" "$2"
-	echo $((npol * (reps + trace) + reps * (ceil_threads > 0) + 2 * reps * takeover * ntk))
+	takes_over "$1" "$2" "$3" && tk=1
+	echo $((npol * (reps + trace) + reps * (ceil_threads > 0) + 2 * reps * tk * ntk))
 }
 # The sweep's plan, for the time left in the progress lines
 # (bench/lib/progress.sh): a harness or workload run is its length plus
 # about 0.9 s (run K, 2 s runs: 285 runs and 6 boots in 16 min); the
 # user-space part plans its own.  Parts done in an earlier run are not in it.
-cell_plan_ms() { # scenario level
-	local lock_runs tk_runs boots=1
-	tk_runs=$((2 * reps * takeover * ntk))
-	lock_runs=$(($(cell_runs "$1" "$2") - tk_runs))
+cell_plan_ms() { # scenario level workload
+	local lock_runs tk_runs=0 boots=1
+	takes_over "$1" "$2" "$3" && tk_runs=$((2 * reps * ntk))
+	lock_runs=$(($(cell_runs "$1" "$2" "$3") - tk_runs))
 	[ "$1" = noisy ] && boots=2	# and the neighbour's
 	echo $((lock_runs * (dur + 900) + tk_runs * (takeover_secs * 1000 + 900) + PROGRESS_BOOT_MS * boots))
 }
@@ -316,13 +360,13 @@ cell_tag() { # scenario level workload
 	[ "$3" = short ] || conf=$2/$3
 	echo "${1}_${conf//\//-}"
 }
-us_opts=(--reps "$reps" --duration-ms "$dur")
+us_opts=(--configs "$us_configs" --reps "$reps" --duration-ms "$dur")
 [ $smoke = yes ] && us_opts=(--configs 1x --workloads micro --reps 1 --duration-ms 300)
 plan_ms=0
 for cell in $cells; do
 	IFS=: read -r scen level wl <<<"$cell"
 	[ -e "$out/done/$(cell_tag "$scen" "$level" "$wl")" ] ||
-		plan_ms=$((plan_ms + $(cell_plan_ms "$scen" "$level")))
+		plan_ms=$((plan_ms + $(cell_plan_ms "$scen" "$level" "$wl")))
 done
 if [ $userspace = 1 ] && ! [ -e "$out/done/userspace" ]; then
 	plan_ms=$((plan_ms + $(bench/userspace_locks.sh --plan-ms "${us_opts[@]}"))) ||
@@ -341,9 +385,9 @@ cell_failed() {
 
 run_cell() { # scenario level workload config tag
 	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus ceil_threads cs=1000 ncs=1000 locks=1 rc
-	local cell_secs=$(($(cell_runs "$scen" "$level") * (dur + 400) / 1000 + 20))
+	local cell_secs=$(($(cell_runs "$scen" "$level" "$wl") * (dur + 400) / 1000 + 20))
 	local plan runs
-	plan=$(cell_plan_ms "$scen" "$level") runs=$(cell_runs "$scen" "$level")
+	plan=$(cell_plan_ms "$scen" "$level" "$wl") runs=$(cell_runs "$scen" "$level" "$wl")
 	cell_layout "$scen" "$level"
 	case "$wl" in
 	long) cs=10000 ncs=10000 ;;
@@ -368,6 +412,7 @@ run_cell() { # scenario level workload config tag
 	# Each result line is tagged with the part it belongs to.
 	local sweep="pvlock-sweep --policies $policies --reps $reps --duration-ms $dur"
 	sweep+=" --cs-ns $cs --ncs-ns $ncs --locks $locks --channel-wait 10$sweep_opts"
+	takes_over "$scen" "$level" "$wl" && sweep+=$tk_opts
 	[ $ceil_threads -gt 0 ] && sweep+=" --ceiling-threads $ceil_threads"
 	sweep+=" --tag $(printf %q "\"scenario\":\"$scen\",\"config\":\"$conf\",\"workload\":\"$wl\",")"
 	host/pvlock-qemu -q --name "$cur_name" --smp "$smp" --host-cpus "$cpus" --channel on "${in_cgroup[@]}" "${initrd[@]}" \
@@ -439,7 +484,7 @@ for cell in $cells; do
 	fi
 	echo "  [$k/$ncells] $scen $conf (workload: $wl)"
 	run_cell "$scen" "$level" "$wl" "$conf" "$tag" || failed=$((failed + 1))
-	done_ms=$((done_ms + $(cell_plan_ms "$scen" "$level")))
+	done_ms=$((done_ms + $(cell_plan_ms "$scen" "$level" "$wl")))
 done
 
 # ---- the user-space locks part: libpvlock (bench/userspace_locks.sh) ------------
