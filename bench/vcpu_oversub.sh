@@ -385,9 +385,9 @@ cell_failed() {
 
 run_cell() { # scenario level workload config tag
 	local scen=$1 level=$2 wl=$3 conf=$4 tag=$5 smp cpus ceil_threads cs=1000 ncs=1000 locks=1 rc
-	local cell_secs=$(($(cell_runs "$scen" "$level" "$wl") * (dur + 400) / 1000 + 20))
-	local plan runs
-	plan=$(cell_plan_ms "$scen" "$level" "$wl") runs=$(cell_runs "$scen" "$level" "$wl")
+	local runs plan cell_secs
+	runs=$(cell_runs "$scen" "$level" "$wl") plan=$(cell_plan_ms "$scen" "$level" "$wl")
+	cell_secs=$((runs * (dur + 400) / 1000 + 20))
 	cell_layout "$scen" "$level"
 	case "$wl" in
 	long) cs=10000 ncs=10000 ;;

@@ -8,8 +8,8 @@ as a separate bench (progress_arg, --progress).
 
 The main job's clock once said "about 0:03 left" with six minutes of its
 user-space part to go: that part was not in the count.  The cases below
-pin the arithmetic, and the last one that the main job's plan holds the
-user-space part.
+pin the arithmetic and the user-space bench's own plan;
+tests/vm/oversub-smoke.sh checks the main job's progress lines.
 
 Run by make check-unit (linked into BUILD/tests/unit as test_progress);
 exit 0 pass, 1 fail."""
