@@ -13,14 +13,16 @@ src=$(dirname "$here")
 prog=vcpu_oversub
 . "$here/lib/progress.sh"
 
-# The default run is the small one (issue 7: 15 minutes on this 2-core
-# machine): the overcommit scenario, the takeover part where its targets
-# are and the user-space part at 2x and 4x.  --full runs everything.
+# The default run is the small one (issue 7: 15 minutes on a fresh 2-core
+# machine, set-up included, which takes about 6 of them): the overcommit
+# scenario with 2 reps (issue 16's fallback from 3) and 1 s traced runs,
+# the takeover part at 2x and 4x (issue 17's gains) and the user-space
+# part at 2x.  --full runs everything.
 scenarios=overcommit
 # Every policy of the harness, in report order: the one list.
 all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
 policies=$all_policies
-configs= reps=3 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1 userspace=1
+configs= reps=2 dur=2000 trace_ms=1000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1 userspace=1
 # The takeover part's workloads (the guest's pvli-workload; bench/takeover.sh
 # runs them all) and the length of the fixed-time ones: hackbench and two
 # that gained most at 2x and 4x in bench/takeover.sh, short, so that the
@@ -28,8 +30,8 @@ configs= reps=3 dur=2000 out= resume=no setup=yes full=no smoke=no trace=1 takeo
 takeover_workloads=hackbench,msg,futex takeover_secs=2
 # The parts that also run the takeover's workloads (SCENARIO:LEVEL, or
 # all) and the user-space part's configurations (bench/userspace_locks.sh).
-takeover_parts=overcommit:1x,overcommit:2x,overcommit:4x takeover_parts_set=
-us_configs=2x,4x us_configs_set=
+takeover_parts=overcommit:2x,overcommit:4x takeover_parts_set=
+us_configs=2x us_configs_set=
 
 usage() {
 	cat <<EOF
@@ -64,6 +66,10 @@ Options:
                      for their ceiling
   --reps N           repetitions per policy [$reps; --full: 5]
   --duration-ms MS   length of each harness run [$dur; --full: 3000]
+  --trace-ms MS      length of each traced run (the wait split needs
+                     fewer acquisitions than a throughput figure)
+                     [$trace_ms, at most --duration-ms; --full: the
+                     --duration-ms]
   --full             the complete sweep: every scenario, 5 reps of 3 s,
                      besides the short critical section (1 us, 1 lock) a
                      long one (10 us) and four locks, the takeover part in
@@ -78,7 +84,7 @@ Options:
                      the user-space part's configurations (1x, 2x, 4x,
                      8v) [$us_configs; --full: 1x,2x,4x,8v]
   --smoke            a seconds-long run for the tests: overcommit 1x only,
-                     native and shfl-pv, 1 rep of 300 ms
+                     native and shfl-pv, 1 rep of 300 ms, traced runs of 200 ms
   --out DIR          results directory [results/oversub-DATE-SCENARIOS]
   --resume           continue the sweep in --out (default: the newest
                      results/oversub-*): finished parts are kept, the rest
@@ -141,15 +147,16 @@ part), results.csv, summary.md, summary.txt,
 throughput.png, latency_cdf.png, lhp_rate.png, and the guests' consoles
 (*.console).
 
-The default run plans about 13 minutes after set-up on a 2-core TCG
-host (the sweep's first line gives its plan, each progress line the
-time left): overcommit's four parts with the traced pass, the takeover
-part at 1x, 2x and 4x, the user-space part at 2x and 4x.  Set-up on a
-fresh machine (packages, the QEMU build) adds about 9 minutes, once.
-The whole of it at the defaults' 3 reps of 2 s (--scenario
-overcommit,noisy,capped --takeover-parts all --userspace-configs
-1x,2x,4x,8v) took 22 minutes; --full, with its 5 reps of 3 s and two
-more workloads, is longer still.  The summary's heading gives
+The default run is sized for issue 7's 15 minutes on a fresh 2-core TCG
+host, set-up included (packages and the QEMU build: about 6 minutes,
+once; the sweep itself about 7, its first line gives its plan, each
+progress line the time left): overcommit's four parts, 2 reps of 2 s
+with 1 s traced runs, the takeover part at 2x and 4x, the user-space
+part at 2x.  Every part
+at 3 reps (--reps 3 --scenario overcommit,noisy,capped --takeover-parts
+all --userspace-configs 1x,2x,4x,8v) took 22 minutes after set-up;
+--full, with its 5 reps of 3 s and two more workloads, is longer
+still.  The summary's heading gives
 the sweep's own time.  A VM that fails or hangs is
 reported and skipped, keeping everything measured so far; Ctrl-C stops
 the sweep and leaves no QEMU, hog, cgroup or pin behind.
@@ -159,7 +166,7 @@ EOF
 die() { echo "$prog: $*" >&2; exit 2; }
 number() { case "$2" in ''|*[!0-9]*) die "$1 wants a number, not '$2'" ;; esac; }
 
-reps_set= dur_set= scenarios_set=
+reps_set= dur_set= scenarios_set= trace_ms_set=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--scenario|--scenarios) scenarios=${2:?$1 needs a value}; scenarios_set=1; shift ;;
@@ -167,6 +174,7 @@ while [ $# -gt 0 ]; do
 	--configs) configs=${2:?--configs needs a value}; shift ;;
 	--reps) number "$1" "${2:-}"; reps=$2; reps_set=1; shift ;;
 	--duration-ms) number "$1" "${2:-}"; dur=$2; dur_set=1; shift ;;
+	--trace-ms) number "$1" "${2:-}"; trace_ms=$2; trace_ms_set=1; shift ;;
 	--out) out=${2:?--out needs a value}; shift ;;
 	--full) full=yes ;;
 	--smoke) smoke=yes ;;
@@ -191,10 +199,15 @@ if [ $full = yes ]; then
 	[ -n "$scenarios_set" ] || scenarios=overcommit,noisy,capped
 	[ -n "$takeover_parts_set" ] || takeover_parts=all
 	[ -n "$us_configs_set" ] || us_configs=1x,2x,4x,8v
+	[ -n "$trace_ms_set" ] || trace_ms=$dur
 fi
+# A traced run is never longer than a measured one.
+[ -n "$trace_ms_set" ] || [ "$trace_ms" -le "$dur" ] || trace_ms=$dur
+[ "$trace_ms" -ge 100 ] && [ "$trace_ms" -le "$dur" ] ||
+	die "--trace-ms must be from 100 to the --duration-ms ($dur)"
 cells=
 if [ $smoke = yes ]; then
-	scenarios=overcommit policies=native,shfl-pv reps=1 dur=300
+	scenarios=overcommit policies=native,shfl-pv reps=1 dur=300 trace_ms=200
 	takeover_workloads=hackbench,msg takeover_secs=1 takeover_parts=overcommit:1x
 	cells="overcommit:1x:short"
 fi
@@ -305,7 +318,7 @@ ntk=$(tr , ' ' <<<"$takeover_workloads" | wc -w)
 ncells=$(wc -w <<<"$cells")
 # The guest side of a part is pvlock-sweep, a tool in the guest image.
 sweep_opts=
-[ $trace = 1 ] && sweep_opts+=" --trace"
+[ $trace = 1 ] && sweep_opts+=" --trace --trace-ms $trace_ms"
 # takes_over SCENARIO LEVEL WORKLOAD: whether the part runs the takeover's
 # workloads too (with the short critical section only: the takeover part
 # does not depend on the harness's workload).
@@ -346,14 +359,17 @@ cell_runs() {
 }
 # The sweep's plan, for the time left in the progress lines
 # (bench/lib/progress.sh): a harness or workload run is its length plus
-# about 0.9 s (run K, 2 s runs: 285 runs and 6 boots in 16 min); the
-# user-space part plans its own.  Parts done in an earlier run are not in it.
+# about 0.9 s (run K, 2 s runs: 285 runs and 6 boots in 16 min), a
+# traced run also pvlocktrace's start (TRACE_ATTACH_MS); the user-space
+# part plans its own.  Parts done in an earlier run are not in it.
+TRACE_ATTACH_MS=1500
 cell_plan_ms() { # scenario level workload
-	local lock_runs tk_runs=0 boots=1
+	local lock_runs tk_runs=0 boots=1 traced=$((npol * trace))
 	takes_over "$1" "$2" "$3" && tk_runs=$((2 * reps * ntk))
-	lock_runs=$(($(cell_runs "$1" "$2" "$3") - tk_runs))
+	lock_runs=$(($(cell_runs "$1" "$2" "$3") - tk_runs - traced))
 	[ "$1" = noisy ] && boots=2	# and the neighbour's
-	echo $((lock_runs * (dur + 900) + tk_runs * (takeover_secs * 1000 + 900) + PROGRESS_BOOT_MS * boots))
+	echo $((lock_runs * (dur + 900) + traced * (trace_ms + 900 + TRACE_ATTACH_MS) +
+		tk_runs * (takeover_secs * 1000 + 900) + PROGRESS_BOOT_MS * boots))
 }
 cell_tag() { # scenario level workload
 	local conf=$2

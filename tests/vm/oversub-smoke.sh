@@ -55,6 +55,9 @@ expect_eq "traced policies in trace.jsonl" \
 	"$(jq -r .traced_policy "$out/trace.jsonl" | sort | tr '\n' ' ')" "native shfl-pv "
 jq -e -s 'length == 2 and all(.[]; .waits_ns >= 0 and .scenario == "overcommit")' \
 	"$out/traced_runs.jsonl" >/dev/null || fail "traced_runs.jsonl missing or unparsable"
+# --smoke traces 200 ms runs beside its 300 ms measured ones (--trace-ms).
+expect_eq "traced runs' length (ms)" "$(jq -r .duration_ms "$out/traced_runs.jsonl" | sort -u | tr '\n' ' ')" "200 "
+expect_eq "measured runs' length (ms)" "$(jq -r .duration_ms "$out/results.jsonl" | sort -u | tr '\n' ' ')" "300 "
 jq -e -s '[.[] | .traced_policy as $p | .policies[] | select(.policy == $p) |
 	.holder_running_ns + .holder_preempted_ns + .handoff_ns + .unplaced_ns == .wait_ns] |
 	length == 2 and all' "$out/trace.jsonl" >/dev/null || fail "trace.jsonl: a split does not add up"
