@@ -60,5 +60,8 @@ status=$STATUS
 for cpu in 0 1 2 3; do page_agrees "$status" "$h" $cpu; done
 gv=$(jq -c --arg n "$g" '[.vms[] | select(.name == $n) | .vcpus[].counters.dropped] | add' <<<"$status")
 note "G's own updates dropped while it held its seqs odd: $gv"
-kill $gpid 2>/dev/null
-wait $hpid || fail "H failed: $(tail -n 20 "$PVLI_LOGDIR/h.out")"
+# Done with both guests: all that could fail in H (the module, the
+# self-test) has printed by its first marker, and its loop only kept it
+# up for the checks.
+kill $gpid $hpid 2>/dev/null
+wait $hpid 2>/dev/null || :	# TERM: ours

@@ -29,8 +29,8 @@ check() {
 		for i in \$(seq 100); do dmesg | grep -q '$verdict' && break; sleep 0.1; done
 		dmesg | grep -q '$verdict' || { echo 'no verdict after 10 s'; dmesg | tail -n5; exit 11; }
 		grep '^available' /sys/kernel/debug/pvlockinfo/status
-		LD_PRELOAD=$P pvlock-mutexbench -d 2000 -t 4
-		LD_PRELOAD=$P pvlock-stress -d 10 -t 6; echo stress-rc=\$?
+		LD_PRELOAD=$P pvlock-mutexbench -d 1000 -t 4
+		LD_PRELOAD=$P pvlock-stress -d 4 -t 6; echo stress-rc=\$?
 		pvli-devcheck $devcheck; echo devcheck-rc=\$?
 	") || fail "$name: guest run failed (exit $?): $out"
 	echo "$out"

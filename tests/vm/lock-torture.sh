@@ -5,7 +5,8 @@
 #
 # Torture every lock policy in the guest: a 4-vCPU guest pinned to one
 # host CPU (4x oversubscribed, so vCPUs are preempted holding and waiting
-# for locks), every policy at once for 60 s on separate locks with
+# for locks), every policy at once for 40 s (PVLI_TORTURE_S; the long
+# suite's lock-torture-long.sh: 300 s) on separate locks with
 # random section lengths.  Each must show 0 mutual-exclusion violations,
 # every thread must get its lock, and the run must end (a halted waiter
 # that is never kicked is a hang the harness reports).  Then:
@@ -19,12 +20,14 @@
 #   (without a page they are ShflLock, which steals past no queue).
 . "$(dirname "$0")/lib.sh"
 
+secs=${PVLI_TORTURE_S:-40}
+
 need_root
 start_pvlockd
 CHECK=$PVLI_SRC/tests/helpers/bench-check.py
 ALL=$(all_policies)
 
-out=$(vm torture --smp 4 --host-cpus 0 --channel on --timeout 360 --run "
+out=$(vm torture --smp 4 --host-cpus 0 --channel on --timeout $((secs + 300)) --run "
 	modprobe pvlockinfo_test || exit 10
 	# Let the driver see the page before the run starts.
 	for i in \$(seq 50); do grep -q 'available: yes' /sys/kernel/debug/pvlockinfo/status && break; sleep 0.1; done
@@ -33,7 +36,7 @@ out=$(vm torture --smp 4 --host-cpus 0 --channel on --timeout 360 --run "
 	pvlock-bench -p no-such-policy -d 100 2>&1 |
 		sed -n 's/.*unknown policy .no-such-policy. (\(.*\)).*/harness-policies=\1/p'
 	pvlock-bench -p broken -d 1000; echo broken-rc=\$?
-	pvlock-bench -T -p $ALL -c 5000 -n 5000 -d 60000; echo torture-rc=\$?
+	pvlock-bench -T -p $ALL -c 5000 -n 5000 -d $((secs * 1000)); echo torture-rc=\$?
 ") || fail "guest run failed (exit $?): $out"
 echo "$out"
 
@@ -47,7 +50,7 @@ echo "$out" | grep '"policy":"broken"' | matches '"violations":[1-9]' ||
 	fail "the broken lock showed no violation: the check cannot fail"
 echo "$out" | matches '^torture-rc=0$' || fail "torture run failed"
 echo "$out" | grep -v '"policy":"broken"' |
-	python3 "$CHECK" --policies=$ALL --channel=yes --min-ms=60000 --positive=max_bypass ||
+	python3 "$CHECK" --policies=$ALL --channel=yes --min-ms=$((secs * 1000)) --positive=max_bypass ||
 	fail "torture results"
 
 out=$(vm nopage --smp 4 --host-cpus 0 --channel off --timeout 120 --run "

@@ -33,7 +33,7 @@ out=$PVLI_LOGDIR/vm.out
 # that would leave pvlock-qemu running.
 "$WRAPPER" -q --name "$name" --console-log "$PVLI_LOGDIR/cgroup.console" \
 	--smp 2 --host-cpus 0-1 --cgroup "$cg" --channel off --timeout 90 \
-	--run '(while :; do :; done) & (while :; do :; done) & echo UP; sleep 5; echo done' >"$out" 2>&1 &
+	--run '(while :; do :; done) & (while :; do :; done) & echo UP; sleep 2; echo done' >"$out" 2>&1 &
 wrapper=$!
 at_exit 'kill $wrapper 2>/dev/null; wait $wrapper 2>/dev/null'
 

@@ -12,7 +12,7 @@ name=t-qmp-$$
 rundir=/run/pvlockinfo/qemu/$name
 vm_out=$PVLI_LOGDIR/vm.out
 "$WRAPPER" -q --name "$name" --smp 3 --host-cpus 0 --console-log "$PVLI_LOGDIR/qmp.console" \
-	--run 'sleep 8; echo done' >"$vm_out" 2>&1 &
+	--run 'sleep 2; echo done' >"$vm_out" 2>&1 &
 wrapper=$!
 
 pid=$(vm_wait_qemu "$name" $wrapper 10) || fail "QEMU did not come up: $(cat "$vm_out")"
