@@ -162,17 +162,8 @@ for c in $(tr , ' ' <<<"$configs"); do
 		--run "pvlock-usweep --workloads $workloads --variants $variants --reps $reps --duration-ms $dur --tag '\"config\":\"$c\",'" \
 		>"$out/userspace-$c.out" 2>&1 &
 	vm_pid=$!
-	last=
-	while kill -0 "$vm_pid" 2>/dev/null; do
-		line=$(grep '^run [0-9]' "$out/userspace-$c.out" 2>/dev/null | tail -n1)
-		if [ -n "$line" ] && [ "$line" != "$last" ]; then
-			last=$line
-			# run k has started: k-1 of this guest's runs are done
-			k=$(sed 's|run \([0-9]*\)/.*|\1|' <<<"$line")
-			echo "  [$c] $line   (about $(progress_left $((done_ms + PROGRESS_BOOT_MS + (k - 1) * run_ms))) left)"
-		fi
-		sleep 1
-	done
+	# run k begun: k-1 of this guest's runs are done
+	progress_follow "$vm_pid" "$out/userspace-$c.out" "$c" $((done_ms + PROGRESS_BOOT_MS)) "$run_ms" 1
 	wait "$vm_pid"
 	rc=$?
 	vm_pid=

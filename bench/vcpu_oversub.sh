@@ -444,21 +444,10 @@ run_cell() { # scenario level workload config tag
 		2>"$out/pvlockstat-$tag.err" &
 	stat_pid=$!
 
-	# Progress: the guest's "run k/n" lines, with the time left.
-	local last=
-	while kill -0 "$vm_pid" 2>/dev/null; do
-		local line
-		line=$(grep '^run [0-9]' "$out/$tag.out" 2>/dev/null | tail -n1)
-		if [ -n "$line" ] && [ "$line" != "$last" ]; then
-			last=$line
-			# run k has started: its boot and k-1 runs of the part are done
-			local n
-			n=$(sed 's|run \([0-9]*\)/.*|\1|' <<<"$line")
-			printf '  [%s %s] %s   (about %s left)\n' "$scen" "$conf" "$line" \
-				"$(progress_left $((done_ms + PROGRESS_BOOT_MS + (n - 1) * (plan - PROGRESS_BOOT_MS) / runs)))"
-		fi
-		sleep 1
-	done
+	# Progress: the guest's "run k/n" lines, with the time left (run k
+	# begun: its boot and k-1 runs of the part are done).
+	progress_follow "$vm_pid" "$out/$tag.out" "$scen $conf" $((done_ms + PROGRESS_BOOT_MS)) \
+		$((plan - PROGRESS_BOOT_MS)) "$runs"
 	wait "$vm_pid"
 	rc=$?
 	vm_pid=

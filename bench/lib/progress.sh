@@ -22,6 +22,13 @@
 #                      "TOTAL:DONE:START", what a sweep hands the bench it
 #                      runs as one of its parts (--progress), so that the
 #                      part's lines count down the whole sweep
+#   progress_follow PID FILE LABEL BASE_MS SPAN_MS RUNS
+#                      while PID (a guest's pvlock-qemu) lives, print each
+#                      new "run K/N ..." line the guest writes to FILE as
+#                      "  [LABEL] run K/N ...   (about m:ss left)", run K
+#                      begun once BASE_MS + (K - 1) * SPAN_MS / RUNS of the
+#                      plan is done (the guest's boot in BASE_MS, its runs
+#                      spread evenly over SPAN_MS); polls once a second
 
 # A guest's boot to its first run, in the plan (ms): 10-20 s on a 2-CPU
 # TCG host.  What a run costs beyond its length is each bench's own.
@@ -47,4 +54,18 @@ progress_left() {
 
 progress_arg() {
 	echo "$progress_total_ms:$((progress_before_ms + $1)):$progress_t0"
+}
+
+progress_follow() {
+	local pid=$1 file=$2 label=$3 base=$4 span=$5 runs=$6 line last= k
+	while kill -0 "$pid" 2>/dev/null; do
+		line=$(grep '^run [0-9]' "$file" 2>/dev/null | tail -n1)
+		if [ -n "$line" ] && [ "$line" != "$last" ]; then
+			last=$line
+			k=$(sed 's|run \([0-9]*\)/.*|\1|' <<<"$line")
+			printf '  [%s] %s   (about %s left)\n' "$label" "$line" \
+				"$(progress_left $((base + (k - 1) * span / runs)))"
+		fi
+		sleep 1
+	done
 }

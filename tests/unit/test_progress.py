@@ -3,8 +3,9 @@
 """Unit test of the benches' clock (bench/lib/progress.sh, sourced by
 bench/vcpu_oversub.sh and bench/userspace_locks.sh): the time a sweep has
 left, from its plan until a minute of the plan is done, then from the plan
-scaled by the pace so far; and the hand-over of the count to a part run
-as a separate bench (progress_arg, --progress).
+scaled by the pace so far; the hand-over of the count to a part run
+as a separate bench (progress_arg, --progress); and the progress lines
+both benches print from a guest's "run k/n" lines (progress_follow).
 
 The main job's clock once said "about 0:03 left" with six minutes of its
 user-space part to go: that part was not in the count.  The cases below
@@ -15,6 +16,7 @@ Run by make check-unit (linked into BUILD/tests/unit as test_progress);
 exit 0 pass, 1 fail."""
 import os
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -79,6 +81,22 @@ class Benches(unittest.TestCase):
         self.assertEqual(self.plan("--reps", "3"), runs * 2200 + 4 * 15000)
         self.assertEqual(self.plan("--configs", "4x", "--workloads", "micro", "--reps", "1",
                                    "--duration-ms", "300"), 5 * (1000 + 200) + 15000)
+
+
+class Follow(unittest.TestCase):
+    def test_each_new_run_line_once_with_the_time_left(self):
+        # A guest that boots, starts run 1 of 4, prints a result, then run
+        # 3 (run 2 came and went between two polls): each run line once,
+        # labelled, with the time left once its boot (20 s) and k-1 of its
+        # 4 runs over 40 s are done, of 100 s planned; nothing else.
+        with tempfile.TemporaryDirectory() as d:
+            out = bash('''progress_start 100000
+( echo booting; sleep 0.3; echo "run 1/4: a (rep 1)"; echo "{}"; sleep 1.5
+  echo "run 3/4: c (rep 1)"; sleep 1.5 ) >"$1/guest.out" &
+progress_follow $! "$1/guest.out" "overcommit 2x" 20000 40000 4''', d)
+        self.assertEqual(out.splitlines(), [
+            "[overcommit 2x] run 1/4: a (rep 1)   (about 1:20 left)",
+            "  [overcommit 2x] run 3/4: c (rep 1)   (about 1:00 left)"])
 
 
 if __name__ == "__main__":
