@@ -101,9 +101,10 @@
  * the lock is free; that wake costs the unlocker the hand-over above,
  * which at 4x the park had saved.  Measured in one guest per
  * configuration, interleaved, medians of 4 paired ratios to glibc's
- * mutex (2 s runs), parking there before, blocking now (README, "Block,
- * not park"): sysbench threads 1.63x -> 1.77x at 2x and 1.21x -> 1.49x
- * on 8 vCPUs over 2 host CPUs, micro 2.30x -> 2.52x and 1.57x -> 1.91x;
+ * mutex (2 s runs), parking there before, blocking now (bench/RESULTS.md,
+ * "Block, not park"): sysbench threads 1.63x -> 1.77x at 2x and
+ * 1.21x -> 1.49x on 8 vCPUs over 2 host CPUs, micro 2.30x -> 2.52x
+ * and 1.57x -> 1.91x;
  * sysbench mutex, whose sections are a few instructions and rarely
  * preempted, within its spread (1.30x -> 1.26x, 1.42x -> 1.27x); 1x
  * level.  Every park there had slept its full PVL_PARK_NS

@@ -22,10 +22,10 @@
  * threads, a kworker): a park then sleeps its whole PVL_PARK_NS past the
  * holder's return, where a spinning waiter would have had the lock.
  * Measured in one guest, variants interleaved, 1 s runs, median of the
- * per-repetition ratio against no delay (README, "Spinlocks"): 1x micro
- * and micro-spin 1.05 and 1.04, every one of 8 repetitions ahead; 2x
- * and 4x level (at 4x no watch ever begins).  A 1 ms delay, without the
- * condition, cost 2x and 4x up to 18%.
+ * per-repetition ratio against no delay (bench/RESULTS.md, "Spinlocks"):
+ * 1x micro and micro-spin 1.05 and 1.04, every one of 8 repetitions
+ * ahead; 2x and 4x level (at 4x no watch ever begins).  A 1 ms delay,
+ * without the condition, cost 2x and 4x up to 18%.
  */
 #define PVL_PARK_DELAY_NS	50000
 /* PVL_PARK_DELAY_NS; a variable so that tests can change it. */

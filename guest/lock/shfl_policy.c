@@ -74,8 +74,8 @@ static bool running_with_quota(const struct shfl_policy *pol, const struct shfl_
  * long before it is needed.  Measured in one guest per configuration,
  * each repetition against its own ceiling run (2 threads at 2x and 8x2,
  * one at 4x), 8 repetitions, medians: 8x2 0.79 with it, 0.87 without
- * (tas-pv 0.89); 2x 0.90 and 0.91; 4x 0.79 and 0.79 (README, "The
- * hand-over kick").
+ * (tas-pv 0.89); 2x 0.90 and 0.91; 4x 0.79 and 0.79 (bench/RESULTS.md,
+ * "The hand-over kick (default changed)").
  */
 #define PV_PRE_KICK		false
 
