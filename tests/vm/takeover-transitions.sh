@@ -5,12 +5,12 @@
 #
 # The kernel-spinlock takeover applied, switched, re-policied and removed
 # WHILE a kernel-lock-heavy load runs, 4 vCPUs on one host CPU (4x).  The
-# same on two host CPUs (2x) is takeover-transitions-2x.sh, in suite long:
-# there multi-threaded TCG now and then executes a stale translation of a
-# call site that ftrace has just patched ("Oops: int3" at
-# _raw_spin_lock_irqsave+0x5 on two vCPUs at once), a race of QEMU that
-# plain ftrace patching of the same sites hits too (ftrace-toggle-2x.sh;
-# README, Known problems).  The load (lock-load-lib.sh): 8 shells forking,
+# same on two host CPUs (2x) is takeover-transitions-2x.sh, also in suite
+# check since QEMU patch 0006: before it, multi-threaded TCG now and then
+# executed a stale translation of a call site that ftrace had just
+# patched ("Oops: int3" at _raw_spin_lock_irqsave+0x5 on two vCPUs at
+# once), a race of QEMU that plain ftrace patching of the same sites hit
+# too (ftrace-toggle-2x.sh; README, Known problems).  The load (lock-load-lib.sh): 8 shells forking,
 # exec'ing, piping and reading /proc, and the in-kernel harness hammering
 # one spinlock_t from a kthread per vCPU (pvlock-bench -p native,
 # spin_lock()) back to back, 1 s runs, each checking mutual exclusion.

@@ -7,8 +7,8 @@
 # pvlockinfo_takeover.ko, a livepatch of the kernel's spinlock functions):
 # a 4-vCPU guest on one host CPU (4x: vCPUs are preempted holding kernel
 # spinlocks) runs a kernel-lock-heavy load (fork, exec, pipes, /proc reads
-# from 8 shells) for 60 s while the takeover is switched off and on every
-# 10 s (echo 0/1 > /sys/module/pvlockinfo/parameters/takeover; the "on"
+# from 8 shells) for 36 s while the takeover is switched off and on every
+# 6 s (echo 0/1 > /sys/module/pvlockinfo/parameters/takeover; the "on"
 # phases alternate the policies shfl-pv, tas-pv, shfl-pv; irqs-off halts,
 # on by default (waiters whose interrupts are off halt too, woken by an
 # NMI kick), are turned off for phases 3-4 and on again for 5-6), then given
@@ -84,7 +84,7 @@ for phase in 1 2 3 4 5 6; do
 	# check of whatever the takeover does with it.
 	pvlock-bench -p native -d 3000 >/tmp/bench.json; rc=$?
 	echo "bench $phase rc=$rc $(tr -d "\n" </tmp/bench.json)"
-	sleep 7
+	sleep 3
 	line="phase $phase takeover=$(cat $sw) policy=$(cat $pol) waits=$(( $(cat $p/waits) - w0 )) halts=$(( $(cat $p/halts) - h0 )) kicks=$(( $(cat $p/kicks) - k0 )) queued=$(( $(cat $p/queued) - q0 )) shuffles=$(( $(cat $p/shuffles) - s0 )) lhp=$(( $(lhp) - l0 )) irqsoff=$(( $(cat $p/irqsoff_waits) - i0 )) nmihalt=$(( $(cat $p/irqsoff_halts) - n0 )) nmikick=$(( $(cat $p/nmi_kicks) - nk0 )) nmirescue=$(( $(cat $p/nmi_rescues) - r0 )) waitms=$(( ($(cat $p/wait_ns) - wn0) / 1000000 )) waitstealms=$(( ($(cat $p/wait_steal_ns) - ws0) / 1000000 )) waitrunms=$(( ($(cat $p/wait_run_ns) - wr0) / 1000000 )) nosteal=$(( $(cat $p/wait_no_steal) - nst0 ))"
 	echo "$line"; echo "takeover test: $line" >/dev/kmsg
 	if [ "$(cat $sw)" = 1 ]; then echo 0 >$sw; else echo 1 >$sw; fi
