@@ -71,6 +71,11 @@ echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 echo "root:x:0:" >"$root/etc/group"
 echo 'PS1="pvli-guest# "' >"$root/etc/profile"
 for m in $modules; do install -m 0644 "$m" "$root/lib/modules/$krel/extra/"; done
+# Lets "modprobe pvlockinfo" find the modules shipped in the image, and
+# "modprobe pvlockinfo_test" load pvlockinfo.ko first: the image's own
+# busybox makes modules.dep here, once, not the guest at every boot.
+"$busybox" depmod -b "$root" "$krel" || { echo "mkinitramfs: error: depmod failed" >&2; exit 1; }
+for f in "$root/lib/modules/$krel"/modules.*; do LC_ALL=C sort -o "$f" "$f"; done
 for t in $tools; do install -m 0755 "$t" "$root/usr/bin/"; done
 for d in $data; do install -m 0644 "$d" "$root/usr/share/pvlockinfo/"; done
 # Dynamic tools (Debian's own workloads) and libraries: the file and every
