@@ -26,7 +26,9 @@
 #  - no switch but those: up and down each CYCLES + 1 times (no
 #    flapping under a steady load);
 #  - the load stopped: back down after its 2 s of quiet, nobody named,
-#    no hold depth published;
+#    no hold depth published; pvli-takeover status then says the state
+#    and switch counts, consistent with each other (the test's own
+#    commands may switch it up again by then);
 #  - removed while up under the load (the exit unnames and unregisters),
 #    applied again: up, as it starts, and still up 3 s later (no switch);
 #  - the harness's runs all completed with 0 mutual-exclusion violations,
@@ -117,8 +119,18 @@ expect_eq "applied again under the load: up (as it starts), and up 3 s later" \
 check_load "adaptive entry switched $((CYCLES * 2 + 2)) times, removed and applied" "$out" 5
 expect_eq "the load stopped: back to the slowpath entry's paths, nobody named or published" \
 	"$(echo "$out" | sed -n 's/^quiet=//p')" "ok fast=0 slow=1 published=0 named=0"
-echo "$out" | matches '^status: entry: adaptive (slowpath now; steal \([0-9.]*%\|unknown\), switched up 0 and down 1 times)$' ||
-	fail "pvli-takeover status: $(echo "$out" | grep '^status: entry')"
+# pvli-takeover status says the state and the counts the module keeps.
+# It runs after the load and the looks above, with nothing waiting on
+# it, and its own forks and pipe can be steal enough at 4x (two
+# vCPUs runnable on one host CPU: 37% in one CI run) to switch up again
+# a second after the down: legitimate, so the check is that the line
+# is well-formed and agrees with itself, not that no switch came.
+line=$(echo "$out" | grep '^status: entry')
+set -- $(echo "$line" | sed -n 's/^status: entry: adaptive (\(direct\|slowpath\) now; steal \([0-9.]*%\|unknown\), switched up \([0-9]*\) and down \([0-9]*\) times)$/\1 \3 \4/p')
+[ $# = 3 ] && [ "$3" -ge 1 ] &&
+	{ { [ "$1" = slowpath ] && [ "$3" = $(($2 + 1)) ]; } || { [ "$1" = direct ] && [ "$3" = "$2" ]; }; } ||
+	fail "pvli-takeover status: not the adaptive entry's state, at least one down since the apply, and counts that agree with it (it starts up): $line"
+note "pvli-takeover status: '$line'"
 expect_eq "pvli-takeover remove" "$(echo "$out" | sed -n 's/^remove-rc=//p')" "0 mode=native"
 expect_eq "CPUs with a hold depth left when naming stopped" \
 	"$(echo "$out" | sed -n 's/^depth-left=//p')" 0
