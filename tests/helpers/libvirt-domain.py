@@ -6,11 +6,14 @@ with the <qemu:commandline> that `pvlockctl libvirt-xml NAME NVCPUS`
 printed for it.
 
     libvirt-domain.py EXAMPLE SNIPPET NAME NVCPUS [--cpuset CPUS]
-        [--emulator QEMU] [--kernel FILE] [--initrd FILE] [--append ARGS]
+        [--emulator QEMU] [--kernel FILE] [--initrd FILE] [--cmdline ARGS]
         [--serial FILE]...
 
 The options replace what the example names by its installed paths
-(make install), for a tree that is built but not installed.  --cpuset
+(make install), for a tree that is built but not installed; --cmdline
+replaces the example's <cmdline> (its fixed part alone) by the whole
+command line, as the README tells an operator to (`pvlock-qemu
+--print-cmdline`).  --cpuset
 pins the vCPUs (<vcpu cpuset=...>); each --serial is a serial port
 written to FILE (ttyS0, ttyS1, ... in order) in place of the example's
 pty console.  The domain XML goes to stdout.
@@ -32,7 +35,7 @@ def main():
     ap.add_argument("--emulator")
     ap.add_argument("--kernel")
     ap.add_argument("--initrd")
-    ap.add_argument("--append", default="")
+    ap.add_argument("--cmdline")
     ap.add_argument("--serial", action="append", default=[])
     a = ap.parse_args()
 
@@ -54,9 +57,8 @@ def main():
                         ("os/initrd", a.initrd)):
         if value:
             dom.find(path).text = value
-    if a.append:
-        cmdline = dom.find("os/cmdline")
-        cmdline.text = f"{cmdline.text} {a.append}"
+    if a.cmdline:
+        dom.find("os/cmdline").text = a.cmdline
     if a.serial:
         devices = dom.find("devices")
         for old in devices.findall("serial") + devices.findall("console"):
