@@ -21,7 +21,7 @@ h=t-honest-$$
 "$WRAPPER" -q --name "$g" --smp 2 --host-cpus 0 --channel on \
 	--console-log "$PVLI_LOGDIR/garbage.console" --run '
 i=0; while [ $i -lt 5 ]; do echo SCRIBBLING; i=$((i + 1)); done
-pvli-bar scribble 150
+pvli-bar scribble 600	# longer than H can take on a slow host; G is stopped after the checks
 echo SCRIBBLED' >"$PVLI_LOGDIR/g.out" 2>&1 &
 gpid=$!
 at_exit 'kill $gpid 2>/dev/null; wait $gpid 2>/dev/null'

@@ -194,11 +194,16 @@ start_domain "$b" 3 1
 	fail "$a and $b share vCPU threads: ${tids[$a]} / ${tids[$b]}"
 guest_sees "$b" 3
 # a's guest still reads its own page, which goes on counting.
+# Polled (up to 30 s), not one look after a fixed sleep: a's guest prints
+# a table a second, through a UART that can hold lines on a busy host.
 before=$(guest_preempts "$PVLI_LOGDIR/$a.out" 2)
-sleep 3
+for _ in $(seq 60); do
+	after=$(guest_preempts "$PVLI_LOGDIR/$a.out" 2)
+	[ "$after" != "$before" ] && break
+	sleep 0.5
+done
 guest_sees "$a" 2
-after=$(guest_preempts "$PVLI_LOGDIR/$a.out" 2)
-[ "$after" != "$before" ] || fail "guest $a's page stopped counting once $b started ($before)"
+[ "$after" != "$before" ] || fail "guest $a's page stopped counting once $b started ($before, 30 s)"
 note "two domains, two pins, two pages: ${pin[$a]}, ${pin[$b]}"
 
 # ---- virsh destroy: nothing of a is left, b carries on ----
@@ -216,7 +221,7 @@ destroy() {
 destroy "$a"
 lines=$(wc -l <"$PVLI_LOGDIR/$b.out")
 vm_registered "$b" && [ -e "${pin[$b]}" ] || fail "destroying $a took $b's registration or pin"
-for _ in $(seq 50); do
+for _ in $(seq 150); do	# up to 30 s
 	[ "$(tail -n +$((lines + 1)) "$PVLI_LOGDIR/$b.out" | tr -d '\r' | grep -c '^available: yes')" -ge 2 ] && break
 	sleep 0.2
 done

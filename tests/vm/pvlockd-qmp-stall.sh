@@ -9,11 +9,14 @@
 # events, send garbage or a 1 MiB line, or are SIGSTOPped; meanwhile
 # ctl-latency times pvlockd's answers to "status" every 10 ms.  Every
 # bad attach must end (refused, in about the deadline), no answer may
-# take 100 ms or more, and an attached VM keeps its channel.
+# take 250 ms or more, and an attached VM keeps its channel.  (Measured
+# here: answers 9-26 ms, the loop's longest step 27-43 ms, wall clock
+# with the host's descheduling in it; a loop blocked on one of these
+# QEMUs would stall for its deadline, seconds.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault-lib.sh"
 
-LIMIT_MS=100
+LIMIT_MS=250
 own_pvlockd || fail "pvlockd did not start"
 fake_vm good 2
 

@@ -12,9 +12,10 @@
 # (tests/helpers/trace-check.py); kick events must equal the lock core's
 # count; the kernel's own spinlock waits (native's spinlock_t among them)
 # must carry the waiter's own steal, read through pvlockinfo.ko's kfunc.
-# Then the tool's edges: it attaches in under two seconds (about 0.6 s
-# under TCG; the bound leaves room for a host descheduling or two, and
-# still catches a load that scans or retries for seconds), the
+# Then the tool's edges: it attaches in under four seconds (0.6-1.1 s
+# under TCG over 12 CI runs here; the bound leaves room for a slower or
+# busier host, and still catches a load that scans or retries for
+# seconds), the
 # module cannot be unloaded while it traces and can be afterwards, and
 # without the module it refuses with a clear message unless
 # --kernel-only, which still works.  The events are ordinary trace events:
@@ -61,7 +62,7 @@ echo "$out" | python3 "$PVLI_SRC/tests/helpers/trace-check.py" --tolerance 0.05 
 
 attach=$(echo "$out" | sed -n 's/^attach-s=//p')
 [ -n "$attach" ] || fail "pvlocktrace never said it was tracing"
-awk -v a="$attach" 'BEGIN { exit !(a < 2.0) }' || fail "pvlocktrace took ${attach}s to attach (want < 2 s)"
+awk -v a="$attach" 'BEGIN { exit !(a < 4.0) }' || fail "pvlocktrace took ${attach}s to attach (want < 4 s)"
 note "pvlocktrace attached in ${attach}s (guest clock)"
 
 expect_eq "pvlockinfo events in tracefs" "$(echo "$out" | sed -n 's/^tracefs-events=//p')" 6
