@@ -64,4 +64,4 @@ note "G's own updates dropped while it held its seqs odd: $gv"
 # self-test) has printed by its first marker, and its loop only kept it
 # up for the checks.
 kill $gpid $hpid 2>/dev/null
-wait $hpid 2>/dev/null || :	# TERM: ours
+wait $gpid $hpid 2>/dev/null || :	# TERM: ours; both wrappers cleaned up

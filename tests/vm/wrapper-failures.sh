@@ -56,7 +56,21 @@ else
 		fail "no stale-socket error: $err"
 fi
 
-for n in panic hang bogus stale stale-on; do
+# Stopped with a signal, and another while it cleans up (a test's
+# at_exit killing what it already killed, a second Ctrl-C): QEMU goes,
+# and so do the run directory and the registration.
+"$WRAPPER" -q --name "t-twice-$$" --run 'sleep 1000' >/dev/null 2>&1 &
+wpid=$!
+for _ in $(seq 300); do [ -s "/run/pvlockinfo/qemu/t-twice-$$/qemu.pid" ] && break; sleep 0.1; done
+[ -s "/run/pvlockinfo/qemu/t-twice-$$/qemu.pid" ] || fail "the guest for the signal check did not start"
+sleep 1
+kill -TERM $wpid
+sleep 0.2
+kill -TERM $wpid 2>/dev/null
+wait $wpid
+expect_eq "exit status after SIGTERM, twice" "$?" 143
+
+for n in panic hang bogus stale stale-on twice; do
 	[ ! -e "/run/pvlockinfo/qemu/t-$n-$$" ] || fail "run directory of t-$n left behind"
 done
 if pgrep -f "name t-[a-z0-9]*-$$," >/dev/null; then
