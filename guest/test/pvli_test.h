@@ -14,5 +14,6 @@ extern struct pvli_cmd pvli_watch_cmd;
 extern struct pvli_cmd pvli_quota_cmd;
 extern struct pvli_cmd pvli_selftest_cmd;	/* pvli_selftest.c */
 extern struct pvli_cmd pvli_lockcost_cmd;	/* pvli_lockcost.c */
+extern struct pvli_cmd pvli_tsc_order_cmd;	/* pvli_tsc_order.c */
 
 #endif /* __PVLI_TEST_H */

@@ -10,6 +10,8 @@
  *   quota         host's ground truth (pvli_probe.c)
  *   selftest_own  every CPU reads its own record (pvli_selftest.c)
  *   lockcost      ns per uncontended kernel spinlock (pvli_lockcost.c)
+ *   tsc_order     the TSC never goes back from one vCPU to another
+ *                 (pvli_tsc_order.c)
  *
  * A write to one of them starts kthreads that keep CPUs busy for as long
  * as the run lasts (the probes with preemption off, for seconds): load
@@ -25,7 +27,7 @@
 
 static struct pvli_cmd *const cmds[] = {
 	&pvli_bench_cmd, &pvli_hold_cmd, &pvli_watch_cmd, &pvli_quota_cmd, &pvli_selftest_cmd,
-	&pvli_lockcost_cmd,
+	&pvli_lockcost_cmd, &pvli_tsc_order_cmd,
 };
 
 static void remove_cmds(unsigned int n)
