@@ -334,3 +334,17 @@ int pvli_cmd_run_on(unsigned int n, const unsigned int *cpus, pvli_cmd_thread_fn
 	pvli_cmd_wait(th, 0);
 	return 0;
 }
+
+int pvli_cmd_run_on_online(pvli_cmd_thread_fn fn, void *data, const char *name)
+{
+	unsigned int *cpus = kcalloc(nr_cpu_ids, sizeof(*cpus), GFP_KERNEL), n = 0;
+	int cpu, ret;
+
+	if (!cpus)
+		return -ENOMEM;
+	for_each_online_cpu(cpu)
+		cpus[n++] = cpu;
+	ret = pvli_cmd_run_on(n, cpus, fn, data, name);
+	kfree(cpus);
+	return ret;
+}

@@ -111,6 +111,8 @@ typedef void (*pvli_cmd_thread_fn)(void *data, unsigned int i);
 struct pvli_cmd_threads *pvli_cmd_start(unsigned int n, const unsigned int *cpus,
 					pvli_cmd_thread_fn fn, void *data, const char *name);
 unsigned int pvli_cmd_wait(struct pvli_cmd_threads *th, unsigned int timeout_ms);
+/* One thread on every online CPU, @fn(@data, i), and wait for them. */
+int pvli_cmd_run_on_online(pvli_cmd_thread_fn fn, void *data, const char *name);
 int pvli_cmd_run_on(unsigned int n, const unsigned int *cpus, pvli_cmd_thread_fn fn,
 		    void *data, const char *name);
 

@@ -79,20 +79,12 @@ static void own_thread(void *arg, unsigned int thread)
 static int own_run(struct pvli_cmd_args *a, void **result)
 {
 	struct own_run run = { .reads = a->val[0] };
-	unsigned int *cpus, n = 0;
-	int cpu, ret = -ENOMEM;
 
 	run.res = kcalloc(nr_cpu_ids, sizeof(*run.res), GFP_KERNEL);
 	*result = run.res;
-	cpus = kcalloc(nr_cpu_ids, sizeof(*cpus), GFP_KERNEL);
-	if (run.res && cpus) {
-		/* One thread on every online CPU. */
-		for_each_online_cpu(cpu)
-			cpus[n++] = cpu;
-		ret = pvli_cmd_run_on(n, cpus, own_thread, &run, "pvli_own/%u");
-	}
-	kfree(cpus);
-	return ret;
+	if (!run.res)
+		return -ENOMEM;
+	return pvli_cmd_run_on_online(own_thread, &run, "pvli_own/%u");
 }
 
 static void own_show(struct seq_file *m, const void *result)

@@ -78,19 +78,12 @@ static void tsc_thread(void *arg, unsigned int thread)
 static int tsc_run(struct pvli_cmd_args *a, void **result)
 {
 	struct tsc_run run = { .reads = a->val[0], .largest = ATOMIC64_INIT(0) };
-	unsigned int *cpus, n = 0;
-	int cpu, ret = -ENOMEM;
 
 	run.res = kcalloc(nr_cpu_ids, sizeof(*run.res), GFP_KERNEL);
 	*result = run.res;
-	cpus = kcalloc(nr_cpu_ids, sizeof(*cpus), GFP_KERNEL);
-	if (run.res && cpus) {
-		for_each_online_cpu(cpu)
-			cpus[n++] = cpu;
-		ret = pvli_cmd_run_on(n, cpus, tsc_thread, &run, "pvli_tsc/%u");
-	}
-	kfree(cpus);
-	return ret;
+	if (!run.res)
+		return -ENOMEM;
+	return pvli_cmd_run_on_online(tsc_thread, &run, "pvli_tsc/%u");
 }
 
 static void tsc_show(struct seq_file *m, const void *result)
