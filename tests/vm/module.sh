@@ -32,7 +32,7 @@ expect_eq "debugfs files of the driver alone" "$(echo "$out" | sed -n 's/^driver
 expect_eq "modprobe pvlockinfo_test loads the driver first" \
 	"$(echo "$out" | sed -n 's/^loaded: //p')" "pvlockinfo pvlockinfo_test "
 expect_eq "debugfs files with the test module" "$(echo "$out" | sed -n 's/^with-test: //p')" \
-	"bench hold lockcost quota selftest_own status vcpus watch "
+	"bench hold lockcost quota selftest_own status tsc_order vcpus watch "
 [ "$(echo "$out" | sed -n 's/^rmmod-driver-first=//p')" != 0 ] ||
 	fail "pvlockinfo.ko unloaded while pvlockinfo_test.ko used it"
 expect_eq "debugfs files once the test module is gone" "$(echo "$out" | sed -n 's/^test-gone: //p')" \
