@@ -43,21 +43,24 @@ GUEST_WATCHDOGS='watchdogs() {
 }
 '
 
-# Guest shell, for a --run script of the takeover tests: defines "state
-# WANT TENTHS", which waits up to TENTHS tenths of a second until the
-# takeover's adaptive entry runs WANT (direct or slowpath) and prints
-# "ok", or "timeout: " and what it runs.  It reads with the shell's own
-# read, not $(cat): at 4x a fork every look is steal enough to count
-# (the rule switches on steal, so the waiting must not make any).
-GUEST_ADAPT_STATE='state() {
+# Guest shell, for a --run script of the takeover tests: defines
+# "adaptive_wait PATTERN TENTHS", which waits up to TENTHS tenths of a
+# second until the takeover's adaptive parameter matches the shell
+# pattern PATTERN and prints "ok", or "timeout: " and what it says, and
+# "state WANT TENTHS", the same until the adaptive entry runs WANT
+# (direct or slowpath).  It reads with the shell's own read, not $(cat):
+# at 4x a fork every look is steal enough to count (the rule switches on
+# steal, so the waiting must not make any).
+GUEST_ADAPT_STATE='adaptive_wait() {
 	i=0
 	while [ $i -lt $2 ]; do
 		read -r now </sys/module/pvlockinfo_takeover/parameters/adaptive
-		case "$now" in "$1 steal "*) echo ok; return ;; esac
+		case "$now" in $1) echo ok; return ;; esac
 		sleep 0.1; i=$((i + 1))
 	done
 	echo "timeout: $now"
 }
+state() { adaptive_wait "$1 steal *" $2; }
 '
 
 expect_eq() { # what got want

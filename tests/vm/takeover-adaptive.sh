@@ -59,11 +59,12 @@ pvli-takeover apply --entry adaptive; echo "apply-rc=$? in_use=$(cat $p/in_use)"
 # of idle without a switch.  The looks around the 2 s are the shell
 # builtin read: a fork there is steal at 4x.
 echo "settled=$(state slowpath 300)"
+# (the line: STATE steal S% ups U downs D)
 read -r base <$p/adaptive
 sleep 2
 read -r idle <$p/adaptive
-set -- $base; base="$1 $4 $5 $6 $7"
-set -- $idle; echo "idle $(hooks) $1 $4 $5 $6 $7 base $base"
+set -- $idle; now="$1 $4 $5 $6 $7"
+set -- $base; echo "idle $(hooks) $now base $1 $4 $5 $6 $7"
 '"$LOAD_START"'
 echo "up=$(state direct 100) $(hooks)"
 echo "published=$(published) named=$(named)"
@@ -77,8 +78,8 @@ for c in $(seq '"$CYCLES"'); do
 	sleep 0.5
 done
 echo "counters waits=$(pvli-takeover counters waits) halts=$(pvli-takeover counters halts) nmirescue=$(cat $p/nmi_rescues) foreign=$(cat $p/foreign)"
-set -- $base	# slowpath ups U downs D
-echo "switches $(cut -d" " -f4-7 $p/adaptive | awk -v u=$3 -v d=$5 "{ print \"ups\", \$2 - u, \"downs\", \$4 - d }")"
+set -- $base
+echo "switches $(cut -d" " -f4-7 $p/adaptive | awk -v u=$5 -v d=$7 "{ print \"ups\", \$2 - u, \"downs\", \$4 - d }")"
 pvli-takeover remove; echo "remove-up-rc=$? mode=$(pvli-takeover mode)"
 pvli-takeover apply --entry adaptive; echo "reapply-rc=$?"
 sleep 3

@@ -65,7 +65,7 @@ hold /tmp/h3; echo "hold3=$(head -1 /tmp/h3)"
 pvli-takeover on
 # its first refused try comes 1 s after the down and two periods later:
 # wait for it (up to 15 s), not a fixed time
-for i in $(seq 150); do read -r a <$p/adaptive; case "$a" in *retrying*) break ;; esac; sleep 0.1; done
+adaptive_wait "*retrying*" 150 >/dev/null
 echo "blocked=$(cat $p/adaptive | cut -d" " -f1,4-) $(hooks)"
 unhold /tmp/h3; echo "unhold3=$(cat /tmp/h3.end)"
 echo "released=$(state direct 100) $(hooks) $(cut -d" " -f4-7 $p/adaptive)"
