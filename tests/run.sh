@@ -17,6 +17,7 @@ src=$(dirname "$here")
 build=$src/build
 suite=check
 only=
+keep_failed=5
 
 usage() {
 	cat <<EOF
@@ -28,8 +29,11 @@ Usage: tests/run.sh [--build=DIR] [--suite=unit|check|long] [--only=NAME] [--lis
   --only=NAME    run only the tests whose name contains NAME
   --list         list the tests of the suite and exit
 
-Logs go to BUILD/test-logs/NAME/.  The summary line reads
-"N passed, N failed, N skipped".
+Logs go to BUILD/test-logs/NAME/, which the test's next run replaces; a
+failed run's logs are also copied to BUILD/test-logs/failed/NAME-TIME/
+(the newest $keep_failed per test are kept), so that rerunning a failed test
+to see whether it fails again does not lose the first failure's logs.
+The summary line reads "N passed, N failed, N skipped".
 EOF
 }
 
@@ -88,6 +92,20 @@ guest_clock() {
 }
 [ $list = yes ] || echo "$host_facts"
 
+# keep_failed_logs NAME LOGDIR: copy a failed run's logs where the test's
+# next run does not replace them, drop all but the newest $keep_failed of
+# that test, and print where they went.
+keep_failed_logs() {
+	local dest old
+	dest=$logs/failed/$1-$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$logs/failed" && cp -a "$2" "$dest" || { echo "nowhere: copy failed"; return; }
+	# Names sort by time; keep the last $keep_failed.
+	for old in $(ls -d "$logs/failed/$1"-[0-9]* | head -n -"$keep_failed"); do
+		rm -rf "$old"
+	done
+	echo "$dest"
+}
+
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	[ -n "$only" ] && [[ "$name" != *"$only"* ]] && continue
@@ -127,7 +145,8 @@ for t in "${tests[@]}"; do
 		else
 			echo "FAIL (exit $rc, ${secs}s)"
 		fi
-		echo "  --- last lines of $tlog/output.log ---"
+		kept=$(keep_failed_logs "$name" "$tlog")
+		echo "  --- last lines of $tlog/output.log (kept in $kept) ---"
 		tail -n 30 "$tlog/output.log" | sed 's/^/  /'
 		;;
 	esac
