@@ -58,6 +58,11 @@ def main():
     render.write_csv(out, runs)
     text = render.write_text(rows, tgts, host, bad, split, tk, ceil, lock, notes)
     md = render.write_md(rows, tgts, host, split, tk, ceil, lock, notes)
+    ple = load.load_pause_loop_exit(out)
+    if ple:
+        head = (f"guests ran with an emulated pause-loop exit after {ple} ns"
+                " (--pause-loop-exit); the targets were set without one\n\n")
+        text, md = head + text, "> " + head + md
     us = userspace.report(out)
     if us:
         text += "\n" + us[0]

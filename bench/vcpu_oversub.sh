@@ -22,6 +22,7 @@ scenarios=overcommit
 # Every policy of the harness, in report order: the one list.
 all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
 policies=$all_policies
+ple=${PVLI_PAUSE_LOOP_EXIT:-0}
 configs= reps=2 dur=2000 trace_ms=1000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1 userspace=1
 # The takeover part's workloads (the guest's pvli-workload; bench/takeover.sh
 # runs them all) and the length of the fixed-time ones: hackbench and two
@@ -92,6 +93,13 @@ Options:
   --no-trace         skip the traced pass (see below)
   --no-takeover      skip the kernel-spinlock takeover runs (see below)
   --no-userspace     skip the user-space locks part (see below)
+  --pause-loop-exit NS
+                     run every guest with an emulated pause-loop exit
+                     (pvlock-qemu --pause-loop-exit; TCG only): a vCPU
+                     spinning in a PAUSE loop for NS ns yields its host
+                     CPU, as under KVM, whose own starts at about 2000 ns.
+                     The targets were set without one; the summary says
+                     which way a run was made [$ple]
   --no-setup         do not run configure and make first
   -h, --help         this help
 
@@ -180,6 +188,7 @@ while [ $# -gt 0 ]; do
 	--smoke) smoke=yes ;;
 	--resume) resume=yes ;;
 	--no-setup) setup=no ;;
+	--pause-loop-exit) number "$1" "${2:-}"; ple=$((10#$2)); shift ;;
 	--no-trace) trace=0 ;;
 	--no-takeover) takeover=0 ;;
 	--no-userspace) userspace=0 ;;
@@ -191,6 +200,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ "$reps" -ge 1 ] && [ "$dur" -ge 100 ] || die "--reps must be >= 1 and --duration-ms >= 100"
+[ ${#ple} -le 10 ] && [ "$ple" -le 4294967295 ] || die "--pause-loop-exit: at most 4294967295 ns"
 workloads="short"
 if [ $full = yes ]; then
 	[ -n "$reps_set" ] || reps=5
@@ -248,6 +258,16 @@ if [ $resume = no ] && [ -e "$out/results.jsonl" ]; then
 	die "$out already holds results: use --resume to continue it, or another --out"
 fi
 mkdir -p "$out/done" || exit 1
+# Every guest of the run, nested benches' included, gets the same
+# pause-loop exit (pvlock-qemu reads it); a resumed run keeps its own.
+if [ -e "$out/pause-loop-exit" ]; then
+	was=$(cat "$out/pause-loop-exit")
+	[ "$was" = "$ple" ] ||
+		die "$out was measured with --pause-loop-exit $was (0: none); resume it with the same, or use another --out"
+else
+	echo "$ple" >"$out/pause-loop-exit"
+fi
+export PVLI_PAUSE_LOOP_EXIT=$ple
 
 step() { printf '\n==> %s\n' "$*"; }
 

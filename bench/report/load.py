@@ -5,6 +5,7 @@ pass and the takeover runs."""
 import glob
 import json
 import os
+import sys
 from collections import defaultdict
 
 
@@ -50,6 +51,20 @@ def rep_of(r, i):
     """The repetition run @r belongs to: its "rep", or (results from
     before runs carried it) its position @i, counted from 1."""
     return r.get("rep", i + 1)
+
+
+def load_pause_loop_exit(out):
+    """The emulated pause-loop exit the run's guests had, in ns (the
+    file bench/vcpu_oversub.sh writes); 0 for none or an older run."""
+    path = os.path.join(out, "pause-loop-exit")
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except FileNotFoundError:
+        return 0
+    if not text.isdigit():
+        sys.exit(f"oversub_report: {path} should hold a number of ns, not {text!r}")
+    return int(text)
 
 
 def load_ceiling(out):

@@ -405,29 +405,38 @@ class UserspacePaired(unittest.TestCase):
         self.assertEqual(self.verdict(rows), "met")
 
 
+def write_sweep(out):
+    """A directory of raw results, as bench/vcpu_oversub.sh leaves it."""
+    runs, ceil_runs = sweep()
+    with open(os.path.join(out, "results.jsonl"), "w") as f:
+        for (s, c, p), rs in runs.items():
+            for r in rs:
+                r = dict(r, scenario=s, config=c, policy=p, vcpus=2, cs_ns=1000,
+                         ncs_ns=1000, duration_ms=1000, locks=1, holder_preempted=0,
+                         halts=r.get("halts", 0), kicks=r.get("kicks", 0),
+                         shuffles=r.get("shuffles", 0))
+                f.write(json.dumps(r) + "\n")
+    with open(os.path.join(out, "ceiling.jsonl"), "w") as f:
+        for (s, c), rs in ceil_runs.items():
+            for r in rs:
+                f.write(json.dumps(dict(r, scenario=s, config=c, policy="native")) + "\n")
+    write_jsonl(os.path.join(out, "takeover.jsonl"), takeover_lines())
+
+
+def run_report(out):
+    # no gnuplot wanted: an empty PATH but python's own directory
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable))
+    return subprocess.run([sys.executable, os.path.join(BENCH, "oversub_report.py"), out],
+                          capture_output=True, text=True, env=env)
+
+
 class Report(unittest.TestCase):
     def test_printed_tables(self):
         """oversub_report.py on a directory of raw results: the ceiling
         lines, a row against the ceiling and a target as printed."""
-        runs, ceil_runs = sweep()
         with tempfile.TemporaryDirectory() as out:
-            with open(os.path.join(out, "results.jsonl"), "w") as f:
-                for (s, c, p), rs in runs.items():
-                    for r in rs:
-                        r = dict(r, scenario=s, config=c, policy=p, vcpus=2, cs_ns=1000,
-                                 ncs_ns=1000, duration_ms=1000, locks=1, holder_preempted=0,
-                                 halts=r.get("halts", 0), kicks=r.get("kicks", 0),
-                                 shuffles=r.get("shuffles", 0))
-                        f.write(json.dumps(r) + "\n")
-            with open(os.path.join(out, "ceiling.jsonl"), "w") as f:
-                for (s, c), rs in ceil_runs.items():
-                    for r in rs:
-                        f.write(json.dumps(dict(r, scenario=s, config=c, policy="native")) + "\n")
-            write_jsonl(os.path.join(out, "takeover.jsonl"), takeover_lines())
-            # no gnuplot wanted: an empty PATH but python's own directory
-            env = dict(os.environ, PATH=os.path.dirname(sys.executable))
-            p = subprocess.run([sys.executable, os.path.join(BENCH, "oversub_report.py"), out],
-                               capture_output=True, text=True, env=env)
+            write_sweep(out)
+            p = run_report(out)
             self.assertEqual(p.returncode, 0, p.stderr)
             text = p.stdout.splitlines()
             with open(os.path.join(out, "summary.txt")) as f:
@@ -455,6 +464,38 @@ class Report(unittest.TestCase):
         self.assertIn("| overcommit | 2x | hackbench | 1.100 s | 0.900 s | 1.22 | 7 | 25% | 55% | 2 |",
                       md)
 
+
+    PLE_HEAD = "guests ran with an emulated pause-loop exit after"
+
+    def test_pause_loop_exit_said(self):
+        """A run with --pause-loop-exit says so above its tables; one
+        without (no file: older runs too) says nothing of it."""
+        with tempfile.TemporaryDirectory() as out:
+            write_sweep(out)
+            p = run_report(out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertNotIn(self.PLE_HEAD, p.stdout)
+            with open(os.path.join(out, "pause-loop-exit"), "w") as f:
+                f.write("0\n")
+            self.assertNotIn(self.PLE_HEAD, run_report(out).stdout)
+            with open(os.path.join(out, "pause-loop-exit"), "w") as f:
+                f.write("2000\n")
+            p = run_report(out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(p.stdout.startswith(self.PLE_HEAD + " 2000 ns"), p.stdout[:200])
+            with open(os.path.join(out, "summary.md")) as f:
+                self.assertTrue(f.read().startswith("> " + self.PLE_HEAD + " 2000 ns"))
+
+    def test_pause_loop_exit_garbage(self):
+        """A garbled record of it is an error that names the file, not a
+        run reported as made without one."""
+        with tempfile.TemporaryDirectory() as out:
+            write_sweep(out)
+            with open(os.path.join(out, "pause-loop-exit"), "w") as f:
+                f.write("fast\n")
+            p = run_report(out)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("pause-loop-exit should hold a number of ns", p.stderr)
 
 if __name__ == "__main__":
     unittest.main()
