@@ -24,12 +24,15 @@ for bad in x -1 4294967296 99999999999; do
 	expect_eq "exit status of --pause-loop-exit $bad" $? 2
 	echo "$msg" | matches "pause-loop-exit '$bad': nanoseconds" || fail "no clear error for '$bad': $msg"
 done
+msg=$(PVLI_PAUSE_LOOP_EXIT=soon "$WRAPPER" --run true 2>&1)
+expect_eq "exit status with PVLI_PAUSE_LOOP_EXIT=soon" $? 2
+echo "$msg" | matches 'PVLI_PAUSE_LOOP_EXIT (the environment)' || fail "the error does not name the environment: $msg"
 . "$PVLI_SRC/host/kvm-usable.sh"
 kvm_probe
 if [ "$kvm_usable" = yes ]; then
 	msg=$("$WRAPPER" --pause-loop-exit 2000 --accel kvm --run true 2>&1)
 	expect_eq "exit status of --pause-loop-exit under KVM" $? 2
-	echo "$msg" | matches "pause-loop-exit is for TCG" || fail "no clear refusal under KVM: $msg"
+	echo "$msg" | matches "a pause-loop exit is for TCG" || fail "no clear refusal under KVM: $msg"
 	[ "$(sed -n 's/^PVLI_ACCEL_DEFAULT=//p' "$PVLI_BUILD/vm.env")" = tcg ] ||
 		skip "guests run under KVM here, whose processor has its own pause-loop exiting"
 else
