@@ -44,6 +44,7 @@ def main():
     path = os.path.join(out, "results.jsonl")
     if not os.path.exists(path):
         sys.exit(f"oversub_report: {path} does not exist: nothing was measured")
+    ple = load.load_pause_loop_exit(out)    # before anything is written
     runs, bad = load.load_runs(path)
     if not runs:
         sys.exit(f"oversub_report: {path} holds no harness result")
@@ -58,7 +59,6 @@ def main():
     render.write_csv(out, runs)
     text = render.write_text(rows, tgts, host, bad, split, tk, ceil, lock, notes)
     md = render.write_md(rows, tgts, host, split, tk, ceil, lock, notes)
-    ple = load.load_pause_loop_exit(out)
     if ple:
         head = (f"guests ran with an emulated pause-loop exit after {ple} ns"
                 " (--pause-loop-exit); the targets were set without one\n\n")

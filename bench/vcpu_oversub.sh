@@ -22,7 +22,7 @@ scenarios=overcommit
 # Every policy of the harness, in report order: the one list.
 all_policies=$(grep -v '^#' "$src/guest/tools/lock-policies" | paste -sd, -)
 policies=$all_policies
-ple=${PVLI_PAUSE_LOOP_EXIT:-0}
+ple=${PVLI_PAUSE_LOOP_EXIT:-0} ple_from='$PVLI_PAUSE_LOOP_EXIT (the environment)'
 configs= reps=2 dur=2000 trace_ms=1000 out= resume=no setup=yes full=no smoke=no trace=1 takeover=1 userspace=1
 # The takeover part's workloads (the guest's pvli-workload; bench/takeover.sh
 # runs them all) and the length of the fixed-time ones: hackbench and two
@@ -188,7 +188,7 @@ while [ $# -gt 0 ]; do
 	--smoke) smoke=yes ;;
 	--resume) resume=yes ;;
 	--no-setup) setup=no ;;
-	--pause-loop-exit) number "$1" "${2:-}"; ple=$((10#$2)); shift ;;
+	--pause-loop-exit) ple=${2:-}; ple_from=$1; shift ;;
 	--no-trace) trace=0 ;;
 	--no-takeover) takeover=0 ;;
 	--no-userspace) userspace=0 ;;
@@ -200,7 +200,11 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ "$reps" -ge 1 ] && [ "$dur" -ge 100 ] || die "--reps must be >= 1 and --duration-ms >= 100"
-[ ${#ple} -le 10 ] && [ "$ple" -le 4294967295 ] || die "--pause-loop-exit: at most 4294967295 ns"
+# Digits only (no sign, no blanks), read as decimal, at most 2^32 - 1.
+ple_digits=$(sed 's/^0*\(.\)/\1/' <<<"$ple")
+[[ "$ple_digits" =~ ^[0-9]{1,10}$ ]] && [ "$ple_digits" -le 4294967295 ] ||
+	die "$ple_from '$ple': nanoseconds, 0 (none) to 4294967295"
+ple=$ple_digits
 workloads="short"
 if [ $full = yes ]; then
 	[ -n "$reps_set" ] || reps=5
@@ -258,16 +262,13 @@ if [ $resume = no ] && [ -e "$out/results.jsonl" ]; then
 	die "$out already holds results: use --resume to continue it, or another --out"
 fi
 mkdir -p "$out/done" || exit 1
-# Every guest of the run, nested benches' included, gets the same
-# pause-loop exit (pvlock-qemu reads it); a resumed run keeps its own.
-if [ -e "$out/pause-loop-exit" ]; then
-	was=$(cat "$out/pause-loop-exit")
+# A resumed run keeps the pause-loop exit it was measured with (a run
+# from before the option had none).
+if [ $resume = yes ] && [ -e "$out/results.jsonl" ]; then
+	was=$(cat "$out/pause-loop-exit" 2>/dev/null || echo 0)
 	[ "$was" = "$ple" ] ||
-		die "$out was measured with --pause-loop-exit $was (0: none); resume it with the same, or use another --out"
-else
-	echo "$ple" >"$out/pause-loop-exit"
+		die "$out was measured with a pause-loop exit of $was ns (0: none), this run would use $ple ($ple_from); resume it with --pause-loop-exit $was, or use another --out"
 fi
-export PVLI_PAUSE_LOOP_EXIT=$ple
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -282,6 +283,13 @@ initrd=()
 for f in build/host/pvlockstat build/host/pvlockctl build/tests/cpuhog build/vm.env "${initrd[@]:1}"; do
 	[ -e "$f" ] || die "$f is missing: run make (or drop --no-setup)"
 done
+if [ "$ple" -ne 0 ] && [ "$(sed -n 's/^PVLI_ACCEL_DEFAULT=//p' build/vm.env)" != tcg ]; then
+	die "$ple_from: a pause-loop exit is for TCG, and guests here run under KVM (./configure's choice), whose processor has its own"
+fi
+# Every guest of the run, nested benches' included, gets the same
+# pause-loop exit (pvlock-qemu reads it), and the report says which.
+echo "$ple" >"$out/pause-loop-exit" || exit 1
+export PVLI_PAUSE_LOOP_EXIT=$ple
 
 # ---- cleanup: whatever is running when we stop, we stop ----------------------
 . host/vm-session.sh

@@ -5,6 +5,7 @@ pass and the takeover runs."""
 import glob
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 
@@ -62,7 +63,7 @@ def load_pause_loop_exit(out):
             text = f.read().strip()
     except FileNotFoundError:
         return 0
-    if not text.isdigit():
+    if not re.fullmatch(r"[0-9]+", text):
         sys.exit(f"oversub_report: {path} should hold a number of ns, not {text!r}")
     return int(text)
 

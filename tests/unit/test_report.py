@@ -464,7 +464,6 @@ class Report(unittest.TestCase):
         self.assertIn("| overcommit | 2x | hackbench | 1.100 s | 0.900 s | 1.22 | 7 | 25% | 55% | 2 |",
                       md)
 
-
     PLE_HEAD = "guests ran with an emulated pause-loop exit after"
 
     def test_pause_loop_exit_said(self):
@@ -477,7 +476,9 @@ class Report(unittest.TestCase):
             self.assertNotIn(self.PLE_HEAD, p.stdout)
             with open(os.path.join(out, "pause-loop-exit"), "w") as f:
                 f.write("0\n")
-            self.assertNotIn(self.PLE_HEAD, run_report(out).stdout)
+            p = run_report(out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertNotIn(self.PLE_HEAD, p.stdout)
             with open(os.path.join(out, "pause-loop-exit"), "w") as f:
                 f.write("2000\n")
             p = run_report(out)
@@ -496,6 +497,7 @@ class Report(unittest.TestCase):
             p = run_report(out)
             self.assertNotEqual(p.returncode, 0)
             self.assertIn("pause-loop-exit should hold a number of ns", p.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
