@@ -200,11 +200,9 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ "$reps" -ge 1 ] && [ "$dur" -ge 100 ] || die "--reps must be >= 1 and --duration-ms >= 100"
-# Digits only (no sign, no blanks), read as decimal, at most 2^32 - 1.
-ple_digits=$(sed 's/^0*\(.\)/\1/' <<<"$ple")
-[[ "$ple_digits" =~ ^[0-9]{1,10}$ ]] && [ "$ple_digits" -le 4294967295 ] ||
-	die "$ple_from '$ple': nanoseconds, 0 (none) to 4294967295"
-ple=$ple_digits
+. "$src/host/pause-loop-exit.sh"
+ple_ns=$(ple_parse "$ple") || die "$ple_from '$ple': nanoseconds, 0 (none) to 4294967295"
+ple=$ple_ns
 workloads="short"
 if [ $full = yes ]; then
 	[ -n "$reps_set" ] || reps=5
