@@ -412,6 +412,12 @@ $(B)/tests/unit/test_tk_adapt: tests/unit/test_tk_adapt.c guest/module/pvli_tk_a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iguest/module -o $@ $(filter %.c,$^) -lcmocka
 
+# The takeover's wait split: plain C, no kernel needed (pvli_tk_split.h).
+$(B)/tests/unit/test_tk_split: tests/unit/test_tk_split.c guest/module/pvli_tk_split.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iguest/module -o $@ $< -lcmocka -lpthread
+
 # The takeover's refusal list: plain C, no kernel needed (pvli_tk_refuse.h).
 $(B)/tests/unit/test_tk_refuse: tests/unit/test_tk_refuse.c guest/module/pvli_tk_refuse.c \
 		guest/module/pvli_tk_refuse.h

@@ -101,6 +101,14 @@ static const struct kernel_param_ops held_ops = { .get = get_held };
 module_param_cb(held, &held_ops, NULL, 0444);
 MODULE_PARM_DESC(held, "per online CPU: spinlocks it holds now, taken through the takeover naming it");
 
+static int get_counters(char *buf, const struct kernel_param *kp)
+{
+	return pvli_tk_show_counters(buf, PAGE_SIZE);
+}
+static const struct kernel_param_ops counters_ops = { .get = get_counters };
+module_param_cb(counters, &counters_ops, NULL, 0444);
+MODULE_PARM_DESC(counters, "every counter below on one line, name=value; the wait split (wait_ns and its parts) read whole, so its parts add up in every line and in the difference of two");
+
 TK_COUNTER_PARAM(waits, TK_WAITS, "contended spin_lock*() calls so far");
 TK_COUNTER_PARAM(halts, TK_HALTS, "waiters halted (holder or queue head preempted, or not next)");
 TK_COUNTER_PARAM(kicks, TK_KICKS, "halted waiters kicked");

@@ -74,6 +74,7 @@ enum pvli_tk_counter {
 	TK_IRQ_WAITS,	/* waits done with interrupts back on (irq/irqsave callers) */
 	TK_IRQSOFF_WAITS, /* waits with interrupts off throughout (halt only with irqsoff_halt) */
 	TK_FOREIGN,	/* releases of a lock another CPU took naming itself */
+	TK_NR_COUNTERS,
 	/*
 	 * Time in the slow path (local_clock(), guest ns), the part of it the
 	 * waiter's own vCPU was preempted (its steal clock) and the part it
@@ -83,15 +84,15 @@ enum pvli_tk_counter {
 	 * page, a stale record) add to neither part and are counted.  The
 	 * run part is the waiting that took a host CPU: for the kernel's own
 	 * slow path, which never halts under TCG, bench/takeover_bound.sh
-	 * measures it with pvlocktrace as the wait less the steal.
+	 * measures it with pvlocktrace as the wait less the steal.  Kept
+	 * per CPU in a pvli_tk_split, read whole (pvli_tk_split.h).
 	 */
-	TK_WAIT_NS,
+	TK_WAIT_NS = TK_NR_COUNTERS,
 	TK_WAIT_STEAL_NS,
 	TK_WAIT_NO_STEAL,
 	TK_WAIT_RUN_NS,
-	TK_NR_COUNTERS,
 	/* Counted by the lock core (shfl_lock.c), not per call here. */
-	TK_HALTS = TK_NR_COUNTERS,	/* halts (any reason) */
+	TK_HALTS,	/* halts (any reason) */
 	TK_KICKS,	/* halted waiters kicked */
 	TK_QUEUED,	/* waits that queued (policy shfl-pv) */
 	TK_SHUFFLES,	/* waiters moved ahead of preempted ones */
@@ -101,6 +102,12 @@ enum pvli_tk_counter {
 	TK_NMI_RESCUES,	/* such halts no kick ended within a second (must stay 0) */
 };
 unsigned long pvli_tk_count(enum pvli_tk_counter c);
+/*
+ * Every counter on one line, "name=value ..." in pvli-takeover's order,
+ * the wait split read whole (so steal + run <= wait holds in it and in
+ * the difference of two such lines); for the "counters" parameter.
+ */
+int pvli_tk_show_counters(char *buf, size_t len);
 
 /* @publish_waits: publish waits to the host (every entry but slowpath). */
 void pvli_tk_lock_init(bool publish_waits);

@@ -86,6 +86,7 @@
 
 #include "pvlockinfo.h"
 #include "pvli_tk.h"
+#include "pvli_tk_split.h"
 #include "shfl_lock.h"
 
 /* What the fast paths read: one cache line per CPU. */
@@ -97,6 +98,20 @@ struct tk_cpu {
 };
 static DEFINE_PER_CPU_ALIGNED(struct tk_cpu, tk_cpu);
 static DEFINE_PER_CPU(unsigned long [TK_NR_COUNTERS], tk_counts);
+/*
+ * The wait split (pvli_tk_split.h), a record per context a CPU can nest:
+ * task, softirq, hardirq, then an NMI-class entry (NMI, #MC, #DB, int3:
+ * irqentry_nmi_enter()) per depth, since those can nest in each other.
+ * A context is only ever interrupted by deeper ones, so each record has
+ * one writer at a time and no writer needs interrupts off.  A wait nested
+ * deeper than TK_SPLIT_NMI_DEPTHS NMI-class entries is left out of the
+ * split (it is in "waits"); none is expected.
+ */
+#define TK_SPLIT_NMI_DEPTHS	4
+struct tk_splits {
+	struct pvli_tk_split rec[3 + TK_SPLIT_NMI_DEPTHS];
+};
+static DEFINE_PER_CPU(struct tk_splits, tk_splits);
 static struct shfl_stats tk_core_base;	/* the core's kernel counts when we came */
 /* Under tk_hold_mutex: */
 static DEFINE_MUTEX(tk_hold_mutex);
@@ -128,8 +143,20 @@ const struct pvli_tk_func pvli_tk_funcs[PVLI_TK_NR_FUNCS] = {
 #undef TK_FUNC
 };
 
+/* The wait split of every CPU, each record read whole. */
+static void tk_split_sum(struct pvli_tk_split *sum)
+{
+	int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < ARRAY_SIZE(tk_splits.rec); i++)
+			pvli_tk_split_read(&per_cpu_ptr(&tk_splits, cpu)->rec[i], sum);
+}
+
 unsigned long pvli_tk_count(enum pvli_tk_counter c)
 {
+	struct pvli_tk_split split;
 	struct shfl_stats q;
 	unsigned long sum = 0;
 	int cpu;
@@ -142,7 +169,7 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 		       c == TK_NMI_KICKS ? n.kicks - tk_nmi_base.kicks :
 		       n.rescues - tk_nmi_base.rescues;
 	}
-	if (c >= TK_NR_COUNTERS) {
+	if (c >= TK_HALTS) {
 		/* The lock core's kernel-lock counters, since we were loaded. */
 		shfl_stats(SHFL_STATS_KERNEL, &q);
 		return c == TK_HALTS ? q.halts - tk_core_base.halts :
@@ -150,9 +177,37 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 		       c == TK_QUEUED ? q.queued - tk_core_base.queued :
 		       q.shuffles - tk_core_base.shuffles;
 	}
+	if (c >= TK_WAIT_NS) {
+		tk_split_sum(&split);
+		return c == TK_WAIT_NS ? split.wait_ns :
+		       c == TK_WAIT_STEAL_NS ? split.steal_ns :
+		       c == TK_WAIT_RUN_NS ? split.run_ns : split.no_clocks;
+	}
 	for_each_possible_cpu(cpu)
 		sum += per_cpu(tk_counts, cpu)[c];
 	return sum;
+}
+
+int pvli_tk_show_counters(char *buf, size_t len)
+{
+	static const struct { const char *name; enum pvli_tk_counter c; } order[] = {
+		{ "waits", TK_WAITS }, { "halts", TK_HALTS }, { "kicks", TK_KICKS },
+		{ "irq_waits", TK_IRQ_WAITS }, { "irqsoff_waits", TK_IRQSOFF_WAITS },
+		{ "queued", TK_QUEUED }, { "shuffles", TK_SHUFFLES }, { "foreign", TK_FOREIGN },
+		{ "irqsoff_halts", TK_NMI_HALTS }, { "nmi_kicks", TK_NMI_KICKS },
+		{ "nmi_rescues", TK_NMI_RESCUES },
+	};
+	struct pvli_tk_split split;
+	int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(order); i++)
+		n += scnprintf(buf + n, len - n, "%s=%lu ", order[i].name,
+			       pvli_tk_count(order[i].c));
+	/* One read of the split for its four: the same whole waits in each. */
+	tk_split_sum(&split);
+	n += scnprintf(buf + n, len - n, "wait_ns=%llu wait_steal_ns=%llu wait_run_ns=%llu wait_no_steal=%llu\n",
+		       split.wait_ns, split.steal_ns, split.run_ns, split.no_clocks);
+	return n;
 }
 
 static __always_inline struct shfl_word *tk_word(struct qspinlock *lock)
@@ -228,23 +283,20 @@ int pvli_tk_show_held(char *buf, size_t len)
 
 /*
  * A wait of @ns: the waiter's steal and run clocks were @s0 and @r0 at its
- * start (ok0: known) and @s1 and @r1 at its end (ok1).
+ * start (ok0: known) and @s1 and @r1 at its end (ok1).  Preemption is off,
+ * so the record is this context's on this CPU until we are done.
  */
 static __always_inline void tk_count_wait(u64 ns, bool ok0, u64 s0, u64 r0,
 					  bool ok1, u64 s1, u64 r1)
 {
-	u64 steal;
+	unsigned int level = interrupt_context_level(), i = level;
 
-	this_cpu_add(tk_counts[TK_WAIT_NS], ns);
-	if (!ok0 || !ok1) {
-		this_cpu_inc(tk_counts[TK_WAIT_NO_STEAL]);
-		return;
+	if (level == 3) {
+		i = 2 + (nmi_count() >> NMI_SHIFT);	/* depth 1 is the NMI's own */
+		if (i >= ARRAY_SIZE(tk_splits.rec))
+			return;
 	}
-	/* Capped jointly: the two parts never add up to more than the wait. */
-	steal = s1 > s0 ? min(s1 - s0, ns) : 0;
-	this_cpu_add(tk_counts[TK_WAIT_STEAL_NS], steal);
-	if ((s64)(r1 - r0) > 0)
-		this_cpu_add(tk_counts[TK_WAIT_RUN_NS], min(r1 - r0, ns - steal));
+	pvli_tk_split_add(&this_cpu_ptr(&tk_splits)->rec[i], ns, ok0 && ok1, s0, r0, s1, r1);
 }
 
 /*

@@ -59,6 +59,8 @@ for i in $(seq 50); do grep -q "available: yes" /sys/kernel/debug/pvlockinfo/sta
 echo "in_use=$(cat /sys/module/pvlockinfo_takeover/parameters/in_use)"
 pvli-takeover status | sed "s/^/cli: /"
 echo "watch-live=$(watchdogs 4)"	# irqs-off halts armed: a watchdog timer per vCPU
+# cf LINE NAME: the value of NAME in a "counters" line (name=value ...).
+cf() { echo "$1" | tr " " "\n" | sed -n "s/^$2=//p"; }
 lhp() { awk "NR > 1 { s += \$7 } END { print s + 0 }" /sys/kernel/debug/pvlockinfo/vcpus; }
 # The load: every shell forks, execs and pipes; the kernel takes its
 # runqueue, pid, dcache, pipe and page-table spinlocks all the time.
@@ -78,14 +80,18 @@ for phase in 1 2 3 4 5 6; do
 	esac
 	w0=$(cat $p/waits) h0=$(cat $p/halts) k0=$(cat $p/kicks) q0=$(cat $p/queued) s0=$(cat $p/shuffles) l0=$(lhp)
 	i0=$(cat $p/irqsoff_waits) n0=$(cat $p/irqsoff_halts) nk0=$(cat $p/nmi_kicks) r0=$(cat $p/nmi_rescues)
-	wn0=$(cat $p/wait_ns) ws0=$(cat $p/wait_steal_ns) wr0=$(cat $p/wait_run_ns) nst0=$(cat $p/wait_no_steal)
+	c0=$(cat $p/counters)	# the wait split, read whole
 	# One kernel spinlock_t hammered by a kthread per vCPU (the harness
 	# policy "native" is spin_lock()): full queues, and a mutual-exclusion
 	# check of whatever the takeover does with it.
 	pvlock-bench -p native -d 3000 >/tmp/bench.json; rc=$?
 	echo "bench $phase rc=$rc $(tr -d "\n" </tmp/bench.json)"
 	sleep 3
-	line="phase $phase takeover=$(cat $sw) policy=$(cat $pol) waits=$(( $(cat $p/waits) - w0 )) halts=$(( $(cat $p/halts) - h0 )) kicks=$(( $(cat $p/kicks) - k0 )) queued=$(( $(cat $p/queued) - q0 )) shuffles=$(( $(cat $p/shuffles) - s0 )) lhp=$(( $(lhp) - l0 )) irqsoff=$(( $(cat $p/irqsoff_waits) - i0 )) nmihalt=$(( $(cat $p/irqsoff_halts) - n0 )) nmikick=$(( $(cat $p/nmi_kicks) - nk0 )) nmirescue=$(( $(cat $p/nmi_rescues) - r0 )) waitms=$(( ($(cat $p/wait_ns) - wn0) / 1000000 )) waitstealms=$(( ($(cat $p/wait_steal_ns) - ws0) / 1000000 )) waitrunms=$(( ($(cat $p/wait_run_ns) - wr0) / 1000000 )) nosteal=$(( $(cat $p/wait_no_steal) - nst0 ))"
+	c1=$(cat $p/counters)
+	[ -n "$c0" ] && [ -n "$c1" ] || { echo "no counters line in phase $phase"; exit 3; }
+	dwn=$(( $(cf "$c1" wait_ns) - $(cf "$c0" wait_ns) )) dws=$(( $(cf "$c1" wait_steal_ns) - $(cf "$c0" wait_steal_ns) ))
+	dwr=$(( $(cf "$c1" wait_run_ns) - $(cf "$c0" wait_run_ns) ))
+	line="phase $phase takeover=$(cat $sw) policy=$(cat $pol) waits=$(( $(cat $p/waits) - w0 )) halts=$(( $(cat $p/halts) - h0 )) kicks=$(( $(cat $p/kicks) - k0 )) queued=$(( $(cat $p/queued) - q0 )) shuffles=$(( $(cat $p/shuffles) - s0 )) lhp=$(( $(lhp) - l0 )) irqsoff=$(( $(cat $p/irqsoff_waits) - i0 )) nmihalt=$(( $(cat $p/irqsoff_halts) - n0 )) nmikick=$(( $(cat $p/nmi_kicks) - nk0 )) nmirescue=$(( $(cat $p/nmi_rescues) - r0 )) waitms=$(( dwn / 1000000 )) waitstealms=$(( dws / 1000000 )) waitrunms=$(( dwr / 1000000 )) nosteal=$(( $(cf "$c1" wait_no_steal) - $(cf "$c0" wait_no_steal) )) splitns=$dws+$dwr/$dwn"
 	echo "$line"; echo "takeover test: $line" >/dev/kmsg
 	if [ "$(cat $sw)" = 1 ]; then echo 0 >$sw; else echo 1 >$sw; fi
 done
@@ -146,6 +152,14 @@ for ph in 1 2 3 4 5 6; do
 	# waiter own clocks are known for nearly every wait.
 	wm=$(echo "$line" | sed 's/.*waitms=\([0-9]*\).*/\1/')
 	[ "${wm:-0}" -gt 0 ] || fail "wait_ns did not grow over $w waits in phase $ph: $line"
+	# Its parts never exceed it, per wait, so in any difference of two
+	# lines each read whole (pvli_tk_split.h); read a counter at a time,
+	# waits that ended between the reads broke this (oversub-smoke).
+	sp=$(echo "$line" | sed -n 's/.*splitns=\([0-9]*\)+\([0-9]*\)\/\([0-9]*\).*/\1 \2 \3/p')
+	[ -n "$sp" ] || fail "no wait split (splitns=STEAL+RUN/WAIT) in phase $ph: $line"
+	read -r sst srn swt <<<"$sp"
+	[ "$(( sst + srn ))" -le "$swt" ] ||
+		fail "steal + run ($sst + $srn ns) exceed the waiting ($swt ns) in phase $ph: $line"
 	ns=$(echo "$line" | sed 's/.*nosteal=\([0-9]*\).*/\1/')
 	[ "$(( ${ns:-0} * 20 ))" -le "$w" ] || fail "the waiter own clocks were unknown in $ns of $w waits in phase $ph: $line"
 	# With the switch off nobody halts: a wait is preempted or on a host
