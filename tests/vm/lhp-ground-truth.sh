@@ -38,12 +38,15 @@ PVLOCKSTAT=$PVLI_BUILD/host/pvlockstat
 HOG=$PVLI_BUILD/tests/cpuhog
 RUNDELAY=$PVLI_BUILD/tests/rundelay
 N=5
-# Each guest phase lasts PHASE_MS; the host's side of a phase (pvlockstat
-# loading its BPF, a 3 s count holding the N bursts) must fit inside it,
-# which on a loaded 2-CPU machine took up to 7 s.  Preemption stays off
-# on a vCPU for a whole phase: 10 s keeps clear of the soft-lockup (20 s)
-# and RCU stall (21 s) detectors.  The host checks the phase still held
-# when it was done (phase_held) instead of trusting the margin.
+# Each guest phase lasts PHASE_MS; the host's side of a phase must fit
+# inside it: the wait for the next 1 s interval of a pvlockstat started
+# (its BPF loaded) before either phase, the N bursts (1.5 s), and the two
+# intervals that end after them, so about 4.5 s.  (Loading the BPF inside
+# the phase took up to 4 s more on a loaded 2-CPU machine, and depends on
+# the machine.)  Preemption stays off on a vCPU for a whole phase: 10 s
+# keeps clear of the soft-lockup (20 s) and RCU stall (21 s) detectors.
+# The host checks the phase still held when it was done (phase_held)
+# instead of trusting the margin.
 PHASE_MS=10000
 name=t-lhp-$$
 out=$PVLI_LOGDIR/guest.out
@@ -110,17 +113,65 @@ phase_held() {
 	s=$(guest_state 2>/dev/null)
 	[ "$s" = "$1" ] ||
 		fail "the guest left phase $2 (its $PHASE_MS ms) before the host had counted its $N bursts (page now '$s'): the host side took $((SECONDS - phase_start)) s; is the machine overloaded?"
+	note "phase $2: the host side took about $((SECONDS - phase_start)) s of the guest's $((PHASE_MS / 1000))"
 }
 
-# phase LABEL STATFILE: hog CPU 1 N times while pvlockstat counts.
+# One pvlockstat counts the whole run, a JSON line per 1 s interval (its
+# "time" the interval's end), loaded before either phase begins.
+stat_lines=$PVLI_LOGDIR/pvlockstat.jsonl
+pvlockd_wait_vm "$name" $vm_pid || fail "pvlockd did not list the VM"
+"$PVLOCKSTAT" -j --vm "$name" 1 >"$stat_lines" 2>"$stat_lines.err" &
+stat_pid=$!
+at_exit 'kill $stat_pid 2>/dev/null'
+wait_for "$stat_lines.err" '^pvlockstat: counting' 60 || fail "pvlockstat did not start: $(cat "$stat_lines.err")"
+
+# interval_after T: the end time of the first interval pvlockstat printed
+# that ended after T (seconds since the epoch), once it has; fails the
+# test if it printed none within 10 s.  Sets $iv (not a subshell: fail
+# must end the test).
+interval_after() {
+	iv=
+	for _ in $(seq 100); do
+		kill -0 $stat_pid 2>/dev/null || fail "pvlockstat ended early: $(cat "$stat_lines.err")"
+		iv=$(jq -r --argjson t "$1" 'select(.time > $t) | .time' "$stat_lines" 2>/dev/null | head -n 1)
+		[ -n "$iv" ] && return 0
+		sleep 0.1
+	done
+	fail "pvlockstat printed no interval ending after $1 in 10 s: $(cat "$stat_lines.err")"
+}
+
+# phase LABEL STATFILE: hog CPU 1 N times; STATFILE gets pvlockstat's
+# intervals from the first that starts after the call to the first that
+# ends after the bursts, added up (one object of the same form), so that
+# it holds this phase only.
 phase() {
-	"$PVLOCKSTAT" -j --vm "$name" 3 1 >"$2" 2>"$2.err" &
-	local sp=$!
-	wait_for "$2.err" '^pvlockstat: counting' 30 || fail "pvlockstat did not start: $(cat "$2.err")"
+	local from to
+	interval_after "$(date +%s.%N)"; from=$iv
 	"$HOG" --cpu 1 --burst-ms 50 --gap-ms 250 --count $N --fifo 50 >"$PVLI_LOGDIR/hog-$1.txt" ||
 		fail "cpuhog failed: $(cat "$PVLI_LOGDIR/hog-$1.txt")"
-	wait $sp || fail "pvlockstat failed: $(cat "$2.err")"
-	[ -s "$2" ] || fail "pvlockstat printed nothing: $(cat "$2.err")"
+	# The interval after the one that ends after the bursts: an interval
+	# is read a little before the time it prints.
+	interval_after "$(date +%s.%N)"
+	interval_after "$iv"; to=$iv
+	jq -s -c --argjson a "$from" --argjson b "$to" '
+		# numbers add, arrays (histograms, vCPUs in order) add by
+		# index, objects by key; names and identities stay
+		def plus($x; $y):
+			if $x == null then $y elif $y == null then $x
+			elif ($x | type) == "number" then $x + $y
+			elif ($x | type) == "array" then
+				[range(0; [($x | length), ($y | length)] | max) as $i | plus($x[$i]; $y[$i])]
+			elif ($x | type) == "object" then
+				reduce ($y | keys_unsorted[]) as $k ($x;
+					.[$k] = if ($k | IN("time", "vcpu", "tid", "slot")) then $x[$k]
+						else plus($x[$k]; $y[$k]) end)
+			else $x end;
+		[.[] | select(.time > $a and .time <= $b)] as $in
+		| if ($in | length) < 2 or ([$in[].vms[0].vcpus | map(.vcpu)] | unique | length) != 1
+		  then error("\($in | length) intervals, vCPU lists \([$in[].vms[0].vcpus | map(.vcpu)] | unique)")
+		  else reduce $in[1:][] as $o ($in[0]; plus(.; $o)) | .time = $b end' \
+		"$stat_lines" >"$2" 2>"$2.err" || fail "cannot add up pvlockstat's intervals $from-$to: $(cat "$2.err")"
+	note "phase $1: pvlockstat's intervals from $from to $to ($(jq .interval_s "$2") s)"
 }
 
 # figure STATFILE VCPU JQ-EXPR: one figure of one vCPU.
@@ -173,6 +224,7 @@ await_state "1 false 0 true" "vCPU 0 holding and vCPU 1 waiting (phase B)"
 phase_start=$SECONDS
 phase B "$PVLI_LOGDIR/stat-B.json"
 phase_held "1 false 0 true" B
+kill -INT $stat_pid; wait $stat_pid || fail "pvlockstat failed: $(cat "$stat_lines.err")"
 cat "$PVLI_LOGDIR/stat-B.json"
 lwp1=$(figure "$PVLI_LOGDIR/stat-B.json" 1 "(.lwp_offcpu_log2_us | $long)")
 expect_eq "vCPU 1 lock-waiter preemptions of >= 32 ms" "$lwp1" $N
