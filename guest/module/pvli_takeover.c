@@ -92,7 +92,7 @@ static int get_counter(char *buf, const struct kernel_param *kp)
 static const struct kernel_param_ops counter_ops = { .get = get_counter };
 #define TK_COUNTER_PARAM(name, c, desc)						\
 	module_param_cb(name, &counter_ops, (void *)(long)(c), 0444);		\
-	MODULE_PARM_DESC(name, desc)
+	MODULE_PARM_DESC(name, desc);
 static int get_held(char *buf, const struct kernel_param *kp)
 {
 	return pvli_tk_show_held(buf, PAGE_SIZE);
@@ -109,21 +109,7 @@ static const struct kernel_param_ops counters_ops = { .get = get_counters };
 module_param_cb(counters, &counters_ops, NULL, 0444);
 MODULE_PARM_DESC(counters, "every counter below on one line, name=value; the wait split (wait_ns and its parts) read whole, so its parts add up in every line and in the difference of two");
 
-TK_COUNTER_PARAM(waits, TK_WAITS, "contended spin_lock*() calls so far");
-TK_COUNTER_PARAM(halts, TK_HALTS, "waiters halted (holder or queue head preempted, or not next)");
-TK_COUNTER_PARAM(kicks, TK_KICKS, "halted waiters kicked");
-TK_COUNTER_PARAM(irq_waits, TK_IRQ_WAITS, "waits of irq/irqsave callers done with interrupts on");
-TK_COUNTER_PARAM(irqsoff_waits, TK_IRQSOFF_WAITS, "waits with interrupts off throughout (they halt only with pvlockinfo's takeover_irqsoff_halt=1)");
-TK_COUNTER_PARAM(queued, TK_QUEUED, "waits that queued (takeover policy shfl-pv)");
-TK_COUNTER_PARAM(shuffles, TK_SHUFFLES, "queued waiters moved ahead of ones whose vCPU was preempted");
-TK_COUNTER_PARAM(wait_ns, TK_WAIT_NS, "ns contended spin_lock*() calls waited, all CPUs summed (guest clock)");
-TK_COUNTER_PARAM(wait_steal_ns, TK_WAIT_STEAL_NS, "of wait_ns: while the waiter's own vCPU was preempted (its steal clock)");
-TK_COUNTER_PARAM(wait_run_ns, TK_WAIT_RUN_NS, "of wait_ns: while the waiter's own vCPU was on a host CPU (its run clock); the rest of it, halted (or blocked in the host)");
-TK_COUNTER_PARAM(wait_no_steal, TK_WAIT_NO_STEAL, "waits whose own clocks were unknown (no live page, a stale record): none of their wait_ns is in wait_steal_ns or wait_run_ns");
-TK_COUNTER_PARAM(foreign, TK_FOREIGN, "releases of a lock another CPU had taken (the kernel does none)");
-TK_COUNTER_PARAM(irqsoff_halts, TK_NMI_HALTS, "halts with interrupts off that reached the hlt (takeover_irqsoff_halt=1)");
-TK_COUNTER_PARAM(nmi_kicks, TK_NMI_KICKS, "kicks sent as NMIs, to waiters halted with interrupts off");
-TK_COUNTER_PARAM(nmi_rescues, TK_NMI_RESCUES, "halts with interrupts off that no kick ended within a second (a lost kick: must stay 0)");
+PVLI_TK_COUNTERS(TK_COUNTER_PARAM)
 
 /* ---- the livepatch entry ------------------------------------------------------ */
 

@@ -101,9 +101,31 @@ enum pvli_tk_counter {
 	TK_NMI_KICKS,	/* kicks sent as NMIs to such halts */
 	TK_NMI_RESCUES,	/* such halts no kick ended within a second (must stay 0) */
 };
+/*
+ * Every counter: X(name, counter, description), in the order of the
+ * "counters" line and pvli-takeover's list (its names are the module
+ * parameters' too).
+ */
+#define PVLI_TK_COUNTERS(X)							\
+	X(waits, TK_WAITS, "contended spin_lock*() calls so far") \
+	X(halts, TK_HALTS, "waiters halted (holder or queue head preempted, or not next)") \
+	X(kicks, TK_KICKS, "halted waiters kicked") \
+	X(irq_waits, TK_IRQ_WAITS, "waits of irq/irqsave callers done with interrupts on") \
+	X(irqsoff_waits, TK_IRQSOFF_WAITS, "waits with interrupts off throughout (they halt only with pvlockinfo's takeover_irqsoff_halt=1)") \
+	X(queued, TK_QUEUED, "waits that queued (takeover policy shfl-pv)") \
+	X(shuffles, TK_SHUFFLES, "queued waiters moved ahead of ones whose vCPU was preempted") \
+	X(foreign, TK_FOREIGN, "releases of a lock another CPU had taken (the kernel does none)") \
+	X(irqsoff_halts, TK_NMI_HALTS, "halts with interrupts off that reached the hlt (takeover_irqsoff_halt=1)") \
+	X(nmi_kicks, TK_NMI_KICKS, "kicks sent as NMIs, to waiters halted with interrupts off") \
+	X(nmi_rescues, TK_NMI_RESCUES, "halts with interrupts off that no kick ended within a second (a lost kick: must stay 0)") \
+	X(wait_ns, TK_WAIT_NS, "ns contended spin_lock*() calls waited, all CPUs summed (guest clock)") \
+	X(wait_steal_ns, TK_WAIT_STEAL_NS, "of wait_ns: while the waiter's own vCPU was preempted (its steal clock)") \
+	X(wait_run_ns, TK_WAIT_RUN_NS, "of wait_ns: while the waiter's own vCPU was on a host CPU (its run clock); the rest of it, halted (or blocked in the host)") \
+	X(wait_no_steal, TK_WAIT_NO_STEAL, "waits whose own clocks were unknown (no live page, a stale record): none of their wait_ns is in wait_steal_ns or wait_run_ns")
+
 unsigned long pvli_tk_count(enum pvli_tk_counter c);
 /*
- * Every counter on one line, "name=value ..." in pvli-takeover's order,
+ * Every counter on one line, "name=value ..." (PVLI_TK_COUNTERS),
  * the wait split read whole (so steal + run <= wait holds in it and in
  * the difference of two such lines); for the "counters" parameter.
  */

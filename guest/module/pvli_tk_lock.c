@@ -143,6 +143,14 @@ const struct pvli_tk_func pvli_tk_funcs[PVLI_TK_NR_FUNCS] = {
 #undef TK_FUNC
 };
 
+/* Counter @c of the wait split @s (TK_WAIT_NS to TK_WAIT_RUN_NS). */
+static u64 tk_split_count(const struct pvli_tk_split *s, enum pvli_tk_counter c)
+{
+	return c == TK_WAIT_NS ? s->wait_ns :
+	       c == TK_WAIT_STEAL_NS ? s->steal_ns :
+	       c == TK_WAIT_RUN_NS ? s->run_ns : s->no_clocks;
+}
+
 /* The wait split of every CPU, each record read whole. */
 static void tk_split_sum(struct pvli_tk_split *sum)
 {
@@ -179,9 +187,7 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 	}
 	if (c >= TK_WAIT_NS) {
 		tk_split_sum(&split);
-		return c == TK_WAIT_NS ? split.wait_ns :
-		       c == TK_WAIT_STEAL_NS ? split.steal_ns :
-		       c == TK_WAIT_RUN_NS ? split.run_ns : split.no_clocks;
+		return tk_split_count(&split, c);
 	}
 	for_each_possible_cpu(cpu)
 		sum += per_cpu(tk_counts, cpu)[c];
@@ -190,24 +196,24 @@ unsigned long pvli_tk_count(enum pvli_tk_counter c)
 
 int pvli_tk_show_counters(char *buf, size_t len)
 {
-	static const struct { const char *name; enum pvli_tk_counter c; } order[] = {
-		{ "waits", TK_WAITS }, { "halts", TK_HALTS }, { "kicks", TK_KICKS },
-		{ "irq_waits", TK_IRQ_WAITS }, { "irqsoff_waits", TK_IRQSOFF_WAITS },
-		{ "queued", TK_QUEUED }, { "shuffles", TK_SHUFFLES }, { "foreign", TK_FOREIGN },
-		{ "irqsoff_halts", TK_NMI_HALTS }, { "nmi_kicks", TK_NMI_KICKS },
-		{ "nmi_rescues", TK_NMI_RESCUES },
+#define TK_LINE_ENTRY(name, c, desc) { #name, c },
+	static const struct { const char *name; enum pvli_tk_counter c; } line[] = {
+		PVLI_TK_COUNTERS(TK_LINE_ENTRY)
 	};
+#undef TK_LINE_ENTRY
 	struct pvli_tk_split split;
 	int i, n = 0;
 
-	for (i = 0; i < ARRAY_SIZE(order); i++)
-		n += scnprintf(buf + n, len - n, "%s=%lu ", order[i].name,
-			       pvli_tk_count(order[i].c));
 	/* One read of the split for its four: the same whole waits in each. */
 	tk_split_sum(&split);
-	n += scnprintf(buf + n, len - n, "wait_ns=%llu wait_steal_ns=%llu wait_run_ns=%llu wait_no_steal=%llu\n",
-		       split.wait_ns, split.steal_ns, split.run_ns, split.no_clocks);
-	return n;
+	for (i = 0; i < ARRAY_SIZE(line); i++) {
+		enum pvli_tk_counter c = line[i].c;
+		u64 v = c >= TK_WAIT_NS && c < TK_HALTS ? tk_split_count(&split, c) :
+			pvli_tk_count(c);
+
+		n += scnprintf(buf + n, len - n, "%s%s=%llu", i ? " " : "", line[i].name, v);
+	}
+	return n + scnprintf(buf + n, len - n, "\n");
 }
 
 static __always_inline struct shfl_word *tk_word(struct qspinlock *lock)
